@@ -1,0 +1,46 @@
+# METADATA
+# title: Decision
+# description: |
+#   Turns a gate's denials and holds into its decision: waived denials become warnings,
+#   and the worst remaining outcome wins (allow < hold < deny).
+package mlgate.lib.decision
+
+import data.mlgate.lib.waivers
+
+# METADATA
+# description: |
+#   ctx carries waivers, model, now_ns (the request time) and non_waivable (codes no
+#   waiver may lift).
+make(denials, holds, ctx) := {
+	"outcome": _outcome(active, holds),
+	"reasons": array.concat(_sorted(active), _sorted(holds)),
+	"warnings": _sorted(warnings),
+} if {
+	waived := {r | some r in denials; _waiver(r, ctx)}
+	active := denials - waived
+	warnings := {object.union(r, {"waiver": _waiver(r, ctx)}) | some r in waived}
+}
+
+_waiver(reason, ctx) := w if {
+	not reason.code in ctx.non_waivable
+	found := waivers.matching(reason, ctx.waivers, ctx.model, ctx.now_ns)
+	w := {
+		"approved_by": found.approved_by,
+		"reason": found.reason,
+		"expires_at": found.expires_at,
+	}
+}
+
+_outcome(active, _) := "deny" if count(active) > 0
+
+_outcome(active, holds) := "hold" if {
+	count(active) == 0
+	count(holds) > 0
+}
+
+_outcome(active, holds) := "allow" if {
+	count(active) == 0
+	count(holds) == 0
+}
+
+_sorted(reasons) := [r | some r in reasons]

@@ -1,0 +1,354 @@
+# METADATA
+# title: Promotion gate
+# description: |
+#   May this model version move to the target stage? Checks the model card, metric floors and
+#   ceilings, regression against the champion, fairness across protected groups, lineage,
+#   stage order and human approval. Thresholds come from data.mlgate.config.promotion.
+package mlgate.promotion
+
+import data.mlgate.lib.decision as decisions
+import data.mlgate.lib.metrics
+import data.mlgate.lib.reasons
+
+# METADATA
+# title: Promotion decision
+# description: The gate's answer; the service queries exactly this rule.
+# entrypoint: true
+decision := decisions.make(deny, hold, {
+	"waivers": object.get(input, "waivers", []),
+	"model": input.model,
+	"now_ns": time.parse_rfc3339_ns(input.requested_at),
+	"non_waivable": object.get(_promotion, "non_waivable", []),
+})
+
+_promotion := object.get(data.mlgate.config, "promotion", {})
+
+# The risk tier decides the thresholds; a card without one is judged as high risk.
+tier := object.get(input.model, "risk_tier", "high")
+
+stage := input.target.stage
+
+# Tier settings with the model's own overrides merged over them.
+settings := object.union(
+	object.get(_promotion, ["tiers", tier], {}),
+	object.get(_promotion, ["models", input.model.name], {}),
+)
+
+stage_settings := object.get(settings, ["stages", stage], {})
+
+_values := object.get(input.metrics, "values", {})
+
+_label := sprintf("%s-risk %s", [tier, stage])
+
+# METADATA
+# title: Promotion is configured
+# description: There are thresholds for the model's risk tier and the target stage.
+# custom:
+#   code: PROMOTION_NOT_CONFIGURED
+#   severity: critical
+#   controls: ["NIST AI RMF GOVERN 1.2", "SR 11-7 IV"]
+deny contains reason if {
+	not _is_configured
+	msg := sprintf("no promotion thresholds are configured for %s models going to %s", [tier, stage])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.risk_tier"})
+}
+
+_is_configured if object.get(_promotion, ["tiers", tier, "stages", stage], null) != null
+
+# METADATA
+# title: Model card is complete
+# description: The card has every section its risk tier requires, each with text.
+# custom:
+#   code: CARD_SECTION_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 11", "NIST AI RMF MAP 1.1"]
+deny contains reason if {
+	some section in object.get(settings, "card_sections", [])
+	not _has_text(input.model_card, section)
+	msg := sprintf("model_card.%s is required for %s-risk models and is missing or empty", [section, tier])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("model_card.%s", [section])})
+}
+
+_has_text(doc, key) if trim_space(doc[key]) != ""
+
+# METADATA
+# title: Required metrics are reported
+# description: Every metric with a floor, a ceiling or a regression check is in the evaluation.
+# custom:
+#   code: METRIC_MISSING
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]
+deny contains reason if {
+	some name in _required_metrics
+	not metrics.has_metric(_values, name)
+	msg := sprintf("metric %s is required for %s promotion and is not in metrics.values", [name, _label])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "field": sprintf("metrics.values.%s", [name])})
+}
+
+_required_metrics contains name if some name, _ in object.get(stage_settings, "floors", {})
+
+_required_metrics contains name if some name, _ in object.get(stage_settings, "ceilings", {})
+
+_required_metrics contains name if some name, _ in object.get(stage_settings, "regression", {})
+
+# METADATA
+# title: Metric floors are met
+# description: Each metric with a floor for the tier and stage is at or above it.
+# custom:
+#   code: METRIC_BELOW_FLOOR
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]
+deny contains reason if {
+	some name, floor in object.get(stage_settings, "floors", {})
+	metrics.has_metric(_values, name)
+	not metrics.meets_floor(_values, name, floor)
+	msg := sprintf("%s %v is below the %s floor %v", [name, _values[name], _label, floor])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "actual": _values[name], "threshold": floor})
+}
+
+# METADATA
+# title: Metric ceilings are met
+# description: Each metric with a ceiling for the tier and stage is at or below it.
+# custom:
+#   code: METRIC_ABOVE_CEILING
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]
+deny contains reason if {
+	some name, ceiling in object.get(stage_settings, "ceilings", {})
+	metrics.has_metric(_values, name)
+	not metrics.within_ceiling(_values, name, ceiling)
+	msg := sprintf("%s %v is above the %s ceiling %v", [name, _values[name], _label, ceiling])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "actual": _values[name], "threshold": ceiling})
+}
+
+# METADATA
+# title: Champion baseline is present
+# description: Promotion to this stage compares against the current champion, so its metrics are needed.
+# custom:
+#   code: BASELINE_MISSING
+#   severity: high
+#   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+deny contains reason if {
+	object.get(stage_settings, "baseline_required", false)
+	not input.baseline
+	msg := sprintf("%s promotion compares against the champion, but no baseline was given", [_label])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "baseline"})
+}
+
+_baseline_values := object.get(input, ["baseline", "metrics", "values"], {})
+
+# METADATA
+# title: Champion metrics are reported
+# description: Every metric with a regression check is in the champion's evaluation too.
+# custom:
+#   code: BASELINE_METRIC_MISSING
+#   severity: high
+#   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+deny contains reason if {
+	input.baseline
+	some name, _ in object.get(stage_settings, "regression", {})
+	not metrics.has_metric(_baseline_values, name)
+	msg := sprintf("metric %s of the champion v%s is needed for the regression check and is missing", [name, input.baseline.version])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "field": sprintf("baseline.metrics.values.%s", [name])})
+}
+
+# METADATA
+# title: No regression against the champion (absolute)
+# description: The candidate changes each metric by at least min_absolute_change relative to the champion (MLflow semantics).
+# custom:
+#   code: METRIC_REGRESSION
+#   severity: high
+#   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+deny contains reason if {
+	some name, spec in object.get(stage_settings, "regression", {})
+	"min_absolute_change" in object.keys(spec)
+	[candidate, baseline] := _compared(name)
+	not metrics.meets_absolute_change(candidate, baseline, spec)
+	msg := sprintf(
+		"%s %v against the champion v%s's %v: the change %v misses the required absolute change %v",
+		[name, candidate, input.baseline.version, baseline, candidate - baseline, spec.min_absolute_change],
+	)
+	details := {"metric": name, "actual": candidate, "threshold": baseline + _signed(spec, spec.min_absolute_change)}
+	reason := reasons.from_rule(rego.metadata.rule(), msg, details)
+}
+
+# METADATA
+# title: No regression against the champion (relative)
+# description: The candidate changes each metric by at least min_relative_change of the champion's value (MLflow semantics).
+# custom:
+#   code: METRIC_REGRESSION
+#   severity: high
+#   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+deny contains reason if {
+	some name, spec in object.get(stage_settings, "regression", {})
+	"min_relative_change" in object.keys(spec)
+	[candidate, baseline] := _compared(name)
+	not metrics.meets_relative_change(candidate, baseline, spec)
+	msg := sprintf(
+		"%s %v against the champion v%s's %v: relative change %v misses the required %v",
+		[name, candidate, input.baseline.version, baseline, _relative(candidate, baseline, spec), spec.min_relative_change],
+	)
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "actual": candidate, "threshold": spec.min_relative_change})
+}
+
+_compared(name) := [_values[name], _baseline_values[name]] if {
+	metrics.has_metric(_values, name)
+	metrics.has_metric(_baseline_values, name)
+}
+
+_relative(_, 0, _) := "undefined (champion value is 0)"
+
+_relative(candidate, baseline, spec) := metrics.relative_change(candidate, baseline, spec) if baseline != 0
+
+_signed(spec, change) := change if object.get(spec, "greater_is_better", true) == true
+
+_signed(spec, change) := 0 - change if object.get(spec, "greater_is_better", true) == false
+
+# METADATA
+# title: Per-group metrics for protected attributes
+# description: Every protected attribute the card declares has per-group metrics in the evaluation.
+# custom:
+#   code: FAIRNESS_EVIDENCE_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
+deny contains reason if {
+	settings.fairness
+	some attribute in input.model_card.protected_attributes
+	not metrics.group_gap(object.get(input.metrics, ["by_group", attribute], {}), settings.fairness.metric)
+	msg := sprintf("protected attribute %s has no per-group %s in metrics.by_group.%s", [attribute, settings.fairness.metric, attribute])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("metrics.by_group.%s", [attribute]), "metric": settings.fairness.metric})
+}
+
+# METADATA
+# title: Fairness gap within limit
+# description: For each protected attribute, the spread of the fairness metric across groups is within the tier's limit.
+# custom:
+#   code: FAIRNESS_GAP_EXCEEDED
+#   severity: high
+#   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
+deny contains reason if {
+	some attribute in input.model_card.protected_attributes
+	gap := metrics.group_gap(object.get(input.metrics, ["by_group", attribute], {}), settings.fairness.metric)
+	gap > settings.fairness.max_gap
+	msg := sprintf("%s gap across %s groups is %v, above the %s-risk limit %v", [settings.fairness.metric, attribute, round(gap * 10000) / 10000, tier, settings.fairness.max_gap])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": settings.fairness.metric, "field": sprintf("metrics.by_group.%s", [attribute]), "actual": gap, "threshold": settings.fairness.max_gap})
+}
+
+# METADATA
+# title: Code commit is recorded
+# description: The lineage names the git commit the model was trained from.
+# custom:
+#   code: LINEAGE_COMMIT_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 12", "NIST AI RMF MAP 4.1"]
+deny contains reason if {
+	not _has_text(input.lineage, "git_commit")
+	reason := reasons.from_rule(rego.metadata.rule(), "lineage.git_commit is missing: the training code cannot be traced", {"field": "lineage.git_commit"})
+}
+
+# METADATA
+# title: Artifact digest is recorded
+# description: The model artifact is pinned by its sha256 digest.
+# custom:
+#   code: LINEAGE_ARTIFACT_DIGEST_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 12", "NIST AI RMF MAP 4.1"]
+deny contains reason if {
+	not _has_text(input.lineage, "artifact_digest")
+	reason := reasons.from_rule(rego.metadata.rule(), "lineage.artifact_digest is missing: the deployed artifact cannot be pinned", {"field": "lineage.artifact_digest"})
+}
+
+# METADATA
+# title: Training data is recorded
+# description: The lineage lists at least one training dataset.
+# custom:
+#   code: LINEAGE_TRAINING_DATA_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 10", "NIST AI RMF MAP 4.1"]
+deny contains reason if {
+	count([d | some d in object.get(input.lineage, "datasets", []); d.context == "training"]) == 0
+	reason := reasons.from_rule(rego.metadata.rule(), "lineage.datasets lists no training dataset", {"field": "lineage.datasets"})
+}
+
+# METADATA
+# title: Datasets are pinned by digest
+# description: Every training dataset in the lineage carries a digest.
+# custom:
+#   code: LINEAGE_DATASET_DIGEST_MISSING
+#   severity: high
+#   controls: ["EU AI Act Art. 10", "NIST AI RMF MAP 4.1"]
+deny contains reason if {
+	some i, dataset in object.get(input.lineage, "datasets", [])
+	dataset.context == "training"
+	not _has_text(dataset, "digest")
+	msg := sprintf("training dataset %s has no digest (lineage.datasets[%d].digest)", [dataset.name, i])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("lineage.datasets[%d].digest", [i])})
+}
+
+# METADATA
+# title: Stage order is respected
+# description: The version was allowed at an earlier stage before it goes to this one.
+# custom:
+#   code: STAGE_ORDER
+#   severity: high
+#   controls: ["SR 11-7 IV", "NIST AI RMF MANAGE 1.1"]
+deny contains reason if {
+	required := object.get(_promotion, ["stage_prerequisites", stage], [])
+	count(required) > 0
+	not _passed_any(required)
+	msg := sprintf("v%s has no earlier allow at %s, which %s requires", [input.model.version, concat(" or ", required), stage])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "history"})
+}
+
+_passed_any(stages) if {
+	some prior in object.get(input, "history", [])
+	prior.gate == "promotion"
+	prior.outcome == "allow"
+	prior.version == input.model.version
+	prior.stage in stages
+	time.parse_rfc3339_ns(prior.decided_at) < time.parse_rfc3339_ns(input.requested_at)
+}
+
+# METADATA
+# title: Approval was not rejected
+# description: No required approver rejected this version.
+# custom:
+#   code: APPROVAL_REJECTED
+#   severity: critical
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 14"]
+deny contains reason if {
+	some role in object.get(stage_settings, "approver_roles", [])
+	some approval in _approvals_for(role)
+	approval.status == "rejected"
+	msg := sprintf("%s (%s) rejected v%s", [approval.approver, role, input.model.version])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
+}
+
+# METADATA
+# title: Human approval is given
+# description: |
+#   Each approver role the tier requires has approved this version; the requester cannot
+#   approve their own request. Until then the gate holds.
+# custom:
+#   code: APPROVAL_PENDING
+#   severity: medium
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 14"]
+hold contains reason if {
+	some role in object.get(stage_settings, "approver_roles", [])
+	not _is_approved_by(role)
+	msg := sprintf("v%s to %s awaits approval by a %s (%s)", [input.model.version, stage, role, _approval_state(role)])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
+}
+
+_approvals_for(role) := [a |
+	some a in object.get(input, "approvals", [])
+	a.role == role
+	a.version == input.model.version
+	a.approver != input.caller.id
+]
+
+_is_approved_by(role) if "approved" in {a.status | some a in _approvals_for(role)}
+
+_approval_state(role) := "pending" if {
+	"pending" in {a.status | some a in _approvals_for(role)}
+} else := "none requested"

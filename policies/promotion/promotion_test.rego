@@ -1,0 +1,292 @@
+package mlgate.promotion_test
+
+import data.mlgate.promotion
+
+# Thresholds pinned here, so shipped values in policies/data can change without breaking tests.
+config := {"promotion": {
+	"non_waivable": ["APPROVAL_REJECTED"],
+	"stage_prerequisites": {"production": ["staging", "canary"]},
+	"tiers": {
+		"high": {
+			"card_sections": ["monitoring_plan"],
+			"fairness": {"metric": "tpr", "max_gap": 0.05},
+			"stages": {
+				"staging": {"floors": {"auc": 0.85}},
+				"production": {
+					"floors": {"auc": 0.90},
+					"ceilings": {"latency_p99_ms": 50},
+					"baseline_required": true,
+					"regression": {
+						"auc": {"greater_is_better": true, "min_absolute_change": 0},
+						"latency_p99_ms": {"greater_is_better": false, "min_relative_change": -0.10},
+					},
+					"approver_roles": ["model-risk-officer"],
+				},
+			},
+		},
+		"low": {"stages": {"production": {"floors": {"auc": 0.75}}}},
+	},
+	"models": {"fraud-detector-eu": {"stages": {"production": {"floors": {"auc": 0.95}}}}},
+}}
+
+approved := {
+	"gate": "promotion",
+	"requested_at": "2026-11-21T12:00:00Z",
+	"caller": {"id": "ci@example.com", "role": "gate"},
+	"model": {"name": "fraud-detector", "version": "7", "risk_tier": "high", "artifact_digest": "sha256:ab"},
+	"target": {"stage": "production"},
+	"model_card": {"monitoring_plan": "hourly AUC proxy", "protected_attributes": ["region"]},
+	"metrics": {
+		"values": {"auc": 0.94, "latency_p99_ms": 31},
+		"by_group": {"region": {"uk": {"tpr": 0.64}, "eu": {"tpr": 0.62}}},
+	},
+	"baseline": {"version": "5", "metrics": {"values": {"auc": 0.93, "latency_p99_ms": 30}}},
+	"lineage": {
+		"git_commit": "3e9f1c27",
+		"artifact_digest": "sha256:ab",
+		"datasets": [{"name": "train", "digest": "sha256:cd", "context": "training"}],
+	},
+	"history": [{"gate": "promotion", "stage": "canary", "version": "7", "outcome": "allow", "decided_at": "2026-11-20T09:00:00Z"}],
+	"approvals": [{"approver": "risk@example.com", "role": "model-risk-officer", "status": "approved", "version": "7"}],
+}
+
+decide(doc) := result if {
+	result := promotion.decision with input as doc with data.mlgate.config as config
+}
+
+codes(doc) := {r.code | some r in decide(doc).reasons}
+
+test_promotion_allowed_with_complete_evidence if {
+	decide(approved) == {"outcome": "allow", "reasons": [], "warnings": []}
+}
+
+test_promotion_denied_when_auc_below_floor if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.88}])
+	decide(doc).outcome == "deny"
+	some r in decide(doc).reasons
+	r == {
+		"rule": "Metric floors are met",
+		"code": "METRIC_BELOW_FLOOR",
+		"severity": "high",
+		"message": "auc 0.88 is below the high-risk production floor 0.9",
+		"metric": "auc",
+		"actual": 0.88,
+		"threshold": 0.9,
+		"controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+	}
+}
+
+test_promotion_denied_when_latency_above_ceiling if {
+	doc := json.patch(approved, [
+		{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 55},
+		{"op": "replace", "path": "/baseline/metrics/values/latency_p99_ms", "value": 60},
+	])
+	codes(doc) == {"METRIC_ABOVE_CEILING"}
+}
+
+test_promotion_denied_when_required_metric_missing if {
+	doc := json.remove(approved, ["metrics/values/latency_p99_ms"])
+	codes(doc) == {"METRIC_MISSING"}
+	some r in decide(doc).reasons
+	r.field == "metrics.values.latency_p99_ms"
+}
+
+test_promotion_denied_when_auc_regresses_against_champion if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.92}])
+	codes(doc) == {"METRIC_REGRESSION"}
+	some r in decide(doc).reasons
+	r.message == "auc 0.92 against the champion v5's 0.93: the change -0.01 misses the required absolute change 0"
+}
+
+test_promotion_denied_when_latency_regresses_beyond_relative_tolerance if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 34}])
+	codes(doc) == {"METRIC_REGRESSION"}
+}
+
+test_promotion_allows_latency_within_relative_tolerance if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 32.9}])
+	decide(doc).outcome == "allow"
+}
+
+test_promotion_denied_when_baseline_missing if {
+	codes(json.remove(approved, ["baseline"])) == {"BASELINE_MISSING"}
+}
+
+test_promotion_denied_when_baseline_metric_missing if {
+	codes(json.remove(approved, ["baseline/metrics/values/auc"])) == {"BASELINE_METRIC_MISSING"}
+}
+
+test_promotion_denied_when_champion_metric_is_zero_for_relative_check if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/baseline/metrics/values/latency_p99_ms", "value": 0}])
+	some r in decide(doc).reasons
+	r.code == "METRIC_REGRESSION"
+	contains(r.message, "undefined (champion value is 0)")
+}
+
+test_promotion_denied_when_card_section_missing if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/monitoring_plan", "value": "  "}])
+	codes(doc) == {"CARD_SECTION_MISSING"}
+}
+
+test_promotion_denied_when_fairness_gap_exceeded if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/by_group/region/eu/tpr", "value": 0.55}])
+	codes(doc) == {"FAIRNESS_GAP_EXCEEDED"}
+	some r in decide(doc).reasons
+	r.message == "tpr gap across region groups is 0.09, above the high-risk limit 0.05"
+}
+
+test_promotion_denied_when_protected_attribute_has_no_group_metrics if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/protected_attributes", "value": ["region", "age_band"]}])
+	codes(doc) == {"FAIRNESS_EVIDENCE_MISSING"}
+}
+
+test_promotion_denied_when_lineage_incomplete if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/lineage", "value": {"datasets": [{"name": "train", "context": "training"}]}}])
+	codes(doc) == {"LINEAGE_COMMIT_MISSING", "LINEAGE_ARTIFACT_DIGEST_MISSING", "LINEAGE_DATASET_DIGEST_MISSING"}
+}
+
+test_promotion_denied_when_no_training_dataset if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/lineage/datasets/0/context", "value": "evaluation"}])
+	codes(doc) == {"LINEAGE_TRAINING_DATA_MISSING"}
+}
+
+test_promotion_denied_to_production_without_earlier_allow if {
+	codes(json.remove(approved, ["history"])) == {"STAGE_ORDER"}
+}
+
+test_stage_order_ignores_other_versions_denials_and_later_decisions[note] := passed if {
+	some note, prior in {
+		"other version": {"gate": "promotion", "stage": "canary", "version": "6", "outcome": "allow", "decided_at": "2026-11-20T09:00:00Z"},
+		"denied": {"gate": "promotion", "stage": "canary", "version": "7", "outcome": "deny", "decided_at": "2026-11-20T09:00:00Z"},
+		"after request": {"gate": "promotion", "stage": "canary", "version": "7", "outcome": "allow", "decided_at": "2026-11-22T09:00:00Z"},
+		"wrong stage": {"gate": "promotion", "stage": "production", "version": "7", "outcome": "allow", "decided_at": "2026-11-20T09:00:00Z"},
+	}
+	doc := json.patch(approved, [{"op": "replace", "path": "/history", "value": [prior]}])
+	passed := codes(doc) == {"STAGE_ORDER"}
+}
+
+test_promotion_holds_while_approval_pending if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/approvals/0/status", "value": "pending"}])
+	decide(doc) == {
+		"outcome": "hold",
+		"reasons": [{
+			"rule": "Human approval is given",
+			"code": "APPROVAL_PENDING",
+			"severity": "medium",
+			"message": "v7 to production awaits approval by a model-risk-officer (pending)",
+			"field": "approvals",
+			"controls": ["SR 11-7 IV", "EU AI Act Art. 14"],
+		}],
+		"warnings": [],
+	}
+}
+
+test_promotion_holds_when_no_approval_requested if {
+	some r in decide(json.remove(approved, ["approvals"])).reasons
+	r.message == "v7 to production awaits approval by a model-risk-officer (none requested)"
+}
+
+test_requester_cannot_approve_own_request if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/caller/id", "value": "risk@example.com"}])
+	decide(doc).outcome == "hold"
+}
+
+test_promotion_denied_when_approval_rejected if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/approvals/0/status", "value": "rejected"}])
+	decide(doc).outcome == "deny"
+	codes(doc) == {"APPROVAL_REJECTED", "APPROVAL_PENDING"}
+}
+
+test_deny_wins_over_hold if {
+	doc := json.patch(approved, [
+		{"op": "replace", "path": "/approvals/0/status", "value": "pending"},
+		{"op": "replace", "path": "/metrics/values/auc", "value": 0.80},
+	])
+	decide(doc).outcome == "deny"
+	codes(doc) == {"APPROVAL_PENDING", "METRIC_BELOW_FLOOR", "METRIC_REGRESSION"}
+}
+
+waiver := {
+	"rule_code": "METRIC_REGRESSION",
+	"model": "fraud-detector",
+	"version": "7",
+	"approved_by": "cro@example.com",
+	"reason": "Champion was over-fitted to Q3; accepted for 30 days",
+	"expires_at": "2026-12-21T00:00:00Z",
+}
+
+regressed := json.patch(approved, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.92}])
+
+test_waived_violation_becomes_warning if {
+	result := decide(object.union(regressed, {"waivers": [waiver]}))
+	result.outcome == "allow"
+	result.reasons == []
+	[w] := result.warnings
+	w.code == "METRIC_REGRESSION"
+	w.waiver == {"approved_by": "cro@example.com", "reason": waiver.reason, "expires_at": "2026-12-21T00:00:00Z"}
+}
+
+test_expired_waiver_does_nothing if {
+	expired := object.union(waiver, {"expires_at": "2026-11-21T11:59:59Z"})
+	result := decide(object.union(regressed, {"waivers": [expired]}))
+	result.outcome == "deny"
+	result.warnings == []
+}
+
+test_waiver_for_other_version_does_nothing if {
+	other := object.union(waiver, {"version": "6"})
+	decide(object.union(regressed, {"waivers": [other]})).outcome == "deny"
+}
+
+test_non_waivable_rule_stays_denied if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/approvals/0/status", "value": "rejected"}])
+	rejected_waiver := object.union(waiver, {"rule_code": "APPROVAL_REJECTED"})
+	decide(object.union(doc, {"waivers": [rejected_waiver]})).outcome == "deny"
+}
+
+test_unconfigured_tier_denies if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model/risk_tier", "value": "medium"}])
+	"PROMOTION_NOT_CONFIGURED" in codes(doc)
+}
+
+test_missing_risk_tier_is_judged_as_high if {
+	doc := json.remove(approved, ["model/risk_tier"])
+	decide(doc).outcome == "allow"
+	json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.80}]).model == doc.model
+	"METRIC_BELOW_FLOOR" in codes(json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.89}]))
+}
+
+test_low_tier_needs_no_approval_fairness_or_baseline if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model/risk_tier", "value": "low"}])
+	decide(json.remove(doc, ["approvals", "baseline", "metrics/by_group"])) == {"outcome": "allow", "reasons": [], "warnings": []}
+}
+
+test_model_override_raises_floor if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model/name", "value": "fraud-detector-eu"}])
+	codes(doc) == {"METRIC_BELOW_FLOOR"}
+}
+
+test_floor_boundaries[note] := passed if {
+	some note, case in {
+		"at floor": {"auc": 0.90, "outcome": "allow"},
+		"just under": {"auc": 0.8999, "outcome": "deny"},
+	}
+	doc := json.patch(approved, [
+		{"op": "replace", "path": "/metrics/values/auc", "value": case.auc},
+		{"op": "replace", "path": "/baseline/metrics/values/auc", "value": 0.85},
+	])
+	passed := decide(doc).outcome == case.outcome
+}
+
+test_lower_is_better_absolute_regression_names_the_allowed_ceiling if {
+	absolute := json.patch(config, [{
+		"op": "replace",
+		"path": "/promotion/tiers/high/stages/production/regression/latency_p99_ms",
+		"value": {"greater_is_better": false, "min_absolute_change": -2},
+	}])
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 33}])
+	result := promotion.decision with input as doc with data.mlgate.config as absolute
+	[r] := result.reasons
+	r.code == "METRIC_REGRESSION"
+	r.threshold == 32
+}

@@ -1,0 +1,59 @@
+"""`mlgate decide GATE`: one decision from evidence files, with the gate's exit code."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from pathlib import Path
+from typing import Any
+
+from service.cli.render import FORMATS, render
+from service.decision import Decision
+from service.errors import UsageError
+from service.evidence.files import read_evidence_dir
+from service.gates import EXIT_CODES, GATES
+from service.inputdoc import assemble
+from service.settings import get_settings
+
+STAGES = ("staging", "canary", "production")
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "decide",
+        help="ask a gate for a decision",
+        description="Ask a gate for a decision. Exit codes: 0 allow, 1 deny, 2 usage or "
+        "input error, 3 rollback, 4 hold.",
+    )
+    parser.add_argument("gate", choices=GATES)
+    parser.add_argument("--evidence", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--to", dest="stage", choices=STAGES, help="target stage (promotion)")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.gate == "promotion" and args.stage is None:
+        raise UsageError("decide promotion needs --to STAGE (staging, canary or production)")
+    evidence = read_evidence_dir(args.evidence)
+    target = {"stage": args.stage} if args.stage else None
+    url = args.url or get_settings().url
+    decision = _remote(url, args.gate, evidence, target) if url else _local(args.gate, evidence, target)
+    print(render(decision, args.format))
+    return EXIT_CODES[decision.outcome]
+
+
+def _local(gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -> Decision:
+    from service.wiring import local_gatekeeper
+
+    settings = get_settings()
+    caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
+    input_doc = assemble(gate, evidence, caller=caller, target=target)
+    return local_gatekeeper(settings).decide(input_doc)
+
+
+def _remote(url: str, gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -> Decision:
+    from service.client import request_decision
+
+    return request_decision(url, get_settings().token, gate, evidence, target)

@@ -1,0 +1,42 @@
+"""Entry point of `mlgate`: parse, dispatch, and map errors to exit codes in one place."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from service.errors import MlgateError
+from service.gates import EXIT_USAGE
+
+# Exit codes for errors that are not a decision; everything else a user did wrong is 2.
+ERROR_EXIT_CODES = {"audit_write_failed": 5, "audit_key_missing": 5, "policy_engine_unavailable": 6}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from service.cli import audit_commands, decide, regotest, serve
+
+    parser = argparse.ArgumentParser(
+        prog="mlgate", description="Policy-as-code gates for ML model deployments."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (decide, regotest, audit_commands, serve):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except MlgateError as exc:
+        print(f"mlgate: error: {exc.message}", file=sys.stderr)
+        return ERROR_EXIT_CODES.get(exc.code, EXIT_USAGE)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

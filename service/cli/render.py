@@ -1,0 +1,69 @@
+"""Decisions for people (text, markdown for CI job summaries) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+
+from service.decision import Decision, Reason
+
+FORMATS = ("text", "json", "markdown")
+_MARK = {"allow": "✅", "hold": "⏸️", "deny": "⛔", "rollback": "↩️"}
+
+
+def render(decision: Decision, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2)
+    if fmt == "markdown":
+        return _markdown(decision)
+    return _text(decision)
+
+
+def _headline(decision: Decision) -> str:
+    target = (decision.target or {}).get("stage")
+    where = f" to {target}" if target else ""
+    return f"{decision.gate} of {decision.model.name} v{decision.model.version}{where}"
+
+
+def _text(decision: Decision) -> str:
+    lines = [f"{decision.outcome.upper()}  {_headline(decision)}"]
+    lines += [f"  ✗ {r.code}: {r.message}{_controls(r)}" for r in decision.reasons]
+    lines += [f"  ! {r.code} (waived): {r.message}{_waiver(r)}" for r in decision.warnings]
+    lines.append(f"decision {decision.decision_id}  policy {decision.policy_revision[:19]}")
+    if decision.audit is not None:
+        lines[-1] += f"  audit seq {decision.audit.seq}"
+    return "\n".join(lines)
+
+
+def _controls(reason: Reason) -> str:
+    return f"  [{', '.join(reason.controls)}]" if reason.controls else ""
+
+
+def _waiver(reason: Reason) -> str:
+    w = reason.waiver or {}
+    return f" (waived by {w.get('approved_by')} until {w.get('expires_at')}: {w.get('reason')})"
+
+
+def _markdown(decision: Decision) -> str:
+    mark = _MARK.get(decision.outcome, "")
+    lines = [f"### {mark} {decision.outcome.upper()}: {_headline(decision)}", ""]
+    if decision.reasons:
+        lines += ["| code | severity | reason | controls |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| `{r.code}` | {r.severity} | {_cell(r.message)} | {_cell(', '.join(r.controls))} |"
+            for r in decision.reasons
+        ]
+        lines.append("")
+    if decision.warnings:
+        lines += ["**Waived**", ""]
+        lines += [f"- `{r.code}`: {_cell(r.message)}{_waiver(r)}" for r in decision.warnings]
+        lines.append("")
+    audit = f", audit seq {decision.audit.seq}" if decision.audit else ""
+    lines.append(
+        f"<sub>decision `{decision.decision_id}`, policy `{decision.policy_revision[:19]}`"
+        f"{audit}</sub>"
+    )
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

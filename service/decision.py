@@ -1,0 +1,111 @@
+"""The decision a gate gives: checked against its schema, and built fail-closed when anything fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.gates import Gate, Outcome
+from service.schemas import SchemaSet, Violation
+
+# Reasons the service itself gives, when the policy cannot be asked or its answer is unusable.
+SERVICE_CONTROLS = ["NIST AI RMF GOVERN 1.4", "SR 11-7 IV"]
+
+
+class Reason(BaseModel):
+    rule: str
+    code: str
+    severity: str
+    message: str
+    controls: list[str] = Field(default_factory=list)
+    metric: str | None = None
+    field: str | None = None
+    actual: Any = None
+    threshold: Any = None
+    waiver: dict[str, Any] | None = None
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    artifact_digest: str | None = None
+
+
+class Caller(BaseModel):
+    id: str
+    role: str
+
+
+class AuditReceipt(BaseModel):
+    seq: int
+    envelope_digest: str
+
+
+class Decision(BaseModel):
+    """The answer to one gate request, as returned to the caller and recorded in the ledger."""
+
+    decision_id: str
+    gate: Gate
+    outcome: Outcome
+    reasons: list[Reason]
+    warnings: list[Reason] = Field(default_factory=list)
+    model: ModelRef
+    target: dict[str, Any] | None = None
+    target_version: str | None = None
+    caller: Caller
+    requested_at: str
+    policy_revision: str
+    input_digest: str
+    evidence_digests: dict[str, str] = Field(default_factory=dict)
+    audit: AuditReceipt | None = None
+
+
+def service_reason(code: str, message: str, *, rule: str, field: str | None = None) -> Reason:
+    return Reason(
+        rule=rule,
+        code=code,
+        severity="critical",
+        message=message,
+        field=field,
+        controls=SERVICE_CONTROLS,
+    )
+
+
+def evidence_reasons(violations: list[Violation]) -> list[Reason]:
+    return [
+        service_reason(
+            "EVIDENCE_INVALID",
+            f"{v.field}: {v.problem}",
+            rule="Evidence matches its schema",
+            field=v.field,
+        )
+        for v in violations
+    ]
+
+
+def engine_failure_reason(message: str) -> Reason:
+    return service_reason(
+        "POLICY_ENGINE_ERROR",
+        f"the policy engine could not decide, so the gate denies: {message}",
+        rule="Policy engine answers",
+    )
+
+
+def check_policy_result(gate: str, result: Any, schemas: SchemaSet) -> tuple[dict[str, Any], list[Reason]]:
+    """The policy's decision if it is well formed; otherwise a deny with reasons saying why."""
+    if result is None:
+        message = f"data.mlgate.{gate}.decision is undefined for this input, so the gate denies"
+        return {}, [service_reason("POLICY_RESULT_INVALID", message, rule="Policy gives a decision")]
+    violations = schemas.violations("decision", result)
+    if violations:
+        return {}, [
+            service_reason(
+                "POLICY_RESULT_INVALID",
+                f"the policy's decision is malformed ({v}), so the gate denies",
+                rule="Policy gives a decision",
+                field=v.field,
+            )
+            for v in violations
+        ]
+    return result, []

@@ -1,0 +1,107 @@
+"""The policies on disk: every Rego module and data file, and the revision hash over them all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.errors import PolicyLoadError
+
+DATA_SUFFIXES = (".yaml", ".yml", ".json")
+# Files in <root>/data/ are settings: policies/data/promotion.yaml is data.mlgate.config.promotion.
+CONFIG_DIR = "data"
+CONFIG_PATH = ("mlgate", "config")
+# Elsewhere, OPA's own convention: a data.json / data.yaml file is loaded at its folder's path.
+OPA_DATA_NAMES = ("data.json", "data.yaml", "data.yml")
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    root: Path
+    modules: dict[str, str]  # path relative to root -> Rego source
+    data: dict[str, Any]  # the whole data document the files make
+    revision: str
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def config(self) -> dict[str, Any]:
+        node: Any = self.data
+        for key in CONFIG_PATH:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        return node if isinstance(node, dict) else {}
+
+
+def load_policy_set(root: Path) -> PolicySet:
+    """Read every .rego and data file below `root`; the revision hashes paths and contents."""
+    if not root.is_dir():
+        raise PolicyLoadError(f"policy directory {root} does not exist or is not a directory")
+    modules: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    files: list[str] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        data_path = _data_path(rel)
+        if not rel.endswith(".rego") and data_path is None:
+            continue
+        raw = path.read_bytes()
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
+        files.append(rel)
+        text = _decode(rel, raw)
+        if data_path is None:
+            modules[rel] = text
+        else:
+            _merge_at(data, data_path, _parse_data(rel, text), rel)
+    return PolicySet(
+        root=root,
+        modules=modules,
+        data=data,
+        revision="sha256:" + digest.hexdigest(),
+        files=tuple(files),
+    )
+
+
+def _data_path(rel: str) -> tuple[str, ...] | None:
+    parts = rel.split("/")
+    if len(parts) == 2 and parts[0] == CONFIG_DIR and parts[1].endswith(DATA_SUFFIXES):
+        return (*CONFIG_PATH, parts[1].rsplit(".", 1)[0])
+    if parts[-1] in OPA_DATA_NAMES:
+        return tuple(parts[:-1])
+    return None
+
+
+def _decode(rel: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyLoadError(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _parse_data(rel: str, text: str) -> Any:
+    try:
+        return json.loads(text) if rel.endswith(".json") else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyLoadError(f"{rel}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise PolicyLoadError(f"{rel}{line}: invalid YAML: {exc}") from None
+
+
+def _merge_at(data: dict[str, Any], path: tuple[str, ...], value: Any, rel: str) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    if not path:
+        if not isinstance(value, dict):
+            raise PolicyLoadError(f"{rel}: the root data file must hold an object")
+        data.update(value)
+    elif path[-1] in node:
+        raise PolicyLoadError(f"{rel}: data.{'.'.join(path)} is already defined by another file")
+    else:
+        node[path[-1]] = value

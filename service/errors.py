@@ -1,0 +1,55 @@
+"""The one exception family of mlgate; HTTP statuses and exit codes are mapped from `code`."""
+
+from __future__ import annotations
+
+
+class MlgateError(Exception):
+    """Base of every error mlgate reports to a user; `code` is stable, `message` is for people."""
+
+    code = "mlgate_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(MlgateError):
+    """The request or command line is not well formed."""
+
+    code = "usage_error"
+
+
+class EvidenceUnreadable(MlgateError):
+    """An evidence file is missing where required, or cannot be read or parsed."""
+
+    code = "evidence_unreadable"
+
+
+class PolicyLoadError(MlgateError):
+    """A policy or data file does not parse or compile."""
+
+    code = "policy_load_error"
+
+
+class PolicyEngineUnavailable(MlgateError):
+    """The OPA engine is not installed, not reachable, or failed while evaluating."""
+
+    code = "policy_engine_unavailable"
+
+
+class AuditWriteFailed(MlgateError):
+    """The audit record of a decision could not be durably written; no answer may leave."""
+
+    code = "audit_write_failed"
+
+
+class AuditKeyMissing(AuditWriteFailed):
+    """The signing key is missing or unreadable."""
+
+    code = "audit_key_missing"
+
+
+class NotFound(MlgateError):
+    """A decision, gate or record that was asked for does not exist."""
+
+    code = "not_found"

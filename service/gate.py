@@ -1,0 +1,126 @@
+"""The decision path: input document -> validation -> OPA -> decision check -> audit record.
+
+Plain Python with no web framework, so the CLI, the HTTP app and the benchmarks share it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from service.canonical import document_digest
+from service.decision import (
+    AuditReceipt,
+    Caller,
+    Decision,
+    ModelRef,
+    Reason,
+    check_policy_result,
+    engine_failure_reason,
+    evidence_reasons,
+)
+from service.engine.base import PolicyEngine
+from service.errors import PolicyEngineUnavailable, UsageError
+from service.gates import GATES
+from service.schemas import SchemaSet
+
+# The parts of the input document that are evidence; each gets its own digest in the record.
+EVIDENCE_KEYS = (
+    "model_card",
+    "metrics",
+    "baseline",
+    "lineage",
+    "snapshots",
+    "history",
+    "approvals",
+    "waivers",
+)
+
+
+class DecisionLedger(Protocol):
+    def record(self, decision: Decision, input_doc: Mapping[str, Any]) -> AuditReceipt:
+        """Durably store the decision and its input; raise AuditWriteFailed if that fails."""
+        ...
+
+
+class Gatekeeper:
+    """Answers gate requests with the given engine, schemas and ledger."""
+
+    def __init__(
+        self, engine: PolicyEngine, schemas: SchemaSet, ledger: DecisionLedger | None = None
+    ) -> None:
+        self.engine = engine
+        self.schemas = schemas
+        self.ledger = ledger
+
+    def evaluate(self, input_doc: Mapping[str, Any]) -> Decision:
+        """The decision for this input, without recording it (replay, benchmarks)."""
+        result, reasons = self._policy_result(input_doc)
+        return _decision(input_doc, result, reasons, self.engine.policy_set.revision)
+
+    def decide(self, input_doc: Mapping[str, Any]) -> Decision:
+        """Evaluate, then record; the decision leaves only once its audit record is durable."""
+        if self.ledger is None:
+            raise RuntimeError("Gatekeeper.decide needs a ledger; use evaluate() to only evaluate")
+        decision = self.evaluate(input_doc)
+        decision.audit = self.ledger.record(decision, input_doc)
+        return decision
+
+    def _policy_result(self, input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
+        violations = self.schemas.violations("gate_input", input_doc)
+        if violations:
+            return {}, evidence_reasons(violations)
+        gate = str(input_doc["gate"])
+        if gate not in GATES:
+            raise UsageError(f"unknown gate {gate!r}; expected one of {', '.join(GATES)}")
+        try:
+            raw = self.engine.evaluate(gate, input_doc)
+        except PolicyEngineUnavailable as exc:
+            return {}, [engine_failure_reason(exc.message)]
+        return check_policy_result(gate, raw, self.schemas)
+
+
+def _decision(
+    input_doc: Mapping[str, Any], result: dict[str, Any], reasons: list[Reason], revision: str
+) -> Decision:
+    model = _mapping(input_doc.get("model"))
+    caller = _mapping(input_doc.get("caller"))
+    target = input_doc.get("target")
+    if reasons:  # fail closed: the service's own reasons always deny
+        outcome, warnings, target_version = "deny", [], None
+    else:
+        outcome = result["outcome"]
+        reasons = [Reason.model_validate(r) for r in result["reasons"]]
+        warnings = [Reason.model_validate(r) for r in result["warnings"]]
+        target_version = result.get("target_version")
+    return Decision(
+        decision_id=str(uuid.uuid4()),
+        gate=input_doc["gate"],
+        outcome=outcome,
+        reasons=reasons,
+        warnings=warnings,
+        model=ModelRef(
+            name=str(model.get("name") or "unknown"),
+            version=str(model.get("version") or "unknown"),
+            artifact_digest=model.get("artifact_digest")
+            if isinstance(model.get("artifact_digest"), str)
+            else None,
+        ),
+        target=dict(target) if isinstance(target, Mapping) else None,
+        target_version=target_version,
+        caller=Caller(
+            id=str(caller.get("id") or "unknown"), role=str(caller.get("role") or "unknown")
+        ),
+        requested_at=str(input_doc.get("requested_at") or ""),
+        policy_revision=revision,
+        input_digest=document_digest(input_doc),
+        evidence_digests={
+            key: document_digest(input_doc[key]) for key in EVIDENCE_KEYS if key in input_doc
+        },
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+

@@ -1,0 +1,59 @@
+"""Runtime settings, read once from MLGATE_* environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository root: policies/, schemas/ and fixtures/ live beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MLGATE_", env_file=".env", extra="ignore")
+
+    policy_dir: Path = Field(default=PROJECT_ROOT / "policies", description="Rego and data files")
+    schema_dir: Path = Field(default=PROJECT_ROOT / "schemas", description="JSON Schemas")
+    home: Path = Field(
+        default=Path(".mlgate"),
+        description="State of the embedded defaults: ledger, inputs, signing key",
+    )
+    ledger_url: str = Field(
+        default="",
+        description="sqlite:///path or postgresql://...; empty means <home>/ledger.sqlite3",
+    )
+    signing_key: Path | None = Field(default=None, description="Ed25519 private key (PEM)")
+    keyring: Path | None = Field(default=None, description="Public keys with validity windows")
+    checkpoint_every: int = Field(default=1000, ge=1)
+    caller_id: str = Field(default="", description="Caller id recorded for CLI decisions")
+    opa_url: str = Field(default="", description="OPA server URL; empty means embedded OPA")
+    url: str = Field(default="", description="Remote mlgate service for `decide --url`")
+    token: str = Field(default="", description="Bearer token for the remote mlgate service")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1024 * 1024
+    tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
+
+    @property
+    def resolved_ledger_url(self) -> str:
+        return self.ledger_url or f"sqlite:///{self.home / 'ledger.sqlite3'}"
+
+    @property
+    def resolved_signing_key(self) -> Path:
+        return self.signing_key or self.home / "keys" / "signing.pem"
+
+    @property
+    def resolved_keyring(self) -> Path:
+        return self.keyring or self.home / "keys" / "keyring.json"
+
+    @property
+    def resolved_tokens_file(self) -> Path:
+        return self.tokens_file or self.home / "tokens.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

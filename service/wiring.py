@@ -1,0 +1,23 @@
+"""Builds the embedded defaults once: policies from disk, the embedded engine, the ledger."""
+
+from __future__ import annotations
+
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policyset import load_policy_set
+from service.gate import Gatekeeper
+from service.schemas import default_schemas
+from service.settings import Settings
+
+
+def local_engine(settings: Settings) -> EmbeddedEngine:
+    return EmbeddedEngine(load_policy_set(settings.policy_dir))
+
+
+def local_gatekeeper(settings: Settings, *, audited: bool = True) -> Gatekeeper:
+    """The gatekeeper of this process; with audited=True every decide() goes to the ledger."""
+    ledger = None
+    if audited:
+        from service.audit.ledger import open_ledger
+
+        ledger = open_ledger(settings)
+    return Gatekeeper(local_engine(settings), default_schemas(), ledger)
