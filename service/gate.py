@@ -68,18 +68,22 @@ class Gatekeeper:
         return decision
 
     def _policy_result(self, input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
-        violations = self.schemas.violations("gate_input", input_doc)
-        if violations:
-            return {}, evidence_reasons(violations)
-        gate = str(input_doc["gate"])
+        """The policy's decision, or the reasons the gate must deny whatever the policy says."""
+        gate = str(input_doc.get("gate"))
         if gate not in GATES:
             raise UsageError(f"unknown gate {gate!r}; expected one of {', '.join(GATES)}")
+        violations = self.schemas.violations("gate_input", input_doc)
         try:
             raw = self.engine.evaluate(gate, input_doc)
         except PolicyEngineUnavailable as exc:
-            return {}, [engine_failure_reason(exc.message)]
-        return check_policy_result(gate, raw, self.schemas)
-
+            return {}, [*evidence_reasons(violations), engine_failure_reason(exc.message)]
+        result, problems = check_policy_result(gate, raw, self.schemas)
+        if violations:
+            # Invalid evidence denies; the policy's own reasons are added so that one run
+            # lists everything to fix, but they cannot lift the deny. A malformed policy
+            # result here is most likely the malformed input's doing, so it is not reported.
+            return {}, [*evidence_reasons(violations), *_reasons_of(result)]
+        return result, problems
 
 def _decision(
     input_doc: Mapping[str, Any], result: dict[str, Any], reasons: list[Reason], revision: str
@@ -119,6 +123,10 @@ def _decision(
             key: document_digest(input_doc[key]) for key in EVIDENCE_KEYS if key in input_doc
         },
     )
+
+
+def _reasons_of(result: dict[str, Any]) -> list[Reason]:
+    return [Reason.model_validate(r) for r in result.get("reasons", [])]
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

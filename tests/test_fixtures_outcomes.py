@@ -1,0 +1,63 @@
+"""Each evidence fixture gives its outcome, with reasons naming the metric or field and threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.gate import Gatekeeper
+from tests.conftest import fixture_input
+
+EXPECTED = {
+    "approved": ("allow", []),
+    "regressed": ("deny", ["METRIC_REGRESSION"]),
+    "incomplete-card": ("deny", ["EVIDENCE_INVALID", "CARD_SECTION_MISSING"]),
+    "missing-lineage": (
+        "deny",
+        [
+            "LINEAGE_ARTIFACT_DIGEST_MISSING",
+            "LINEAGE_COMMIT_MISSING",
+            "LINEAGE_DATASET_DIGEST_MISSING",
+        ],
+    ),
+    "high-risk-pending-approval": ("hold", ["APPROVAL_PENDING"]),
+    "waived": ("allow", []),
+    "expired-waiver": ("deny", ["METRIC_REGRESSION"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_outcome(gatekeeper: Gatekeeper, name: str) -> None:
+    outcome, codes = EXPECTED[name]
+
+    decision = gatekeeper.evaluate(fixture_input(name))
+
+    assert (decision.outcome, [r.code for r in decision.reasons]) == (outcome, codes)
+
+
+def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Gatekeeper) -> None:
+    [reason] = gatekeeper.evaluate(fixture_input("regressed")).reasons
+
+    assert reason.metric == "auc"
+    assert reason.actual == 0.9318
+    assert reason.threshold == 0.9357
+    assert reason.message == (
+        "auc 0.9318 against the champion v5's 0.9357: "
+        "the change -0.0039 misses the required absolute change 0"
+    )
+    assert reason.controls == ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+
+
+def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Gatekeeper) -> None:
+    [warning] = gatekeeper.evaluate(fixture_input("waived")).warnings
+
+    assert warning.code == "METRIC_REGRESSION"
+    assert warning.waiver is not None
+    assert warning.waiver["approved_by"] == "c.lindqvist@example.com"
+    assert warning.waiver["expires_at"] == "2027-01-31T00:00:00Z"
+
+
+def test_staging_needs_no_history_or_approval(gatekeeper: Gatekeeper) -> None:
+    doc = fixture_input("high-risk-pending-approval", stage="staging")
+    del doc["history"]
+
+    assert gatekeeper.evaluate(doc).outcome == "allow"
