@@ -1,4 +1,4 @@
-"""Canonical JSON bytes and their digests: what an input digest or evidence digest is computed on."""
+"""Canonical JSON bytes and their digests, the basis of input and evidence digests."""
 
 from __future__ import annotations
 

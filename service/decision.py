@@ -1,4 +1,4 @@
-"""The decision a gate gives: checked against its schema, and built fail-closed when anything fails."""
+"""The decision a gate gives: checked against its schema, and fail-closed when anything fails."""
 
 from __future__ import annotations
 
@@ -92,11 +92,15 @@ def engine_failure_reason(message: str) -> Reason:
     )
 
 
-def check_policy_result(gate: str, result: Any, schemas: SchemaSet) -> tuple[dict[str, Any], list[Reason]]:
+def check_policy_result(
+    gate: str, result: Any, schemas: SchemaSet
+) -> tuple[dict[str, Any], list[Reason]]:
     """The policy's decision if it is well formed; otherwise a deny with reasons saying why."""
     if result is None:
         message = f"data.mlgate.{gate}.decision is undefined for this input, so the gate denies"
-        return {}, [service_reason("POLICY_RESULT_INVALID", message, rule="Policy gives a decision")]
+        return {}, [
+            service_reason("POLICY_RESULT_INVALID", message, rule="Policy gives a decision")
+        ]
     violations = schemas.violations("decision", result)
     if violations:
         return {}, [

@@ -22,7 +22,7 @@ from service.decision import (
 )
 from service.engine.base import PolicyEngine
 from service.errors import PolicyEngineUnavailable, UsageError
-from service.gates import GATES
+from service.gates import GATES, Outcome
 from service.schemas import SchemaSet
 
 # The parts of the input document that are evidence; each gets its own digest in the record.
@@ -85,12 +85,14 @@ class Gatekeeper:
             return {}, [*evidence_reasons(violations), *_reasons_of(result)]
         return result, problems
 
+
 def _decision(
     input_doc: Mapping[str, Any], result: dict[str, Any], reasons: list[Reason], revision: str
 ) -> Decision:
     model = _mapping(input_doc.get("model"))
     caller = _mapping(input_doc.get("caller"))
     target = input_doc.get("target")
+    outcome: Outcome
     if reasons:  # fail closed: the service's own reasons always deny
         outcome, warnings, target_version = "deny", [], None
     else:
@@ -131,4 +133,3 @@ def _reasons_of(result: dict[str, Any]) -> list[Reason]:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-

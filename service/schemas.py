@@ -1,4 +1,4 @@
-"""JSON Schema validation of evidence and decisions, compiled once (jsonschema-rs, draft 2020-12)."""
+"""JSON Schema validation of evidence and decisions, compiled once (jsonschema-rs, 2020-12)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ SCHEMA_BASE = "https://mlgate.dev/schemas/"
 
 @dataclass(frozen=True)
 class Violation:
-    """One way a document breaks its schema: `field` is a dotted path, `problem` says what is wrong."""
+    """One way a document breaks its schema: a dotted `field` path and what is wrong there."""
 
     field: str
     problem: str

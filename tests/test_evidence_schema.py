@@ -13,7 +13,9 @@ from service.schemas import default_schemas
 from tests.conftest import fixture_input
 
 
-def _required_paths(schema: dict[str, Any], document: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _required_paths(
+    schema: dict[str, Any], document: Any, prefix: tuple[str, ...]
+) -> Iterator[tuple[str, ...]]:
     """Every required property path of `schema` that `document` has, following local $refs."""
     schemas = default_schemas()
     if "$ref" in schema:
@@ -78,7 +80,9 @@ def test_wrong_type_denies_with_expected_and_found(gatekeeper: Gatekeeper) -> No
     decision = gatekeeper.evaluate(doc)
 
     assert decision.outcome == "deny"
-    assert 'metrics.values.auc: "0.94" is not of type "number"' in [r.message for r in decision.reasons]
+    assert 'metrics.values.auc: "0.94" is not of type "number"' in [
+        r.message for r in decision.reasons
+    ]
 
 
 def test_bad_timestamp_denies_naming_field(gatekeeper: Gatekeeper) -> None:

@@ -1,4 +1,4 @@
-"""Each evidence fixture gives its outcome, with reasons naming the metric or field and threshold."""
+"""Each evidence fixture gives its outcome, with reasons naming metric, field and threshold."""
 
 from __future__ import annotations
 

@@ -11,13 +11,15 @@ from service.regotest import run_rego_tests
 from tests.conftest import POLICY_DIR
 
 LIBRARY = {
-    "authz/authz.rego": "package authz\n\nallow if input.user == \"admin\"\n\nrole := \"ops\" if input.user == \"bob\"\n",
+    "authz/authz.rego": (
+        'package authz\n\nallow if input.user == "admin"\n\nrole := "ops" if input.user == "bob"\n'
+    ),
     "authz/authz_test.rego": (
         "package authz_test\n\nimport data.authz\n\n"
-        "test_admin_allowed if authz.allow with input as {\"user\": \"admin\"}\n\n"
-        "test_guest_denied if not authz.allow with input as {\"user\": \"guest\"}\n"
+        'test_admin_allowed if authz.allow with input as {"user": "admin"}\n\n'
+        'test_guest_denied if not authz.allow with input as {"user": "guest"}\n'
     ),
-    "authz/data.json": "{\"roles\": [\"admin\"]}",
+    "authz/data.json": '{"roles": ["admin"]}',
 }
 
 
@@ -61,7 +63,7 @@ def test_failing_test_fails_the_run_and_is_named(tmp_path: Path) -> None:
     files = dict(LIBRARY)
     files["authz/more_test.rego"] = (
         "package authz.more_test\n\nimport data.authz\n\n"
-        "test_bob_is_admin if authz.allow with input as {\"user\": \"bob\"}\n"
+        'test_bob_is_admin if authz.allow with input as {"user": "bob"}\n'
     )
     root = write_library(tmp_path / "lib", files)
 
@@ -92,7 +94,7 @@ def test_table_test_cases_are_judged_one_by_one(tmp_path: Path) -> None:
         "t/t_test.rego": (
             "package t_test\n\n"
             "test_cases[note] := passed if {\n"
-            "\tsome note, n in {\"one\": 1, \"two\": 2}\n"
+            '\tsome note, n in {"one": 1, "two": 2}\n'
             "\tpassed := n < 2\n}\n"
         )
     }

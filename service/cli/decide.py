@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     evidence = read_evidence_dir(args.evidence)
     target = {"stage": args.stage} if args.stage else None
     url = args.url or get_settings().url
-    decision = _remote(url, args.gate, evidence, target) if url else _local(args.gate, evidence, target)
+    decision = (
+        _remote(url, args.gate, evidence, target) if url else _local(args.gate, evidence, target)
+    )
     print(render(decision, args.format))
     return EXIT_CODES[decision.outcome]
 
@@ -53,7 +55,9 @@ def _local(gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -
     return local_gatekeeper(settings).decide(input_doc)
 
 
-def _remote(url: str, gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -> Decision:
+def _remote(
+    url: str, gate: str, evidence: dict[str, Any], target: dict[str, Any] | None
+) -> Decision:
     from service.client import request_decision
 
     return request_decision(url, get_settings().token, gate, evidence, target)

@@ -65,7 +65,9 @@ def _as_text(
         for c in report.coverage:
             missed = f"  not covered: {_ranges(c.missed_lines)}" if c.missed_lines else ""
             lines.append(f"  {c.file:<{width}}  {c.percent:5.1f}%{missed}")
-        lines.append(f"  {'total':<{width}}  {report.coverage_percent:5.1f}%  (threshold {threshold:g}%)")
+        lines.append(
+            f"  {'total':<{width}}  {report.coverage_percent:5.1f}%  (threshold {threshold:g}%)"
+        )
     lines += [f"FAILED: {p}" for p in problems]
     lines.append(f"{report.passed} passed, {report.failed} failed  ({elapsed:.2f}s)")
     return "\n".join(lines)

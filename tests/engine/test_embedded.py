@@ -114,7 +114,9 @@ def test_malformed_decision_denies_naming_the_problem(
 
 
 def test_deny_without_reasons_is_malformed(tmp_path: Path, approved_input: dict[str, Any]) -> None:
-    gate = _single_policy(tmp_path, 'decision := {"outcome": "hold", "reasons": [], "warnings": []}')
+    gate = _single_policy(
+        tmp_path, 'decision := {"outcome": "hold", "reasons": [], "warnings": []}'
+    )
 
     decision = gate.evaluate(approved_input)
 
