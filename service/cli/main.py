@@ -14,13 +14,13 @@ ERROR_EXIT_CODES = {"audit_write_failed": 5, "audit_key_missing": 5, "policy_eng
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from service.cli import audit_commands, decide, regotest, serve
+    from service.cli import audit_commands, decide, demo, regotest, serve
 
     parser = argparse.ArgumentParser(
         prog="mlgate", description="Policy-as-code gates for ML model deployments."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (decide, regotest, audit_commands, serve):
+    for module in (decide, regotest, audit_commands, demo, serve):
         module.register(commands)
     return parser
 

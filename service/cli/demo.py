@@ -1,0 +1,61 @@
+"""`mlgate demo`: every evidence fixture through the audited promotion gate, then a ledger check."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from service.evidence.files import read_evidence_dir
+from service.inputdoc import assemble
+from service.settings import PROJECT_ROOT, get_settings
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo", help="decide every fixture under fixtures/evidence and verify the ledger"
+    )
+    parser.add_argument("--to", dest="stage", default="production")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from service.audit.verify import verify_ledger
+    from service.wiring import local_gatekeeper
+
+    settings = get_settings()
+    gatekeeper = local_gatekeeper(settings)
+    fixtures = sorted(p for p in (PROJECT_ROOT / "fixtures" / "evidence").iterdir() if p.is_dir())
+    rows = []
+    for fixture in fixtures:
+        doc = assemble(
+            "promotion",
+            read_evidence_dir(fixture),
+            caller={"id": "demo", "role": "cli"},
+            target={"stage": args.stage},
+        )
+        decision = gatekeeper.decide(doc)
+        if decision.reasons:
+            note = f"{decision.reasons[0].code}: {decision.reasons[0].message}"
+        elif decision.warnings:
+            note = f"waived {decision.warnings[0].code}: {decision.warnings[0].message}"
+        else:
+            note = ""
+        seq = decision.audit.seq if decision.audit else "-"
+        rows.append((fixture.name, decision.outcome.upper(), str(seq), note))
+
+    widths = [max(len(r[i]) for r in [*rows, ("fixture", "outcome", "seq", "")]) for i in range(3)]
+    print(f"promotion to {args.stage}, policy {gatekeeper.engine.policy_set.revision[:19]}")
+    header = ("fixture", "outcome", "seq")
+    print(
+        f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]:>{widths[2]}}  "
+        "first reason or warning"
+    )
+    for name, outcome, seq, note in rows:
+        print(f"{name:<{widths[0]}}  {outcome:<{widths[1]}}  {seq:>{widths[2]}}  {_clip(note)}")
+    report = verify_ledger(settings)
+    print(f"ledger {settings.resolved_ledger_url}: {report.summary}")
+    return 0 if report.ok else 1
+
+
+def _clip(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
