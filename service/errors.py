@@ -49,6 +49,12 @@ class AuditKeyMissing(AuditWriteFailed):
     code = "audit_key_missing"
 
 
+class LedgerUnreadable(MlgateError):
+    """The ledger database cannot be opened or read (not a write: no decision is at stake)."""
+
+    code = "ledger_unreadable"
+
+
 class NotFound(MlgateError):
     """A decision, gate or record that was asked for does not exist."""
 

@@ -1,0 +1,146 @@
+"""DSSE envelopes around in-toto Statements: the exact bytes of a ledger record or checkpoint."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from service.audit.keys import SigningKey
+from service.canonical import canonical_json
+from service.decision import Decision
+
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://mlgate.dev/decision/v1"
+GENESIS_PREV = "0" * 64
+
+
+class MalformedEnvelope(ValueError):
+    """The bytes are not a DSSE envelope, or its payload is not what the ledger writes."""
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1 pre-authentication encoding: what is actually signed."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
+
+
+@dataclass(frozen=True)
+class Signature:
+    keyid: str
+    sig: bytes
+
+
+@dataclass(frozen=True)
+class Envelope:
+    payload_type: str
+    payload: bytes
+    signatures: tuple[Signature, ...]
+
+    def signed_bytes(self) -> bytes:
+        return pae(self.payload_type, self.payload)
+
+    def statement(self) -> dict[str, Any]:
+        """The in-toto Statement inside; MalformedEnvelope if it is not one of ours."""
+        try:
+            statement = json.loads(self.payload.decode())
+        except ValueError as exc:
+            raise MalformedEnvelope(f"payload is not JSON: {exc}") from None
+        if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
+            raise MalformedEnvelope(f"payload is not an in-toto Statement ({STATEMENT_TYPE})")
+        if not isinstance(statement.get("predicate"), dict):
+            raise MalformedEnvelope("statement has no predicate object")
+        return statement
+
+
+def seal(payload_type: str, payload: bytes, key: SigningKey) -> bytes:
+    """Sign `payload` and return the envelope's bytes, which are stored and never rebuilt."""
+    signature = key.sign(pae(payload_type, payload))
+    return canonical_json(
+        {
+            "payload": base64.b64encode(payload).decode(),
+            "payloadType": payload_type,
+            "signatures": [{"keyid": key.keyid, "sig": base64.b64encode(signature).decode()}],
+        }
+    )
+
+
+def open_envelope(raw: bytes) -> Envelope:
+    """Parse envelope bytes strictly; MalformedEnvelope says what is wrong."""
+    try:
+        document = json.loads(raw.decode())  # decoding first spares json its encoding sniffing
+    except ValueError as exc:
+        raise MalformedEnvelope(f"not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedEnvelope(f"expected a JSON object, found {type(document).__name__}")
+    payload_type = document.get("payloadType")
+    payload = document.get("payload")
+    signatures = document.get("signatures")
+    if not isinstance(payload_type, str) or not isinstance(payload, str):
+        raise MalformedEnvelope("payload and payloadType must be strings")
+    if not isinstance(signatures, list) or not signatures:
+        raise MalformedEnvelope("signatures must be a non-empty list")
+    try:
+        return Envelope(
+            payload_type,
+            _b64decode(payload),
+            tuple(Signature(str(s["keyid"]), _b64decode(s["sig"])) for s in signatures),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MalformedEnvelope(f"bad payload or signature encoding: {exc}") from None
+
+
+def _b64decode(text: str) -> bytes:
+    """Strict standard base64 (binascii's strict mode is the fast path of b64decode's check)."""
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+def decision_predicate(decision: Decision) -> dict[str, Any]:
+    """The decision's part of the predicate; the chain adds seq, prev and recorded_at."""
+    return {
+        "decision_id": decision.decision_id,
+        "gate": decision.gate,
+        "outcome": decision.outcome,
+        "reasons": [r.model_dump(mode="json", exclude_none=True) for r in decision.reasons],
+        "warnings": [r.model_dump(mode="json", exclude_none=True) for r in decision.warnings],
+        "model": decision.model.model_dump(mode="json"),
+        "policy_revision": decision.policy_revision,
+        "input_digest": decision.input_digest,
+        "evidence_digests": dict(decision.evidence_digests),
+        "caller": decision.caller.model_dump(mode="json"),
+        "requested_at": decision.requested_at,
+        "target": decision.target,
+        "target_version": decision.target_version,
+    }
+
+
+def decision_subject(decision: Decision) -> list[dict[str, Any]]:
+    """The model artifact the decision is about.
+
+    A decision made without an artifact digest (evidence missing, or an input that failed
+    validation) is still recorded: its subject then carries the input document's digest,
+    which is what the decision is provably about.
+    """
+    digest = decision.model.artifact_digest or decision.input_digest
+    algorithm, _, value = digest.partition(":")
+    if not value:
+        algorithm, value = "sha256", digest
+    return [
+        {"name": f"{decision.model.name}@{decision.model.version}", "digest": {algorithm: value}}
+    ]
+
+
+def statement_payload(
+    subject: list[dict[str, Any]], predicate: dict[str, Any], *, seq: int, prev: str, at: str
+) -> bytes:
+    return canonical_json(
+        {
+            "_type": STATEMENT_TYPE,
+            "subject": subject,
+            "predicateType": PREDICATE_TYPE,
+            "predicate": {**predicate, "seq": seq, "prev": prev, "recorded_at": at},
+        }
+    )

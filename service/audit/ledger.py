@@ -1,0 +1,343 @@
+"""The audit ledger: each decision signed into the hash chain and stored before it is answered."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from service.audit.checkpoint import seal_checkpoint
+from service.audit.clock import format_time, parse_time, utc_now
+from service.audit.envelope import (
+    PAYLOAD_TYPE,
+    decision_predicate,
+    decision_subject,
+    open_envelope,
+    seal,
+    statement_payload,
+)
+from service.audit.keys import KeyFiles, Keyring, KeySource, SigningKey, ensure_default_keys
+from service.audit.merkle import MerkleFrontier, leaf_hash
+from service.audit.stores.base import (
+    ChainWriter,
+    RecordFilter,
+    RecordRow,
+    Store,
+    StoredCheckpoint,
+    iter_envelopes,
+)
+from service.audit.verify import VerifyReport, verify_envelopes
+from service.canonical import canonical_json, sha256_digest
+from service.decision import AuditReceipt, Decision
+from service.errors import AuditWriteFailed, NotFound, UsageError
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """One stored record: its exact envelope bytes and the columns it is found by."""
+
+    seq: int
+    decision_id: str
+    recorded_at: str
+    keyid: str
+    input_digest: str
+    envelope_digest: str  # "sha256:<hex>" of `envelope`
+    envelope: bytes
+
+    @classmethod
+    def from_row(cls, row: RecordRow) -> LedgerRecord:
+        return cls(
+            row.seq,
+            row.decision_id,
+            row.recorded_at,
+            row.keyid,
+            row.input_digest,
+            "sha256:" + row.envelope_hash,
+            row.envelope,
+        )
+
+    def statement(self) -> dict[str, Any]:
+        """The signed in-toto Statement (not verified here; see `Ledger.verify`)."""
+        return open_envelope(self.envelope).statement()
+
+    def predicate(self) -> dict[str, Any]:
+        predicate: dict[str, Any] = self.statement()["predicate"]
+        return predicate
+
+    def decision(self) -> Decision:
+        """The decision as it was answered, rebuilt from the signed predicate, with its receipt."""
+        receipt = AuditReceipt(seq=self.seq, envelope_digest=self.envelope_digest)
+        return Decision.model_validate({**self.predicate(), "audit": receipt})
+
+
+class Ledger:
+    """Implements `service.gate.DecisionLedger` over a store, plus the reads audit needs."""
+
+    def __init__(
+        self, store: Store, keys: KeySource | None = None, *, checkpoint_every: int = 1000
+    ) -> None:
+        if checkpoint_every < 1:
+            raise UsageError(f"checkpoint_every must be at least 1; found {checkpoint_every}")
+        self.store = store
+        self.keys = keys
+        self.checkpoint_every = checkpoint_every
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def record(self, decision: Decision, input_doc: Mapping[str, Any]) -> AuditReceipt:
+        """Sign, chain and durably store the decision and its input; AuditWriteFailed if not.
+
+        A failure leaves nothing behind: the record, its input and any checkpoint are written
+        in one transaction, so the chain never has a half-written link or a gap.
+        """
+        try:
+            document = canonical_json(input_doc)
+        except (TypeError, ValueError) as exc:
+            raise AuditWriteFailed(
+                f"the input document cannot be stored as JSON ({exc}); the decision was not "
+                "recorded"
+            ) from None
+        digest = sha256_digest(document)
+        if digest != decision.input_digest:
+            raise AuditWriteFailed(
+                f"decision {decision.decision_id} says its input digest is "
+                f"{decision.input_digest}, but the input document given hashes to {digest}; "
+                "record the document the decision was made on"
+            )
+        try:
+            subject = decision_subject(decision)
+            predicate = decision_predicate(decision)
+            keys = self._writer_keys()
+            with self.store.write() as chain:
+                tail = chain.tail()
+                seq = tail.seq + 1
+                now = utc_now()
+                key = keys.current(now)
+                payload = statement_payload(
+                    subject, predicate, seq=seq, prev=tail.envelope_hash, at=format_time(now)
+                )
+                envelope = seal(PAYLOAD_TYPE, payload, key)
+                envelope_hash = hashlib.sha256(envelope).hexdigest()
+                chain.insert_input(digest, document)
+                chain.insert_record(
+                    RecordRow(
+                        seq=seq,
+                        decision_id=decision.decision_id,
+                        recorded_at=format_time(now),
+                        gate=decision.gate,
+                        outcome=decision.outcome,
+                        model_name=decision.model.name,
+                        model_version=decision.model.version,
+                        keyid=key.keyid,
+                        input_digest=digest,
+                        envelope_hash=envelope_hash,
+                        envelope=envelope,
+                    )
+                )
+                if seq % self.checkpoint_every == 0:
+                    _checkpoint(chain, seq, key, now)
+        except AuditWriteFailed:
+            raise
+        except Exception as exc:  # the gate's contract: any failure is an AuditWriteFailed
+            raise AuditWriteFailed(
+                f"could not record decision {decision.decision_id} in the "
+                f"{self.store.description}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return AuditReceipt(seq=seq, envelope_digest="sha256:" + envelope_hash)
+
+    def checkpoint(self) -> bytes:
+        """Sign and store a checkpoint of the ledger as it is now; returns its envelope bytes."""
+        keys = self._writer_keys()
+        with self.store.write() as chain:
+            now = utc_now()
+            return _checkpoint(chain, chain.tail().seq, keys.current(now), now)
+
+    def checkpoint_if_behind(self) -> bytes | None:
+        """A new checkpoint if records were added since the latest one, else None.
+
+        For an idle timer in a long-running service, so the newest records are covered by a
+        checkpoint without waiting for the next `checkpoint_every` records.
+        """
+        keys = self._writer_keys()
+        with self.store.write() as chain:
+            size = chain.tail().seq
+            latest = chain.latest_checkpoint()
+            if latest is not None and latest.size >= size:
+                return None
+            now = utc_now()
+            return _checkpoint(chain, size, keys.current(now), now)
+
+    def check_writable(self) -> None:
+        """Raise AuditWriteFailed (AuditKeyMissing for keys) if a record could not be written now.
+
+        For readiness probes: takes the chain lock once and commits nothing.
+        """
+        keys = self._writer_keys()
+        with self.store.write() as chain:
+            keys.current(utc_now())
+            chain.tail()
+
+    def _writer_keys(self) -> KeySource:
+        if self.keys is None:
+            raise AuditWriteFailed(
+                f"this ledger ({self.store.description}) was opened without a signing key, "
+                "so it cannot record; open it with open_ledger(settings)"
+            )
+        return self.keys
+
+    def get(self, decision_id: str) -> LedgerRecord:
+        row = self.store.record_by_decision(decision_id)
+        if row is None:
+            raise NotFound(f"no decision {decision_id!r} in the {self.store.description}")
+        return LedgerRecord.from_row(row)
+
+    def get_seq(self, seq: int) -> LedgerRecord:
+        row = self.store.record_by_seq(seq)
+        if row is None:
+            raise NotFound(
+                f"no record with seq {seq} in the {self.store.description} "
+                f"(it ends at seq {self.last_seq()})"
+            )
+        return LedgerRecord.from_row(row)
+
+    def find(
+        self,
+        *,
+        model: str | None = None,
+        version: str | None = None,
+        gate: str | None = None,
+        outcome: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        before_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[LedgerRecord]:
+        """Records newest first, recorded in [since, until); page with `before_seq`.
+
+        `before_seq` is the lowest seq of the previous page; `limit` is capped at 10,000.
+        """
+        query = RecordFilter(
+            model=model,
+            version=version,
+            gate=gate,
+            outcome=outcome,
+            since=_ledger_time("since", since),
+            until=_ledger_time("until", until),
+            before_seq=before_seq,
+            limit=max(1, min(limit, 10_000)),
+        )
+        return [LedgerRecord.from_row(row) for row in self.store.find(query)]
+
+    def last_seq(self) -> int:
+        return self.store.last_seq()
+
+    def envelopes(self) -> Iterator[bytes]:
+        """Every record's envelope in seq order, byte for byte as stored (for export)."""
+        return iter_envelopes(self.store)
+
+    def input_document(self, digest: str) -> dict[str, Any]:
+        """The input a decision was made on, checked against its digest."""
+        document = self.store.input_document(digest)
+        if document is None:
+            raise NotFound(f"no input document {digest} in the {self.store.description}")
+        if sha256_digest(document) != digest:
+            raise NotFound(
+                f"the stored input document {digest} no longer matches its digest "
+                f"(it hashes to {sha256_digest(document)}): it was altered"
+            )
+        loaded: dict[str, Any] = json.loads(document)
+        return loaded
+
+    def stored_checkpoints(self) -> list[bytes]:
+        return self.store.checkpoint_envelopes()
+
+    def verify(
+        self,
+        keyring: Keyring,
+        *,
+        checkpoints: Sequence[bytes] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        """Verify every stored record, against the ledger's own checkpoints and `checkpoints`."""
+        return verify_envelopes(
+            self.envelopes(),
+            keyring,
+            [*self.stored_checkpoints(), *checkpoints],
+            progress,
+        )
+
+
+def _ledger_time(name: str, value: datetime | str | None) -> str | None:
+    """A bound in the format recorded_at is stored in, so the database compares it as text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = parse_time(value)
+        except ValueError:
+            raise UsageError(
+                f"{name} must be an ISO 8601 time such as 2026-01-31T00:00:00Z; found {value!r}"
+            ) from None
+    return format_time(value)
+
+
+def _checkpoint(chain: ChainWriter, size: int, key: SigningKey, now: datetime) -> bytes:
+    """Extend the latest stored checkpoint's Merkle frontier to `size` records, sign, store."""
+    latest = chain.latest_checkpoint()
+    frontier = MerkleFrontier()
+    if latest is not None and latest.size <= size:
+        frontier = MerkleFrontier.from_bytes(latest.size, latest.frontier)
+    for envelope in chain.envelopes_after(frontier.size):
+        frontier.append(leaf_hash(envelope))
+    if frontier.size != size:
+        raise AuditWriteFailed(
+            f"the ledger's last seq is {size} but it holds {frontier.size} records, so records "
+            "are missing; no checkpoint was signed. Run `mlgate audit verify` to find them."
+        )
+    envelope = seal_checkpoint(size, frontier.root(), now, key)
+    chain.insert_checkpoint(StoredCheckpoint(size, frontier.to_bytes(), envelope))
+    return envelope
+
+
+def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
+    """The ledger MLGATE_LEDGER_URL names, ready to record (or, with create=False, to read).
+
+    Writing needs the signing key; the embedded default creates one on first use.
+    """
+    url = settings.resolved_ledger_url
+    store: Store
+    if url.startswith("sqlite:///"):
+        from service.audit.stores.sqlite import SqliteStore
+
+        store = SqliteStore(Path(url.removeprefix("sqlite:///")), create=create)
+    elif url.startswith(("postgresql://", "postgres://")):
+        from service.audit.stores.postgres import PostgresStore
+
+        store = PostgresStore(url, create=create)
+    else:
+        raise UsageError(
+            f"MLGATE_LEDGER_URL must be sqlite:///PATH or postgresql://USER@HOST/DB; found {url!r}"
+        )
+    if create:
+        try:
+            ensure_default_keys(settings)
+        except BaseException:
+            store.close()
+            raise
+    return Ledger(
+        store,
+        KeySource(KeyFiles.from_settings(settings)),
+        checkpoint_every=settings.checkpoint_every,
+    )

@@ -1,0 +1,253 @@
+"""The shared ledger store: PostgreSQL, for many replicas on many machines appending one chain."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from service.audit.envelope import GENESIS_PREV
+from service.audit.stores.base import (
+    RECORD_COLUMNS,
+    RecordFilter,
+    RecordRow,
+    StoredCheckpoint,
+    Tail,
+    find_clauses,
+    row_from,
+)
+from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+
+# The chain head is one row locked FOR UPDATE by every append: that lock is what keeps the
+# chain single and gap-free across replicas, and it lives in the ledger's own schema.
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS records (
+    seq BIGINT PRIMARY KEY,
+    decision_id TEXT NOT NULL UNIQUE,
+    recorded_at TEXT NOT NULL,
+    gate TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    keyid TEXT NOT NULL,
+    input_digest TEXT NOT NULL,
+    envelope_hash TEXT NOT NULL,
+    envelope BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
+CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
+CREATE TABLE IF NOT EXISTS inputs (digest TEXT PRIMARY KEY, document BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    id BIGSERIAL PRIMARY KEY,
+    size BIGINT NOT NULL,
+    frontier BYTEA NOT NULL,
+    envelope BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
+CREATE TABLE IF NOT EXISTS chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL,
+    envelope_hash TEXT NOT NULL
+);
+INSERT INTO chain_head (id, seq, envelope_hash) VALUES (1, 0, '{GENESIS_PREV}')
+    ON CONFLICT (id) DO NOTHING;
+"""
+COLUMNS = ", ".join(RECORD_COLUMNS)
+CONNECT_TIMEOUT_S = 5
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore:
+    """One connection per store, re-opened after it breaks; a lock shares it between threads."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.description = f"PostgreSQL ledger {redacted(url)}"
+        self._create = create
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        with self._lock:
+            self._connection()
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return self._conn
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as exc:
+            raise self._failure("connect to", exc) from None
+        try:
+            # A server configured with synchronous_commit=off would acknowledge commits that
+            # a crash can lose; a recorded decision must not be one of them.
+            conn.execute("SET synchronous_commit TO on")
+            if self._create:
+                with conn.transaction():
+                    # Replicas starting together must not race on CREATE TABLE IF NOT EXISTS.
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock("
+                        "hashtext(coalesce(current_schema(), '') || '.mlgate_ledger'))"
+                    )
+                    conn.execute(SCHEMA)
+            else:
+                found = conn.execute("SELECT to_regclass('records')").fetchone()
+                if found is None or found[0] is None:
+                    raise NotFound(
+                        f"no audit ledger in {self.description}: it has no records table "
+                        "(check MLGATE_LEDGER_URL and the search_path)"
+                    )
+        except psycopg.Error as exc:
+            conn.close()
+            raise self._failure("set up", exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _failure(self, action: str, exc: psycopg.Error) -> AuditWriteFailed | LedgerUnreadable:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if not self._create:
+            return LedgerUnreadable(f"could not {action} the {self.description}: {text}")
+        if isinstance(exc, psycopg.OperationalError):
+            hint = "check that PostgreSQL is running and reachable and MLGATE_LEDGER_URL is right"
+        elif isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            hint = "grant this role INSERT/UPDATE on the ledger tables (and CREATE on the schema)"
+        elif isinstance(exc, psycopg.errors.UniqueViolation):
+            hint = "a record with this decision id or seq already exists; nothing was changed"
+        else:
+            hint = "see the PostgreSQL log"
+        return AuditWriteFailed(
+            f"could not {action} the {self.description} ({text}); the decision was not "
+            f"recorded and must not be acted on: {hint}"
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[_PostgresWriter]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.transaction():
+                    yield _PostgresWriter(conn)
+            except psycopg.Error as exc:
+                raise self._failure("write the audit record to", exc) from None
+
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except psycopg.Error as exc:
+                raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
+
+    def last_seq(self) -> int:
+        return int(self._read("SELECT coalesce(max(seq), 0) FROM records")[0][0])
+
+    def record_by_seq(self, seq: int) -> RecordRow | None:
+        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE seq = %s", (seq,))
+        return row_from(rows[0]) if rows else None
+
+    def record_by_decision(self, decision_id: str) -> RecordRow | None:
+        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE decision_id = %s", (decision_id,))
+        return row_from(rows[0]) if rows else None
+
+    def find(self, query: RecordFilter) -> list[RecordRow]:
+        clauses, params = find_clauses(query)
+        where = f"WHERE {' AND '.join(clauses)}".replace("?", "%s") if clauses else ""
+        sql = f"SELECT {COLUMNS} FROM records {where} ORDER BY seq DESC LIMIT %s"
+        return [row_from(r) for r in self._read(sql, (*params, query.limit))]
+
+    def envelope_page(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self._read(
+            "SELECT seq, envelope FROM records WHERE seq > %s ORDER BY seq LIMIT %s",
+            (after_seq, limit),
+        )
+        return [(int(seq), bytes(envelope)) for seq, envelope in rows]
+
+    def input_document(self, digest: str) -> bytes | None:
+        rows = self._read("SELECT document FROM inputs WHERE digest = %s", (digest,))
+        return bytes(rows[0][0]) if rows else None
+
+    def checkpoint_envelopes(self) -> list[bytes]:
+        return [
+            bytes(r[0]) for r in self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+
+
+class _PostgresWriter:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def tail(self) -> Tail:
+        row = self._conn.execute(
+            "SELECT seq, envelope_hash FROM chain_head WHERE id = 1 FOR UPDATE"
+        ).fetchone()
+        if row is None:
+            raise psycopg.errors.NoDataFound("the chain_head row is missing")
+        return Tail(int(row[0]), str(row[1]))
+
+    def insert_record(self, row: RecordRow) -> None:
+        self._conn.execute(
+            f"INSERT INTO records ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                row.seq,
+                row.decision_id,
+                row.recorded_at,
+                row.gate,
+                row.outcome,
+                row.model_name,
+                row.model_version,
+                row.keyid,
+                row.input_digest,
+                row.envelope_hash,
+                row.envelope,
+            ),
+        )
+        self._conn.execute(
+            "UPDATE chain_head SET seq = %s, envelope_hash = %s WHERE id = 1",
+            (row.seq, row.envelope_hash),
+        )
+
+    def insert_input(self, digest: str, document: bytes) -> None:
+        self._conn.execute(
+            "INSERT INTO inputs (digest, document) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING",
+            (digest, document),
+        )
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._conn.execute(
+            "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    def envelopes_after(self, seq: int) -> Iterator[bytes]:
+        cursor = self._conn.execute(
+            "SELECT envelope FROM records WHERE seq > %s ORDER BY seq", (seq,)
+        )
+        for (envelope,) in cursor:
+            yield bytes(envelope)
+
+    def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._conn.execute(
+            "INSERT INTO checkpoints (size, frontier, envelope) VALUES (%s, %s, %s)",
+            (checkpoint.size, checkpoint.frontier, checkpoint.envelope),
+        )

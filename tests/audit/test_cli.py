@@ -1,0 +1,200 @@
+"""`mlgate keys init` and `mlgate audit ...` as a person or a CI job runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.audit.ledger import Ledger, open_ledger
+from service.cli.main import main
+from service.gate import Gatekeeper
+from service.settings import get_settings
+from tests.audit.factory import make_decision, record_many
+from tests.audit.test_tampering import flip_char
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+Mlgate = Callable[..., Run]
+
+
+@pytest.fixture
+def mlgate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Mlgate]:
+    """`mlgate` in-process, with MLGATE_HOME in a fresh directory."""
+    monkeypatch.setenv("MLGATE_HOME", str(tmp_path / "home"))
+    for name in ("MLGATE_LEDGER_URL", "MLGATE_SIGNING_KEY", "MLGATE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def ledger_path() -> str:
+    return get_settings().resolved_ledger_url.removeprefix("sqlite:///")
+
+
+@pytest.fixture
+def recorded(mlgate: Mlgate) -> Iterator[Ledger]:
+    """The default ledger under MLGATE_HOME with 5 decisions in it."""
+    with open_ledger(get_settings()) as ledger:
+        record_many(ledger, 5)
+        yield ledger
+
+
+def test_keys_init_writes_the_key_files_and_names_them(mlgate: Mlgate, tmp_path: Path) -> None:
+    run = mlgate("keys", "init", "--dir", str(tmp_path / "k"))
+    assert run.code == 0
+    assert (tmp_path / "k" / "signing.pem").exists()
+    assert "key id" in run.out and str(tmp_path / "k" / "keyring.json") in run.out
+    again = mlgate("keys", "init", "--dir", str(tmp_path / "k"))
+    assert again.code == 2 and "--rotate" in again.err
+
+
+def test_the_first_decision_creates_the_default_key_and_says_where(
+    mlgate: Mlgate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with open_ledger(get_settings()):
+        pass
+    assert "created an Ed25519 signing key at" in capsys.readouterr().err
+
+
+def test_verify_passes_a_clean_ledger_with_a_summary(recorded: Ledger, mlgate: Mlgate) -> None:
+    run = mlgate("audit", "verify")
+    assert (run.code, run.out.strip()) == (
+        0,
+        "5/5 records valid; chain intact from seq 1 to 5; "
+        "no checkpoint to compare, so a removed tail would go unnoticed",
+    )
+
+
+def test_verify_fails_and_names_the_seq_of_a_tampered_record(
+    recorded: Ledger, mlgate: Mlgate
+) -> None:
+    tampered = flip_char(recorded.get_seq(3).envelope, "sig", 5)
+    with sqlite3.connect(ledger_path()) as conn:
+        conn.execute("UPDATE records SET envelope = ? WHERE seq = 3", (tampered,))
+    run = mlgate("audit", "verify")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert lines[0].startswith("seq 3: bad signature: ")
+    assert lines[1].startswith("seq 4: bad prev hash: ")
+    assert lines[-1] == "3/5 records valid; 2 problems: 1 bad prev hash, 1 bad signature"
+    report = json.loads(mlgate("audit", "verify", "--format", "json").out)
+    assert [(p["seq"], p["kind"]) for p in report["problems"]] == [
+        (3, "bad signature"),
+        (4, "bad prev hash"),
+    ]
+
+
+def test_an_export_holds_the_stored_bytes_and_verifies_on_its_own(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path
+) -> None:
+    export = tmp_path / "ledger.jsonl"
+    assert mlgate("audit", "export", "--format", "jsonl", "--output", str(export)).code == 0
+    assert export.read_bytes() == b"".join(e + b"\n" for e in recorded.envelopes())
+    run = mlgate("audit", "verify", "--file", str(export), "--progress")
+    assert run.code == 0 and run.out.startswith("5/5 records valid")
+    assert "verifying [" in run.err and "5/5" in run.err
+
+
+def test_a_checkpoint_kept_aside_catches_a_truncated_export(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path
+) -> None:
+    checkpoint, export = tmp_path / "checkpoint.json", tmp_path / "ledger.jsonl"
+    assert mlgate("audit", "checkpoint", "--output", str(checkpoint)).code == 0
+    mlgate("audit", "export", "--output", str(export))
+    export.write_bytes(b"".join(export.read_bytes().splitlines(keepends=True)[:3]))
+    assert mlgate("audit", "verify", "--file", str(export)).code == 0
+    run = mlgate("audit", "verify", "--file", str(export), "--checkpoint", str(checkpoint))
+    assert run.code == 1
+    assert run.out.startswith("seq 4: truncated: the checkpoint of 5 records signed at")
+
+
+def test_show_presents_one_decision_for_a_person(recorded: Ledger, mlgate: Mlgate) -> None:
+    record = recorded.get_seq(2)
+    run = mlgate("audit", "show", record.decision_id)
+    assert run.code == 0
+    header = [line for line in run.out.splitlines() if not line.startswith(" ") and "  " in line]
+    fields = dict(line.split(None, 1) for line in header)
+    assert fields["outcome"] == "DENY"
+    assert fields["gate"] == "promotion"
+    assert fields["model"] == "fraud-detector version 7"
+    assert fields["caller"] == "ci-pipeline (role gate)"
+    assert fields["seq"].startswith("2 (prev ")
+    assert fields["signature"].startswith(f"key {record.keyid}: valid")
+    assert "  - [high] METRIC_BELOW_FLOOR: auc 0.71 is below the high-risk floor 0.80" in run.out
+    assert mlgate("audit", "show", "2").out == run.out
+
+
+def test_show_of_an_unknown_decision_says_so(recorded: Ledger, mlgate: Mlgate) -> None:
+    run = mlgate("audit", "show", "no-such-id")
+    assert run.code == 2 and "no decision 'no-such-id'" in run.err
+
+
+def test_verify_without_a_ledger_says_where_it_looked(mlgate: Mlgate) -> None:
+    mlgate("keys", "init")
+    run = mlgate("audit", "verify")
+    assert run.code == 2 and "no audit ledger at" in run.err
+
+
+def test_reproduce_finds_the_same_outcome_under_the_same_policies(
+    mlgate: Mlgate, gatekeeper: Gatekeeper, approved_input: dict[str, Any]
+) -> None:
+    decision = gatekeeper.evaluate(approved_input)
+    with open_ledger(get_settings()) as ledger:
+        ledger.record(decision, approved_input)
+    run = mlgate("audit", "reproduce", decision.decision_id)
+    assert run.code == 0, run.err
+    assert f"recorded  {decision.outcome} at" in run.out
+    assert "policies  unchanged" in run.out
+    assert run.out.rstrip().endswith("result    same outcome")
+
+
+def test_reproduce_names_the_revision_a_record_was_made_under(
+    mlgate: Mlgate,
+    gatekeeper: Gatekeeper,
+    approved_input: dict[str, Any],
+    policy_copy: Callable[[], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decision = gatekeeper.evaluate(approved_input)
+    with open_ledger(get_settings()) as ledger:
+        ledger.record(decision, approved_input)
+    policies = policy_copy()
+    rego = next(policies.rglob("*.rego"))
+    rego.write_text(rego.read_text() + "\n# edited after the decision was recorded\n")
+    monkeypatch.setenv("MLGATE_POLICY_DIR", str(policies))
+    get_settings.cache_clear()
+    run = mlgate("audit", "reproduce", "1")
+    assert f"the record was made under revision {decision.policy_revision}" in run.out
+    assert run.code == 0 and "same outcome" in run.out
+
+
+def test_a_record_with_an_unknown_input_cannot_be_reproduced(mlgate: Mlgate) -> None:
+    decision, doc = make_decision()
+    with open_ledger(get_settings()) as ledger:
+        ledger.record(decision, doc)
+    with sqlite3.connect(ledger_path()) as conn:
+        conn.execute("DELETE FROM inputs")
+    run = mlgate("audit", "reproduce", decision.decision_id)
+    assert run.code == 2 and f"no input document {decision.input_digest}" in run.err
