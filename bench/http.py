@@ -1,0 +1,297 @@
+"""The HTTP decision service under load: 16 concurrent clients against `mlgate serve`.
+
+The server runs in its own process (its decision workers in theirs) with the durable SQLite
+ledger; this process drives it over one keep-alive connection per client, in two phases of
+20 s: (1) each client sends its next request as soon as the previous one is answered, which
+gives the throughput; (2) the clients offer 300 requests/s in all, evenly, which gives the
+latency at that load (in phase 1 latency is mostly the clients' own queue: 16 / throughput).
+Before the server starts, the in-process decide rate (evaluate + durable record, one thread)
+is measured as the baseline. Afterwards the ledger must verify, with exactly one record per
+answered request. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and the file's name would then
+# shadow the standard library's http package, which the service and its libraries import.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from service.api.auth import add_token  # noqa: E402
+from service.evidence.files import read_evidence_dir  # noqa: E402
+from service.inputdoc import assemble  # noqa: E402
+from service.settings import PROJECT_ROOT, Settings  # noqa: E402
+from service.wiring import local_gatekeeper  # noqa: E402
+
+EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
+TARGET_RATE = 300.0
+TARGET_P99_MS = 50.0
+
+
+@dataclass
+class Load:
+    latencies_ms: list[float] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.seqs) / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], pct: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def baseline(home: Path, seconds: float) -> tuple[float, float, float]:
+    """Decisions per second, p50 and p99 ms of Gatekeeper.decide with the durable ledger."""
+    gatekeeper = local_gatekeeper(Settings(home=home))
+    evidence = read_evidence_dir(EVIDENCE)
+    caller = {"id": "bench", "role": "gate"}
+    times: list[float] = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        began = time.perf_counter()
+        doc = assemble("promotion", evidence, caller=caller, target={"stage": "production"})
+        decision = gatekeeper.decide(doc)
+        times.append((time.perf_counter() - began) * 1000)
+        assert decision.outcome == "allow", "the approved fixture must allow"
+    elapsed = time.perf_counter() - start
+    return len(times) / elapsed, percentile(times, 50), percentile(times, 99)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: the load generator must cost less than the server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def request(
+        self, method: str, path: str, token: str, body: bytes = b""
+    ) -> tuple[int, bytes]:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        lines = header.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length:")
+        )
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def client(
+    port: int,
+    token: str,
+    body: bytes,
+    stop_at: float,
+    load: Load,
+    interval: float | None,
+    offset: float,
+) -> None:
+    """Send the next request when the previous one is answered, or, with `interval`, on a fixed
+    schedule; latency then counts from the scheduled time, so a stall is not hidden by the
+    requests it delayed (coordinated omission)."""
+    conn = await Connection.open(port)
+    due = time.perf_counter() + offset
+    while time.perf_counter() < stop_at:
+        if interval is not None:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        began = due if interval is not None else time.perf_counter()
+        due += interval or 0.0
+        try:
+            status, payload = await conn.request("POST", "/v1/decisions/promotion", token, body)
+        except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as exc:
+            load.errors.append(f"{type(exc).__name__}: {exc}")
+            conn.close()
+            conn = await Connection.open(port)
+            continue
+        load.latencies_ms.append((time.perf_counter() - began) * 1000)
+        if status != 200:
+            load.errors.append(f"HTTP {status}: {payload[:200]!r}")
+            continue
+        decision = json.loads(payload)
+        if decision.get("outcome") != "allow":
+            load.errors.append(f"outcome {decision.get('outcome')}: {decision.get('reasons')}")
+        load.seqs.append(int(decision["audit"]["seq"]))
+    conn.close()
+
+
+async def drive(
+    port: int, token: str, body: bytes, clients: int, seconds: float, rate: float | None = None
+) -> Load:
+    load = Load()
+    started = time.perf_counter()
+    stop_at = started + seconds
+    interval = clients / rate if rate else None
+    # Paced clients start staggered, so the offered load arrives evenly and not in bursts.
+    offsets = [i * interval / clients if interval else 0.0 for i in range(clients)]
+    await asyncio.gather(
+        *(client(port, token, body, stop_at, load, interval, offset) for offset in offsets)
+    )
+    load.seconds = time.perf_counter() - started
+    return load
+
+
+async def get(port: int, path: str, token: str) -> tuple[int, bytes]:
+    conn = await Connection.open(port)
+    try:
+        return await conn.request("GET", path, token)
+    finally:
+        conn.close()
+
+
+def start_server(home: Path, port: int, log: Path, workers: int | None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port)]
+    if workers:
+        command += ["--workers", str(workers)]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=out)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}; see {log}")
+        try:
+            status, _ = asyncio.run(get(port, "/readyz", ""))
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"the server was not ready within 120 s; see {log}")
+
+
+def report(label: str, load: Load, baseline_rate: float) -> tuple[float, float]:
+    p50, p99 = percentile(load.latencies_ms, 50), percentile(load.latencies_ms, 99)
+    print(label)
+    print(
+        f"  {load.rate:8.1f} decisions/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
+        f"errors {len(load.errors)}   ({load.rate / baseline_rate:.0%} of the in-process rate)"
+    )
+    for error in load.errors[:5]:
+        print(f"    {error}")
+    return p50, p99
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each phase")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="offered load, phase 2")
+    parser.add_argument("--warmup", type=float, default=3.0, help="load before measuring")
+    parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, help="the server's decision worker processes")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mlgate-bench-"))
+    print(f"work directory {work}; machine: {os.cpu_count()} CPUs")
+    print(
+        "baseline: in-process decide (evaluate + durable record), one thread, "
+        f"{args.baseline_seconds:g} s"
+    )
+    rate0, p50_0, p99_0 = baseline(work / "baseline", args.baseline_seconds)
+    print(f"  {rate0:8.1f} decisions/s   p50 {p50_0:6.2f} ms   p99 {p99_0:6.2f} ms")
+
+    home = work / "server"
+    tokens = Settings(home=home).resolved_tokens_file
+    gate_token = add_token(tokens, "bench-client", "gate")
+    auditor_token = add_token(tokens, "bench-auditor", "auditor")
+    evidence = read_evidence_dir(EVIDENCE)
+    body = json.dumps({"target": {"stage": "production"}, "evidence": evidence}).encode()
+    port = free_port()
+    server = start_server(home, port, work / "server.log", args.workers)
+    try:
+        warm = asyncio.run(drive(port, gate_token, body, args.clients, args.warmup))
+        saturated = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds))
+        paced = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds, args.rate))
+        status, raw = asyncio.run(get(port, "/v1/audit/verify", auditor_token))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    print(
+        f"HTTP: POST /v1/decisions/promotion from {args.clients} clients, after "
+        f"{len(warm.seqs)} warm-up requests"
+    )
+    report(f"1. each client as fast as it is answered, {args.seconds:g} s", saturated, rate0)
+    _, paced_p99 = report(
+        f"2. offered {args.rate:g} requests/s in all, evenly, {args.seconds:g} s "
+        "(latency from each request's scheduled time)",
+        paced,
+        rate0,
+    )
+
+    verified: dict[str, Any] = json.loads(raw) if status == 200 else {}
+    answered = sorted(warm.seqs + saturated.seqs + paced.seqs)
+    one_each = answered == list(range(1, len(answered) + 1))
+    one_each = one_each and verified.get("records") == len(answered)
+    print(f"ledger: {verified.get('summary', f'verify answered HTTP {status}')}")
+    print(
+        f"  {len(answered)} requests answered, {verified.get('records')} records; "
+        f"one record per request: {'yes' if one_each else 'NO'}"
+    )
+
+    errors = len(warm.errors) + len(saturated.errors) + len(paced.errors)
+    checks = [
+        (f"throughput >= {TARGET_RATE:g} decisions/s (phase 1)", saturated.rate >= TARGET_RATE),
+        (
+            f"p99 <= {TARGET_P99_MS:g} ms at {args.rate:g} requests/s (phase 2)",
+            paced_p99 <= TARGET_P99_MS and paced.rate >= 0.98 * args.rate,
+        ),
+        ("0 errors", errors == 0),
+        ("ledger verifies", bool(verified.get("ok"))),
+        ("one record per request", one_each),
+    ]
+    for label, passed in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if all(passed for _, passed in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

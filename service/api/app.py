@@ -1,0 +1,136 @@
+"""The FastAPI application: its components, built once per app, and the routers that use them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from service.api import errors
+from service.api.auth import TokenTable
+from service.api.bodylimit import BodyLimit
+from service.api.metrics import Metrics
+from service.api.runtime import Runtime
+from service.audit.ledger import open_ledger
+from service.engine.deciders import Decider, ThreadDecider
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policyset import load_policy_set
+from service.engine.processes import ProcessDecider
+from service.errors import MlgateError
+from service.gate import Gatekeeper
+from service.schemas import default_schemas
+from service.settings import Settings
+from service.signoffs.store import open_signoffs
+
+DESCRIPTION = """\
+Policy-as-code gates for ML model deployments. Ask a gate for a decision with the evidence
+inline; every decision is signed into the audit ledger before it is answered.
+
+Every endpoint under /v1 needs `Authorization: Bearer <token>`; the token's role decides what
+it may do: `gate` asks for decisions, `approver` records approvals and waivers, `auditor` reads
+decisions and the audit trail, `admin` reads them too and reloads policies. Errors are JSON
+problems: `{"error": code, "message": text, "field": where}`.
+"""
+# One OPA instance evaluates one input at a time; more instances than cores only add memory.
+MAX_ENGINES = 4
+IDLE_CHECKPOINT_SECONDS = 60.0
+
+
+def create_app(
+    settings: Settings,
+    gatekeeper: Gatekeeper | None = None,
+    *,
+    engines: int | None = None,
+    workers: int = 0,
+) -> FastAPI:
+    """The app over `settings`.
+
+    Decisions run in this process on `engines` OPA instances (a given gatekeeper: on it alone),
+    or, with `workers`, in that many worker processes, each with its own engine and ledger.
+    """
+    owned: list[Any] = []
+    ledger = open_ledger(settings)
+    owned.append(ledger)
+    signoffs = open_signoffs(settings)
+    owned.append(signoffs)
+    decider: Decider
+    if workers > 0:
+        decider = ProcessDecider(settings, workers)
+    elif gatekeeper is not None:
+        decider = ThreadDecider(
+            [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, gatekeeper.ledger or ledger)],
+            signoffs,
+            settings.policy_dir,
+        )
+    else:
+        policy_set = load_policy_set(settings.policy_dir)
+        size = engines or min(MAX_ENGINES, os.cpu_count() or 1)
+        gatekeepers = [
+            Gatekeeper(EmbeddedEngine(policy_set), default_schemas(), ledger) for _ in range(size)
+        ]
+        decider = ThreadDecider(gatekeepers, signoffs, settings.policy_dir)
+    runtime = Runtime(
+        settings=settings,
+        decider=decider,
+        ledger=ledger,
+        signoffs=signoffs,
+        tokens=TokenTable(settings.resolved_tokens_file),
+        metrics=Metrics(),
+        owned=owned,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Components outlive one lifespan (test harnesses start and stop an app many times);
+        # whoever created the app closes them with app.state.runtime.close().
+        checkpoints = asyncio.create_task(_checkpoint_when_idle(runtime))
+        yield
+        checkpoints.cancel()
+
+    app = FastAPI(
+        title="mlgate",
+        version="1",
+        summary="Policy-as-code gates for ML model deployments",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    from service.api import (
+        routes_audit,
+        routes_decisions,
+        routes_health,
+        routes_policies,
+        routes_signoffs,
+    )
+
+    for module in (
+        routes_decisions,
+        routes_audit,
+        routes_signoffs,
+        routes_policies,
+        routes_health,
+    ):
+        app.include_router(module.router)
+    return app
+
+
+async def _checkpoint_when_idle(runtime: Runtime) -> None:
+    """Sign a checkpoint over the newest records every so often, so that a verifier holding it
+    notices a removed tail even when fewer than checkpoint_every records came since the last."""
+    log = logging.getLogger("mlgate.audit")
+    while True:
+        await asyncio.sleep(IDLE_CHECKPOINT_SECONDS)
+        try:
+            await asyncio.to_thread(runtime.ledger.checkpoint_if_behind)
+        except MlgateError as exc:
+            log.warning(
+                "checkpoint failed", extra={"event": "checkpoint_failed", "error": exc.message}
+            )

@@ -1,0 +1,157 @@
+"""Bearer tokens with roles: only SHA-256 hashes of tokens are stored, and each request's caller
+comes from its token, never from its body."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, get_args
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.api.errors import Forbidden, TokensFileInvalid, Unauthorized
+from service.decision import Caller
+from service.errors import UsageError
+
+Role = Literal["gate", "approver", "auditor", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+TOKEN_PREFIX = "mlg_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    id: str
+    role: str
+    sha256: str
+
+
+class TokenTable:
+    """The tokens file, re-read when it changes so tokens can be added without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._by_hash: dict[str, TokenEntry] = {}
+
+    def lookup(self, token: str) -> TokenEntry | None:
+        return self._entries().get(token_hash(token))
+
+    def _entries(self) -> dict[str, TokenEntry]:
+        try:
+            stat = self.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._by_hash = {e.sha256: e for e in read_tokens(self.path)} if stamp else {}
+                self._stamp = stamp
+            return self._by_hash
+
+
+def read_tokens(path: Path) -> list[TokenEntry]:
+    """The entries of a tokens file; a malformed file is an error naming the entry at fault."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TokensFileInvalid(f"tokens file {path} cannot be read: {exc}") from None
+    raw = document.get("tokens") if isinstance(document, dict) else None
+    if not isinstance(raw, list):
+        raise TokensFileInvalid(f'tokens file {path}: expected {{"tokens": [...]}}')
+    entries = []
+    for i, item in enumerate(raw):
+        entry = item if isinstance(item, dict) else {}
+        token_id, role, digest = entry.get("id"), entry.get("role"), entry.get("sha256")
+        if not isinstance(token_id, str) or not token_id:
+            raise TokensFileInvalid(
+                f"tokens file {path}: tokens[{i}].id must be a non-empty string"
+            )
+        if role not in ROLES:
+            raise TokensFileInvalid(
+                f"tokens file {path}: tokens[{i}].role is {role!r}; expected one of "
+                + ", ".join(ROLES)
+            )
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise TokensFileInvalid(f"tokens file {path}: tokens[{i}].sha256 must be 64 hex digits")
+        entries.append(TokenEntry(token_id, str(role), digest.lower()))
+    return entries
+
+
+def add_token(path: Path, token_id: str, role: str) -> str:
+    """Create a token for `token_id` with `role`, store only its hash, and return it (once)."""
+    if role not in ROLES:
+        raise UsageError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    entries = read_tokens(path)
+    # One identity may hold one token per role (a person who both asks and approves).
+    if any(e.id == token_id and e.role == role for e in entries):
+        raise UsageError(f"tokens file {path} already has a {role} token for {token_id!r}")
+    token = new_token()
+    entries.append(TokenEntry(token_id, role, token_hash(token)))
+    document = {"tokens": [e.__dict__ for e in entries]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2)
+        out.write("\n")
+    os.replace(partial, path)
+    return token
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from the tokens file; its role decides what it may do.",
+)
+
+
+# Dependencies are async because they never block: a sync one would cost a thread hop each.
+async def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required: send 'Authorization: Bearer <token>'")
+    table: TokenTable = request.app.state.runtime.tokens
+    entry = table.lookup(credentials.credentials)
+    if entry is None:
+        raise Unauthorized("the bearer token matches no configured token")
+    return Caller(id=entry.id, role=entry.role)
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """A dependency giving the caller when its token has one of `roles`; 401 or 403 otherwise."""
+
+    async def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+        if caller.role not in roles:
+            raise Forbidden(
+                f"role {caller.role!r} of token {caller.id!r} may not do this; "
+                f"it needs {' or '.join(repr(r) for r in roles)}"
+            )
+        return caller
+
+    return dependency
+
+
+GateCaller = Annotated[Caller, Depends(require_role("gate"))]
+ApproverCaller = Annotated[Caller, Depends(require_role("approver"))]
+ReaderCaller = Annotated[Caller, Depends(require_role("auditor", "admin"))]
+AdminCaller = Annotated[Caller, Depends(require_role("admin"))]
+AnyCaller = Annotated[Caller, Depends(require_role("gate", "approver", "auditor", "admin"))]

@@ -1,0 +1,570 @@
+"""Request and response bodies of the HTTP API, with the examples the OpenAPI document shows."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+import jsonschema_rs
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
+
+from service.api.errors import InvalidField
+from service.decision import Caller, Decision, ModelRef
+from service.gates import Outcome
+
+Stage = Literal["staging", "canary", "production"]
+RiskTier = Literal["low", "medium", "high"]
+SignoffStatus = Literal["approved", "rejected", "pending"]
+DATE_TIME: JsonDict = {"format": "date-time"}
+_strict = ConfigDict(extra="forbid")
+
+EXAMPLE_TIME = "2026-11-21T12:00:00.000Z"
+EXAMPLE_REVISION = "sha256:4be0c1f3d9a2e7b6c5d4f3e2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2"
+EXAMPLE_DECISION_ID = "3f1c9a2e-7b4d-4e8f-9a6c-1d2e3f4a5b6c"
+
+
+class ModelIdentity(BaseModel):
+    """Which model version the request is about; defaults to the model card's own fields."""
+
+    model_config = _strict
+    name: str = Field(min_length=1, examples=["fraud-detector"])
+    version: str = Field(min_length=1, examples=["7"])
+    risk_tier: RiskTier | None = Field(
+        default=None, description="Overrides the card's risk_tier; it picks the thresholds."
+    )
+    artifact_digest: str | None = Field(
+        default=None, description="Overrides lineage.artifact_digest.", examples=["sha256:9b2f…"]
+    )
+
+
+class Target(BaseModel):
+    model_config = _strict
+    stage: Stage = Field(description="The stage the version would move to.")
+    alias: str | None = Field(default=None, description="The registry alias to move, if any.")
+
+
+def _evidence(description: str) -> Any:
+    return Field(default=None, description=description + _JUDGED)
+
+
+_JUDGED = (
+    " Any JSON is accepted here: content that breaks its schema is not refused but judged, "
+    "and the gate denies with an EVIDENCE_INVALID reason naming the field."
+)
+
+
+class Evidence(BaseModel):
+    """The evidence documents, the same ones `mlgate decide --evidence DIR` reads from files."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "model_card": {
+                    "name": "fraud-detector",
+                    "version": "7",
+                    "risk_tier": "high",
+                    "intended_use": "Rank card-not-present transactions by fraud likelihood.",
+                    "ethical_considerations": "Per-group TPR is monitored across age bands.",
+                    "monitoring_plan": "Hourly AUC proxy, PSI on the top 20 features.",
+                    "protected_attributes": ["age_band"],
+                },
+                "metrics": {
+                    "run_id": "8f3c2a91d04e4b7fa1c5e2d9b6a7c310",
+                    "dataset": "cnp-transactions-2026q3-holdout",
+                    "evaluated_at": "2026-11-18T09:41:12Z",
+                    "values": {"auc": 0.9412, "recall_at_1pct_fpr": 0.6381},
+                    "by_group": {"age_band": {"18-25": {"tpr": 0.6122}, "65+": {"tpr": 0.6254}}},
+                },
+                "lineage": {
+                    "run_id": "8f3c2a91d04e4b7fa1c5e2d9b6a7c310",
+                    "git_commit": "3e9f1c27b84d5a60e2f7c91b0d4a8e6f53c1b2a7",
+                    "artifact_digest": "sha256:9b2f6e1c4d8a7b3e5f0c2d9a6b1e4f7c8d3a5b0e2f9c6d1a",
+                    "datasets": [
+                        {
+                            "name": "cnp-transactions-2025q1-2026q2",
+                            "digest": "sha256:5d41402abc4b2a76b9719d911017c592",
+                            "source": "s3://risk-datalake/cnp/train/2026-06-30/",
+                            "context": "training",
+                        }
+                    ],
+                },
+            }
+        },
+    )
+    model_card: Any = _evidence("The model card (schemas/model_card.schema.json).")
+    metrics: Any = _evidence("The candidate's offline evaluation (schemas/metric_set.schema.json).")
+    lineage: Any = _evidence("Run, commit, artifact and datasets (schemas/lineage.schema.json).")
+    baseline: Any = _evidence("The current champion: {version, metrics}.")
+    history: Any = _evidence("Prior decisions on this version: [{gate, stage, version, outcome}].")
+    approvals: Any = _evidence(
+        "Approvals given outside the service; those recorded through POST /v1/approvals for "
+        "this model version are added after them."
+    )
+    waivers: Any = _evidence(
+        "Waivers given outside the service; those recorded through POST /v1/waivers for this "
+        "model version are added after them."
+    )
+    snapshots: Any = _evidence("Recent metric snapshots, newest last (monitoring).")
+
+    def documents(self) -> dict[str, Any]:
+        """The documents the caller sent (an explicit null counts: it is judged, not dropped)."""
+        return {
+            key: getattr(self, key)
+            for key in type(self).model_fields
+            if key in self.model_fields_set
+        }
+
+
+class DecisionRequest(BaseModel):
+    """A gate request: the model version, where it would go, and the evidence."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "model": {"name": "fraud-detector", "version": "7"},
+                "target": {"stage": "staging"},
+                "evidence": Evidence.model_config["json_schema_extra"]["example"],  # type: ignore[index]
+            }
+        },
+    )
+    model: ModelIdentity | None = Field(
+        default=None, description="Omit to take name, version and risk tier from the model card."
+    )
+    target: Target | None = Field(default=None, description="Required by the promotion gate.")
+    evidence: Evidence
+    requested_at: str | None = Field(
+        default=None,
+        description="RFC 3339 time the request is judged at (waiver expiry, stage order); "
+        "defaults to now.",
+        json_schema_extra=DATE_TIME,
+        examples=[EXAMPLE_TIME],
+    )
+
+    @field_validator("requested_at")
+    @classmethod
+    def _is_rfc3339(cls, value: str | None) -> str | None:
+        return value if value is None else rfc3339(value)
+
+
+_date_time = jsonschema_rs.validator_for(
+    {"type": "string", "format": "date-time"}, validate_formats=True
+)
+
+
+def rfc3339(value: str) -> str:
+    """The same check the input schema makes, normalised to upper-case T and Z for OPA."""
+    if not _date_time.is_valid(value):
+        raise ValueError(f"expected an RFC 3339 date-time such as {EXAMPLE_TIME}; found {value!r}")
+    return value.upper()
+
+
+def check_json_values(value: Any, field: str = "") -> None:
+    """Refuse what JSON cannot carry but Python's parser lets through: NaN, Infinity, and
+    strings with unpaired surrogates; they would break digests and the ledger later."""
+    try:  # the C encoder finds none of them in the common case; only then walk for the field
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        return
+    except (ValueError, UnicodeEncodeError):
+        pass
+    stack: list[tuple[Any, str]] = [(value, field)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidField(path, f"{item} is not a JSON number")
+        if isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key, path)
+                stack.append((child, f"{path}.{key}" if path else key))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+
+
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidField(path, "a string holds an unpaired UTF-16 surrogate") from None
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class Problem(BaseModel):
+    """Every error response: a stable `error` code, a message for people, and the field at fault."""
+
+    error: str = Field(examples=["invalid_request"])
+    message: str = Field(examples=["target.stage: Input should be 'staging', 'canary' or …"])
+    field: str | None = Field(default=None, examples=["target.stage"])
+    problems: list[FieldProblem] | None = Field(
+        default=None, description="Every problem found, when the request has several."
+    )
+
+
+def problem_example(status: int, error: str, message: str, field: str | None = None) -> Any:
+    example: dict[str, Any] = {"error": error, "message": message}
+    if field:
+        example["field"] = field
+    return {
+        "model": Problem,
+        "description": _STATUS_TEXT[status],
+        "content": {"application/json": {"example": example}},
+    }
+
+
+_STATUS_TEXT = {
+    401: "No bearer token, or one that matches no configured token.",
+    403: "The token's role may not do this.",
+    404: "Not found.",
+    413: "The request body is over the size limit.",
+    422: "The request is not well formed; `field` names the part at fault.",
+    500: "The policy files on the server do not load; the running policies stay in force.",
+    503: "A dependency (policy engine, ledger) is unavailable; nothing was decided.",
+}
+AUTH_ERRORS: dict[int | str, Any] = {
+    401: problem_example(401, "unauthorized", "the bearer token matches no configured token"),
+    403: problem_example(
+        403, "forbidden", "role 'auditor' of token 'reviewer' may not do this; it needs 'gate'"
+    ),
+}
+BODY_ERRORS: dict[int | str, Any] = {
+    413: problem_example(
+        413, "payload_too_large", "the request body is 2097152 bytes; the limit is 1048576 bytes"
+    ),
+    422: problem_example(
+        422,
+        "invalid_request",
+        "target.stage: Input should be 'staging', 'canary' or 'production'",
+        "target.stage",
+    ),
+}
+UNAVAILABLE: dict[int | str, Any] = {
+    503: problem_example(
+        503, "audit_write_failed", "could not record decision … in the SQLite ledger …"
+    ),
+}
+
+EXAMPLE_DECISION = {
+    "decision_id": EXAMPLE_DECISION_ID,
+    "gate": "promotion",
+    "outcome": "deny",
+    "reasons": [
+        {
+            "rule": "Metric floors are met",
+            "code": "METRIC_BELOW_FLOOR",
+            "severity": "high",
+            "message": "auc 0.71 is below the high-risk staging floor 0.85",
+            "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+            "metric": "auc",
+            "actual": 0.71,
+            "threshold": 0.85,
+        }
+    ],
+    "warnings": [],
+    "model": {"name": "fraud-detector", "version": "7", "artifact_digest": "sha256:9b2f6e1c…"},
+    "target": {"stage": "staging"},
+    "caller": {"id": "ci-pipeline", "role": "gate"},
+    "requested_at": EXAMPLE_TIME,
+    "policy_revision": EXAMPLE_REVISION,
+    "input_digest": "sha256:0c5e7a4b…",
+    "evidence_digests": {"model_card": "sha256:1d2e…", "metrics": "sha256:5a6b…"},
+    "audit": {"seq": 42, "envelope_digest": "sha256:7e8f…"},
+}
+
+
+class ApprovalRequest(BaseModel):
+    """A human sign-off on one model version; the approver is the token's id."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "model": "fraud-detector",
+                "version": "7",
+                "role": "model-risk-officer",
+                "status": "approved",
+                "comment": "Validation report MRV-2026-114 reviewed.",
+            }
+        },
+    )
+    model: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=100)
+    role: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The approver role the policy asks for, e.g. model-risk-officer.",
+    )
+    status: SignoffStatus = "approved"
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "model": "fraud-detector",
+                "approver": "m.okafor",
+                "role": "model-risk-officer",
+                "status": "approved",
+                "version": "7",
+                "comment": "Validation report MRV-2026-114 reviewed.",
+                "decided_at": EXAMPLE_TIME,
+            }
+        }
+    )
+
+    model: str
+    approver: str
+    role: str
+    status: SignoffStatus
+    version: str
+    comment: str | None = None
+    decided_at: str = Field(json_schema_extra=DATE_TIME)
+
+
+class WaiverRequest(BaseModel):
+    """A time-boxed exception to one rule for one model version; the approver is the token's id."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "rule_code": "METRIC_ABOVE_CEILING",
+                "model": "fraud-detector",
+                "version": "7",
+                "reason": "Latency fix ships in v8; risk accepted by the model owner until then.",
+                "expires_at": "2026-12-31T00:00:00Z",
+            }
+        },
+    )
+    rule_code: str = Field(
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        max_length=100,
+        description="A code from GET /v1/policies; non-waivable codes are ignored by the policy.",
+    )
+    model: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=4000)
+    expires_at: str = Field(json_schema_extra=DATE_TIME, description="When the waiver lapses.")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _is_rfc3339(cls, value: str) -> str:
+        return rfc3339(value)
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "rule_code": "METRIC_ABOVE_CEILING",
+                "model": "fraud-detector",
+                "version": "7",
+                "approved_by": "m.okafor",
+                "reason": "Latency fix ships in v8; risk accepted by the model owner until then.",
+                "expires_at": "2026-12-31T00:00:00Z",
+            }
+        }
+    )
+
+    rule_code: str
+    model: str
+    version: str
+    approved_by: str
+    reason: str
+    expires_at: str = Field(json_schema_extra=DATE_TIME)
+
+
+class AuditRecord(BaseModel):
+    """One ledger record, summarised from its signed statement."""
+
+    seq: int
+    decision_id: str
+    recorded_at: str
+    gate: str
+    outcome: Outcome
+    model: ModelRef
+    target: dict[str, Any] | None = None
+    caller: Caller
+    requested_at: str
+    policy_revision: str
+    input_digest: str
+    envelope_digest: str
+    keyid: str
+
+
+class AuditPage(BaseModel):
+    """Records newest first; pass `next_before` as `before` to get the next (older) page."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "records": [
+                    {
+                        "seq": 42,
+                        "decision_id": EXAMPLE_DECISION_ID,
+                        "recorded_at": "2026-11-21T12:00:00.004211Z",
+                        "gate": "promotion",
+                        "outcome": "deny",
+                        "model": {"name": "fraud-detector", "version": "7"},
+                        "target": {"stage": "staging"},
+                        "caller": {"id": "ci-pipeline", "role": "gate"},
+                        "requested_at": EXAMPLE_TIME,
+                        "policy_revision": EXAMPLE_REVISION,
+                        "input_digest": "sha256:0c5e7a4b…",
+                        "envelope_digest": "sha256:7e8f…",
+                        "keyid": "5b0c…",
+                    }
+                ],
+                "next_before": 42,
+            }
+        }
+    )
+
+    records: list[AuditRecord]
+    next_before: int | None = Field(
+        default=None, description="The `before` of the next page; null on the last page."
+    )
+
+
+class StoredDecision(BaseModel):
+    """A recorded decision with the exact signed record it was stored as."""
+
+    decision: Decision
+    recorded_at: str
+    keyid: str
+    envelope: dict[str, Any] = Field(
+        description="The DSSE envelope (payloadType, base64 payload, signatures), as stored."
+    )
+    input: dict[str, Any] | None = Field(
+        default=None, description="The input document the decision was made on (include=input)."
+    )
+
+
+class VerifyProblem(BaseModel):
+    seq: int
+    kind: str
+    message: str
+    position: int | None = None
+
+
+class VerifyResult(BaseModel):
+    """The ledger walked from seq 1: signatures, chain links, sequence, checkpoints."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "ok": True,
+                "records": 4910,
+                "valid": 4910,
+                "last_seq": 4910,
+                "checkpoints_matched": ["4000"],
+                "problems": [],
+                "summary": "4910/4910 records valid; chain intact from seq 1 to 4910; "
+                "1 checkpoint matched",
+            }
+        }
+    )
+
+    ok: bool
+    records: int
+    valid: int
+    last_seq: int
+    checkpoints_matched: list[str]
+    problems: list[VerifyProblem]
+    summary: str
+
+
+class RuleInfo(BaseModel):
+    code: str = Field(examples=["METRIC_BELOW_FLOOR"])
+    title: str = Field(examples=["Metric floors are met"])
+    description: str
+    severity: str = Field(examples=["high"])
+    controls: list[str] = Field(examples=[["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]])
+    rule: str = Field(examples=["data.mlgate.promotion.deny"])
+    file: str = Field(examples=["promotion/promotion.rego"])
+    line: int
+
+
+class GatePolicy(BaseModel):
+    gate: str
+    entrypoint: str
+    has_policy: bool = Field(description="False: the gate denies every request (fail closed).")
+
+
+class PolicyInfo(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "revision": EXAMPLE_REVISION,
+                "files": ["data/promotion.yaml", "lib/reasons.rego", "promotion/promotion.rego"],
+                "gates": [
+                    {
+                        "gate": "promotion",
+                        "entrypoint": "data.mlgate.promotion.decision",
+                        "has_policy": True,
+                    }
+                ],
+                "rules": [
+                    {
+                        "code": "METRIC_BELOW_FLOOR",
+                        "title": "Metric floors are met",
+                        "description": "Each metric with a floor for the tier and stage is at or "
+                        "above it.",
+                        "severity": "high",
+                        "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+                        "rule": "data.mlgate.promotion.deny",
+                        "file": "promotion/promotion.rego",
+                        "line": 101,
+                    }
+                ],
+                "service_rules": [],
+            }
+        }
+    )
+
+    revision: str = Field(description="SHA-256 over every policy and data file, path and content.")
+    files: list[str]
+    gates: list[GatePolicy]
+    rules: list[RuleInfo]
+    service_rules: list[RuleInfo] = Field(
+        description="Reasons the service itself gives when evidence or the engine fails."
+    )
+
+
+class ReloadResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "revision": EXAMPLE_REVISION,
+                "previous_revision": "sha256:1f0e…",
+                "files": ["data/promotion.yaml", "promotion/promotion.rego"],
+            }
+        }
+    )
+
+    revision: str
+    previous_revision: str
+    files: list[str]
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str] = Field(
+        examples=[{"engine": "ok", "ledger": "ok"}],
+        description="Each dependency: `ok`, or what is wrong with it.",
+    )
+    policy_revision: str | None = None

@@ -1,0 +1,190 @@
+"""Reading the audit trail: one decision as recorded, a filtered page of records, verification."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from service.api.auth import ReaderCaller
+from service.api.errors import InvalidField
+from service.api.models import (
+    AUTH_ERRORS,
+    DATE_TIME,
+    EXAMPLE_DECISION,
+    EXAMPLE_DECISION_ID,
+    UNAVAILABLE,
+    AuditPage,
+    AuditRecord,
+    StoredDecision,
+    VerifyResult,
+    problem_example,
+    rfc3339,
+)
+from service.api.runtime import RuntimeDep
+from service.audit.keys import load_keyring
+from service.audit.ledger import LedgerRecord
+from service.decision import Decision
+from service.gates import Outcome
+
+
+def only_query(*names: str) -> Any:
+    """A dependency refusing query parameters other than `names`: a misspelt filter must not
+    quietly widen an audit query to every record."""
+
+    async def check(request: Request) -> None:
+        for name in request.query_params:
+            if name not in names:
+                expected = ", ".join(names)
+                raise InvalidField(name, f"unknown query parameter; expected one of: {expected}")
+
+    return Depends(check)
+
+
+router = APIRouter(tags=["audit"])
+MAX_PAGE = 500
+_DECISION_FIELDS = set(Decision.model_fields) - {"audit"}
+_VALIDATION: dict[int | str, Any] = {
+    422: problem_example(422, "invalid_request", "limit: must be at most 500", "limit")
+}
+
+
+@router.get(
+    "/v1/decisions/{decision_id}",
+    response_model=StoredDecision,
+    response_model_exclude_none=True,
+    summary="A recorded decision, with its signed record",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "decision": EXAMPLE_DECISION,
+                        "recorded_at": "2026-11-21T12:00:00.004211Z",
+                        "keyid": "ed25519:5b0c…",
+                        "envelope": {
+                            "payloadType": "application/vnd.in-toto+json",
+                            "payload": "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQv…",
+                            "signatures": [{"keyid": "ed25519:5b0c…", "sig": "MEUCIQ…"}],
+                        },
+                    }
+                }
+            }
+        },
+        **AUTH_ERRORS,
+        404: problem_example(404, "not_found", f"no decision '{EXAMPLE_DECISION_ID}' in …"),
+        **_VALIDATION,
+        **UNAVAILABLE,
+    },
+)
+def read_decision(
+    caller: ReaderCaller,
+    _: Annotated[None, only_query("include")],
+    decision_id: str,
+    runtime: RuntimeDep,
+    include: Annotated[
+        Literal["input"] | None,
+        Query(description="`input` adds the input document the decision was made on."),
+    ] = None,
+) -> StoredDecision:
+    record = runtime.ledger.get(decision_id)
+    predicate = record.predicate()
+    decision = Decision.model_validate(
+        {
+            **{k: v for k, v in predicate.items() if k in _DECISION_FIELDS},
+            "audit": {"seq": record.seq, "envelope_digest": record.envelope_digest},
+        }
+    )
+    return StoredDecision(
+        decision=decision,
+        recorded_at=record.recorded_at,
+        keyid=record.keyid,
+        envelope=json.loads(record.envelope),
+        input=runtime.ledger.input_document(record.input_digest) if include else None,
+    )
+
+
+@router.get(
+    "/v1/audit",
+    response_model=AuditPage,
+    response_model_exclude_none=True,
+    summary="Audit records, newest first, filtered and paginated",
+    responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+)
+def list_records(
+    caller: ReaderCaller,
+    _: Annotated[
+        None,
+        only_query("model", "version", "gate", "outcome", "since", "until", "before", "limit"),
+    ],
+    runtime: RuntimeDep,
+    model: Annotated[
+        str | None, Query(description="Model name.", examples=["fraud-detector"])
+    ] = None,
+    version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
+    gate: Annotated[str | None, Query(examples=["promotion"])] = None,
+    outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
+    since: Annotated[
+        str | None,
+        Query(description="Recorded at or after this RFC 3339 time.", json_schema_extra=DATE_TIME),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(description="Recorded before this RFC 3339 time.", json_schema_extra=DATE_TIME),
+    ] = None,
+    before: Annotated[
+        int | None, Query(ge=1, description="Only records with a lower seq: the page cursor.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> AuditPage:
+    bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
+    records = runtime.ledger.find(
+        model=model,
+        version=version,
+        gate=gate,
+        outcome=outcome,
+        since=bounds["since"],
+        until=bounds["until"],
+        before_seq=before,
+        limit=limit + 1,
+    )
+    page = records[:limit]
+    return AuditPage(
+        records=[_summary(r) for r in page],
+        next_before=page[-1].seq if len(records) > limit else None,
+    )
+
+
+def _time(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return rfc3339(value)
+    except ValueError as exc:
+        raise InvalidField(name, str(exc)) from None
+
+
+def _summary(record: LedgerRecord) -> AuditRecord:
+    predicate: dict[str, Any] = record.predicate()
+    return AuditRecord.model_validate(
+        {
+            **predicate,
+            "seq": record.seq,
+            "recorded_at": record.recorded_at,
+            "envelope_digest": record.envelope_digest,
+            "keyid": record.keyid,
+        }
+    )
+
+
+@router.get(
+    "/v1/audit/verify",
+    response_model=VerifyResult,
+    summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
+    description="200 with `ok: false` and the problems when the ledger does not verify.",
+    responses={**AUTH_ERRORS, **UNAVAILABLE},
+)
+def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
+    keyring = load_keyring(runtime.settings.resolved_keyring)
+    return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())

@@ -1,0 +1,100 @@
+"""POST /v1/decisions/{gate}: parse the request, hand it to the gatekeeper, answer its decision."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from service.api.auth import GateCaller
+from service.api.errors import InvalidField
+from service.api.logs import decision_log
+from service.api.models import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    EXAMPLE_DECISION,
+    UNAVAILABLE,
+    DecisionRequest,
+    check_json_values,
+    problem_example,
+)
+from service.api.runtime import RuntimeDep
+from service.decision import Decision
+from service.errors import AuditWriteFailed, NotFound
+from service.gates import GATES
+from service.inputdoc import assemble
+
+router = APIRouter(tags=["decisions"])
+
+
+async def known_gate(
+    gate: Annotated[str, Path(description=f"One of: {', '.join(GATES)}.", examples=["promotion"])],
+) -> str:
+    if gate not in GATES:
+        raise NotFound(f"no gate {gate!r}; the gates are {', '.join(GATES)}")
+    return gate
+
+
+@router.post(
+    "/v1/decisions/{gate}",
+    response_model=Decision,
+    response_model_exclude_none=True,
+    summary="Ask a gate for a decision",
+    description=(
+        "Judges the evidence under the current policies and records the decision in the audit "
+        "ledger before answering. The status is 200 whatever the outcome: branch on `outcome` "
+        "(allow, hold, deny, rollback). Evidence that breaks its schema is a deny with reasons, "
+        "not an error. Approvals and waivers recorded for this model version are added to the "
+        "evidence. The caller recorded is the token's id."
+    ),
+    responses={
+        200: {"content": {"application/json": {"example": EXAMPLE_DECISION}}},
+        **AUTH_ERRORS,
+        404: problem_example(404, "not_found", "no gate 'shipping'; the gates are promotion, …"),
+        **BODY_ERRORS,
+        **UNAVAILABLE,
+    },
+)
+async def decide(
+    caller: GateCaller,
+    gate: Annotated[str, Depends(known_gate)],
+    request: DecisionRequest,
+    runtime: RuntimeDep,
+) -> Response:
+    started = time.perf_counter()
+    evidence = request.evidence.documents()
+    check_json_values({**request.model_dump(exclude_unset=True), "evidence": evidence})
+    if gate == "promotion" and request.target is None:
+        raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
+    input_doc = assemble(
+        gate,
+        evidence,
+        caller=caller.model_dump(),
+        target=request.target.model_dump(exclude_none=True) if request.target else None,
+        model=request.model.model_dump(exclude_none=True) if request.model else None,
+        requested_at=request.requested_at,
+    )
+    try:
+        decision = await runtime.decider.decide(input_doc)
+    except AuditWriteFailed:
+        runtime.metrics.ledger_failed(gate)
+        raise
+    elapsed = time.perf_counter() - started
+    runtime.metrics.observe(decision, elapsed)
+    decision_log.info(
+        "decision",
+        extra={
+            "event": "decision",
+            "decision_id": decision.decision_id,
+            "gate": decision.gate,
+            "model": decision.model.name,
+            "version": decision.model.version,
+            "outcome": decision.outcome,
+            "latency_ms": round(elapsed * 1000, 3),
+            "caller": decision.caller.id,
+            "audit_seq": decision.audit.seq if decision.audit else None,
+        },
+    )
+    # Already a checked Decision: serialise it once rather than have FastAPI validate it again.
+    return Response(decision.model_dump_json(exclude_none=True), media_type="application/json")

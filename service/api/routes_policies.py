@@ -1,0 +1,124 @@
+"""GET /v1/policies (revision, files, rule catalogue) and POST /v1/policies/reload (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.api.auth import AdminCaller, AnyCaller
+from service.api.models import (
+    AUTH_ERRORS,
+    GatePolicy,
+    PolicyInfo,
+    ReloadResult,
+    RuleInfo,
+    problem_example,
+)
+from service.api.runtime import RuntimeDep
+from service.decision import SERVICE_CONTROLS
+from service.engine.base import decision_path
+from service.engine.catalogue import RuleEntry
+from service.gates import GATES
+
+router = APIRouter(tags=["policies"])
+
+# The reasons service/decision.py gives on its own, listed so the catalogue covers every code.
+SERVICE_RULES = [
+    RuleInfo(
+        code=code,
+        title=title,
+        description=description,
+        severity="critical",
+        controls=SERVICE_CONTROLS,
+        rule="service",
+        file="service/decision.py",
+        line=0,
+    )
+    for code, title, description in (
+        (
+            "EVIDENCE_INVALID",
+            "Evidence matches its schema",
+            "The input document breaks schemas/gate_input.schema.json; the gate denies.",
+        ),
+        (
+            "POLICY_ENGINE_ERROR",
+            "Policy engine answers",
+            "The engine failed or was unreachable; the gate denies (fail closed).",
+        ),
+        (
+            "POLICY_RESULT_INVALID",
+            "Policy gives a decision",
+            "The policy's decision is undefined or breaks schemas/decision.schema.json; the "
+            "gate denies.",
+        ),
+    )
+]
+
+
+def _rule(entry: RuleEntry) -> RuleInfo:
+    return RuleInfo(
+        code=entry.code,
+        title=entry.title,
+        description=entry.description,
+        severity=entry.severity,
+        controls=list(entry.controls),
+        rule=entry.rule,
+        file=entry.file,
+        line=entry.line,
+    )
+
+
+@router.get(
+    "/v1/policies",
+    response_model=PolicyInfo,
+    summary="The policies in force: revision, files and the rule catalogue",
+    description="Any role may read it. Every code a reason can carry is listed here.",
+    responses={**AUTH_ERRORS},
+)
+def policies(caller: AnyCaller, runtime: RuntimeDep) -> PolicyInfo:
+    policy_set = runtime.policy_set
+    packages = {entry.package for entry in runtime.catalogue()}
+    packages |= {_package(source) for source in policy_set.modules.values()}
+    return PolicyInfo(
+        revision=policy_set.revision,
+        files=list(policy_set.files),
+        gates=[
+            GatePolicy(
+                gate=gate,
+                entrypoint=f"data.{decision_path(gate)}",
+                has_policy=f"mlgate.{gate}" in packages,
+            )
+            for gate in GATES
+        ],
+        rules=[_rule(entry) for entry in runtime.catalogue()],
+        service_rules=SERVICE_RULES,
+    )
+
+
+def _package(source: str) -> str:
+    for line in source.splitlines():
+        if line.startswith("package "):
+            return line.split()[1]
+    return ""
+
+
+@router.post(
+    "/v1/policies/reload",
+    response_model=ReloadResult,
+    summary="Load the policies from disk again (admin)",
+    description=(
+        "Later decisions use the new revision; decisions in flight finish on the old one. If a "
+        "file does not parse or compile, the running policies stay in force and the error "
+        "names the file and line."
+    ),
+    responses={
+        **AUTH_ERRORS,
+        500: problem_example(
+            500, "policy_load_error", "promotion/promotion.rego:12: rego_parse_error: …"
+        ),
+    },
+)
+def reload(caller: AdminCaller, runtime: RuntimeDep) -> ReloadResult:
+    previous, policy_set = runtime.reload()
+    return ReloadResult(
+        revision=policy_set.revision, previous_revision=previous, files=list(policy_set.files)
+    )

@@ -1,0 +1,122 @@
+"""`mlgate serve`: the app under uvicorn, with first-run tokens and a ready curl line."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from service.api.app import create_app
+from service.api.auth import ROLES, add_token, read_tokens
+from service.api.logs import log_config
+from service.errors import UsageError
+from service.evidence.files import read_evidence_dir
+from service.settings import PROJECT_ROOT, Settings, get_settings
+
+EXAMPLE_EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
+EXAMPLE_NAME = "example-request.json"
+
+
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
+    """Serve until interrupted; decisions run in `workers` processes (default: one per CPU)."""
+    settings = get_settings()
+    host = host or settings.host
+    port = settings.port if port is None else port
+    settings.home.mkdir(parents=True, exist_ok=True)
+    new_tokens = first_run_tokens(settings)
+    example = example_request(settings)
+    # First-use notices (a new signing key) belong with the banner on stdout: stderr is the
+    # JSON log, one object per line.
+    with contextlib.redirect_stderr(sys.stdout):
+        app = create_app(settings, workers=workers or os.cpu_count() or 1)
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    print(how_to_call(settings, host, bound_port, new_tokens, example), flush=True)
+    config = uvicorn.Config(
+        app,
+        log_config=log_config(),
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        app.state.runtime.close()
+    return 0
+
+
+def first_run_tokens(settings: Settings) -> dict[str, str]:
+    """With no tokens file yet, one token per role (id `local-<role>`); the clear tokens are
+    returned to be shown once, and only their hashes are written."""
+    path = settings.resolved_tokens_file
+    if path.exists() or read_tokens(path):
+        return {}
+    return {role: add_token(path, f"local-{role}", role) for role in ROLES}
+
+
+def example_request(settings: Settings) -> Path | None:
+    """A promotion request built from the repository's approved fixture, for the curl line."""
+    target = settings.home / EXAMPLE_NAME
+    if target.exists():
+        return target
+    if not EXAMPLE_EVIDENCE.is_dir():
+        return None
+    body = {
+        "target": {"stage": "production"},
+        "evidence": read_evidence_dir(EXAMPLE_EVIDENCE),
+    }
+    target.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
+    return target
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets that say they are TCP, and
+    # with it on, a response written in two parts waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pass --port or set MLGATE_PORT"
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def how_to_call(
+    settings: Settings, host: str, port: int, tokens: dict[str, str], example: Path | None
+) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    lines = [f"mlgate is serving on {base} (OpenAPI at {base}/docs)"]
+    if tokens:
+        lines.append(
+            f"First run: one token per role was created. They are shown only now; "
+            f"{settings.resolved_tokens_file} keeps only their SHA-256 hashes."
+        )
+        lines += [f"  {role:<9} {token}" for role, token in tokens.items()]
+        lines.append(f"export MLGATE_TOKEN={tokens['gate']}")
+    else:
+        lines.append(
+            f"Tokens: set MLGATE_TOKEN to a 'gate' token of {settings.resolved_tokens_file}"
+        )
+    evidence = EXAMPLE_EVIDENCE if EXAMPLE_EVIDENCE.is_dir() else "DIR"
+    data = f"@{example}" if example else '\'{"target": {...}, "evidence": {...}}\''
+    lines += [
+        "Ask for a decision:",
+        f"  curl -sS -X POST {base}/v1/decisions/promotion \\",
+        '    -H "Authorization: Bearer $MLGATE_TOKEN" -H "Content-Type: application/json" \\',
+        f"    --data {data}",
+        f"or: mlgate decide promotion --url {base} --evidence {evidence} --to production",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""Asks a remote mlgate service for a decision (`mlgate decide --url`), with the CLI's errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from service.decision import Decision
+from service.errors import (
+    AuditWriteFailed,
+    EvidenceUnreadable,
+    MlgateError,
+    PolicyEngineUnavailable,
+    UsageError,
+)
+
+TIMEOUT_SECONDS = 30.0
+_AUDIT_CODES = {"audit_write_failed", "audit_key_missing"}
+
+
+def request_decision(
+    url: str,
+    token: str,
+    gate: str,
+    evidence: Mapping[str, Any],
+    target: Mapping[str, Any] | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> Decision:
+    """POST the evidence to <url>/v1/decisions/<gate>; the caller is whoever the token names.
+
+    Refusals of the request (4xx) raise UsageError or EvidenceUnreadable, an unreachable or
+    failing service PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
+    endpoint = f"{url.rstrip('/')}/v1/decisions/{gate}"
+    body: dict[str, Any] = {"evidence": dict(evidence)}
+    if target is not None:
+        body["target"] = dict(target)
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        content = json.dumps(body, default=_json_default).encode()
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            response = client.post(endpoint, content=content, headers=headers)
+    except httpx.HTTPError as exc:
+        raise PolicyEngineUnavailable(
+            f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
+            "--url or MLGATE_URL and that the service is running"
+        ) from None
+    if response.status_code != 200:
+        raise _error(endpoint, response)
+    try:
+        return Decision.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:
+        raise PolicyEngineUnavailable(
+            f"{endpoint} answered 200 with something that is not a decision: {exc}"
+        ) from None
+
+
+def _json_default(value: Any) -> Any:
+    # YAML evidence files may hold bare dates; the service receives them as ISO 8601 strings.
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise UsageError(f"evidence holds a {type(value).__name__}, which JSON cannot carry")
+
+
+def _error(endpoint: str, response: httpx.Response) -> MlgateError:
+    status = response.status_code
+    code, message, field = _problem(response)
+    said = f"{endpoint} answered {status} {code}: {message}"
+    if status == 401:
+        return UsageError(f"{said}. Set MLGATE_TOKEN to a token with the 'gate' role")
+    if status == 403:
+        return UsageError(f"{said}. The token needs the 'gate' role")
+    if status < 500:
+        if field is not None and field.startswith("evidence"):
+            return EvidenceUnreadable(said)
+        return UsageError(said)
+    if code in _AUDIT_CODES:
+        return AuditWriteFailed(said)
+    return PolicyEngineUnavailable(said)
+
+
+def _problem(response: httpx.Response) -> tuple[str, str, str | None]:
+    """The problem body's code, message and field, or what there is of them."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        field = body.get("field")
+        return (
+            str(body.get("error", "error")),
+            body["message"],
+            field if isinstance(field, str) else None,
+        )
+    text = response.text.strip()[:300] or response.reason_phrase
+    return "error", text, None

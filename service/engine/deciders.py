@@ -1,0 +1,89 @@
+"""Where decisions run: on threads of this process here, or in worker processes
+(service/engine/processes.py); either way through Gatekeeper.decide."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from service.decision import Decision
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policyset import PolicySet, load_policy_set
+from service.engine.pool import GatekeeperPool
+from service.errors import PolicyEngineUnavailable
+from service.gate import Gatekeeper
+from service.signoffs.feed import add_signoffs
+from service.signoffs.store import SignoffStore
+
+
+class Decider(Protocol):
+    """Runs the decision path (sign-offs added, evaluated, recorded) away from the caller."""
+
+    @property
+    def policy_set(self) -> PolicySet: ...
+
+    async def decide(self, input_doc: dict[str, Any]) -> Decision: ...
+
+    def reload(self) -> tuple[str, PolicySet]:
+        """Load the policies from disk; the running ones stay if they do not load."""
+        ...
+
+    async def check(self) -> None:
+        """Raise PolicyEngineUnavailable unless a decision could be made now."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ThreadDecider:
+    """In this process: a pool of gatekeepers and as many threads as there are gatekeepers."""
+
+    def __init__(
+        self, gatekeepers: list[Gatekeeper], signoffs: SignoffStore, policy_dir: Path
+    ) -> None:
+        self.pool = GatekeeperPool(gatekeepers)
+        self.signoffs = signoffs
+        self.policy_dir = policy_dir
+        self._schemas = gatekeepers[0].schemas
+        self._ledger = gatekeepers[0].ledger
+        self._threads = ThreadPoolExecutor(len(gatekeepers), thread_name_prefix="decide")
+        self._reload_lock = threading.Lock()
+
+    @property
+    def policy_set(self) -> PolicySet:
+        return self.pool.policy_set
+
+    async def decide(self, input_doc: dict[str, Any]) -> Decision:
+        return await asyncio.wrap_future(self._threads.submit(self._decide, input_doc))
+
+    def _decide(self, input_doc: dict[str, Any]) -> Decision:
+        add_signoffs(input_doc, self.signoffs)
+        with self.pool.lease() as gatekeeper:
+            return gatekeeper.decide(input_doc)
+
+    def reload(self) -> tuple[str, PolicySet]:
+        with self._reload_lock:
+            previous = self.policy_set.revision
+            policy_set = load_policy_set(self.policy_dir)
+            built: list[Gatekeeper] = []
+            try:
+                for _ in range(self.pool.size):
+                    engine = EmbeddedEngine(policy_set)
+                    built.append(Gatekeeper(engine, self._schemas, self._ledger))
+            except BaseException:
+                for gatekeeper in built:
+                    gatekeeper.engine.close()  # type: ignore[attr-defined]
+                raise
+            self.pool.replace(built)
+            return previous, policy_set
+
+    async def check(self) -> None:
+        if self.pool.size < 1:
+            raise PolicyEngineUnavailable("no policy engine is loaded")
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+        self.pool.close()

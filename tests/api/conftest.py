@@ -1,0 +1,167 @@
+"""The real app in-process (TestClient) and under a real uvicorn on a loopback port, with real
+tokens, the real embedded OPA engine, ledger and sign-off store in a temporary MLGATE_HOME."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.api.app import create_app
+from service.api.auth import add_token
+from service.evidence.files import read_evidence_dir
+from service.settings import PROJECT_ROOT, Settings
+
+# Starlette suggests httpx2 for its test client; httpx is what this project installs.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from fastapi.testclient import TestClient  # noqa: E402
+
+EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
+ROLES = ("gate", "approver", "auditor", "admin")
+# Two identities hold two roles each, so self-approval can be tried; the others hold one.
+TOKEN_IDS = {
+    "gate": "ci-pipeline",
+    "approver": "m.okafor",
+    "auditor": "reviewer",
+    "admin": "platform",
+}
+
+
+@dataclass
+class Api:
+    """A running app: a client for it, its tokens by role, and its settings."""
+
+    client: httpx.Client | TestClient
+    tokens: dict[str, str]
+    settings: Settings
+
+    def headers(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+
+    def decide(self, body: dict[str, Any], role: str = "gate", gate: str = "promotion") -> Any:
+        return self.client.post(f"/v1/decisions/{gate}", json=body, headers=self.headers(role))
+
+
+def make_tokens(settings: Settings) -> dict[str, str]:
+    tokens = {
+        role: add_token(settings.resolved_tokens_file, TOKEN_IDS[role], role) for role in ROLES
+    }
+    # alice asks for promotions and approves: she may not approve what she asked for.
+    tokens["alice-gate"] = add_token(settings.resolved_tokens_file, "alice", "gate")
+    tokens["alice-approver"] = add_token(settings.resolved_tokens_file, "alice", "approver")
+    return tokens
+
+
+def evidence(**changes: Any) -> dict[str, Any]:
+    """The approved fixture's evidence; a change of None removes that document."""
+    docs = copy.deepcopy(read_evidence_dir(EVIDENCE))
+    for key, value in changes.items():
+        if value is None:
+            docs.pop(key, None)
+        else:
+            docs[key] = value
+    return docs
+
+
+def request_body(stage: str = "production", **changes: Any) -> dict[str, Any]:
+    return {"target": {"stage": stage}, "evidence": evidence(**changes)}
+
+
+@pytest.fixture(scope="module")
+def api_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("mlgate-home")
+    return Settings(home=home, max_body_bytes=256 * 1024)
+
+
+@pytest.fixture(scope="module")
+def api(api_settings: Settings) -> Iterator[Api]:
+    """The app in this process, as `mlgate serve` builds it but with decisions on threads."""
+    tokens = make_tokens(api_settings)
+    app = create_app(api_settings, engines=2)
+    with TestClient(app) as client:
+        yield Api(client, tokens, api_settings)
+    app.state.runtime.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    home: Path
+    banner: str
+    tokens: dict[str, str]
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`mlgate serve` in a subprocess on a free loopback port, with a fresh MLGATE_HOME: the
+    first-run tokens it prints are the ones the tests use."""
+    home = tmp_path_factory.mktemp("live-home")
+    port = free_port()
+    env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env.pop("MLGATE_TOKEN", None)
+    log = home / "server.log"
+    out = home / "server.out"
+    command = [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port)]
+    with log.open("wb") as err, out.open("wb") as stdout:
+        server = subprocess.Popen(command, env=env, stdout=stdout, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(server, url, log)
+        banner = out.read_text()
+        tokens = dict(re.findall(r"^  (gate|approver|auditor|admin)\s+(mlg_\S+)$", banner, re.M))
+        yield LiveServer(url, home, banner, tokens, log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_ready(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"mlgate serve exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"mlgate serve was not ready within 90 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live(live_server: LiveServer) -> Iterator[Api]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        yield Api(client, live_server.tokens, Settings(home=live_server.home))
+
+
+@pytest.fixture(params=["in-process", "uvicorn"])
+def served(request: pytest.FixtureRequest) -> Api:
+    """The same test against the app in this process and against `mlgate serve`."""
+    fixture = "api" if request.param == "in-process" else "live"
+    served: Api = request.getfixturevalue(fixture)
+    return served

@@ -1,0 +1,49 @@
+"""Liveness, readiness and the Prometheus metrics."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import Api, evidence, request_body
+
+
+def test_healthz_says_ok(api: Api) -> None:
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_engine_and_the_ledger(api: Api) -> None:
+    response = api.client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert response.json()["checks"] == {"engine": "ok", "ledger": "ok"}
+    assert response.json()["policy_revision"].startswith("sha256:")
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    selector = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    pattern = rf"^{re.escape(name)}\{{{re.escape(selector)}\}} (\S+)$"
+    found = re.search(pattern, text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_count_decisions_by_gate_and_outcome_with_latency(api: Api) -> None:
+    before = api.client.get("/metrics").text
+
+    api.decide(request_body())
+    api.decide(request_body(lineage={}))
+    api.decide({"evidence": evidence()}, gate="rollback")
+
+    after = api.client.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    text = after.text
+    for outcome, gate in [("allow", "promotion"), ("deny", "promotion"), ("deny", "rollback")]:
+        delta = metric(text, "mlgate_decisions_total", gate=gate, outcome=outcome) - metric(
+            before, "mlgate_decisions_total", gate=gate, outcome=outcome
+        )
+        assert delta == 1
+    count = "mlgate_decision_latency_seconds_count"
+    assert metric(text, count, gate="promotion") - metric(before, count, gate="promotion") == 2
+    engine_errors = "mlgate_engine_errors_total"
+    assert metric(text, engine_errors, gate="rollback", kind="bad_result") >= 1
+    assert "# TYPE mlgate_ledger_errors_total counter" in text

@@ -1,0 +1,110 @@
+"""The sign-off store on SQLite and on PostgreSQL (when one is reachable)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from service.settings import Settings
+from service.signoffs.feed import add_signoffs
+from service.signoffs.store import SelfSignoff, SignoffStore, signoff_url
+
+POSTGRES_URL = os.environ.get(
+    "MLGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SignoffStore]:
+    if request.param == "sqlite":
+        opened = SignoffStore(f"sqlite:///{tmp_path / 'signoffs.sqlite3'}")
+        yield opened
+        opened.close()
+        return
+    schema = f"mlgate_signoffs_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=2) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__})")
+    opened = SignoffStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_the_latest_word_of_each_approver_and_role_is_kept(store: SignoffStore) -> None:
+    store.add_approval("m", "7", "ann", "model-risk-officer", "rejected", "needs MRV")
+    store.add_approval("m", "7", "bob", "model-risk-officer", "pending", None)
+    store.add_approval("m", "7", "ann", "model-risk-officer", "approved", None)
+    store.add_approval("m", "8", "ann", "model-risk-officer", "rejected", None)
+
+    approvals = store.approvals_for("m", "7")
+
+    assert [(a["approver"], a["status"]) for a in approvals] == [
+        ("bob", "pending"),
+        ("ann", "approved"),
+    ]
+    assert all(a["version"] == "7" and a["decided_at"].endswith("Z") for a in approvals)
+
+
+def test_waivers_are_kept_per_model_version(store: SignoffStore) -> None:
+    store.add_waiver("m", "7", "STAGE_ORDER", "ann", "hotfix", "2099-01-01T00:00:00Z")
+    store.add_waiver("m", "8", "STAGE_ORDER", "ann", "hotfix", "2099-01-01T00:00:00Z")
+
+    assert store.waivers_for("m", "7") == [
+        {
+            "rule_code": "STAGE_ORDER",
+            "model": "m",
+            "version": "7",
+            "approved_by": "ann",
+            "reason": "hotfix",
+            "expires_at": "2099-01-01T00:00:00Z",
+        }
+    ]
+
+
+def test_a_requester_may_not_sign_off_their_version(store: SignoffStore) -> None:
+    store.note_request("m", "7", "ann")
+    store.note_request("m", "7", "ann")
+
+    with pytest.raises(SelfSignoff, match="ann requested a decision on m v7"):
+        store.add_approval("m", "7", "ann", "model-risk-officer", "approved", None)
+    with pytest.raises(SelfSignoff):
+        store.add_waiver("m", "7", "STAGE_ORDER", "ann", "hotfix", "2099-01-01T00:00:00Z")
+    store.add_approval("m", "8", "ann", "model-risk-officer", "approved", None)
+    assert store.approvals_for("m", "7") == []
+
+
+def test_recorded_signoffs_follow_inline_ones_and_the_requester_is_noted(
+    store: SignoffStore,
+) -> None:
+    store.add_approval("m", "7", "bob", "model-risk-officer", "approved", None)
+    inline = {"approver": "eve", "role": "model-risk-officer", "status": "pending", "version": "7"}
+    doc = {
+        "gate": "promotion",
+        "caller": {"id": "ann", "role": "gate"},
+        "model": {"name": "m", "version": "7"},
+        "approvals": [inline],
+    }
+
+    add_signoffs(doc, store)
+
+    assert [a["approver"] for a in doc["approvals"]] == ["eve", "bob"]
+    assert "waivers" not in doc
+    with pytest.raises(SelfSignoff):
+        store.add_approval("m", "7", "ann", "model-risk-officer", "approved", None)
+
+
+def test_signoffs_live_beside_the_ledger(tmp_path: Path) -> None:
+    assert signoff_url(Settings(home=tmp_path)) == f"sqlite:///{tmp_path / 'signoffs.sqlite3'}"
+    postgres = Settings(home=tmp_path, ledger_url="postgresql://u@db/mlgate")
+    assert signoff_url(postgres) == "postgresql://u@db/mlgate"
