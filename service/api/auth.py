@@ -38,6 +38,8 @@ class TokenEntry:
     id: str
     role: str
     sha256: str
+    # For approver tokens: the business roles (e.g. model-risk-officer) this holder signs as.
+    approves_as: tuple[str, ...] = ()
 
 
 class TokenTable:
@@ -51,6 +53,15 @@ class TokenTable:
 
     def lookup(self, token: str) -> TokenEntry | None:
         return self._entries().get(token_hash(token))
+
+    def approval_roles(self, token_id: str) -> set[str]:
+        """The business roles the approver tokens of `token_id` may sign as."""
+        return {
+            role
+            for entry in self._entries().values()
+            if entry.id == token_id and entry.role == "approver"
+            for role in entry.approves_as
+        }
 
     def _entries(self) -> dict[str, TokenEntry]:
         try:
@@ -91,11 +102,18 @@ def read_tokens(path: Path) -> list[TokenEntry]:
             )
         if not isinstance(digest, str) or len(digest) != 64:
             raise TokensFileInvalid(f"tokens file {path}: tokens[{i}].sha256 must be 64 hex digits")
-        entries.append(TokenEntry(token_id, str(role), digest.lower()))
+        approves_as = entry.get("approves_as", [])
+        if not isinstance(approves_as, list) or not all(
+            isinstance(r, str) and r for r in approves_as
+        ):
+            raise TokensFileInvalid(
+                f"tokens file {path}: tokens[{i}].approves_as must be a list of role names"
+            )
+        entries.append(TokenEntry(token_id, str(role), digest.lower(), tuple(approves_as)))
     return entries
 
 
-def add_token(path: Path, token_id: str, role: str) -> str:
+def add_token(path: Path, token_id: str, role: str, approves_as: tuple[str, ...] = ()) -> str:
     """Create a token for `token_id` with `role`, store only its hash, and return it (once)."""
     if role not in ROLES:
         raise UsageError(f"role {role!r} is not one of {', '.join(ROLES)}")
@@ -104,8 +122,8 @@ def add_token(path: Path, token_id: str, role: str) -> str:
     if any(e.id == token_id and e.role == role for e in entries):
         raise UsageError(f"tokens file {path} already has a {role} token for {token_id!r}")
     token = new_token()
-    entries.append(TokenEntry(token_id, role, token_hash(token)))
-    document = {"tokens": [e.__dict__ for e in entries]}
+    entries.append(TokenEntry(token_id, role, token_hash(token), approves_as))
+    document = {"tokens": [_as_json(e) for e in entries]}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -114,6 +132,13 @@ def add_token(path: Path, token_id: str, role: str) -> str:
         out.write("\n")
     os.replace(partial, path)
     return token
+
+
+def _as_json(entry: TokenEntry) -> dict[str, object]:
+    document: dict[str, object] = {"id": entry.id, "role": entry.role, "sha256": entry.sha256}
+    if entry.approves_as:
+        document["approves_as"] = list(entry.approves_as)
+    return document
 
 
 _bearer = HTTPBearer(

@@ -136,18 +136,8 @@ class DecisionRequest(BaseModel):
     )
     target: Target | None = Field(default=None, description="Required by the promotion gate.")
     evidence: Evidence
-    requested_at: str | None = Field(
-        default=None,
-        description="RFC 3339 time the request is judged at (waiver expiry, stage order); "
-        "defaults to now.",
-        json_schema_extra=DATE_TIME,
-        examples=[EXAMPLE_TIME],
-    )
-
-    @field_validator("requested_at")
-    @classmethod
-    def _is_rfc3339(cls, value: str | None) -> str | None:
-        return value if value is None else rfc3339(value)
+    # No requested_at: the service's own clock judges waiver expiry and stage order, so a
+    # client cannot revive an expired waiver by backdating its request.
 
 
 _date_time = jsonschema_rs.validator_for(

@@ -73,7 +73,6 @@ async def decide(
         caller=caller.model_dump(),
         target=request.target.model_dump(exclude_none=True) if request.target else None,
         model=request.model.model_dump(exclude_none=True) if request.model else None,
-        requested_at=request.requested_at,
     )
     try:
         decision = await runtime.decider.decide(input_doc)

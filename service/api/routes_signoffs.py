@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from service.api.auth import ApproverCaller
-from service.api.errors import InvalidField
+from service.api.errors import Forbidden, InvalidField
 from service.api.models import (
     AUTH_ERRORS,
     BODY_ERRORS,
@@ -40,7 +40,8 @@ SELF_SIGNOFF: dict[int | str, Any] = {
     status_code=201,
     summary="Record an approval (or rejection) of a model version",
     description=(
-        "The approver is the token's id. Later decisions on this model version see the "
+        "The approver is the token's id, and the role must be one its token lists in "
+        "`approves_as` (403 otherwise). Later decisions on this model version see the "
         "approver's latest word per role. Whoever asked for a promotion of this version may "
         "not approve it (403)."
     ),
@@ -48,6 +49,13 @@ SELF_SIGNOFF: dict[int | str, Any] = {
 )
 def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDep) -> Approval:
     check_json_values(request.model_dump())
+    allowed = runtime.tokens.approval_roles(caller.id)
+    if request.role not in allowed:
+        held = ", ".join(sorted(allowed)) or "none"
+        raise Forbidden(
+            f"{caller.id} may not approve as {request.role!r}; the tokens file lets them approve "
+            f"as: {held} (approves_as)"
+        )
     stored = runtime.signoffs.add_approval(
         request.model, request.version, caller.id, request.role, request.status, request.comment
     )

@@ -20,6 +20,8 @@ from service.settings import PROJECT_ROOT, Settings, get_settings
 
 EXAMPLE_EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
 EXAMPLE_NAME = "example-request.json"
+# The first-run approver signs as the role the shipped high-risk thresholds ask for.
+LOCAL_APPROVER_ROLES = ("model-risk-officer",)
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
@@ -57,7 +59,12 @@ def first_run_tokens(settings: Settings) -> dict[str, str]:
     path = settings.resolved_tokens_file
     if path.exists() or read_tokens(path):
         return {}
-    return {role: add_token(path, f"local-{role}", role) for role in ROLES}
+    return {
+        role: add_token(
+            path, f"local-{role}", role, LOCAL_APPROVER_ROLES if role == "approver" else ()
+        )
+        for role in ROLES
+    }
 
 
 def example_request(settings: Settings) -> Path | None:

@@ -55,12 +55,15 @@ class Api:
 
 
 def make_tokens(settings: Settings) -> dict[str, str]:
+    path = settings.resolved_tokens_file
+    signs_as = ("model-risk-officer", "r")
     tokens = {
-        role: add_token(settings.resolved_tokens_file, TOKEN_IDS[role], role) for role in ROLES
+        role: add_token(path, TOKEN_IDS[role], role, signs_as if role == "approver" else ())
+        for role in ROLES
     }
     # alice asks for promotions and approves: she may not approve what she asked for.
-    tokens["alice-gate"] = add_token(settings.resolved_tokens_file, "alice", "gate")
-    tokens["alice-approver"] = add_token(settings.resolved_tokens_file, "alice", "approver")
+    tokens["alice-gate"] = add_token(path, "alice", "gate")
+    tokens["alice-approver"] = add_token(path, "alice", "approver", signs_as)
     return tokens
 
 

@@ -41,6 +41,25 @@ def test_a_deny_is_a_200_with_reasons(api: Api) -> None:
     assert below[0]["message"] == "auc 0.71 is below the high-risk production floor 0.9"
 
 
+def test_the_service_clock_judges_waivers_so_a_past_waiver_stays_expired(api: Api) -> None:
+    metrics = evidence()["metrics"]
+    metrics["values"]["auc"] = 0.9318  # regressed against the champion's 0.9357
+    expired = {
+        "rule_code": "METRIC_REGRESSION",
+        "model": "fraud-detector",
+        "version": "7",
+        "approved_by": "c.lindqvist@example.com",
+        "reason": "accepted for October",
+        "expires_at": "2026-10-31T00:00:00Z",
+    }
+
+    decision = api.decide(request_body(metrics=metrics, waivers=[expired])).json()
+
+    assert decision["outcome"] == "deny"
+    assert decision["requested_at"] > expired["expires_at"]
+    assert [r["code"] for r in decision["reasons"]] == ["METRIC_REGRESSION"]
+
+
 def test_malformed_evidence_is_an_audited_deny_not_a_422(api: Api) -> None:
     response = api.decide(request_body(metrics="not a metric set", lineage=[1, 2]))
 
@@ -124,9 +143,13 @@ def test_a_wrong_method_is_a_405_problem(api: Api) -> None:
             "valid string",
         ),
         (
-            {"evidence": {}, "target": {"stage": "staging"}, "requested_at": "yesterday"},
+            {
+                "evidence": {},
+                "target": {"stage": "staging"},
+                "requested_at": "2026-01-01T00:00:00Z",
+            },
             "requested_at",
-            "RFC 3339",
+            "unknown property",
         ),
         (
             {"evidence": {}, "target": {"stage": "staging"}, "caller": {"id": "root"}},

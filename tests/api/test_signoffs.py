@@ -182,3 +182,12 @@ def test_a_bad_approval_is_422(api: Api, version: str, fields: dict[str, Any], f
 
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+def test_an_approver_cannot_claim_a_role_their_token_does_not_hold(api: Api) -> None:
+    body = {"model": "fraud-detector", "version": "31", "role": "chief-risk-officer"}
+
+    response = api.client.post("/v1/approvals", json=body, headers=api.headers("approver"))
+
+    assert response.status_code == 403
+    assert "may not approve as 'chief-risk-officer'" in response.json()["message"]
