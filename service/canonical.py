@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -18,3 +19,14 @@ def sha256_digest(data: bytes) -> str:
 
 def document_digest(value: Any) -> str:
     return sha256_digest(canonical_json(value))
+
+
+def canonical_members(document: Mapping[str, Any]) -> tuple[bytes, dict[str, bytes]]:
+    """The canonical bytes of a JSON object and of each of its members, encoding each once.
+
+    The object's bytes are assembled from its members' (same sorted keys, same separators), so
+    `canonical_members(d)[0] == canonical_json(d)` while the members' digests come for free.
+    """
+    members = {key: canonical_json(value) for key, value in document.items()}
+    body = b",".join(canonical_json(key) + b":" + members[key] for key in sorted(members))
+    return b"{" + body + b"}", members

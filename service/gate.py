@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from service.canonical import document_digest
+from service.canonical import canonical_members, sha256_digest
 from service.decision import (
     AuditReceipt,
     Caller,
@@ -39,8 +40,13 @@ EVIDENCE_KEYS = (
 
 
 class DecisionLedger(Protocol):
-    def record(self, decision: Decision, input_doc: Mapping[str, Any]) -> AuditReceipt:
-        """Durably store the decision and its input; raise AuditWriteFailed if that fails."""
+    def record(
+        self, decision: Decision, input_doc: Mapping[str, Any], *, canonical: bytes | None = None
+    ) -> AuditReceipt:
+        """Durably store the decision and its input; raise AuditWriteFailed if that fails.
+
+        `canonical`, when given, is the input's canonical JSON, already encoded by the caller.
+        """
         ...
 
 
@@ -56,16 +62,25 @@ class Gatekeeper:
 
     def evaluate(self, input_doc: Mapping[str, Any]) -> Decision:
         """The decision for this input, without recording it (replay, benchmarks)."""
-        result, reasons = self._policy_result(input_doc)
-        return _decision(input_doc, result, reasons, self.engine.policy_set.revision)
+        return self._evaluate(input_doc)[0]
 
     def decide(self, input_doc: Mapping[str, Any]) -> Decision:
         """Evaluate, then record; the decision leaves only once its audit record is durable."""
         if self.ledger is None:
             raise RuntimeError("Gatekeeper.decide needs a ledger; use evaluate() to only evaluate")
-        decision = self.evaluate(input_doc)
-        decision.audit = self.ledger.record(decision, input_doc)
+        decision, canonical = self._evaluate(input_doc)
+        decision.audit = self.ledger.record(decision, input_doc, canonical=canonical)
         return decision
+
+    def _evaluate(self, input_doc: Mapping[str, Any]) -> tuple[Decision, bytes]:
+        result, reasons = self._policy_result(input_doc)
+        canonical, members = canonical_members(input_doc)
+        digests = Digests(
+            input=sha256_digest(canonical),
+            evidence={key: sha256_digest(members[key]) for key in EVIDENCE_KEYS if key in members},
+        )
+        decision = _decision(input_doc, result, reasons, self.engine.policy_set.revision, digests)
+        return decision, canonical
 
     def _policy_result(self, input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
         """The policy's decision, or the reasons the gate must deny whatever the policy says."""
@@ -86,8 +101,18 @@ class Gatekeeper:
         return result, problems
 
 
+@dataclass(frozen=True)
+class Digests:
+    input: str
+    evidence: dict[str, str]
+
+
 def _decision(
-    input_doc: Mapping[str, Any], result: dict[str, Any], reasons: list[Reason], revision: str
+    input_doc: Mapping[str, Any],
+    result: dict[str, Any],
+    reasons: list[Reason],
+    revision: str,
+    digests: Digests,
 ) -> Decision:
     model = _mapping(input_doc.get("model"))
     caller = _mapping(input_doc.get("caller"))
@@ -120,10 +145,8 @@ def _decision(
         ),
         requested_at=str(input_doc.get("requested_at") or ""),
         policy_revision=revision,
-        input_digest=document_digest(input_doc),
-        evidence_digests={
-            key: document_digest(input_doc[key]) for key in EVIDENCE_KEYS if key in input_doc
-        },
+        input_digest=digests.input,
+        evidence_digests=digests.evidence,
     )
 
 

@@ -96,14 +96,16 @@ class Ledger:
     def close(self) -> None:
         self.store.close()
 
-    def record(self, decision: Decision, input_doc: Mapping[str, Any]) -> AuditReceipt:
+    def record(
+        self, decision: Decision, input_doc: Mapping[str, Any], *, canonical: bytes | None = None
+    ) -> AuditReceipt:
         """Sign, chain and durably store the decision and its input; AuditWriteFailed if not.
 
         A failure leaves nothing behind: the record, its input and any checkpoint are written
         in one transaction, so the chain never has a half-written link or a gap.
         """
         try:
-            document = canonical_json(input_doc)
+            document = canonical if canonical is not None else canonical_json(input_doc)
         except (TypeError, ValueError) as exc:
             raise AuditWriteFailed(
                 f"the input document cannot be stored as JSON ({exc}); the decision was not "

@@ -148,3 +148,24 @@ def test_clock_comes_from_the_input_so_past_decisions_replay(
     assert gatekeeper.evaluate(waived).outcome == "allow"
     waived["requested_at"] = "2027-02-01T00:00:00Z"  # after the waiver expired
     assert gatekeeper.evaluate(waived).outcome == "deny"
+
+
+def test_input_digest_covers_the_whole_canonical_document(
+    gatekeeper: Gatekeeper, approved_input: dict[str, Any]
+) -> None:
+    from service.canonical import canonical_json, document_digest
+
+    approved_input["model_card"]["description"] = "Détecteur de fraude — ünïcode ✓"
+    decision = gatekeeper.evaluate(approved_input)
+
+    assert decision.input_digest == document_digest(approved_input)
+    assert decision.evidence_digests["lineage"] == document_digest(approved_input["lineage"])
+    assert set(decision.evidence_digests) == {
+        "model_card",
+        "metrics",
+        "baseline",
+        "lineage",
+        "history",
+        "approvals",
+    }
+    assert canonical_json(approved_input).decode().count("ünïcode") == 1
