@@ -38,6 +38,8 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/http.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

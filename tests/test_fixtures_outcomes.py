@@ -53,7 +53,7 @@ def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Gatekeeper) 
     assert warning.code == "METRIC_REGRESSION"
     assert warning.waiver is not None
     assert warning.waiver["approved_by"] == "c.lindqvist@example.com"
-    assert warning.waiver["expires_at"] == "2027-01-31T00:00:00Z"
+    assert warning.waiver["expires_at"] == "2030-12-31T00:00:00Z"
 
 
 def test_staging_needs_no_history_or_approval(gatekeeper: Gatekeeper) -> None:

@@ -56,7 +56,8 @@ STATUS_BY_CODE = {
     "usage_error": 422,
     "invalid_request": 422,
     "evidence_unreadable": 422,
-    "policy_load_error": 500,
+    # The files on disk do not compile: the reloading admin has something to fix, not the server.
+    "policy_load_error": 422,
     "internal_error": 500,
     "policy_engine_unavailable": 503,
     "audit_write_failed": 503,

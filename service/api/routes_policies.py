@@ -112,8 +112,8 @@ def _package(source: str) -> str:
     ),
     responses={
         **AUTH_ERRORS,
-        500: problem_example(
-            500, "policy_load_error", "promotion/promotion.rego:12: rego_parse_error: …"
+        422: problem_example(
+            422, "policy_load_error", "promotion/promotion.rego:12: rego_parse_error: …"
         ),
     },
 )

@@ -103,7 +103,7 @@ def test_a_broken_policy_fails_the_reload_and_the_old_one_stays(reload_app: Relo
 
     response = client.post("/v1/policies/reload", headers=admin)
 
-    assert response.status_code == 500
+    assert response.status_code == 422
     assert response.json()["error"] == "policy_load_error"
     assert "broken.rego" in response.json()["message"]
     assert client.get("/v1/policies", headers=admin).json()["revision"] == revision

@@ -146,7 +146,7 @@ def test_clock_comes_from_the_input_so_past_decisions_replay(
 
     waived = fixture_input("waived")
     assert gatekeeper.evaluate(waived).outcome == "allow"
-    waived["requested_at"] = "2027-02-01T00:00:00Z"  # after the waiver expired
+    waived["requested_at"] = "2031-01-01T00:00:00Z"  # after the waiver expired
     assert gatekeeper.evaluate(waived).outcome == "deny"
 
 
