@@ -12,14 +12,11 @@ import psycopg
 
 from service.audit.envelope import GENESIS_PREV
 from service.audit.stores.base import (
-    RECORD_COLUMNS,
-    RecordFilter,
     RecordRow,
     StoredCheckpoint,
     Tail,
-    find_clauses,
-    row_from,
 )
+from service.audit.stores.reads import COLUMNS, SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 
 # The chain head is one row locked FOR UPDATE by every append: that lock is what keeps the
@@ -56,7 +53,6 @@ CREATE TABLE IF NOT EXISTS chain_head (
 INSERT INTO chain_head (id, seq, envelope_hash) VALUES (1, 0, '{GENESIS_PREV}')
     ON CONFLICT (id) DO NOTHING;
 """
-COLUMNS = ", ".join(RECORD_COLUMNS)
 CONNECT_TIMEOUT_S = 5
 
 
@@ -72,7 +68,7 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresStore:
+class PostgresStore(SharedReads):
     """One connection per store, re-opened after it breaks; a lock shares it between threads."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
@@ -150,42 +146,10 @@ class PostgresStore:
         with self._lock:
             conn = self._connection()
             try:
-                return conn.execute(sql, params).fetchall()
+                # The shared queries use sqlite's `?`; psycopg wants `%s`.
+                return conn.execute(sql.replace("?", "%s"), params).fetchall()
             except psycopg.Error as exc:
                 raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
-
-    def last_seq(self) -> int:
-        return int(self._read("SELECT coalesce(max(seq), 0) FROM records")[0][0])
-
-    def record_by_seq(self, seq: int) -> RecordRow | None:
-        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE seq = %s", (seq,))
-        return row_from(rows[0]) if rows else None
-
-    def record_by_decision(self, decision_id: str) -> RecordRow | None:
-        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE decision_id = %s", (decision_id,))
-        return row_from(rows[0]) if rows else None
-
-    def find(self, query: RecordFilter) -> list[RecordRow]:
-        clauses, params = find_clauses(query)
-        where = f"WHERE {' AND '.join(clauses)}".replace("?", "%s") if clauses else ""
-        sql = f"SELECT {COLUMNS} FROM records {where} ORDER BY seq DESC LIMIT %s"
-        return [row_from(r) for r in self._read(sql, (*params, query.limit))]
-
-    def envelope_page(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
-        rows = self._read(
-            "SELECT seq, envelope FROM records WHERE seq > %s ORDER BY seq LIMIT %s",
-            (after_seq, limit),
-        )
-        return [(int(seq), bytes(envelope)) for seq, envelope in rows]
-
-    def input_document(self, digest: str) -> bytes | None:
-        rows = self._read("SELECT document FROM inputs WHERE digest = %s", (digest,))
-        return bytes(rows[0][0]) if rows else None
-
-    def checkpoint_envelopes(self) -> list[bytes]:
-        return [
-            bytes(r[0]) for r in self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
-        ]
 
     def close(self) -> None:
         with self._lock:

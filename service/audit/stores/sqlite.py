@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from service.audit.stores.base import (
-    RECORD_COLUMNS,
-    RecordFilter,
     RecordRow,
     StoredCheckpoint,
     Tail,
-    find_clauses,
-    row_from,
 )
+from service.audit.stores.reads import COLUMNS, SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 
 SCHEMA = """
@@ -48,13 +45,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
-COLUMNS = ", ".join(RECORD_COLUMNS)
 T = TypeVar("T")
 RETRY_FIRST_S = 0.00005
 RETRY_MAX_S = 0.0005
 
 
-class SqliteStore:
+class SqliteStore(SharedReads):
     """One connection per store; a lock makes it safe to share between threads."""
 
     def __init__(self, path: Path, *, create: bool = True, busy_timeout_ms: int = 10_000) -> None:
@@ -187,39 +183,6 @@ class SqliteStore:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
-
-    def last_seq(self) -> int:
-        rows = self._read("SELECT coalesce(max(seq), 0) FROM records")
-        return int(rows[0][0])
-
-    def record_by_seq(self, seq: int) -> RecordRow | None:
-        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE seq = ?", (seq,))
-        return row_from(rows[0]) if rows else None
-
-    def record_by_decision(self, decision_id: str) -> RecordRow | None:
-        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE decision_id = ?", (decision_id,))
-        return row_from(rows[0]) if rows else None
-
-    def find(self, query: RecordFilter) -> list[RecordRow]:
-        clauses, params = find_clauses(query)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {COLUMNS} FROM records {where} ORDER BY seq DESC LIMIT ?"
-        return [row_from(r) for r in self._read(sql, (*params, query.limit))]
-
-    def envelope_page(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
-        rows = self._read(
-            "SELECT seq, envelope FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after_seq, limit),
-        )
-        return [(int(seq), bytes(envelope)) for seq, envelope in rows]
-
-    def input_document(self, digest: str) -> bytes | None:
-        rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))
-        return bytes(rows[0][0]) if rows else None
-
-    def checkpoint_envelopes(self) -> list[bytes]:
-        rows = self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
-        return [bytes(r[0]) for r in rows]
 
     def close(self) -> None:
         with self._lock:
