@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     keyring: Path | None = Field(default=None, description="Public keys with validity windows")
     checkpoint_every: int = Field(default=1000, ge=1)
     caller_id: str = Field(default="", description="Caller id recorded for CLI decisions")
-    opa_url: str = Field(default="", description="OPA server URL; empty means embedded OPA")
     url: str = Field(default="", description="Remote mlgate service for `decide --url`")
     token: str = Field(default="", description="Bearer token for the remote mlgate service")
     host: str = "127.0.0.1"
