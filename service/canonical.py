@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,3 +31,19 @@ def canonical_members(document: Mapping[str, Any]) -> tuple[bytes, dict[str, byt
     members = {key: canonical_json(value) for key, value in document.items()}
     body = b",".join(canonical_json(key) + b":" + members[key] for key in sorted(members))
     return b"{" + body + b"}", members
+
+
+def non_finite_number(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first NaN or Infinity in `value` (JSON has neither), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "(document)"
+    children: Any = ()
+    if isinstance(value, dict):
+        children = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    for child_path, child in children:
+        found = non_finite_number(child, child_path)
+        if found is not None:
+            return found
+    return None

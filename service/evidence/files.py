@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from service.canonical import non_finite_number
 from service.errors import EvidenceUnreadable
 
 # Input document key -> file stem. Each may be .json, .yaml or .yml.
@@ -50,9 +51,7 @@ def read_document(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvidenceUnreadable(f"{path}: cannot be read ({exc})") from None
     try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise EvidenceUnreadable(
             f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
@@ -62,3 +61,9 @@ def read_document(path: Path) -> Any:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise EvidenceUnreadable(f"{path}{where}: invalid YAML: {problem}") from None
+    bad = non_finite_number(document)
+    if bad is not None:
+        raise EvidenceUnreadable(
+            f"{path}: {bad} is not a finite number; JSON has no NaN or Infinity"
+        )
+    return document

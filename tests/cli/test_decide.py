@@ -148,3 +148,16 @@ def test_unwritable_ledger_never_allows(tmp_path: Path) -> None:
     assert run.stdout == ""
     assert "Traceback" not in run.stderr
     assert "audit" in run.stderr.lower() or "ledger" in run.stderr.lower()
+
+
+def test_nan_in_yaml_evidence_exits_2_naming_the_field(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
+    (evidence / "metrics.json").unlink()
+    (evidence / "metrics.yaml").write_text("values:\n  auc: .nan\n  latency_p99_ms: 31.4\n")
+
+    run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
+
+    assert run.returncode == 2
+    assert "values.auc is not a finite number" in run.stderr
+    assert "Traceback" not in run.stderr
