@@ -15,9 +15,10 @@ def local_engine(settings: Settings) -> EmbeddedEngine:
 
 def local_gatekeeper(settings: Settings, *, audited: bool = True) -> Gatekeeper:
     """The gatekeeper of this process; with audited=True every decide() goes to the ledger."""
+    engine = local_engine(settings)  # first: a broken policy or install leaves nothing behind
     ledger = None
     if audited:
         from service.audit.ledger import open_ledger
 
         ledger = open_ledger(settings)
-    return Gatekeeper(local_engine(settings), default_schemas(), ledger)
+    return Gatekeeper(engine, default_schemas(), ledger)

@@ -161,3 +161,28 @@ def test_nan_in_yaml_evidence_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "values.auc is not a finite number" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_missing_embedded_engine_is_a_clear_error_that_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    # The engine package is hidden from this one process; it stays installed for the rest.
+    script = (
+        "import sys; sys.modules['opa_bindings'] = None\n"
+        "from service.cli.main import main\n"
+        f"sys.exit(main(['decide', 'promotion', '--evidence', {str(EVIDENCE_DIR / 'approved')!r},"
+        " '--to', 'staging']))\n"
+    )
+    home = tmp_path / "home"
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MLGATE_HOME": str(home)},
+        check=False,
+    )
+
+    assert run.returncode == 6
+    assert "the embedded OPA engine is not installed: run `make install`" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not home.exists()
