@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -72,14 +73,19 @@ def _violation(error: Any, prefix: str) -> Violation:
     return Violation(_dotted(prefix, path), error.message)
 
 
-def _dotted(prefix: str, path: list[Any]) -> str:
+def dotted_path(path: Sequence[int | str], prefix: str = "") -> str:
+    """A location in a document as people write it: `model_card.owner`, `datasets[0].digest`."""
     text = prefix
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
             text = f"{text}.{part}" if text else str(part)
-    return text or "(document)"
+    return text
+
+
+def _dotted(prefix: str, path: list[Any]) -> str:
+    return dotted_path(path, prefix) or "(document)"
 
 
 @cache

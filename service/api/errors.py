@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from service.errors import EvidenceUnreadable, MlgateError, UsageError
+from service.schemas import dotted_path
 
 log = logging.getLogger("mlgate.api")
 
@@ -115,13 +116,7 @@ def field_name(loc: Sequence[int | str]) -> str:
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header", "cookie") and len(parts) > 1:
         parts = parts[1:]
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text = f"{text}.{part}" if text else str(part)
-    return text or "body"
+    return dotted_path(parts) or "body"
 
 
 def _validation_problem(error: dict[str, Any]) -> tuple[str, str]:
