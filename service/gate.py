@@ -62,17 +62,19 @@ class Gatekeeper:
 
     def evaluate(self, input_doc: Mapping[str, Any]) -> Decision:
         """The decision for this input, without recording it (replay, benchmarks)."""
-        return self._evaluate(input_doc)[0]
+        return self.judge(input_doc)[0]
 
     def decide(self, input_doc: Mapping[str, Any]) -> Decision:
         """Evaluate, then record; the decision leaves only once its audit record is durable."""
         if self.ledger is None:
             raise RuntimeError("Gatekeeper.decide needs a ledger; use evaluate() to only evaluate")
-        decision, canonical = self._evaluate(input_doc)
+        decision, canonical = self.judge(input_doc)
         decision.audit = self.ledger.record(decision, input_doc, canonical=canonical)
         return decision
 
-    def _evaluate(self, input_doc: Mapping[str, Any]) -> tuple[Decision, bytes]:
+    def judge(self, input_doc: Mapping[str, Any]) -> tuple[Decision, bytes]:
+        """The unrecorded decision and the input's canonical JSON, for a ledger elsewhere to
+        record (`Ledger.record_batch`); it must not be answered before that."""
         result, reasons = self._policy_result(input_doc)
         canonical, members = canonical_members(input_doc)
         digests = Digests(

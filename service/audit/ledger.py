@@ -111,53 +111,94 @@ class Ledger:
                 f"the input document cannot be stored as JSON ({exc}); the decision was not "
                 "recorded"
             ) from None
-        digest = sha256_digest(document)
-        if digest != decision.input_digest:
-            raise AuditWriteFailed(
-                f"decision {decision.decision_id} says its input digest is "
-                f"{decision.input_digest}, but the input document given hashes to {digest}; "
-                "record the document the decision was made on"
-            )
-        try:
-            subject = decision_subject(decision)
-            predicate = decision_predicate(decision)
-            keys = self._writer_keys()
-            with self.store.write() as chain:
-                tail = chain.tail()
-                seq = tail.seq + 1
-                now = utc_now()
-                key = keys.current(now)
-                payload = statement_payload(
-                    subject, predicate, seq=seq, prev=tail.envelope_hash, at=format_time(now)
+        (result,) = self.record_batch([(decision, document)])
+        if isinstance(result, AuditWriteFailed):
+            raise result
+        return result
+
+    def record_batch(
+        self, entries: Sequence[tuple[Decision, bytes]]
+    ) -> list[AuditReceipt | AuditWriteFailed]:
+        """Record each (decision, canonical input bytes) in one transaction: group commit.
+
+        One fsync makes the whole batch durable, so a single writer keeps up with many
+        deciders. The result for each entry is its receipt, or why it was not recorded: an
+        entry whose input does not match its digest fails alone; if the transaction fails,
+        every entry fails and nothing of the batch is stored.
+        """
+        results: list[AuditReceipt | AuditWriteFailed | None] = [None] * len(entries)
+        accepted: list[tuple[int, Decision, bytes, str]] = []
+        for i, (decision, document) in enumerate(entries):
+            digest = sha256_digest(document)
+            if digest == decision.input_digest:
+                accepted.append((i, decision, document, digest))
+            else:
+                results[i] = AuditWriteFailed(
+                    f"decision {decision.decision_id} says its input digest is "
+                    f"{decision.input_digest}, but the input document given hashes to {digest}; "
+                    "record the document the decision was made on"
                 )
+        if accepted:
+            try:
+                receipts = self._append(accepted)
+            except Exception as exc:  # the gate's contract: any failure is an AuditWriteFailed
+                for i, decision, _, _ in accepted:
+                    results[i] = self._write_failure(decision, exc)
+            else:
+                for i, receipt in receipts:
+                    results[i] = receipt
+        return [result for result in results if result is not None]
+
+    def _append(
+        self, accepted: list[tuple[int, Decision, bytes, str]]
+    ) -> list[tuple[int, AuditReceipt]]:
+        keys = self._writer_keys()
+        signed = [
+            (i, d, document, digest, decision_subject(d), decision_predicate(d))
+            for i, d, document, digest in accepted
+        ]
+        receipts: list[tuple[int, AuditReceipt]] = []
+        with self.store.write() as chain:
+            tail = chain.tail()
+            seq, prev = tail.seq, tail.envelope_hash
+            now = utc_now()
+            at = format_time(now)
+            key = keys.current(now)
+            for i, decision, document, digest, subject, predicate in signed:
+                seq += 1
+                payload = statement_payload(subject, predicate, seq=seq, prev=prev, at=at)
                 envelope = seal(PAYLOAD_TYPE, payload, key)
-                envelope_hash = hashlib.sha256(envelope).hexdigest()
+                prev = hashlib.sha256(envelope).hexdigest()
                 chain.insert_input(digest, document)
                 chain.insert_record(
                     RecordRow(
                         seq=seq,
                         decision_id=decision.decision_id,
-                        recorded_at=format_time(now),
+                        recorded_at=at,
                         gate=decision.gate,
                         outcome=decision.outcome,
                         model_name=decision.model.name,
                         model_version=decision.model.version,
                         keyid=key.keyid,
                         input_digest=digest,
-                        envelope_hash=envelope_hash,
+                        envelope_hash=prev,
                         envelope=envelope,
                     )
                 )
                 if seq % self.checkpoint_every == 0:
                     _checkpoint(chain, seq, key, now)
-        except AuditWriteFailed:
-            raise
-        except Exception as exc:  # the gate's contract: any failure is an AuditWriteFailed
-            raise AuditWriteFailed(
-                f"could not record decision {decision.decision_id} in the "
-                f"{self.store.description}: {type(exc).__name__}: {exc}"
-            ) from exc
-        return AuditReceipt(seq=seq, envelope_digest="sha256:" + envelope_hash)
+                receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
+        return receipts  # only now: the transaction has committed
+
+    def _write_failure(self, decision: Decision, exc: Exception) -> AuditWriteFailed:
+        if isinstance(exc, AuditWriteFailed):
+            return exc
+        failure = AuditWriteFailed(
+            f"could not record decision {decision.decision_id} in the "
+            f"{self.store.description}: {type(exc).__name__}: {exc}"
+        )
+        failure.__cause__ = exc
+        return failure
 
     def checkpoint(self) -> bytes:
         """Sign and store a checkpoint of the ledger as it is now; returns its envelope bytes."""
