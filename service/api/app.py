@@ -51,7 +51,8 @@ def create_app(
     """The app over `settings`.
 
     Decisions run in this process on `engines` OPA instances (a given gatekeeper: on it alone),
-    or, with `workers`, in that many worker processes, each with its own engine and ledger.
+    or, with `workers`, in that many worker processes, each with its own engine, and one
+    ledger writer process that records them in batches.
     """
     owned: list[Any] = []
     ledger = open_ledger(settings)
@@ -80,7 +81,7 @@ def create_app(
         ledger=ledger,
         signoffs=signoffs,
         tokens=TokenTable(settings.resolved_tokens_file),
-        metrics=Metrics(),
+        metrics=Metrics(lambda: decider.ledger_counts),
         owned=owned,
     )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
 
 from service.decision import Decision
 
@@ -16,8 +20,10 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, ledger_counts: Callable[[], tuple[int, int]] | None = None) -> None:
         self.registry = CollectorRegistry()
+        if ledger_counts is not None:
+            self.registry.register(_LedgerCommits(ledger_counts))
         self.decisions = Counter(
             "mlgate_decisions",
             "Decisions answered, by gate and outcome.",
@@ -57,3 +63,23 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _LedgerCommits(Collector):
+    """Ledger commits and the records they carried, read from the decider when scraped."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        commits, records = self.counts()
+        yield CounterMetricFamily(
+            "mlgate_ledger_commits",
+            "Ledger transactions committed (each one fsync); records / commits is the batching.",
+            value=commits,
+        )
+        yield CounterMetricFamily(
+            "mlgate_ledger_records",
+            "Decisions recorded in the ledger.",
+            value=records,
+        )

@@ -35,6 +35,12 @@ class Decider(Protocol):
         """Raise PolicyEngineUnavailable unless a decision could be made now."""
         ...
 
+    @property
+    def ledger_counts(self) -> tuple[int, int]:
+        """Ledger commits and records made for this decider so far: records per commit is how
+        well recording is batched."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -51,6 +57,7 @@ class ThreadDecider:
         self._ledger = gatekeepers[0].ledger
         self._threads = ThreadPoolExecutor(len(gatekeepers), thread_name_prefix="decide")
         self._reload_lock = threading.Lock()
+        self._recorded = 0
 
     @property
     def policy_set(self) -> PolicySet:
@@ -62,7 +69,14 @@ class ThreadDecider:
     def _decide(self, input_doc: dict[str, Any]) -> Decision:
         add_signoffs(input_doc, self.signoffs)
         with self.pool.lease() as gatekeeper:
-            return gatekeeper.decide(input_doc)
+            decision = gatekeeper.decide(input_doc)
+        with self._reload_lock:
+            self._recorded += 1
+        return decision
+
+    @property
+    def ledger_counts(self) -> tuple[int, int]:
+        return self._recorded, self._recorded  # each decide() commits its own record
 
     def reload(self) -> tuple[str, PolicySet]:
         with self._reload_lock:

@@ -1,0 +1,152 @@
+"""Decision worker processes and the ledger writer, as `mlgate serve` runs them: real processes,
+the real engine and a real SQLite ledger; children are stopped and killed with real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.audit.keys import KeyFiles, load_keyring
+from service.audit.ledger import open_ledger
+from service.audit.writer import ledger_writer
+from service.decision import AuditReceipt, Decision
+from service.engine.processes import ProcessDecider
+from service.errors import AuditWriteFailed, PolicyEngineUnavailable
+from service.gate import Gatekeeper
+from service.settings import Settings
+from tests.conftest import fixture_input
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def decider(settings: Settings) -> Iterator[ProcessDecider]:
+    opened = ProcessDecider(settings, workers=2)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def inputs(count: int) -> list[dict[str, Any]]:
+    return [fixture_input("approved") for _ in range(count)]
+
+
+def verified_records(settings: Settings) -> int:
+    with open_ledger(settings, create=False) as ledger:
+        report = ledger.verify(load_keyring(KeyFiles.from_settings(settings).keyring))
+    assert report.ok, report.problems
+    return report.records
+
+
+def test_concurrent_decisions_are_each_recorded_once_before_they_are_answered(
+    decider: ProcessDecider, settings: Settings
+) -> None:
+    async def decide_all() -> list[Decision]:
+        return await asyncio.gather(*(decider.decide(doc) for doc in inputs(40)))
+
+    decisions = asyncio.run(decide_all())
+
+    assert {d.outcome for d in decisions} == {"allow"}
+    assert sorted(d.audit.seq for d in decisions if d.audit) == list(range(1, 41))
+    assert verified_records(settings) == 40
+    commits, records = decider.ledger_counts
+    assert records == 40 and 1 <= commits <= 40
+
+
+def test_the_writer_commits_what_arrives_together_in_one_transaction(
+    settings: Settings, gatekeeper: Gatekeeper
+) -> None:
+    judged = [gatekeeper.judge(doc) for doc in inputs(30)]
+    writer = ledger_writer(settings)
+    writer.wait_ready()
+    try:
+
+        async def record_all() -> list[Any]:
+            return await asyncio.gather(*(writer.call("record", entry) for entry in judged))
+
+        answers = asyncio.run(record_all())
+    finally:
+        writer.close()
+
+    receipts: list[AuditReceipt] = [receipt for receipt, _, _ in answers]
+    assert [r.seq for r in receipts] == list(range(1, 31))  # in the order they were sent
+    commits, records = max((c, r) for _, c, r in answers)
+    assert records == 30
+    assert commits < 30  # batched: fewer fsyncs than records
+    assert verified_records(settings) == 30
+
+
+def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
+    decider: ProcessDecider, settings: Settings
+) -> None:
+    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+    writer = decider._writer
+    assert writer is not None and writer.process.pid is not None
+
+    async def decide_while_the_writer_dies() -> BaseException | Decision:
+        os.kill(writer.process.pid, signal.SIGSTOP)  # the judged decision waits at the writer
+        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+        await asyncio.sleep(1.0)
+        assert not pending.done()
+        os.kill(writer.process.pid, signal.SIGKILL)
+        try:
+            return await asyncio.wait_for(pending, timeout=30)
+        except AuditWriteFailed as exc:
+            return exc
+
+    outcome = asyncio.run(decide_while_the_writer_dies())
+
+    assert isinstance(outcome, AuditWriteFailed)
+    assert "ledger writer process ended" in outcome.message
+    after = asyncio.run(decider.decide(inputs(1)[0]))
+    assert (after.outcome, after.audit and after.audit.seq) == ("allow", 2)
+    assert verified_records(settings) == 2
+
+
+def test_a_worker_that_dies_fails_its_decision_and_is_replaced(
+    decider: ProcessDecider,
+) -> None:
+    async def decide_while_a_worker_dies() -> BaseException | Decision:
+        # Both workers are stopped, so the decision waits at one of them, which is killed.
+        pids = [w.process.pid for w in decider._workers if w.process.pid is not None]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+        await asyncio.sleep(0.5)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            return await asyncio.wait_for(pending, timeout=30)
+        except PolicyEngineUnavailable as exc:
+            return exc
+
+    outcome = asyncio.run(decide_while_a_worker_dies())
+
+    assert isinstance(outcome, PolicyEngineUnavailable)
+    assert "decision worker process ended" in outcome.message
+    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+
+
+def test_a_failed_write_is_an_error_never_an_answer(
+    decider: ProcessDecider, settings: Settings
+) -> None:
+    asyncio.run(decider.decide(inputs(1)[0]))
+    ledger_file = Path(settings.resolved_ledger_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(ledger_file) as conn:  # someone breaks the ledger under the service
+        conn.execute("ALTER TABLE records RENAME TO records_moved")
+
+    with pytest.raises(AuditWriteFailed, match="could not write the audit record"):
+        asyncio.run(decider.decide(inputs(1)[0]))
+
+    asyncio.run(decider.check())  # the writer itself is still up and answering
