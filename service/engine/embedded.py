@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,12 @@ from typing import Any
 from service.engine.base import decision_path
 from service.engine.policyset import PolicySet
 from service.errors import PolicyEngineUnavailable, PolicyLoadError
+
+# Go reads GOGC once, when the bindings' library loads. OPA's live heap is small, so Go's
+# default (collect when the heap has doubled) collects every few evaluations and costs about a
+# third of each one; at 800 an engine holds some 35 MB more and evaluates about 1.5x faster
+# (bench/engine.py prints both). An operator's own GOGC is left as it is.
+os.environ.setdefault("GOGC", "800")
 
 try:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
