@@ -8,10 +8,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+# One encoder for every call: building one per call costs more than encoding a short value.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_encode_key = json.encoder.encode_basestring  # exactly how the encoder writes an object's keys
+
 
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no insignificant white space, UTF-8: the same document gives the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def sha256_digest(data: bytes) -> str:
@@ -29,7 +33,7 @@ def canonical_members(document: Mapping[str, Any]) -> tuple[bytes, dict[str, byt
     `canonical_members(d)[0] == canonical_json(d)` while the members' digests come for free.
     """
     members = {key: canonical_json(value) for key, value in document.items()}
-    body = b",".join(canonical_json(key) + b":" + members[key] for key in sorted(members))
+    body = b",".join(_encode_key(key).encode() + b":" + members[key] for key in sorted(members))
     return b"{" + body + b"}", members
 
 
