@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from service.api.auth import GateCaller
 from service.api.errors import InvalidField
@@ -61,13 +61,10 @@ async def decide(
     gate: Annotated[str, Depends(known_gate)],
     request: DecisionRequest,
     runtime: RuntimeDep,
-    http: Request,
 ) -> Response:
     started = time.perf_counter()
     evidence = request.evidence.documents()
-    check_json_values(
-        {**request.model_dump(exclude_unset=True), "evidence": evidence}, body=await http.body()
-    )
+    check_json_values({**request.model_dump(exclude_unset=True), "evidence": evidence})
     if gate == "promotion" and request.target is None:
         raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
     input_doc = assemble(
