@@ -147,11 +147,7 @@ _bearer = HTTPBearer(
 )
 
 
-# Dependencies are async because they never block: a sync one would cost a thread hop each.
-async def _caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required: send 'Authorization: Bearer <token>'")
     table: TokenTable = request.app.state.runtime.tokens
@@ -162,9 +158,18 @@ async def _caller(
 
 
 def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:
-    """A dependency giving the caller when its token has one of `roles`; 401 or 403 otherwise."""
+    """A dependency giving the caller when its token has one of `roles`; 401 or 403 otherwise.
 
-    async def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    One dependency over the bearer scheme (which documents the security in OpenAPI): FastAPI
+    solves each dependency on every request, so the chain is kept short. It is async because it
+    never blocks: a sync one would cost a thread hop.
+    """
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
+        caller = _caller(request, credentials)
         if caller.role not in roles:
             raise Forbidden(
                 f"role {caller.role!r} of token {caller.id!r} may not do this; "

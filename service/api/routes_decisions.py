@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from service.api.auth import GateCaller
 from service.api.errors import InvalidField
@@ -19,7 +19,7 @@ from service.api.models import (
     check_json_values,
     problem_example,
 )
-from service.api.runtime import RuntimeDep
+from service.api.runtime import Runtime
 from service.decision import Decision
 from service.errors import AuditWriteFailed, NotFound
 from service.gates import GATES
@@ -60,9 +60,10 @@ async def decide(
     caller: GateCaller,
     gate: Annotated[str, Depends(known_gate)],
     request: DecisionRequest,
-    runtime: RuntimeDep,
+    http: Request,
 ) -> Response:
     started = time.perf_counter()
+    runtime: Runtime = http.app.state.runtime  # the busiest route: one dependency fewer to solve
     evidence = request.evidence.documents()
     check_json_values({**request.model_dump(exclude_unset=True), "evidence": evidence})
     if gate == "promotion" and request.target is None:
