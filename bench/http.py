@@ -6,8 +6,11 @@ ledger; this process drives it over one keep-alive connection per client, in two
 gives the throughput; (2) the clients offer 300 requests/s in all, evenly, which gives the
 latency at that load (in phase 1 latency is mostly the clients' own queue: 16 / throughput).
 Before the server starts, the in-process decide rate (evaluate + durable record, one thread)
-is measured as the baseline. Afterwards the ledger must verify, with exactly one record per
-answered request. Exit status 1 when a target is missed.
+is measured as the baseline. For phase 1 it also prints where the CPU went, per answered
+request: the server's event loop, its decision workers, its ledger writer and this load
+generator (from /proc, so on Linux). Afterwards the ledger must verify, with exactly one
+record per answered request, and /metrics tells how many records each commit carried.
+Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -204,6 +208,57 @@ def start_server(home: Path, port: int, log: Path, workers: int | None) -> subpr
     raise SystemExit(f"the server was not ready within 120 s; see {log}")
 
 
+class CpuMeter:
+    """CPU seconds of the server and each of its child processes, and of this process."""
+
+    def __init__(self, server: int) -> None:
+        self.server = server
+        self.start: dict[int, float] = {}
+        self.own_start = 0.0
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _processes(self) -> dict[int, str]:
+        """pid -> what it is: the server, its decision workers (OPA loaded) and its writer."""
+        roles = {self.server: "event loop (server process)"}
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit():
+                    continue
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent != self.server:
+                    continue
+                command = (entry / "cmdline").read_bytes()
+                if b"resource_tracker" in command:
+                    continue
+                loaded_opa = "libopabridge" in (entry / "maps").read_text()
+                roles[int(entry.name)] = "decision workers" if loaded_opa else "ledger writer"
+            except (OSError, ValueError, IndexError):
+                continue
+        return roles
+
+    def begin(self) -> None:
+        self.start = {pid: self._cpu(pid) for pid in self._processes()}
+        self.own_start = time.process_time()
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        """CPU ms per request since begin(), by role; empty where /proc cannot tell."""
+        if not requests or not self.start:
+            return {}
+        used: dict[str, float] = {}
+        for pid, role in self._processes().items():
+            if pid in self.start:
+                spent = self._cpu(pid) - self.start[pid]
+                used[role] = used.get(role, 0.0) + spent * 1000 / requests
+        used["load generator (this process)"] = (
+            (time.process_time() - self.own_start) * 1000 / requests
+        )
+        return used
+
+
 def report(label: str, load: Load, baseline_rate: float) -> tuple[float, float]:
     p50, p99 = percentile(load.latencies_ms, 50), percentile(load.latencies_ms, 99)
     print(label)
@@ -214,6 +269,13 @@ def report(label: str, load: Load, baseline_rate: float) -> tuple[float, float]:
     for error in load.errors[:5]:
         print(f"    {error}")
     return p50, p99
+
+
+def metric(exposition: bytes, name: str) -> float:
+    for line in exposition.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def main() -> int:
@@ -246,9 +308,14 @@ def main() -> int:
     server = start_server(home, port, work / "server.log", args.workers)
     try:
         warm = asyncio.run(drive(port, gate_token, body, args.clients, args.warmup))
+        meter = CpuMeter(server.pid)
+        with contextlib.suppress(OSError):  # no /proc here: the CPU figures are left out
+            meter.begin()
         saturated = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds))
+        cpu = meter.per_request_ms(len(saturated.seqs))
         paced = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds, args.rate))
         status, raw = asyncio.run(get(port, "/v1/audit/verify", auditor_token))
+        _, exposition = asyncio.run(get(port, "/metrics", ""))
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -258,6 +325,13 @@ def main() -> int:
         f"{len(warm.seqs)} warm-up requests"
     )
     report(f"1. each client as fast as it is answered, {args.seconds:g} s", saturated, rate0)
+    if cpu:
+        print(f"  CPU per answered request ({os.cpu_count()} CPUs: {os.cpu_count()} s/s in all)")
+        for role, ms in cpu.items():
+            print(f"    {role:<32}{ms:6.2f} ms")
+        total = sum(cpu.values())
+        ceiling = 1000 * (os.cpu_count() or 1) / total
+        print(f"    {'all':<32}{total:6.2f} ms   (the CPUs allow at most {ceiling:.0f}/s)")
     _, paced_p99 = report(
         f"2. offered {args.rate:g} requests/s in all, evenly, {args.seconds:g} s "
         "(latency from each request's scheduled time)",
@@ -270,6 +344,14 @@ def main() -> int:
     one_each = answered == list(range(1, len(answered) + 1))
     one_each = one_each and verified.get("records") == len(answered)
     print(f"ledger: {verified.get('summary', f'verify answered HTTP {status}')}")
+    commits, records = (
+        metric(exposition, "mlgate_ledger_commits_total"),
+        metric(exposition, "mlgate_ledger_records_total"),
+    )
+    if commits:
+        print(
+            f"  {records:.0f} records in {commits:.0f} commits: {records / commits:.2f} per fsync"
+        )
     print(
         f"  {len(answered)} requests answered, {verified.get('records')} records; "
         f"one record per request: {'yes' if one_each else 'NO'}"

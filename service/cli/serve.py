@@ -16,7 +16,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--host", help="address to listen on (MLGATE_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one")
     parser.add_argument(
-        "--workers", type=int, help="decision worker processes (default: one per CPU)"
+        "--workers",
+        type=int,
+        help="decision worker processes (default: one per CPU but one, at least one)",
     )
     parser.set_defaults(func=run)
 
