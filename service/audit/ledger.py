@@ -86,6 +86,10 @@ class Ledger:
         self.store = store
         self.keys = keys
         self.checkpoint_every = checkpoint_every
+        # The Merkle frontier of the chain as this ledger last committed it, extended by its own
+        # appends, so a checkpoint need not read back the records since the previous one. Any
+        # other writer's append makes it stale (its size is then not the tail's seq): unused.
+        self._frontier: MerkleFrontier | None = None
 
     def __enter__(self) -> Ledger:
         return self
@@ -161,6 +165,7 @@ class Ledger:
         with self.store.write() as chain:
             tail = chain.tail()
             seq, prev = tail.seq, tail.envelope_hash
+            frontier = self._current_frontier(seq)
             now = utc_now()
             at = format_time(now)
             key = keys.current(now)
@@ -185,10 +190,20 @@ class Ledger:
                         envelope=envelope,
                     )
                 )
+                if frontier is not None:
+                    frontier.append(leaf_hash(envelope))
                 if seq % self.checkpoint_every == 0:
-                    _checkpoint(chain, seq, key, now)
+                    frontier = _checkpoint(chain, seq, key, now, frontier)[1]
                 receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
-        return receipts  # only now: the transaction has committed
+        self._frontier = frontier  # only now: the transaction has committed
+        return receipts
+
+    def _current_frontier(self, tail_seq: int) -> MerkleFrontier | None:
+        """A copy of the cached frontier if it still describes the chain, else None."""
+        cached = self._frontier
+        if cached is None or cached.size != tail_seq:
+            return None
+        return cached.copy()
 
     def _write_failure(self, decision: Decision, exc: Exception) -> AuditWriteFailed:
         if isinstance(exc, AuditWriteFailed):
@@ -205,7 +220,12 @@ class Ledger:
         keys = self._writer_keys()
         with self.store.write() as chain:
             now = utc_now()
-            return _checkpoint(chain, chain.tail().seq, keys.current(now), now)
+            size = chain.tail().seq
+            envelope, frontier = _checkpoint(
+                chain, size, keys.current(now), now, self._current_frontier(size)
+            )
+        self._frontier = frontier
+        return envelope
 
     def checkpoint_if_behind(self) -> bytes | None:
         """A new checkpoint if records were added since the latest one, else None.
@@ -217,10 +237,14 @@ class Ledger:
         with self.store.write() as chain:
             size = chain.tail().seq
             latest = chain.latest_checkpoint()
-            if latest is not None and latest.size >= size:
+            if size == 0 or (latest is not None and latest.size >= size):
                 return None
             now = utc_now()
-            return _checkpoint(chain, size, keys.current(now), now)
+            envelope, frontier = _checkpoint(
+                chain, size, keys.current(now), now, self._current_frontier(size)
+            )
+        self._frontier = frontier
+        return envelope
 
     def check_writable(self) -> None:
         """Raise AuditWriteFailed (AuditKeyMissing for keys) if a record could not be written now.
@@ -336,8 +360,20 @@ def _ledger_time(name: str, value: datetime | str | None) -> str | None:
     return format_time(value)
 
 
-def _checkpoint(chain: ChainWriter, size: int, key: SigningKey, now: datetime) -> bytes:
-    """Extend the latest stored checkpoint's Merkle frontier to `size` records, sign, store."""
+def _checkpoint(
+    chain: ChainWriter,
+    size: int,
+    key: SigningKey,
+    now: datetime,
+    frontier: MerkleFrontier | None = None,
+) -> tuple[bytes, MerkleFrontier]:
+    """Sign and store a checkpoint of the first `size` records; its envelope and frontier.
+
+    `frontier`, if it is of `size` records, is used as it is; otherwise the latest stored
+    checkpoint's frontier is extended by the records stored after it.
+    """
+    if frontier is not None and frontier.size == size:
+        return _sign_checkpoint(chain, frontier, key, now), frontier
     latest = chain.latest_checkpoint()
     frontier = MerkleFrontier()
     if latest is not None and latest.size <= size:
@@ -349,8 +385,14 @@ def _checkpoint(chain: ChainWriter, size: int, key: SigningKey, now: datetime) -
             f"the ledger's last seq is {size} but it holds {frontier.size} records, so records "
             "are missing; no checkpoint was signed. Run `mlgate audit verify` to find them."
         )
-    envelope = seal_checkpoint(size, frontier.root(), now, key)
-    chain.insert_checkpoint(StoredCheckpoint(size, frontier.to_bytes(), envelope))
+    return _sign_checkpoint(chain, frontier, key, now), frontier
+
+
+def _sign_checkpoint(
+    chain: ChainWriter, frontier: MerkleFrontier, key: SigningKey, now: datetime
+) -> bytes:
+    envelope = seal_checkpoint(frontier.size, frontier.root(), now, key)
+    chain.insert_checkpoint(StoredCheckpoint(frontier.size, frontier.to_bytes(), envelope))
     return envelope
 
 

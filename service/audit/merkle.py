@@ -53,6 +53,9 @@ class MerkleFrontier:
             size >>= 1
         self._roots.append(node)
 
+    def copy(self) -> MerkleFrontier:
+        return MerkleFrontier(self.size, self._roots)
+
     def root(self) -> bytes:
         if not self._roots:
             return EMPTY_ROOT

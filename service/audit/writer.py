@@ -8,12 +8,13 @@ and no two processes ever wait on each other for the ledger's write lock.
 
 from __future__ import annotations
 
+import contextlib
 from multiprocessing.connection import Connection
 
 from service.audit.ledger import open_ledger
 from service.childprocess import Child, ChildEnd, portable
 from service.decision import AuditReceipt
-from service.errors import AuditWriteFailed
+from service.errors import AuditWriteFailed, MlgateError
 from service.settings import Settings
 
 MAX_BATCH = 128
@@ -44,6 +45,11 @@ def serve_ledger(conn: Connection, settings: Settings) -> None:
     except BaseException as exc:
         end.failed_to_start(portable(exc, AuditWriteFailed))
         return
+    # A checkpoint now covers what came since the last one (as when idle) and leaves the
+    # writer holding the chain's Merkle frontier, so its next checkpoints read nothing back.
+    # If it fails, the same failure meets the next record and fails it closed there.
+    with contextlib.suppress(MlgateError):
+        ledger.checkpoint_if_behind()
     end.ready()
     commits = records_done = 0
     with ledger:

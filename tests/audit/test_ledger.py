@@ -101,6 +101,29 @@ def test_a_signed_checkpoint_is_stored_every_n_records(
     assert [c.root for c in checkpoints] == [merkle_root(envelopes[:4]), merkle_root(envelopes[:8])]
 
 
+def test_checkpoints_stay_right_when_two_writers_take_turns(
+    stores: StoreFactory, key_files: KeyFiles, keyring: Keyring
+) -> None:
+    """Each writer keeps its own Merkle frontier between checkpoints; another writer's records
+    make it stale, and a stale one must never be signed."""
+    with (
+        stores.ledger(key_files, checkpoint_every=3) as service,
+        stores.ledger(key_files, checkpoint_every=3) as cli,
+    ):
+        for turn in range(12):
+            writer = service if turn % 4 else cli
+            decision, doc = make_decision(n=turn)
+            writer.record(decision, doc)
+            if turn == 4:
+                service.checkpoint()  # on demand, at a size that is no multiple of 3
+        stored = [open_checkpoint(raw, keyring) for raw in service.stored_checkpoints()]
+        envelopes = list(service.envelopes())
+        report = service.verify(keyring)
+    assert sorted(c.size for c in stored) == [3, 5, 6, 9, 12]
+    assert all(c.root == merkle_root(envelopes[: c.size]) for c in stored)
+    assert report.ok
+
+
 def test_a_checkpoint_on_demand_covers_the_whole_ledger(ledger: Ledger, keyring: Keyring) -> None:
     record_many(ledger, 3)
     checkpoint = open_checkpoint(ledger.checkpoint(), keyring)

@@ -112,6 +112,8 @@ def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
     after = asyncio.run(decider.decide(inputs(1)[0]))
     assert (after.outcome, after.audit and after.audit.seq) == ("allow", 2)
     assert verified_records(settings) == 2
+    with open_ledger(settings, create=False) as ledger:  # the new writer covered what it found
+        assert len(ledger.stored_checkpoints()) == 1
 
 
 def test_a_worker_that_dies_fails_its_decision_and_is_replaced(
