@@ -87,6 +87,26 @@ def test_the_writer_commits_what_arrives_together_in_one_transaction(
     assert verified_records(settings) == 30
 
 
+def decide_while_killed(decider: ProcessDecider, pids: list[int]) -> BaseException | Decision:
+    """Ask for a decision while the processes `pids` are stopped, so it waits at one of them,
+    then kill them; what the decision came to."""
+
+    async def run() -> BaseException | Decision:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+        await asyncio.sleep(1.0)
+        assert not pending.done()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            return await asyncio.wait_for(pending, timeout=30)
+        except (AuditWriteFailed, PolicyEngineUnavailable) as exc:
+            return exc
+
+    return asyncio.run(run())
+
+
 def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
     decider: ProcessDecider, settings: Settings
 ) -> None:
@@ -94,18 +114,7 @@ def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
     writer = decider._writer
     assert writer is not None and writer.process.pid is not None
 
-    async def decide_while_the_writer_dies() -> BaseException | Decision:
-        os.kill(writer.process.pid, signal.SIGSTOP)  # the judged decision waits at the writer
-        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
-        await asyncio.sleep(1.0)
-        assert not pending.done()
-        os.kill(writer.process.pid, signal.SIGKILL)
-        try:
-            return await asyncio.wait_for(pending, timeout=30)
-        except AuditWriteFailed as exc:
-            return exc
-
-    outcome = asyncio.run(decide_while_the_writer_dies())
+    outcome = decide_while_killed(decider, [writer.process.pid])  # judged, waiting at the writer
 
     assert isinstance(outcome, AuditWriteFailed)
     assert "ledger writer process ended" in outcome.message
@@ -119,21 +128,9 @@ def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
 def test_a_worker_that_dies_fails_its_decision_and_is_replaced(
     decider: ProcessDecider,
 ) -> None:
-    async def decide_while_a_worker_dies() -> BaseException | Decision:
-        # Both workers are stopped, so the decision waits at one of them, which is killed.
-        pids = [w.process.pid for w in decider._workers if w.process.pid is not None]
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
-        await asyncio.sleep(0.5)
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-        try:
-            return await asyncio.wait_for(pending, timeout=30)
-        except PolicyEngineUnavailable as exc:
-            return exc
+    pids = [w.process.pid for w in decider._workers if w.process.pid is not None]
 
-    outcome = asyncio.run(decide_while_a_worker_dies())
+    outcome = decide_while_killed(decider, pids)
 
     assert isinstance(outcome, PolicyEngineUnavailable)
     assert "decision worker process ended" in outcome.message
