@@ -204,6 +204,12 @@ class Child:
         self._answers = None
         self._loop = None
 
+    def kill(self, why: str) -> None:
+        """Stop a child that cannot be asked to (busy in a call that will not return soon)."""
+        self.process.kill()
+        self._ended = True
+        self._detach(self.lost(why))
+
     def close(self) -> None:
         self._detach(self.lost("is shutting down"))
         self.conn.close()

@@ -76,13 +76,7 @@ class Gatekeeper:
         """The unrecorded decision and the input's canonical JSON, for a ledger elsewhere to
         record (`Ledger.record_batch`); it must not be answered before that."""
         result, reasons = self._policy_result(input_doc)
-        canonical, members = canonical_members(input_doc)
-        digests = Digests(
-            input=sha256_digest(canonical),
-            evidence={key: sha256_digest(members[key]) for key in EVIDENCE_KEYS if key in members},
-        )
-        decision = _decision(input_doc, result, reasons, self.engine.policy_set.revision, digests)
-        return decision, canonical
+        return _judged(input_doc, result, reasons, self.engine.policy_set.revision)
 
     def _policy_result(self, input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
         """The policy's decision, or the reasons the gate must deny whatever the policy says."""
@@ -101,6 +95,25 @@ class Gatekeeper:
             # result here is most likely the malformed input's doing, so it is not reported.
             return {}, [*evidence_reasons(violations), *_reasons_of(result)]
         return result, problems
+
+
+def engine_failure_judgement(
+    input_doc: Mapping[str, Any], revision: str, message: str
+) -> tuple[Decision, bytes]:
+    """A deny saying the engine could not decide (it failed or did not answer in time), judged
+    without it, to be recorded like any other decision."""
+    return _judged(input_doc, {}, [engine_failure_reason(message)], revision)
+
+
+def _judged(
+    input_doc: Mapping[str, Any], result: dict[str, Any], reasons: list[Reason], revision: str
+) -> tuple[Decision, bytes]:
+    canonical, members = canonical_members(input_doc)
+    digests = Digests(
+        input=sha256_digest(canonical),
+        evidence={key: sha256_digest(members[key]) for key in EVIDENCE_KEYS if key in members},
+    )
+    return _decision(input_doc, result, reasons, revision, digests), canonical
 
 
 @dataclass(frozen=True)

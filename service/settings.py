@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 1024 * 1024
+    decision_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long the service waits for the policy engine before it denies",
+    )
     tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
 
     @property

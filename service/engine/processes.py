@@ -21,7 +21,7 @@ from service.decision import AuditReceipt, Decision
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
-from service.gate import Gatekeeper
+from service.gate import Gatekeeper, engine_failure_judgement
 from service.schemas import default_schemas
 from service.settings import Settings
 from service.signoffs.feed import add_signoffs
@@ -104,7 +104,20 @@ class ProcessDecider:
 
     async def decide(self, input_doc: dict[str, Any]) -> Decision:
         worker, writer = self._children()
-        judged: tuple[Decision, bytes] = await worker.call("decide", input_doc, self._generation)
+        timeout = self.settings.decision_timeout_seconds
+        judged: tuple[Decision, bytes]
+        try:
+            call = worker.call("decide", input_doc, self._generation)
+            judged = await asyncio.wait_for(call, timeout)
+        except TimeoutError:
+            # An OPA evaluation cannot be interrupted: the worker goes, and is replaced before
+            # the next request. The gate denies, and says why, as for any engine failure.
+            worker.kill(f"was stopped after {timeout:g} s without a decision")
+            judged = engine_failure_judgement(
+                input_doc,
+                self._policy_set.revision,
+                f"it did not answer within {timeout:g} s (MLGATE_DECISION_TIMEOUT_SECONDS)",
+            )
         decision = judged[0]
         receipt: AuditReceipt
         receipt, *counts = await writer.call("record", judged)

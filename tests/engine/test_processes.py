@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +149,38 @@ def test_a_failed_write_is_an_error_never_an_answer(
         asyncio.run(decider.decide(inputs(1)[0]))
 
     asyncio.run(decider.check())  # the writer itself is still up and answering
+
+
+SLOW_RULE = """package mlgate.promotion
+
+# Millions of steps for one model only: an engine that does not answer in time.
+deny contains {"code": "NEVER"} if {
+\tinput.model.name == "slow-model"
+\tsome a in numbers.range(1, 5000)
+\tsome b in numbers.range(1, 5000)
+\ta * b == 0
+}
+"""
+
+
+def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    (policies / "promotion" / "slow.rego").write_text(SLOW_RULE)
+    settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
+    slow = fixture_input("approved")
+    slow["model"]["name"] = "slow-model"
+    decider = ProcessDecider(settings, workers=1)
+    try:
+        denied = asyncio.run(decider.decide(slow))
+        after = asyncio.run(decider.decide(fixture_input("approved")))
+    finally:
+        decider.close()
+
+    assert denied.outcome == "deny"
+    assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
+    assert "did not answer within 1 s" in denied.reasons[0].message
+    assert denied.audit is not None and denied.audit.seq == 1
+    assert after.outcome == "allow"  # on a new worker: the stuck one was killed
+    assert verified_records(settings) == 2
