@@ -60,9 +60,8 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 
 def default_workers() -> int:
     """One decision worker per CPU but one, at least one: the event loop and the ledger writer
-    need a core too. On 2 CPUs one worker answers more decisions per second than two, and at
-    200/s with a p99 a third as long, since two would keep preempting the event loop
-    (`bench/http.py --workers N` measures it)."""
+    need a core too. On 2 CPUs, runs alternated in one sitting gave one worker 5-10% more
+    decisions per second than two, and a shorter p99 at 250/s (`bench/http.py --workers N`)."""
     return max(1, (os.cpu_count() or 2) - 1)
 
 
