@@ -100,7 +100,6 @@ class Child:
         lost: Callable[[str], MlgateError],
     ) -> None:
         context = multiprocessing.get_context("spawn")
-        self.name = name
         self.lost = lost
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(

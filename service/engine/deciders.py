@@ -58,6 +58,7 @@ class ThreadDecider:
         self._threads = ThreadPoolExecutor(len(gatekeepers), thread_name_prefix="decide")
         self._reload_lock = threading.Lock()
         self._recorded = 0
+        self._count_lock = threading.Lock()
 
     @property
     def policy_set(self) -> PolicySet:
@@ -70,7 +71,7 @@ class ThreadDecider:
         add_signoffs(input_doc, self.signoffs)
         with self.pool.lease() as gatekeeper:
             decision = gatekeeper.decide(input_doc)
-        with self._reload_lock:
+        with self._count_lock:
             self._recorded += 1
         return decision
 
