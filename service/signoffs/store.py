@@ -15,6 +15,7 @@ from typing import Any
 from service.errors import MlgateError
 from service.inputdoc import now_rfc3339
 from service.settings import Settings
+from service.sqlite_locks import while_locked
 
 _TABLES = {
     "approvals": "model TEXT NOT NULL, version TEXT NOT NULL, approver TEXT NOT NULL, "
@@ -72,7 +73,8 @@ class SignoffStore:
         path = Path(self.url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Several processes may open a fresh store at once (the service's workers).
+        while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), timeout_s=10)
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.audit.keys import KeyFiles
-from service.errors import AuditWriteFailed
+from service.errors import AuditWriteFailed, MlgateError
 from tests.audit.factory import StoreFactory, make_decision, record_many
 
 
@@ -23,16 +23,21 @@ def append_together(
         out.put([d.decision_id for d in record_many(ledger, count, start)])
 
 
-def open_together(paths: list[str], barrier: Barrier, out: Any) -> None:
-    """Open each fresh SQLite ledger at the same moment as the other workers; report failures."""
+def open_together(paths: list[str], barrier: Barrier, out: Any, kind: str = "ledger") -> None:
+    """Open each fresh SQLite ledger (or sign-off store) at the same moment as the other
+    workers; report failures."""
     from service.audit.stores.sqlite import SqliteStore
+    from service.signoffs.store import SignoffStore
 
     failures = []
     for path in paths:
         barrier.wait(timeout=60)
         try:
-            SqliteStore(Path(path)).close()
-        except AuditWriteFailed as exc:
+            if kind == "ledger":
+                SqliteStore(Path(path)).close()
+            else:
+                SignoffStore(f"sqlite:///{path}").close()
+        except MlgateError as exc:
             failures.append(exc.message)
     out.put(failures)
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import random
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from service.audit.stores.base import (
 )
 from service.audit.stores.reads import COLUMNS, SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+from service.sqlite_locks import while_locked
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -46,8 +45,6 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
 T = TypeVar("T")
-RETRY_FIRST_S = 0.00005
-RETRY_MAX_S = 0.0005
 
 
 class SqliteStore(SharedReads):
@@ -136,17 +133,7 @@ class SqliteStore(SharedReads):
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
 
     def _while_locked(self, attempt: Callable[[], T]) -> T:
-        """`attempt()`, retried while the database is locked, until the busy timeout."""
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        pause = RETRY_FIRST_S
-        while True:
-            try:
-                return attempt()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(pause * random.uniform(0.5, 1.5))
-            pause = min(pause * 2, RETRY_MAX_S)
+        return while_locked(attempt, self._busy_timeout_ms / 1000)
 
     def _rollback(self) -> None:
         # SQLite may have rolled back already (e.g. after SQLITE_FULL); nothing was committed.
