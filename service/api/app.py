@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from service.api import errors
 from service.api.auth import TokenTable
 from service.api.bodylimit import BodyLimit
+from service.api.fastpath import DecisionFastPath
 from service.api.metrics import Metrics
 from service.api.runtime import Runtime
 from service.audit.ledger import open_ledger
@@ -47,12 +48,14 @@ def create_app(
     *,
     engines: int | None = None,
     workers: int = 0,
+    fast_path: bool = True,
 ) -> FastAPI:
     """The app over `settings`.
 
     Decisions run in this process on `engines` OPA instances (a given gatekeeper: on it alone),
     or, with `workers`, in that many worker processes, each with its own engine, and one
-    ledger writer process that records them in batches.
+    ledger writer process that records them in batches. Without `fast_path`, every decision
+    request goes through the FastAPI route (service/api/fastpath.py says why it exists).
     """
     owned: list[Any] = []
     ledger = open_ledger(settings)
@@ -102,6 +105,9 @@ def create_app(
     )
     app.state.runtime = runtime
     errors.install(app)
+    # The last one added runs first: BodyLimit refuses oversized bodies before the fast path.
+    if fast_path:
+        app.add_middleware(DecisionFastPath, runtime=runtime)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     from service.api import (

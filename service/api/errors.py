@@ -143,12 +143,16 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     return problem(422, "invalid_request", f"{field}: {message}", field=field, problems=details)
 
 
-async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, MlgateError)
+def error_response(exc: MlgateError) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.error("request failed", extra={"event": "request_failed", "error": exc.code})
     return problem(status, exc.code, exc.message, field=getattr(exc, "field", None))
+
+
+async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MlgateError)
+    return error_response(exc)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -20,7 +20,7 @@ from service.api.models import (
     problem_example,
 )
 from service.api.runtime import Runtime
-from service.decision import Decision
+from service.decision import Caller, Decision
 from service.errors import AuditWriteFailed, NotFound
 from service.gates import GATES
 from service.inputdoc import assemble
@@ -62,8 +62,19 @@ async def decide(
     request: DecisionRequest,
     http: Request,
 ) -> Response:
-    started = time.perf_counter()
-    runtime: Runtime = http.app.state.runtime  # the busiest route: one dependency fewer to solve
+    # Already a checked Decision: serialised once rather than validated again by FastAPI.
+    body = await answer(http.app.state.runtime, gate, request, caller, time.perf_counter())
+    return Response(body, media_type="application/json")
+
+
+async def answer(
+    runtime: Runtime, gate: str, request: DecisionRequest, caller: Caller, started: float
+) -> bytes:
+    """The decision on a parsed request, recorded, counted and logged: the JSON body to answer.
+
+    Shared by the route above and by DecisionFastPath (service/api/fastpath.py), which serves
+    the requests that need none of the framework's checks.
+    """
     evidence = request.evidence.documents()
     check_json_values({**request.model_dump(exclude_unset=True), "evidence": evidence})
     if gate == "promotion" and request.target is None:
@@ -96,5 +107,4 @@ async def decide(
             "audit_seq": decision.audit.seq if decision.audit else None,
         },
     )
-    # Already a checked Decision: serialise it once rather than have FastAPI validate it again.
-    return Response(decision.model_dump_json(exclude_none=True), media_type="application/json")
+    return decision.model_dump_json(exclude_none=True).encode()

@@ -1,0 +1,155 @@
+"""DecisionFastPath: valid decision requests are answered without the framework, and every
+other request reaches the FastAPI route with its body intact and is answered exactly as before."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from service.api.app import create_app
+from service.api.fastpath import DecisionFastPath
+from service.settings import Settings
+from tests.api.conftest import Api, TestClient, make_tokens, request_body
+
+# Parts of a decision that differ between any two decisions on the same request.
+VOLATILE = ("decision_id", "requested_at", "input_digest", "audit")
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def route_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The same app with the fast path off: every request goes through the FastAPI route."""
+    settings = Settings(home=tmp_path_factory.mktemp("route-only"), max_body_bytes=256 * 1024)
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=1, fast_path=False)
+    with TestClient(app) as client:
+        yield Api(client, tokens, settings)
+    app.state.runtime.close()
+
+
+def _send(api: Api, case: dict[str, Any]) -> tuple[int, Any]:
+    headers = {**case.get("headers", JSON)}
+    if case.get("role"):
+        headers["Authorization"] = f"Bearer {api.tokens[case['role']]}"
+    elif "token" in case:
+        headers["Authorization"] = case["token"]
+    content = case.get("raw", json.dumps(case.get("body", request_body())).encode())
+    response = api.client.post(
+        f"/v1/decisions/{case.get('gate', 'promotion')}", content=content, headers=headers
+    )
+    body = response.json()
+    for key in VOLATILE:
+        body.pop(key, None)
+    return response.status_code, body
+
+
+NAN_BODY = json.dumps(request_body()).replace('"auc": 0.9412', '"auc": NaN').encode()
+assert b"NaN" in NAN_BODY
+
+CASES = {
+    "allow": {"role": "gate"},
+    "deny on malformed evidence": {"role": "gate", "body": request_body(model_card=5)},
+    "hold at a stage awaiting approval": {"role": "gate", "body": request_body("canary")},
+    "model fields override the card": {
+        "role": "gate",
+        "body": {**request_body(), "model": {"name": "fraud-detector", "version": "8"}},
+    },
+    "no token": {},
+    "not a bearer token": {"token": "Basic Zm9vOmJhcg=="},
+    "unknown token": {"token": "Bearer mlg_nobody"},
+    "wrong role": {"role": "auditor"},
+    "unknown gate": {"role": "gate", "gate": "shipping"},
+    "not JSON": {"role": "gate", "raw": b'{"target": '},
+    "not UTF-8": {"role": "gate", "raw": b"\xff\xfe"},
+    "wrong shape": {"role": "gate", "body": {"evidence": 3}},
+    "unknown property": {"role": "gate", "body": {**request_body(), "extra": 1}},
+    "NaN in the evidence": {"role": "gate", "raw": NAN_BODY},
+    "promotion without target": {"role": "gate", "body": {"evidence": request_body()["evidence"]}},
+    "JSON sent as text/plain": {"role": "gate", "headers": {"Content-Type": "text/plain"}},
+    "no content type": {"role": "gate", "headers": {}},
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_every_request_is_answered_as_the_route_answers_it(
+    api: Api, route_only: Api, case: dict[str, Any]
+) -> None:
+    assert _send(api, case) == _send(route_only, case)
+
+
+class RouteStandIn:
+    """Stands in for the FastAPI app behind the fast path (the real one is tested above), to
+    show which requests reach it and with what body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        self.bodies.append(body)
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"route"})
+
+
+@pytest.fixture
+def fast_path(api: Api) -> tuple[TestClient, RouteStandIn]:
+    """The fast path in front of the stand-in, over the `api` app's runtime (no lifespan)."""
+    route = RouteStandIn()
+    app = getattr(api.client, "app")  # noqa: B009 - TestClient keeps the app it serves
+    return TestClient(DecisionFastPath(route, app.state.runtime)), route
+
+
+def test_a_valid_request_is_decided_and_recorded_without_the_route(
+    api: Api, fast_path: tuple[TestClient, RouteStandIn]
+) -> None:
+    client, route = fast_path
+    response = client.post(
+        "/v1/decisions/promotion", json=request_body(), headers=api.headers("gate")
+    )
+    assert response.status_code == 200, response.text
+    decision = response.json()
+    assert decision["outcome"] == "allow"
+    assert decision["caller"] == {"id": "ci-pipeline", "role": "gate"}
+    assert decision["audit"]["seq"] >= 1
+    assert route.bodies == []
+
+
+@pytest.mark.parametrize(
+    "headers, content",
+    [
+        ({**JSON, "Authorization": "Bearer mlg_nobody"}, json.dumps(request_body()).encode()),
+        (JSON, json.dumps(request_body()).encode()),
+        ({**JSON, "Authorization": "gate"}, b'{"evidence": '),
+    ],
+    ids=["unknown token", "no token", "not JSON"],
+)
+def test_anything_else_reaches_the_route_with_its_body(
+    api: Api, fast_path: tuple[TestClient, RouteStandIn], headers: dict[str, str], content: bytes
+) -> None:
+    client, route = fast_path
+    if headers.get("Authorization") == "gate":
+        headers = {**headers, **api.headers("gate")}
+    response = client.post("/v1/decisions/promotion", content=content, headers=headers)
+    assert (response.status_code, response.text) == (299, "route")
+    assert route.bodies == [content]
+
+
+def test_a_body_without_a_declared_length_reaches_the_route_whole(
+    api: Api, fast_path: tuple[TestClient, RouteStandIn]
+) -> None:
+    client, route = fast_path
+    content = json.dumps(request_body()).encode()
+    chunks = iter([content[:100], content[100:]])
+    response = client.post(
+        "/v1/decisions/promotion", content=chunks, headers={**JSON, **api.headers("gate")}
+    )
+    assert response.status_code == 299
+    assert route.bodies == [content]
