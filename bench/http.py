@@ -186,8 +186,11 @@ async def get(port: int, path: str, token: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def start_server(home: Path, port: int, log: Path, workers: int | None) -> subprocess.Popen[bytes]:
+def start_server(
+    home: Path, port: int, log: Path, workers: int | None, fast_path: bool = True
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env["MLGATE_FAST_PATH"] = "true" if fast_path else "false"
     command = [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
@@ -286,6 +289,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="load before measuring")
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, help="the server's decision worker processes")
+    parser.add_argument(
+        "--route-only",
+        action="store_true",
+        help="serve every request through the FastAPI route (MLGATE_FAST_PATH=false), to compare",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
@@ -305,7 +313,7 @@ def main() -> int:
     evidence = read_evidence_dir(EVIDENCE)
     body = json.dumps({"target": {"stage": "production"}, "evidence": evidence}).encode()
     port = free_port()
-    server = start_server(home, port, work / "server.log", args.workers)
+    server = start_server(home, port, work / "server.log", args.workers, not args.route_only)
     try:
         warm = asyncio.run(drive(port, gate_token, body, args.clients, args.warmup))
         meter = CpuMeter(server.pid)
@@ -322,7 +330,8 @@ def main() -> int:
 
     print(
         f"HTTP: POST /v1/decisions/promotion from {args.clients} clients, after "
-        f"{len(warm.seqs)} warm-up requests"
+        f"{len(warm.seqs)} warm-up requests; served by "
+        + ("the FastAPI route (--route-only)" if args.route_only else "the fast path")
     )
     report(f"1. each client as fast as it is answered, {args.seconds:g} s", saturated, rate0)
     if cpu:

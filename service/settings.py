@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="How long the service waits for the policy engine before it denies",
     )
     tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
+    fast_path: bool = Field(
+        default=True,
+        description="Answer valid decision requests without FastAPI's per-request work "
+        "(service/api/fastpath.py); false sends every request through the FastAPI route",
+    )
 
     @property
     def resolved_ledger_url(self) -> str:

@@ -48,14 +48,12 @@ def create_app(
     *,
     engines: int | None = None,
     workers: int = 0,
-    fast_path: bool = True,
 ) -> FastAPI:
     """The app over `settings`.
 
     Decisions run in this process on `engines` OPA instances (a given gatekeeper: on it alone),
     or, with `workers`, in that many worker processes, each with its own engine, and one
-    ledger writer process that records them in batches. Without `fast_path`, every decision
-    request goes through the FastAPI route (service/api/fastpath.py says why it exists).
+    ledger writer process that records them in batches.
     """
     owned: list[Any] = []
     ledger = open_ledger(settings)
@@ -106,7 +104,7 @@ def create_app(
     app.state.runtime = runtime
     errors.install(app)
     # The last one added runs first: BodyLimit refuses oversized bodies before the fast path.
-    if fast_path:
+    if settings.fast_path:
         app.add_middleware(DecisionFastPath, runtime=runtime)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

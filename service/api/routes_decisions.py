@@ -76,7 +76,10 @@ async def answer(
     the requests that need none of the framework's checks.
     """
     evidence = request.evidence.documents()
-    check_json_values({**request.model_dump(exclude_unset=True), "evidence": evidence})
+    # The evidence as parsed, not dumped again: only it can hold NaN; the typed fields can
+    # hold unpaired surrogates.
+    fields = request.model_dump(exclude_unset=True, exclude={"evidence"})
+    check_json_values({**fields, "evidence": evidence})
     if gate == "promotion" and request.target is None:
         raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
     input_doc = assemble(

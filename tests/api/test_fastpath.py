@@ -23,9 +23,10 @@ JSON = {"Content-Type": "application/json"}
 @pytest.fixture(scope="module")
 def route_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The same app with the fast path off: every request goes through the FastAPI route."""
-    settings = Settings(home=tmp_path_factory.mktemp("route-only"), max_body_bytes=256 * 1024)
+    home = tmp_path_factory.mktemp("route-only")
+    settings = Settings(home=home, max_body_bytes=256 * 1024, fast_path=False)
     tokens = make_tokens(settings)
-    app = create_app(settings, engines=1, fast_path=False)
+    app = create_app(settings, engines=1)
     with TestClient(app) as client:
         yield Api(client, tokens, settings)
     app.state.runtime.close()
