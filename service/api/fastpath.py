@@ -35,7 +35,8 @@ class DecisionFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         gate = _gate(scope)
-        headers = dict(scope["headers"]) if gate else {}
+        # The first of repeated headers counts, as in the route (Starlette's Headers.get).
+        headers = dict(reversed(scope["headers"])) if gate else {}
         caller = self._caller(headers)
         if gate is None or caller is None or not _sized_json(headers):
             await self.app(scope, receive, send)

@@ -33,11 +33,11 @@ def route_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 def _send(api: Api, case: dict[str, Any]) -> tuple[int, Any]:
-    headers = {**case.get("headers", JSON)}
-    if case.get("role"):
-        headers["Authorization"] = f"Bearer {api.tokens[case['role']]}"
-    elif "token" in case:
-        headers["Authorization"] = case["token"]
+    headers = list(case.get("headers", JSON).items())
+    for role in case.get("roles", [case["role"]] if "role" in case else []):
+        headers.append(("Authorization", f"Bearer {api.tokens[role]}"))
+    if "token" in case:
+        headers.append(("Authorization", case["token"]))
     content = case.get("raw", json.dumps(case.get("body", request_body())).encode())
     response = api.client.post(
         f"/v1/decisions/{case.get('gate', 'promotion')}", content=content, headers=headers
@@ -63,6 +63,8 @@ CASES = {
     "not a bearer token": {"token": "Basic Zm9vOmJhcg=="},
     "unknown token": {"token": "Bearer mlg_nobody"},
     "wrong role": {"role": "auditor"},
+    "a second token after a wrong role": {"roles": ["auditor", "gate"]},
+    "a second token after the right role": {"roles": ["gate", "auditor"]},
     "unknown gate": {"role": "gate", "gate": "shipping"},
     "not JSON": {"role": "gate", "raw": b'{"target": '},
     "not UTF-8": {"role": "gate", "raw": b"\xff\xfe"},
