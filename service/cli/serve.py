@@ -18,7 +18,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        help="decision worker processes (default: one per CPU but one, at least one)",
+        help="decision worker processes (default: one per CPU)",
     )
     parser.set_defaults(func=run)
 
