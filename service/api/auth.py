@@ -54,6 +54,11 @@ class TokenTable:
     def lookup(self, token: str) -> TokenEntry | None:
         return self._entries().get(token_hash(token))
 
+    def caller(self, token: str) -> Caller | None:
+        """Who holds `token`, in which role; None when it matches no configured token."""
+        entry = self.lookup(token)
+        return None if entry is None else Caller(id=entry.id, role=entry.role)
+
     def approval_roles(self, token_id: str) -> set[str]:
         """The business roles the approver tokens of `token_id` may sign as."""
         return {
@@ -151,10 +156,10 @@ def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) 
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required: send 'Authorization: Bearer <token>'")
     table: TokenTable = request.app.state.runtime.tokens
-    entry = table.lookup(credentials.credentials)
-    if entry is None:
+    caller = table.caller(credentials.credentials)
+    if caller is None:
         raise Unauthorized("the bearer token matches no configured token")
-    return Caller(id=entry.id, role=entry.role)
+    return caller
 
 
 def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:

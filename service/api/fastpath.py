@@ -65,10 +65,8 @@ class DecisionFastPath:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        entry = self.runtime.tokens.lookup(token)
-        if entry is None or entry.role != "gate":
-            return None
-        return Caller(id=entry.id, role=entry.role)
+        caller = self.runtime.tokens.caller(token)
+        return caller if caller is not None and caller.role == "gate" else None
 
 
 def _gate(scope: Scope) -> str | None:
