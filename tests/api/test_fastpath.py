@@ -52,28 +52,46 @@ NAN_BODY = json.dumps(request_body()).replace('"auc": 0.9412', '"auc": NaN').enc
 assert b"NaN" in NAN_BODY
 
 CASES = {
-    "allow": {"role": "gate"},
-    "deny on malformed evidence": {"role": "gate", "body": request_body(model_card=5)},
-    "hold at a stage awaiting approval": {"role": "gate", "body": request_body("canary")},
-    "model fields override the card": {
+    "allow": {"role": "gate", "expect": "allow"},
+    "deny on malformed evidence": {
+        "role": "gate",
+        "body": request_body(model_card=5),
+        "expect": "deny",
+    },
+    "allow at another stage": {"role": "gate", "body": request_body("canary"), "expect": "allow"},
+    "hold without the approval": {
+        "role": "gate",
+        "body": request_body(approvals=None),
+        "expect": "hold",
+    },
+    "deny of a version with no earlier stage": {
         "role": "gate",
         "body": {**request_body(), "model": {"name": "fraud-detector", "version": "8"}},
+        "expect": "deny",
     },
-    "no token": {},
-    "not a bearer token": {"token": "Basic Zm9vOmJhcg=="},
-    "unknown token": {"token": "Bearer mlg_nobody"},
-    "wrong role": {"role": "auditor"},
-    "a second token after a wrong role": {"roles": ["auditor", "gate"]},
-    "a second token after the right role": {"roles": ["gate", "auditor"]},
-    "unknown gate": {"role": "gate", "gate": "shipping"},
-    "not JSON": {"role": "gate", "raw": b'{"target": '},
-    "not UTF-8": {"role": "gate", "raw": b"\xff\xfe"},
-    "wrong shape": {"role": "gate", "body": {"evidence": 3}},
-    "unknown property": {"role": "gate", "body": {**request_body(), "extra": 1}},
-    "NaN in the evidence": {"role": "gate", "raw": NAN_BODY},
-    "promotion without target": {"role": "gate", "body": {"evidence": request_body()["evidence"]}},
-    "JSON sent as text/plain": {"role": "gate", "headers": {"Content-Type": "text/plain"}},
-    "no content type": {"role": "gate", "headers": {}},
+    "no token": {"expect": 401},
+    "not a bearer token": {"token": "Basic Zm9vOmJhcg==", "expect": 401},
+    "unknown token": {"token": "Bearer mlg_nobody", "expect": 401},
+    "wrong role": {"role": "auditor", "expect": 403},
+    "a second token after a wrong role": {"roles": ["auditor", "gate"], "expect": 403},
+    "a second token after the right role": {"roles": ["gate", "auditor"], "expect": "allow"},
+    "unknown gate": {"role": "gate", "gate": "shipping", "expect": 404},
+    "not JSON": {"role": "gate", "raw": b'{"target": ', "expect": 422},
+    "not UTF-8": {"role": "gate", "raw": b"\xff\xfe", "expect": 422},
+    "wrong shape": {"role": "gate", "body": {"evidence": 3}, "expect": 422},
+    "unknown property": {"role": "gate", "body": {**request_body(), "extra": 1}, "expect": 422},
+    "NaN in the evidence": {"role": "gate", "raw": NAN_BODY, "expect": 422},
+    "promotion without target": {
+        "role": "gate",
+        "body": {"evidence": request_body()["evidence"]},
+        "expect": 422,
+    },
+    "JSON sent as text/plain": {
+        "role": "gate",
+        "headers": {"Content-Type": "text/plain"},
+        "expect": 422,
+    },
+    "no content type": {"role": "gate", "headers": {}, "expect": 422},
 }
 
 
@@ -81,7 +99,9 @@ CASES = {
 def test_every_request_is_answered_as_the_route_answers_it(
     api: Api, route_only: Api, case: dict[str, Any]
 ) -> None:
-    assert _send(api, case) == _send(route_only, case)
+    status, body = _send(api, case)
+    assert (status, body) == _send(route_only, case)
+    assert (body["outcome"] if status == 200 else status) == case["expect"], body
 
 
 class RouteStandIn:
