@@ -6,7 +6,8 @@ ledger; this process drives it over one keep-alive connection per client, in two
 gives the throughput; (2) the clients offer 300 requests/s in all, evenly, which gives the
 latency at that load (in phase 1 latency is mostly the clients' own queue: 16 / throughput).
 Before the server starts, the in-process decide rate (evaluate + durable record, one thread)
-is measured as the baseline. For phase 1 it also prints where the CPU went, per answered
+is measured as the baseline, and again after it stops, to show how much the host's own speed
+moved meanwhile. For phase 1 it also prints where the CPU went, per answered
 request: the server's event loop, its decision workers, its ledger writer and this load
 generator (from /proc, so on Linux). Afterwards the ledger must verify, with exactly one
 record per answered request, and /metrics tells how many records each commit carried.
@@ -327,6 +328,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=60)
+    # Again afterwards: how much the host's own speed moved while the server was measured.
+    rate_after, _, _ = baseline(work / "baseline", args.baseline_seconds)
 
     print(
         f"HTTP: POST /v1/decisions/promotion from {args.clients} clients, after "
@@ -364,6 +367,11 @@ def main() -> int:
     print(
         f"  {len(answered)} requests answered, {verified.get('records')} records; "
         f"one record per request: {'yes' if one_each else 'NO'}"
+    )
+    print(
+        f"host: the in-process rate was {rate0:.1f}/s before the HTTP phases and "
+        f"{rate_after:.1f}/s after ({rate_after / rate0:.0%}); figures taken while the host "
+        "runs slower are slower too"
     )
 
     errors = len(warm.errors) + len(saturated.errors) + len(paced.errors)
