@@ -1,10 +1,11 @@
 """POST /v1/decisions/{gate} served without the framework's per-request work, when it needs none.
 
-Routing, dependency solving and the exception middleware cost the busiest route about as much
-CPU as its own work. A request with a known gate, a `gate` token and a body that parses and
-validates is answered here, by the same code the FastAPI route runs (routes_decisions.answer).
-Anything else (every mistake a client can make) goes on to that route with its body intact, so
-it is refused exactly as before, and the OpenAPI document, which describes the route, stays true.
+Routing, dependency solving and the exception middleware took about a third of the event loop's
+CPU per decision (1.64 ms through the route, 1.09 ms here: bench/http.py --route-only). A
+request with a known gate, a `gate` token and a body that parses and validates is answered
+here, by the same code the FastAPI route runs (routes_decisions.answer). Anything else (every
+mistake a client can make) goes on to that route with its body intact, so it is refused exactly
+as before, and the OpenAPI document, which describes the route, stays true.
 """
 
 from __future__ import annotations
