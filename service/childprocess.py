@@ -12,12 +12,14 @@ are such children.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import multiprocessing
 import os
 import pickle
 import socket
 import struct
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +92,8 @@ class Child:
     `target(conn, *args)` runs in a fresh interpreter (spawn: a process with OPA or a database
     connection loaded is never forked) and must call `ChildEnd.ready()` or `failed_to_start()`.
     `lost(why)` is the error requests fail with if the child goes away, `why` saying how.
+    Starting takes a while (a new interpreter, then whatever the target loads); a thread waits
+    for it, so an event loop can await `ready()` instead of blocking in `wait_ready()`.
     """
 
     def __init__(
@@ -115,16 +119,40 @@ class Child:
         self._answers: _Answers | None = None
         self._sock: socket.socket | None = None
         self._ended = False
+        # Running from the start, so that no caller giving up on it can cancel it.
+        self.started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self.started.set_running_or_notify_cancel()
+        threading.Thread(target=self._await_start, name=f"{name}-start", daemon=True).start()
+
+    def _await_start(self) -> None:
+        try:
+            try:
+                if not self.conn.poll(STARTUP_SECONDS):
+                    raise self.lost(f"did not start within {STARTUP_SECONDS:.0f} s")
+                _, ok, error = self.conn.recv()
+            except (EOFError, OSError):
+                raise self.lost("ended before it was ready") from None
+            if not ok:
+                raise error
+        except BaseException as exc:
+            self.close()
+            self.started.set_exception(exc)
+        else:
+            self.started.set_result(None)
 
     def wait_ready(self) -> None:
         """Block until the child has started; raise the error it could not start with."""
-        if not self.conn.poll(STARTUP_SECONDS):
-            self.close()
-            raise self.lost(f"did not start within {STARTUP_SECONDS:.0f} s")
-        _, ok, error = self.conn.recv()
-        if not ok:
-            self.close()
-            raise error
+        self.started.result()
+
+    async def ready(self) -> None:
+        """Wait, without blocking the event loop, until the child has started; raise the
+        error it could not start with."""
+        await asyncio.wrap_future(self.started)
+
+    @property
+    def has_started(self) -> bool:
+        """Started and ready for requests (not still starting, nor failed to start)."""
+        return self.started.done() and self.started.exception() is None
 
     @property
     def alive(self) -> bool:

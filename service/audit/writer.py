@@ -21,7 +21,7 @@ MAX_BATCH = 128
 
 
 def ledger_writer(settings: Settings) -> Child:
-    """Start the writer for the ledger `settings` names; wait_ready() before use."""
+    """Start the writer for the ledger `settings` names; wait_ready() or ready() before use."""
     return Child(
         serve_ledger,
         (settings,),

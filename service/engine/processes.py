@@ -75,7 +75,9 @@ def _decision_worker(settings: Settings, generation: int) -> Child:
 
 class ProcessDecider:
     """`workers` decision processes and one ledger writer, started fresh (spawn); each request
-    goes to the least busy worker. A child that died is replaced before the next request."""
+    goes to the least busy worker that is ready. A child that died is replaced when the next
+    request comes; while the replacement starts, requests go to the workers still running, or
+    wait for it without holding up the event loop."""
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self.settings = settings
@@ -103,7 +105,7 @@ class ProcessDecider:
         return self._policy_set
 
     async def decide(self, input_doc: dict[str, Any]) -> Decision:
-        worker, writer = self._children()
+        worker, writer = await self._children()
         timeout = self.settings.decision_timeout_seconds
         judged: tuple[Decision, bytes]
         try:
@@ -136,27 +138,46 @@ class ProcessDecider:
             self._counted, self._counts = writer, (commits, records)
 
     async def check(self) -> None:
-        _, writer = self._children()
-        pings = [child.call("ping", None) for child in self._workers]
+        _, writer = await self._children()
+        pings = [child.call("ping", None) for child in self._workers if child.has_started]
         *_, counts = await asyncio.wait_for(
             asyncio.gather(*pings, writer.call("ping", None)), timeout=10
         )
         self._count(writer, list(counts))
 
-    def _children(self) -> tuple[Child, Child]:
-        """The least busy worker and the writer, each replaced first if it died."""
+    async def _children(self) -> tuple[Child, Child]:
+        """The least busy worker that is ready, and the writer; children that died are replaced
+        first, and if none is ready yet, the first one to be is used."""
         with self._lock:
             for i, worker in enumerate(self._workers):
                 if not worker.alive:
                     worker.close()
                     self._workers[i] = _decision_worker(self.settings, self._generation)
-                    self._workers[i].wait_ready()
             assert self._writer is not None
             if not self._writer.alive:
                 self._writer.close()
                 self._writer = ledger_writer(self.settings)
-                self._writer.wait_ready()
-            return min(self._workers, key=lambda child: child.busy), self._writer
+            workers, writer = list(self._workers), self._writer
+        ready = [worker for worker in workers if worker.has_started]
+        if ready:
+            worker = min(ready, key=lambda child: child.busy)
+        else:
+            worker = await self._first_started(workers)
+        if not writer.has_started:
+            await self._first_started([writer])
+        return worker, writer
+
+    async def _first_started(self, children: list[Child]) -> Child:
+        """The first of `children` to be ready, waiting at most the decision timeout; the
+        error it could not start with, if it could not."""
+        timeout = self.settings.decision_timeout_seconds
+        starting = {asyncio.wrap_future(child.started): child for child in children}
+        done, _ = await asyncio.wait(starting, timeout=timeout, return_when="FIRST_COMPLETED")
+        if not done:
+            raise children[0].lost(f"is being restarted and was not ready within {timeout:g} s")
+        first = done.pop()
+        first.result()
+        return starting[first]
 
     def reload(self) -> tuple[str, PolicySet]:
         """Check the policies load, then have each worker load them before its next decision."""

@@ -16,6 +16,7 @@ import pytest
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import open_ledger
 from service.audit.writer import ledger_writer
+from service.childprocess import Child
 from service.decision import AuditReceipt, Decision
 from service.engine.processes import ProcessDecider
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
@@ -135,6 +136,67 @@ def test_a_worker_that_dies_fails_its_decision_and_is_replaced(
     assert isinstance(outcome, PolicyEngineUnavailable)
     assert "decision worker process ended" in outcome.message
     assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+
+
+def killed(child: Child) -> Child:
+    child.process.kill()
+    child.process.join(timeout=10)
+    return child
+
+
+def test_while_a_dead_worker_is_replaced_decisions_go_to_the_worker_still_running(
+    decider: ProcessDecider,
+) -> None:
+    dead = killed(decider._workers[0])
+
+    async def run() -> tuple[Decision, Child, bool]:
+        decision = await decider.decide(inputs(1)[0])
+        replacement = decider._workers[0]
+        return decision, replacement, replacement.has_started
+
+    decision, replacement, replacement_ready = asyncio.run(run())
+
+    assert decision.outcome == "allow"
+    assert replacement is not dead and not replacement_ready  # answered without waiting for it
+    replacement.wait_ready()
+    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+
+
+def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
+    settings: Settings,
+) -> None:
+    decider = ProcessDecider(settings, workers=1)
+    try:
+        dead = killed(decider._workers[0])
+
+        async def run() -> tuple[bool, Decision]:
+            pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+            await asyncio.sleep(0)  # the decision starts: it replaces the worker, then waits
+            replacement = decider._workers[0]
+            waiting = replacement is not dead and not replacement.has_started
+            return waiting and not pending.done(), await pending
+
+        loop_ran_while_it_started, decision = asyncio.run(run())
+    finally:
+        decider.close()
+
+    assert loop_ran_while_it_started
+    assert decision.outcome == "allow"  # on the replacement, once it was ready
+
+
+def test_a_replacement_not_ready_within_the_decision_timeout_is_an_error(
+    settings: Settings,
+) -> None:
+    decider = ProcessDecider(settings.model_copy(update={"decision_timeout_seconds": 0.01}), 1)
+    try:
+        killed(decider._workers[0])
+        with pytest.raises(PolicyEngineUnavailable, match=r"not ready within 0\.01 s"):
+            asyncio.run(decider.decide(inputs(1)[0]))
+        decider._workers[0].wait_ready()
+        decider.settings = settings  # a timeout a decision can be made in
+        assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+    finally:
+        decider.close()
 
 
 def test_a_failed_write_is_an_error_never_an_answer(
