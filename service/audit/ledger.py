@@ -130,7 +130,7 @@ class Ledger:
         entry whose input does not match its digest fails alone; if the transaction fails,
         every entry fails and nothing of the batch is stored.
         """
-        results: list[AuditReceipt | AuditWriteFailed | None] = [None] * len(entries)
+        results: dict[int, AuditReceipt | AuditWriteFailed] = {}
         accepted: list[tuple[int, Decision, bytes, str]] = []
         for i, (decision, document) in enumerate(entries):
             digest = sha256_digest(document)
@@ -151,7 +151,7 @@ class Ledger:
             else:
                 for i, receipt in receipts:
                     results[i] = receipt
-        return [result for result in results if result is not None]
+        return [results[i] for i in range(len(entries))]  # every entry has its result
 
     def _append(
         self, accepted: list[tuple[int, Decision, bytes, str]]
