@@ -93,7 +93,8 @@ class Child:
     connection loaded is never forked) and must call `ChildEnd.ready()` or `failed_to_start()`.
     `lost(why)` is the error requests fail with if the child goes away, `why` saying how.
     Starting takes a while (a new interpreter, then whatever the target loads); a thread waits
-    for it, so an event loop can await `ready()` instead of blocking in `wait_ready()`.
+    for it and settles `started`, which an event loop can await instead of blocking in
+    `wait_ready()`.
     """
 
     def __init__(
@@ -143,11 +144,6 @@ class Child:
     def wait_ready(self) -> None:
         """Block until the child has started; raise the error it could not start with."""
         self.started.result()
-
-    async def ready(self) -> None:
-        """Wait, without blocking the event loop, until the child has started; raise the
-        error it could not start with."""
-        await asyncio.wrap_future(self.started)
 
     @property
     def has_started(self) -> bool:

@@ -21,7 +21,8 @@ MAX_BATCH = 128
 
 
 def ledger_writer(settings: Settings) -> Child:
-    """Start the writer for the ledger `settings` names; wait_ready() or ready() before use."""
+    """Start the writer for the ledger `settings` names; wait_ready() before use, or await
+    its `started`."""
     return Child(
         serve_ledger,
         (settings,),
