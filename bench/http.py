@@ -11,6 +11,9 @@ moved meanwhile. For phase 1 it also prints where the CPU went, per answered
 request: the server's event loop, its decision workers, its ledger writer and this load
 generator (from /proc, so on Linux). Afterwards the ledger must verify, with exactly one
 record per answered request, and /metrics tells how many records each commit carried.
+With --auditor, a third phase offers the same load as phase 2 while an auditor asks for
+GET /v1/audit/verify back to back over the whole (growing) ledger: what a reviewer's
+verification costs the pipelines asking for decisions at the same time.
 Exit status 1 when a target is missed.
 """
 
@@ -179,6 +182,35 @@ async def drive(
     return load
 
 
+async def verify_repeatedly(port: int, token: str, seconds: float) -> Load:
+    """GET /v1/audit/verify, each as soon as the previous one is answered, for `seconds`;
+    a verification that is not 200 and ok is an error."""
+    verifies = Load()
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        began = time.perf_counter()
+        status, raw = await get(port, "/v1/audit/verify", token)
+        verifies.latencies_ms.append((time.perf_counter() - began) * 1000)
+        verified = json.loads(raw) if status == 200 else {}
+        if not verified.get("ok"):
+            verifies.errors.append(f"verify: HTTP {status}: {raw[:200]!r}")
+        verifies.seqs.append(int(verified.get("records", 0)))
+    verifies.seconds = time.perf_counter() - started
+    return verifies
+
+
+async def audited(
+    port: int, tokens: tuple[str, str], body: bytes, clients: int, seconds: float, rate: float
+) -> tuple[Load, Load]:
+    """Paced decisions (gate token) while an auditor verifies the ledger back to back."""
+    gate_token, auditor_token = tokens
+    decisions, verifies = await asyncio.gather(
+        drive(port, gate_token, body, clients, seconds, rate),
+        verify_repeatedly(port, auditor_token, seconds),
+    )
+    return decisions, verifies
+
+
 async def get(port: int, path: str, token: str) -> tuple[int, bytes]:
     conn = await Connection.open(port)
     try:
@@ -295,6 +327,11 @@ def main() -> int:
         action="store_true",
         help="serve every request through the FastAPI route (MLGATE_FAST_PATH=false), to compare",
     )
+    parser.add_argument(
+        "--auditor",
+        action="store_true",
+        help="a third phase: phase 2's load while an auditor verifies the ledger back to back",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
@@ -323,6 +360,12 @@ def main() -> int:
         saturated = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds))
         cpu = meter.per_request_ms(len(saturated.seqs))
         paced = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds, args.rate))
+        both = (gate_token, auditor_token)
+        paced_audited, verifies = (
+            asyncio.run(audited(port, both, body, args.clients, args.seconds, args.rate))
+            if args.auditor
+            else (Load(), Load())
+        )
         status, raw = asyncio.run(get(port, "/v1/audit/verify", auditor_token))
         _, exposition = asyncio.run(get(port, "/metrics", ""))
     finally:
@@ -351,8 +394,26 @@ def main() -> int:
         rate0,
     )
 
+    if args.auditor:
+        report(
+            f"3. offered {args.rate:g} requests/s as in 2, while an auditor verifies the "
+            "ledger back to back",
+            paced_audited,
+            rate0,
+        )
+        p99_ratio = percentile(paced_audited.latencies_ms, 99) / paced_p99
+        print(f"  p99 {p99_ratio:.1f}x phase 2's")
+        print(
+            f"  {len(verifies.seqs)} verifications of {min(verifies.seqs, default=0)} to "
+            f"{max(verifies.seqs, default=0)} records, "
+            f"{percentile(verifies.latencies_ms, 50) / 1000:.1f} s each (median), "
+            f"errors {len(verifies.errors)}"
+        )
+        for error in verifies.errors[:5]:
+            print(f"    {error}")
+
     verified: dict[str, Any] = json.loads(raw) if status == 200 else {}
-    answered = sorted(warm.seqs + saturated.seqs + paced.seqs)
+    answered = sorted(warm.seqs + saturated.seqs + paced.seqs + paced_audited.seqs)
     one_each = answered == list(range(1, len(answered) + 1))
     one_each = one_each and verified.get("records") == len(answered)
     print(f"ledger: {verified.get('summary', f'verify answered HTTP {status}')}")
@@ -374,7 +435,8 @@ def main() -> int:
         "runs slower are slower too"
     )
 
-    errors = len(warm.errors) + len(saturated.errors) + len(paced.errors)
+    loads = (warm, saturated, paced, paced_audited, verifies)
+    errors = sum(len(load.errors) for load in loads)
     checks = [
         (f"throughput >= {TARGET_RATE:g} decisions/s (phase 1)", saturated.rate >= TARGET_RATE),
         (
