@@ -3,6 +3,7 @@ tokens, the real embedded OPA engine, ledger and sign-off store in a temporary M
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -112,19 +113,19 @@ class LiveServer:
     banner: str
     tokens: dict[str, str]
     log: Path
+    pid: int
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`mlgate serve` in a subprocess on a free loopback port, with a fresh MLGATE_HOME: the
+@contextlib.contextmanager
+def serving(home: Path, *options: str) -> Iterator[LiveServer]:
+    """`mlgate serve` in a subprocess on a free loopback port, with MLGATE_HOME `home`: the
     first-run tokens it prints are the ones the tests use."""
-    home = tmp_path_factory.mktemp("live-home")
     port = free_port()
     env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     env.pop("MLGATE_TOKEN", None)
     log = home / "server.log"
     out = home / "server.out"
-    command = [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), *options]
     with log.open("wb") as err, out.open("wb") as stdout:
         server = subprocess.Popen(command, env=env, stdout=stdout, stderr=err)
     url = f"http://127.0.0.1:{port}"
@@ -132,7 +133,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         _wait_ready(server, url, log)
         banner = out.read_text()
         tokens = dict(re.findall(r"^  (gate|approver|auditor|admin)\s+(mlg_\S+)$", banner, re.M))
-        yield LiveServer(url, home, banner, tokens, log)
+        yield LiveServer(url, home, banner, tokens, log, server.pid)
     finally:
         server.terminate()
         try:
@@ -140,6 +141,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory.mktemp("live-home")) as server:
+        yield server
 
 
 def _wait_ready(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
