@@ -158,8 +158,8 @@ async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and exc.detail == BODY_UNPARSED:
-        # FastAPI's answer to a body json.loads cannot even decode (not UTF-8 text).
-        message = "body: the body is not valid JSON: it is not UTF-8 text"
+        # FastAPI's answer to a body json.loads fails on other than a syntax error.
+        message = f"body: the body is not valid JSON: {_unparsed_why(await request.body())}"
         return problem(422, "invalid_request", message, field="body")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -171,6 +171,14 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         405: f"{request.method} is not allowed on {request.url.path}",
     }.get(exc.status_code, detail)
     return problem(exc.status_code, code, message, headers=headers)
+
+
+def _unparsed_why(body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"it is not UTF-8 text (byte 0x{body[exc.start]:02x} at {exc.start})"
+    return "it nests arrays or objects deeper than the parser allows"
 
 
 def _allowed_methods(request: Request) -> list[str]:

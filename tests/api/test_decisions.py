@@ -176,6 +176,8 @@ def test_a_body_of_the_wrong_shape_is_422_naming_the_field(
     ("content", "content_type", "problem"),
     [
         (b'{"evidence": ', "application/json", "not valid JSON"),
+        (b'{"evidence": "\xff"}', "application/json", "not UTF-8 text (byte 0xff at 14)"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "nests arrays or objects"),
         (b"", "application/json", "required property missing"),
         (b"evidence=1", "application/x-www-form-urlencoded", "JSON object"),
         (b'{"evidence": {}}', "text/plain", "JSON object"),
@@ -206,6 +208,11 @@ def test_a_body_that_is_not_json_is_422(
         ),
         (b'{"model_card": {"name": "\\ud800"}}', "evidence.model_card.name"),
         (b'{"model_card": {"name": "x\\uDfFf"}}', "evidence.model_card.name"),
+        # The parser takes ~1000 levels; 64 is the limit, counted from the body's own object.
+        (
+            b'{"metrics": {"values": {"deep": ' + b"[" * 700 + b"]" * 700 + b"}}}",
+            "evidence.metrics.values.deep" + "[0]" * 60,
+        ),
     ],
 )
 def test_values_json_cannot_carry_are_422(served: Api, raw: bytes, field: str) -> None:
@@ -218,6 +225,17 @@ def test_values_json_cannot_carry_are_422(served: Api, raw: bytes, field: str) -
 
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+def test_many_shallow_arrays_are_not_taken_for_deep_ones(served: Api) -> None:
+    slices = [[{"slice": str(i), "auc": 0.9}] for i in range(100)]  # 200 brackets, 5 levels deep
+
+    body = request_body()
+    body["evidence"]["metrics"]["slices"] = slices
+
+    response = served.decide(body)
+
+    assert response.status_code == 200, response.text
 
 
 def test_an_unpaired_surrogate_in_a_gate_field_is_422(api: Api) -> None:
