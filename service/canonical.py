@@ -37,17 +37,39 @@ def canonical_members(document: Mapping[str, Any]) -> tuple[bytes, dict[str, byt
     return b"{" + body + b"}", members
 
 
-def non_finite_number(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first NaN or Infinity in `value` (JSON has neither), or None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return path or "(document)"
-    children: Any = ()
-    if isinstance(value, dict):
-        children = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
-    elif isinstance(value, list):
-        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    for child_path, child in children:
-        found = non_finite_number(child, child_path)
-        if found is not None:
-            return found
+MAX_NESTING = 64  # arrays and objects inside one another; evidence needs fewer than ten
+
+
+def unencodable(value: Any) -> tuple[str, str] | None:
+    """The dotted path of the first value canonical JSON cannot carry, and why, or None:
+    NaN or Infinity (JSON has neither), a string with an unpaired UTF-16 surrogate (UTF-8 has
+    none), or arrays and objects nested deeper than MAX_NESTING (parsers take them, but
+    encoding and passing them on can run out of stack)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        where = path or "(document)"
+        if isinstance(item, float) and not math.isfinite(item):
+            return where, f"{item} is not a finite number; JSON has no NaN or Infinity"
+        if isinstance(item, str) and not _is_unicode(item):
+            return where, "a string holds an unpaired UTF-16 surrogate"
+        if isinstance(item, dict | list) and depth == MAX_NESTING:
+            return where, f"arrays and objects nest deeper than {MAX_NESTING} levels"
+        if isinstance(item, dict):
+            if not all(_is_unicode(key) for key in item):
+                return where, "a key holds an unpaired UTF-16 surrogate"
+            children = [(f"{path}.{k}" if path else k, v) for k, v in item.items()]
+        elif isinstance(item, list):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(item)]
+        else:
+            continue
+        stack.extend((child, child_path, depth + 1) for child_path, child in reversed(children))
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

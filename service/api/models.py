@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Literal
 
 import jsonschema_rs
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
 from service.api.errors import InvalidField
+from service.canonical import MAX_NESTING, unencodable
 from service.decision import Caller, Decision, ModelRef
 from service.gates import Outcome
 
@@ -152,34 +152,20 @@ def rfc3339(value: str) -> str:
     return value.upper()
 
 
-def check_json_values(value: Any, field: str = "") -> None:
-    """Refuse what JSON cannot carry but Python's parser lets through: NaN, Infinity, and
-    strings with unpaired surrogates; they would break digests and the ledger later."""
+def check_json_values(value: Any) -> None:
+    """Refuse what the parser lets through but canonical JSON cannot carry (NaN, Infinity,
+    unpaired surrogates, nesting deeper than MAX_NESTING), naming the field: they would
+    break digests and the ledger later."""
     try:  # the C encoder finds none of them in the common case; only then walk for the field
-        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
-        return
-    except (ValueError, UnicodeEncodeError):
-        pass
-    stack: list[tuple[Any, str]] = [(value, field)]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            raise InvalidField(path, f"{item} is not a JSON number")
-        if isinstance(item, str):
-            _check_text(item, path)
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(key, path)
-                stack.append((child, f"{path}.{key}" if path else key))
-        elif isinstance(item, list):
-            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
-
-
-def _check_text(text: str, path: str) -> None:
-    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidField(path, "a string holds an unpaired UTF-16 surrogate") from None
+        if text.count("[") + text.count("{") <= MAX_NESTING:  # cannot nest deeper than that
+            return
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        pass
+    problem = unencodable(value)
+    if problem is not None:
+        raise InvalidField(*problem)
 
 
 class FieldProblem(BaseModel):

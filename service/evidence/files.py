@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from service.canonical import non_finite_number
+from service.canonical import unencodable
 from service.errors import EvidenceUnreadable
 
 # Input document key -> file stem. Each may be .json, .yaml or .yml.
@@ -52,6 +52,8 @@ def read_document(path: Path) -> Any:
         raise EvidenceUnreadable(f"{path}: cannot be read ({exc})") from None
     try:
         document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except RecursionError:
+        raise EvidenceUnreadable(f"{path}: arrays and objects nest too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise EvidenceUnreadable(
             f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
@@ -61,9 +63,7 @@ def read_document(path: Path) -> Any:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise EvidenceUnreadable(f"{path}{where}: invalid YAML: {problem}") from None
-    bad = non_finite_number(document)
-    if bad is not None:
-        raise EvidenceUnreadable(
-            f"{path}: {bad} is not a finite number; JSON has no NaN or Infinity"
-        )
+    problem = unencodable(document)
+    if problem is not None:
+        raise EvidenceUnreadable(f"{path}: {problem[0]}: {problem[1]}")
     return document

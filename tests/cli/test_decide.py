@@ -159,7 +159,7 @@ def test_nan_in_yaml_evidence_exits_2_naming_the_field(tmp_path: Path) -> None:
     run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
 
     assert run.returncode == 2
-    assert "values.auc is not a finite number" in run.stderr
+    assert "values.auc: nan is not a finite number" in run.stderr
     assert "Traceback" not in run.stderr
 
 
@@ -186,3 +186,28 @@ def test_missing_embedded_engine_is_a_clear_error_that_leaves_nothing_behind(
     assert "the embedded OPA engine is not installed: run `make install`" in run.stderr
     assert "Traceback" not in run.stderr
     assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    ("levels", "problem"),
+    [
+        (
+            100,
+            "metrics.json: deep" + "[0]" * 63 + ": arrays and objects nest deeper than 64 levels",
+        ),
+        (5000, "metrics.json: arrays and objects nest too deeply to read"),  # past the parser's
+    ],
+)
+def test_evidence_nested_too_deeply_exits_2_naming_the_file(
+    tmp_path: Path, levels: int, problem: str
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
+    deep = "[" * levels + "]" * levels
+    (evidence / "metrics.json").write_text('{"values": {"auc": 0.9}, "deep": ' + deep + "}")
+
+    run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
+
+    assert run.returncode == 2
+    assert problem in run.stderr
+    assert "Traceback" not in run.stderr
