@@ -165,6 +165,8 @@ class Child:
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._transport is None:
             await self._attach(loop)
+            if self._ended:  # it went away while the pipe was being connected
+                raise self.lost("ended")
         assert self._transport is not None
         request = Request(next(self._ids), op, payload, generation)
         frame = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)

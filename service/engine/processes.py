@@ -28,11 +28,17 @@ from service.signoffs.feed import add_signoffs
 from service.signoffs.store import open_signoffs
 
 
-def _serve(conn: Connection, settings: Settings, generation: int) -> None:
-    """A worker's life: load, say ready, then judge requests until the pipe closes."""
+def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generation: int) -> None:
+    """A worker's life: load, say ready, then judge requests until the pipe closes.
+
+    The worker evaluates the policy set the service checked and holds, never what the policy
+    directory holds now: files edited there take effect on a reload, and not before, even in
+    a worker started later. A reload's new set comes with the first request of its
+    generation.
+    """
     end = ChildEnd(conn)
     try:
-        engine = EmbeddedEngine(load_policy_set(settings.policy_dir))
+        engine = EmbeddedEngine(policy_set)
         gatekeeper = Gatekeeper(engine, default_schemas())
         signoffs = open_signoffs(settings)
     except BaseException as exc:
@@ -48,13 +54,19 @@ def _serve(conn: Connection, settings: Settings, generation: int) -> None:
             if request.op == "ping":
                 result: Any = True
             else:
+                input_doc, reloaded = request.payload
                 if request.generation != generation:  # policies were reloaded since we loaded
-                    fresh = EmbeddedEngine(load_policy_set(settings.policy_dir))
+                    if reloaded is None:
+                        raise PolicyEngineUnavailable(
+                            f"the decision worker holds policies of generation {generation}, "
+                            f"not {request.generation}, and was not sent them"
+                        )
+                    fresh = EmbeddedEngine(reloaded)
                     gatekeeper.engine.close()  # type: ignore[attr-defined]
                     gatekeeper = Gatekeeper(fresh, gatekeeper.schemas)
                     generation = request.generation
-                add_signoffs(request.payload, signoffs)
-                result = gatekeeper.judge(request.payload)
+                add_signoffs(input_doc, signoffs)
+                result = gatekeeper.judge(input_doc)
             end.answer(request, True, result)
         except BaseException as exc:
             end.answer(request, False, portable(exc, _worker_failed))
@@ -64,10 +76,10 @@ def _worker_failed(detail: str) -> PolicyEngineUnavailable:
     return PolicyEngineUnavailable(f"the decision worker failed: {detail}")
 
 
-def _decision_worker(settings: Settings, generation: int) -> Child:
+def _decision_worker(settings: Settings, policy_set: PolicySet, generation: int) -> Child:
     return Child(
         _serve,
-        (settings, generation),
+        (settings, policy_set, generation),
         "mlgate-decide",
         lambda why: PolicyEngineUnavailable(f"a decision worker process {why}"),
     )
@@ -89,11 +101,10 @@ class ProcessDecider:
         self._writer: Child | None = None
         self._counted: Child | None = None
         self._counts = (0, 0)
+        self._holds: dict[Child, int] = {}  # worker -> generation of the policies it was sent
         try:
             self._writer = ledger_writer(settings)
-            self._workers = [
-                _decision_worker(settings, self._generation) for _ in range(max(1, workers))
-            ]
+            self._workers = [self._new_worker() for _ in range(max(1, workers))]
             for child in [self._writer, *self._workers]:
                 child.wait_ready()
         except BaseException:
@@ -107,19 +118,29 @@ class ProcessDecider:
     async def decide(self, input_doc: dict[str, Any]) -> Decision:
         worker, writer = await self._children()
         timeout = self.settings.decision_timeout_seconds
+        generation, policy_set = self._generation, self._policy_set
+        behind = self._holds.get(worker) != generation
+        self._holds[worker] = generation
         judged: tuple[Decision, bytes]
         try:
-            call = worker.call("decide", input_doc, self._generation)
-            judged = await asyncio.wait_for(call, timeout)
+            # Awaited in this task (no task of its own, as wait_for would make): the request is
+            # on the worker's books before the next request picks the least busy worker.
+            async with asyncio.timeout(timeout):
+                payload = (input_doc, policy_set if behind else None)
+                judged = await worker.call("decide", payload, generation)
         except TimeoutError:
             # An OPA evaluation cannot be interrupted: the worker goes, and is replaced before
             # the next request. The gate denies, and says why, as for any engine failure.
             worker.kill(f"was stopped after {timeout:g} s without a decision")
             judged = engine_failure_judgement(
                 input_doc,
-                self._policy_set.revision,
+                policy_set.revision,
                 f"it did not answer within {timeout:g} s (MLGATE_DECISION_TIMEOUT_SECONDS)",
             )
+        except BaseException:
+            if behind:  # it may not have taken them: send them again with its next request
+                self._holds.pop(worker, None)
+            raise
         decision = judged[0]
         receipt: AuditReceipt
         receipt, *counts = await writer.call("record", judged)
@@ -152,7 +173,8 @@ class ProcessDecider:
             for i, worker in enumerate(self._workers):
                 if not worker.alive:
                     worker.close()
-                    self._workers[i] = _decision_worker(self.settings, self._generation)
+                    self._holds.pop(worker, None)
+                    self._workers[i] = self._new_worker()
             assert self._writer is not None
             if not self._writer.alive:
                 self._writer.close()
@@ -179,8 +201,13 @@ class ProcessDecider:
         first.result()
         return starting[first]
 
+    def _new_worker(self) -> Child:
+        worker = _decision_worker(self.settings, self._policy_set, self._generation)
+        self._holds[worker] = self._generation
+        return worker
+
     def reload(self) -> tuple[str, PolicySet]:
-        """Check the policies load, then have each worker load them before its next decision."""
+        """Check the policies load, then send them to each worker with its next request."""
         with self._lock:
             previous = self._policy_set.revision
             policy_set = load_policy_set(self.settings.policy_dir)

@@ -105,7 +105,11 @@ def decide_while_killed(decider: ProcessDecider, pids: list[int]) -> BaseExcepti
         except (AuditWriteFailed, PolicyEngineUnavailable) as exc:
             return exc
 
-    return asyncio.run(run())
+    outcome = asyncio.run(run())
+    for child in [*decider._workers, decider._writer]:  # gone for good before the next request
+        if child is not None and child.process.pid in pids:
+            child.process.join(timeout=10)
+    return outcome
 
 
 def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
@@ -211,6 +215,52 @@ def test_a_failed_write_is_an_error_never_an_answer(
         asyncio.run(decider.decide(inputs(1)[0]))
 
     asyncio.run(decider.check())  # the writer itself is still up and answering
+
+
+def raise_auc_floors(policies: Path) -> None:
+    config = policies / "data" / "promotion.yaml"
+    config.write_text(config.read_text().replace("{auc: 0.9", "{auc: 0.99"))
+
+
+def test_a_worker_started_after_the_files_changed_evaluates_the_policies_in_force(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    decider = ProcessDecider(Settings(home=tmp_path / "home", policy_dir=policies), workers=1)
+    try:
+        before = asyncio.run(decider.decide(inputs(1)[0]))
+        raise_auc_floors(policies)  # edited on disk, not reloaded
+        killed(decider._workers[0])
+        after = asyncio.run(decider.decide(inputs(1)[0]))  # on the worker started since
+    finally:
+        decider.close()
+
+    assert (before.outcome, after.outcome) == ("allow", "allow")
+    assert after.policy_revision == before.policy_revision == decider.policy_set.revision
+
+
+def test_a_reload_reaches_every_worker_as_it_was_checked_not_as_the_files_are_now(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    decider = ProcessDecider(Settings(home=tmp_path / "home", policy_dir=policies), workers=2)
+    try:
+        raise_auc_floors(policies)
+        _, reloaded = decider.reload()
+        (policies / "promotion" / "broken.rego").write_text("package mlgate.promotion\nx := {\n")
+
+        async def decide_all() -> list[Decision]:
+            await decider.check()  # both workers connected to this loop: the load spreads
+            return await asyncio.gather(*(decider.decide(doc) for doc in inputs(20)))
+
+        decisions = asyncio.run(decide_all())
+        sent = [decider._holds[worker] for worker in decider._workers]
+    finally:
+        decider.close()
+
+    assert {d.outcome for d in decisions} == {"deny"}  # the raised floor, on both workers
+    assert {d.policy_revision for d in decisions} == {reloaded.revision}
+    assert sent == [1, 1]  # each worker was asked with the reloaded set's generation
 
 
 SLOW_RULE = """package mlgate.promotion
