@@ -43,8 +43,9 @@ MAX_NESTING = 64  # arrays and objects inside one another; evidence needs fewer 
 def unencodable(value: Any) -> tuple[str, str] | None:
     """The dotted path of the first value canonical JSON cannot carry, and why, or None:
     NaN or Infinity (JSON has neither), a string with an unpaired UTF-16 surrogate (UTF-8 has
-    none), or arrays and objects nested deeper than MAX_NESTING (parsers take them, but
-    encoding and passing them on can run out of stack)."""
+    none), arrays and objects nested deeper than MAX_NESTING (parsers take them, but encoding
+    and passing them on can run out of stack), or what YAML reads but JSON has no such
+    thing as (dates, keys that are not strings)."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -56,13 +57,18 @@ def unencodable(value: Any) -> tuple[str, str] | None:
         if isinstance(item, dict | list) and depth == MAX_NESTING:
             return where, f"arrays and objects nest deeper than {MAX_NESTING} levels"
         if isinstance(item, dict):
-            if not all(_is_unicode(key) for key in item):
-                return where, "a key holds an unpaired UTF-16 surrogate"
+            for key in item:
+                if not isinstance(key, str):
+                    return where, f"the key {key!r} is not a string; in YAML, quote it"
+                if not _is_unicode(key):
+                    return where, "a key holds an unpaired UTF-16 surrogate"
             children = [(f"{path}.{k}" if path else k, v) for k, v in item.items()]
         elif isinstance(item, list):
             children = [(f"{path}[{i}]", v) for i, v in enumerate(item)]
-        else:
+        elif item is None or isinstance(item, str | int | float):  # bool is an int
             continue
+        else:
+            return where, f"{item} is a {type(item).__name__}, not a JSON value; in YAML, quote it"
         stack.extend((child, child_path, depth + 1) for child_path, child in reversed(children))
     return None
 

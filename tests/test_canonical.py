@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -45,6 +46,8 @@ def nested(levels: int) -> Any:
         ({"a": {"k\udc00": 1}}, ("a", "a key holds an unpaired")),
         ({"deep": nested(MAX_NESTING)}, ("deep" + "[0]" * (MAX_NESTING - 1), "nest deeper")),
         (float("-inf"), ("(document)", "-inf is not")),
+        ({"a": {1: "x"}}, ("a", "the key 1 is not a string")),  # YAML reads such keys
+        ({"a": [datetime.date(2026, 1, 1)]}, ("a[0]", "2026-01-01 is a date, not a JSON")),
     ],
 )
 def test_unencodable_names_the_first_value_canonical_json_cannot_carry(

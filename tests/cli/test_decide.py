@@ -211,3 +211,16 @@ def test_evidence_nested_too_deeply_exits_2_naming_the_file(
     assert run.returncode == 2
     assert problem in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_yaml_date_in_evidence_exits_2_asking_to_quote_it(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
+    (evidence / "metrics.json").unlink()
+    (evidence / "metrics.yaml").write_text("values:\n  auc: 0.95\nmeasured: 2026-11-01\n")
+
+    run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
+
+    assert run.returncode == 2
+    assert "metrics.yaml: measured: 2026-11-01 is a date, not a JSON value" in run.stderr
+    assert "Traceback" not in run.stderr
