@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.errors import UsageError
 
 # The repository root: policies/, schemas/ and fixtures/ live beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,4 +67,13 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings the environment gives; a value that does not parse is a UsageError naming
+    its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MLGATE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} (found {e['input']!r})"
+            for e in exc.errors()
+        )
+        raise UsageError(f"a setting is not valid: {problems}") from None

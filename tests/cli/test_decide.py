@@ -224,3 +224,12 @@ def test_a_yaml_date_in_evidence_exits_2_asking_to_quote_it(tmp_path: Path) -> N
     assert run.returncode == 2
     assert "metrics.yaml: measured: 2026-11-01 is a date, not a JSON value" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_setting_that_does_not_parse_exits_2_naming_its_variable(tmp_path: Path) -> None:
+    run = decide(tmp_path, "approved", MLGATE_DECISION_TIMEOUT_SECONDS="ten")
+
+    assert run.returncode == 2
+    assert "MLGATE_DECISION_TIMEOUT_SECONDS: Input should be a valid number" in run.stderr
+    assert "(found 'ten')" in run.stderr
+    assert "Traceback" not in run.stderr
