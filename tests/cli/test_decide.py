@@ -150,19 +150,6 @@ def test_unwritable_ledger_never_allows(tmp_path: Path) -> None:
     assert "audit" in run.stderr.lower() or "ledger" in run.stderr.lower()
 
 
-def test_nan_in_yaml_evidence_exits_2_naming_the_field(tmp_path: Path) -> None:
-    evidence = tmp_path / "evidence"
-    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
-    (evidence / "metrics.json").unlink()
-    (evidence / "metrics.yaml").write_text("values:\n  auc: .nan\n  latency_p99_ms: 31.4\n")
-
-    run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
-
-    assert run.returncode == 2
-    assert "values.auc: nan is not a finite number" in run.stderr
-    assert "Traceback" not in run.stderr
-
-
 def test_missing_embedded_engine_is_a_clear_error_that_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
@@ -188,41 +175,47 @@ def test_missing_embedded_engine_is_a_clear_error_that_leaves_nothing_behind(
     assert not home.exists()
 
 
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
 @pytest.mark.parametrize(
-    ("levels", "problem"),
+    ("name", "text", "problem"),
     [
         (
-            100,
+            "metrics.yaml",
+            "values:\n  auc: .nan\n  latency_p99_ms: 31.4\n",
+            "metrics.yaml: values.auc: nan is not a finite number",
+        ),
+        (
+            "metrics.yaml",
+            "values:\n  auc: 0.95\nmeasured: 2026-11-01\n",
+            "metrics.yaml: measured: 2026-11-01 is a date, not a JSON value; in YAML, quote it",
+        ),
+        (
+            "metrics.json",
+            '{"values": {"auc": 0.9}, "deep": ' + nested(100) + "}",
             "metrics.json: deep" + "[0]" * 63 + ": arrays and objects nest deeper than 64 levels",
         ),
-        (5000, "metrics.json: arrays and objects nest too deeply to read"),  # past the parser's
+        (  # past what the parser itself takes
+            "metrics.json",
+            '{"values": {"auc": 0.9}, "deep": ' + nested(5000) + "}",
+            "metrics.json: arrays and objects nest too deeply to read",
+        ),
     ],
 )
-def test_evidence_nested_too_deeply_exits_2_naming_the_file(
-    tmp_path: Path, levels: int, problem: str
+def test_evidence_canonical_json_cannot_carry_exits_2_naming_the_field(
+    tmp_path: Path, name: str, text: str, problem: str
 ) -> None:
     evidence = tmp_path / "evidence"
     shutil.copytree(EVIDENCE_DIR / "approved", evidence)
-    deep = "[" * levels + "]" * levels
-    (evidence / "metrics.json").write_text('{"values": {"auc": 0.9}, "deep": ' + deep + "}")
+    (evidence / "metrics.json").unlink()
+    (evidence / name).write_text(text)
 
     run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
 
     assert run.returncode == 2
     assert problem in run.stderr
-    assert "Traceback" not in run.stderr
-
-
-def test_a_yaml_date_in_evidence_exits_2_asking_to_quote_it(tmp_path: Path) -> None:
-    evidence = tmp_path / "evidence"
-    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
-    (evidence / "metrics.json").unlink()
-    (evidence / "metrics.yaml").write_text("values:\n  auc: 0.95\nmeasured: 2026-11-01\n")
-
-    run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(evidence), "--to", "staging")
-
-    assert run.returncode == 2
-    assert "metrics.yaml: measured: 2026-11-01 is a date, not a JSON value" in run.stderr
     assert "Traceback" not in run.stderr
 
 
