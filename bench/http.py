@@ -7,10 +7,12 @@ gives the throughput; (2) the clients offer 300 requests/s in all, evenly, which
 latency at that load (in phase 1 latency is mostly the clients' own queue: 16 / throughput).
 Before the server starts, the in-process decide rate (evaluate + durable record, one thread)
 is measured as the baseline, and again after it stops, to show how much the host's own speed
-moved meanwhile. For phase 1 it also prints where the CPU went, per answered
-request: the server's event loop, its decision workers, its ledger writer and this load
-generator (from /proc, so on Linux). Afterwards the ledger must verify, with exactly one
-record per answered request, and /metrics tells how many records each commit carried.
+moved meanwhile. For phase 1 it also prints where the CPU went, per answered request: the
+server's event loop, its decision workers, its ledger writer and this load generator (from
+/proc, so on Linux); and each server process's resident memory after the warm-up and after
+the last phase (a longer --seconds shows whether it keeps growing). Afterwards the ledger
+must verify, with exactly one record per answered request, and /metrics tells how many
+records each commit carried.
 With --auditor, a third phase offers the same load as phase 2 while an auditor asks for
 GET /v1/audit/verify back to back over the whole (growing) ledger: what a reviewer's
 verification costs the pipelines asking for decisions at the same time.
@@ -280,6 +282,16 @@ class CpuMeter:
         self.start = {pid: self._cpu(pid) for pid in self._processes()}
         self.own_start = time.process_time()
 
+    def memory_mb(self) -> dict[str, list[int]]:
+        """Resident memory of each server process, by role (MB)."""
+        found: dict[str, list[int]] = {}
+        for pid, role in sorted(self._processes().items()):
+            with contextlib.suppress(OSError, StopIteration):
+                status = Path(f"/proc/{pid}/status").read_text().splitlines()
+                kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+                found.setdefault(role, []).append(kb // 1024)
+        return found
+
     def per_request_ms(self, requests: int) -> dict[str, float]:
         """CPU ms per request since begin(), by role; empty where /proc cannot tell."""
         if not requests or not self.start:
@@ -355,8 +367,10 @@ def main() -> int:
     try:
         warm = asyncio.run(drive(port, gate_token, body, args.clients, args.warmup))
         meter = CpuMeter(server.pid)
+        memory_before: dict[str, list[int]] = {}
         with contextlib.suppress(OSError):  # no /proc here: the CPU figures are left out
             meter.begin()
+            memory_before = meter.memory_mb()
         saturated = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds))
         cpu = meter.per_request_ms(len(saturated.seqs))
         paced = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds, args.rate))
@@ -366,6 +380,7 @@ def main() -> int:
             if args.auditor
             else (Load(), Load())
         )
+        memory_after = meter.memory_mb() if memory_before else {}
         status, raw = asyncio.run(get(port, "/v1/audit/verify", auditor_token))
         _, exposition = asyncio.run(get(port, "/metrics", ""))
     finally:
@@ -411,6 +426,12 @@ def main() -> int:
         )
         for error in verifies.errors[:5]:
             print(f"    {error}")
+
+    if memory_after:
+        print("memory (resident MB), after the warm-up -> after the last phase")
+        for role, after in memory_after.items():
+            before = ", ".join(map(str, memory_before.get(role, [])))
+            print(f"    {role:<32}{before:>10} -> {', '.join(map(str, after))}")
 
     verified: dict[str, Any] = json.loads(raw) if status == 200 else {}
     answered = sorted(warm.seqs + saturated.seqs + paced.seqs + paced_audited.seqs)
