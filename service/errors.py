@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class MlgateError(Exception):
     """Base of every error mlgate reports to a user; `code` is stable, `message` is for people."""
@@ -59,3 +61,10 @@ class NotFound(MlgateError):
     """A decision, gate or record that was asked for does not exist."""
 
     code = "not_found"
+
+
+def unconvertible(exc: ValueError) -> str:
+    """Why a parser could not convert a value its syntax allows, in words a user can act on."""
+    if "integer string conversion" in str(exc):  # Python's guard against huge integers
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return f"a value cannot be converted: {exc}"

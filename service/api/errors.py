@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from service.errors import EvidenceUnreadable, MlgateError, UsageError
+from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
 from service.schemas import dotted_path
 
 log = logging.getLogger("mlgate.api")
@@ -174,11 +175,18 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unparsed_why(body: bytes) -> str:
+    """Why json.loads failed other than on syntax (FastAPI does not say): parsed again."""
     try:
-        body.decode("utf-8")
+        json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return f"it is not UTF-8 text (byte 0x{body[exc.start]:02x} at {exc.start})"
-    return "it nests arrays or objects deeper than the parser allows"
+    except RecursionError:
+        return "it nests arrays or objects deeper than the parser allows"
+    except json.JSONDecodeError as exc:
+        return exc.msg
+    except ValueError as exc:
+        return unconvertible(exc)
+    return "it could not be parsed"
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from service.canonical import unencodable
-from service.errors import EvidenceUnreadable
+from service.errors import EvidenceUnreadable, unconvertible
 
 # Input document key -> file stem. Each may be .json, .yaml or .yml.
 EVIDENCE_FILES = {
@@ -63,6 +63,8 @@ def read_document(path: Path) -> Any:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise EvidenceUnreadable(f"{path}{where}: invalid YAML: {problem}") from None
+    except ValueError as exc:  # well formed, but a value that cannot be converted
+        raise EvidenceUnreadable(f"{path}: {unconvertible(exc)}") from None
     problem = unencodable(document)
     if problem is not None:
         raise EvidenceUnreadable(f"{path}: {problem[0]}: {problem[1]}")

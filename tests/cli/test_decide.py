@@ -197,6 +197,16 @@ def nested(levels: int) -> str:
             '{"values": {"auc": 0.9}, "deep": ' + nested(100) + "}",
             "metrics.json: deep" + "[0]" * 63 + ": arrays and objects nest deeper than 64 levels",
         ),
+        (
+            "metrics.json",
+            '{"values": {"auc": ' + "9" * 5000 + "}}",
+            "metrics.json: a number has more than 4300 digits",
+        ),
+        (
+            "metrics.yaml",
+            "values:\n  auc: 0.95\nmeasured: 2026-13-45\n",
+            "metrics.yaml: a value cannot be converted: month must be in 1..12",
+        ),
         (  # past what the parser itself takes
             "metrics.json",
             '{"values": {"auc": 0.9}, "deep": ' + nested(5000) + "}",
