@@ -41,27 +41,27 @@ MAX_NESTING = 64  # arrays and objects inside one another; evidence needs fewer 
 
 
 def unencodable(value: Any) -> tuple[str, str] | None:
-    """The dotted path of the first value canonical JSON cannot carry, and why, or None:
-    NaN or Infinity (JSON has neither), a string with an unpaired UTF-16 surrogate (UTF-8 has
-    none), arrays and objects nested deeper than MAX_NESTING (parsers take them, but encoding
-    and passing them on can run out of stack), or what YAML reads but JSON has no such
-    thing as (dates, keys that are not strings)."""
+    """The dotted path of the first value canonical JSON or a ledger store cannot carry, and
+    why, or None: NaN or Infinity (JSON has neither), a string `text_problem` refuses, arrays
+    and objects nested deeper than MAX_NESTING (parsers take them, but encoding and passing
+    them on can run out of stack), or what YAML reads but JSON has no such thing as (dates,
+    keys that are not strings)."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
         where = path or "(document)"
         if isinstance(item, float) and not math.isfinite(item):
             return where, f"{item} is not a finite number; JSON has no NaN or Infinity"
-        if isinstance(item, str) and not _is_unicode(item):
-            return where, "a string holds an unpaired UTF-16 surrogate"
+        if isinstance(item, str) and (problem := text_problem(item)):
+            return where, f"a string holds {problem}"
         if isinstance(item, dict | list) and depth == MAX_NESTING:
             return where, f"arrays and objects nest deeper than {MAX_NESTING} levels"
         if isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str):
                     return where, f"the key {key!r} is not a string; in YAML, quote it"
-                if not _is_unicode(key):
-                    return where, "a key holds an unpaired UTF-16 surrogate"
+                if problem := text_problem(key):
+                    return where, f"a key holds {problem}"
             children = [(f"{path}.{k}" if path else k, v) for k, v in item.items()]
         elif isinstance(item, list):
             children = [(f"{path}[{i}]", v) for i, v in enumerate(item)]
@@ -73,9 +73,13 @@ def unencodable(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _is_unicode(text: str) -> bool:
+def text_problem(text: str) -> str | None:
+    """What in `text` no ledger store can keep as text, or None: an unpaired UTF-16 surrogate
+    (UTF-8 has none) or a NUL character (PostgreSQL's text has none)."""
+    if "\x00" in text:
+        return "a NUL character (U+0000)"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "an unpaired UTF-16 surrogate"
+    return None

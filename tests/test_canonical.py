@@ -44,6 +44,8 @@ def nested(levels: int) -> Any:
         ({"a": [1, {"b": float("nan")}], "c": float("inf")}, ("a[1].b", "nan is not")),
         ({"a": "ok", "b": ["x\ud800"]}, ("b[0]", "unpaired UTF-16 surrogate")),
         ({"a": {"k\udc00": 1}}, ("a", "a key holds an unpaired")),
+        ({"a": ["ok", "x\x00y"]}, ("a[1]", "a string holds a NUL character")),
+        ({"a\x00": 1}, ("(document)", "a key holds a NUL character")),
         ({"deep": nested(MAX_NESTING)}, ("deep" + "[0]" * (MAX_NESTING - 1), "nest deeper")),
         (float("-inf"), ("(document)", "-inf is not")),
         ({"a": {1: "x"}}, ("a", "the key 1 is not a string")),  # YAML reads such keys

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
 from service.api.errors import InvalidField
-from service.canonical import MAX_NESTING, unencodable
+from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision import Caller, Decision, ModelRef
 from service.gates import Outcome
 
@@ -153,19 +153,27 @@ def rfc3339(value: str) -> str:
 
 
 def check_json_values(value: Any) -> None:
-    """Refuse what the parser lets through but canonical JSON cannot carry (NaN, Infinity,
-    unpaired surrogates, nesting deeper than MAX_NESTING), naming the field: they would
-    break digests and the ledger later."""
+    """Refuse what the parser lets through but canonical JSON or a ledger store cannot carry
+    (NaN, Infinity, unpaired surrogates, NUL characters, nesting deeper than MAX_NESTING),
+    naming the field: they would break digests and the ledger later."""
     try:  # the C encoder finds none of them in the common case; only then walk for the field
         text = json.dumps(value, allow_nan=False, ensure_ascii=False)
         text.encode("utf-8")
-        if text.count("[") + text.count("{") <= MAX_NESTING:  # cannot nest deeper than that
+        nesting = text.count("[") + text.count("{")  # it cannot nest deeper than that
+        if nesting <= MAX_NESTING and "\\u0000" not in text:  # how the encoder writes NUL
             return
     except (ValueError, UnicodeEncodeError, RecursionError):
         pass
     problem = unencodable(value)
     if problem is not None:
         raise InvalidField(*problem)
+
+
+def check_text_params(**params: str | None) -> None:
+    """Refuse a path or query parameter no ledger store can look up (a NUL character)."""
+    for name, value in params.items():
+        if value is not None and (problem := text_problem(value)):
+            raise InvalidField(name, f"holds {problem}")
 
 
 class FieldProblem(BaseModel):

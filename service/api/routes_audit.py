@@ -19,6 +19,7 @@ from service.api.models import (
     AuditRecord,
     StoredDecision,
     VerifyResult,
+    check_text_params,
     problem_example,
     rfc3339,
 )
@@ -88,6 +89,7 @@ def read_decision(
         Query(description="`input` adds the input document the decision was made on."),
     ] = None,
 ) -> StoredDecision:
+    check_text_params(decision_id=decision_id)
     record = runtime.ledger.get(decision_id)
     predicate = record.predicate()
     decision = Decision.model_validate(
@@ -138,6 +140,7 @@ def list_records(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AuditPage:
+    check_text_params(model=model, version=version, gate=gate)
     bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
     records = runtime.ledger.find(
         model=model,

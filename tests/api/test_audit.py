@@ -132,6 +132,9 @@ def test_pages_follow_next_before_to_the_end(api: Api, recorded: list[dict[str, 
         ({"until": "2026-13-45T00:00:00Z"}, "until"),
         ({"include": "everything"}, "include"),
         ({"modle": "fraud-detector"}, "modle"),
+        ({"model": "fraud\x00detector"}, "model"),  # no ledger store can look it up
+        ({"version": "7\x00"}, "version"),
+        ({"gate": "\x00"}, "gate"),
     ],
 )
 def test_bad_query_parameters_are_422(api: Api, query: dict[str, Any], field: str) -> None:
@@ -141,6 +144,14 @@ def test_bad_query_parameters_are_422(api: Api, query: dict[str, Any], field: st
 
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+def test_a_decision_id_with_a_nul_character_is_422(api: Api) -> None:
+    response = api.client.get("/v1/decisions/abc%00def", headers=api.headers("auditor"))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "decision_id"
+    assert "NUL character" in response.json()["message"]
 
 
 def test_the_ledger_verifies(api: Api, recorded: list[dict[str, Any]]) -> None:

@@ -209,6 +209,8 @@ def test_a_body_that_is_not_json_is_422(
         ),
         (b'{"model_card": {"name": "\\ud800"}}', "evidence.model_card.name"),
         (b'{"model_card": {"name": "x\\uDfFf"}}', "evidence.model_card.name"),
+        (b'{"model_card": {"name": "fraud\\u0000detector"}}', "evidence.model_card.name"),
+        (b'{"model_card": {"a\\u0000": 1}}', "evidence.model_card"),
         # The parser takes ~1000 levels; 64 is the limit, counted from the body's own object.
         (
             b'{"metrics": {"values": {"deep": ' + b"[" * 700 + b"]" * 700 + b"}}}",
