@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from service.errors import MlgateError
 from service.inputdoc import now_rfc3339
@@ -28,6 +28,7 @@ _REQUESTS = (
     "CREATE TABLE IF NOT EXISTS signoff_requests (model TEXT NOT NULL, version TEXT NOT NULL, "
     "caller TEXT NOT NULL, first_at TEXT NOT NULL, PRIMARY KEY (model, version, caller))"
 )
+T = TypeVar("T")
 # The in-process memory of requests already noted, so a repeated request costs no write.
 _NOTED_LIMIT = 100_000
 
@@ -86,11 +87,28 @@ class SignoffStore:
         index = "CREATE INDEX IF NOT EXISTS signoff_{0}_version ON signoff_{0} (model, version)"
         return [*tables, _REQUESTS, *(index.format(n) for n in _TABLES)]
 
+    def _dropped(self) -> bool:
+        """PostgreSQL closed the connection (a restart, a failover, an idle timeout)."""
+        return self._postgres and bool(self._conn.closed or self._conn.broken)
+
+    def _on_live_connection(self, work: Callable[[Any], T]) -> T:
+        """`work(connection)`, run once more on a new connection if PostgreSQL had dropped the
+        old one: `work` must be safe to repeat (a read, or the BEGIN of a transaction)."""
+        if self._dropped():
+            self._conn = self._connect()
+        try:
+            return work(self._conn)
+        except Exception:
+            if not self._dropped():
+                raise
+        self._conn = self._connect()
+        return work(self._conn)
+
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
+        begin = "BEGIN" if self._postgres else "BEGIN IMMEDIATE"
         with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN" if self._postgres else "BEGIN IMMEDIATE")
+            cur = self._on_live_connection(lambda conn: _executed(conn.cursor(), begin))
             try:
                 yield cur
             except BaseException:
@@ -102,10 +120,10 @@ class SignoffStore:
         return statement.replace("?", "%s") if self._postgres else statement
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        sql = self._sql(statement)
         try:
             with self._lock:
-                cur = self._conn.cursor()
-                cur.execute(self._sql(statement), params)
+                cur = self._on_live_connection(lambda conn: _executed(conn.cursor(), sql, params))
                 return list(cur.fetchall())
         except Exception as exc:
             raise SignoffStoreFailed(
@@ -253,6 +271,11 @@ class SignoffStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _executed(cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+    cursor.execute(statement, params)
+    return cursor
 
 
 def signoff_url(settings: Settings) -> str:

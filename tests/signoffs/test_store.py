@@ -108,3 +108,17 @@ def test_signoffs_live_beside_the_ledger(tmp_path: Path) -> None:
     assert signoff_url(Settings(home=tmp_path)) == f"sqlite:///{tmp_path / 'signoffs.sqlite3'}"
     postgres = Settings(home=tmp_path, ledger_url="postgresql://u@db/mlgate")
     assert signoff_url(postgres) == "postgresql://u@db/mlgate"
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_connection_postgresql_dropped_is_opened_again(store: SignoffStore) -> None:
+    store.add_approval("m", "1", "alice", "model-risk-officer", "approved", None)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
+
+    assert [a["approver"] for a in store.approvals_for("m", "1")] == ["alice"]  # a read
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
+    store.add_approval("m", "1", "bob", "model-risk-officer", "approved", None)  # a write
+
+    assert [a["approver"] for a in store.approvals_for("m", "1")] == ["alice", "bob"]

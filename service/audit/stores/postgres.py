@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -18,6 +18,8 @@ from service.audit.stores.base import (
 )
 from service.audit.stores.reads import COLUMNS, SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+
+T = TypeVar("T")
 
 # The chain head is one row locked FOR UPDATE by every append: that lock is what keeps the
 # chain single and gap-free across replicas, and it lives in the ledger's own schema.
@@ -135,21 +137,37 @@ class PostgresStore(SharedReads):
     @contextmanager
     def write(self) -> Iterator[_PostgresWriter]:
         with self._lock:
-            conn = self._connection()
             try:
-                with conn.transaction():
-                    yield _PostgresWriter(conn)
+                with ExitStack() as transaction:
+
+                    def begin(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+                        transaction.enter_context(conn.transaction())
+                        return conn
+
+                    yield _PostgresWriter(self._on_live_connection(begin))
             except psycopg.Error as exc:
                 raise self._failure("write the audit record to", exc) from None
 
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        # The shared queries use sqlite's `?`; psycopg wants `%s`.
+        query = sql.replace("?", "%s")
         with self._lock:
-            conn = self._connection()
             try:
-                # The shared queries use sqlite's `?`; psycopg wants `%s`.
-                return conn.execute(sql.replace("?", "%s"), params).fetchall()
+                return self._on_live_connection(lambda c: c.execute(query, params).fetchall())
             except psycopg.Error as exc:
                 raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
+
+    def _on_live_connection(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """`work(connection)`, run once more on a new connection if PostgreSQL had dropped the
+        old one (a restart, a failover, an idle timeout): `work` must be safe to repeat (a
+        read, or the BEGIN of a transaction, before anything is written)."""
+        conn = self._connection()
+        try:
+            return work(conn)
+        except psycopg.OperationalError:
+            if not (conn.closed or conn.broken):
+                raise
+        return work(self._connection())
 
     def close(self) -> None:
         with self._lock:
