@@ -93,11 +93,16 @@ def engine_failure_reason(message: str) -> Reason:
 
 
 def check_policy_result(
-    gate: str, result: Any, schemas: SchemaSet
+    gate: str, result: Any, schemas: SchemaSet, *, gate_has_policy: bool = True
 ) -> tuple[dict[str, Any], list[Reason]]:
     """The policy's decision if it is well formed; otherwise a deny with reasons saying why."""
     if result is None:
-        message = f"data.mlgate.{gate}.decision is undefined for this input, so the gate denies"
+        message = (
+            f"data.mlgate.{gate}.decision is undefined for this input, so the gate denies"
+            if gate_has_policy
+            else f"no policy is written for the {gate} gate yet (no Rego file in the policy "
+            f"directory declares package mlgate.{gate}), so the gate denies"
+        )
         return {}, [
             service_reason("POLICY_RESULT_INVALID", message, rule="Policy gives a decision")
         ]

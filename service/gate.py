@@ -88,7 +88,8 @@ class Gatekeeper:
             raw = self.engine.evaluate(gate, input_doc)
         except PolicyEngineUnavailable as exc:
             return {}, [*evidence_reasons(violations), engine_failure_reason(exc.message)]
-        result, problems = check_policy_result(gate, raw, self.schemas)
+        has_policy = raw is not None or self.engine.policy_set.defines_package(f"mlgate.{gate}")
+        result, problems = check_policy_result(gate, raw, self.schemas, gate_has_policy=has_policy)
         if violations:
             # Invalid evidence denies; the policy's own reasons are added so that one run
             # lists everything to fix, but they cannot lift the deny. A malformed policy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,11 @@ class PolicySet:
     data: dict[str, Any]  # the whole data document the files make
     revision: str
     files: tuple[str, ...] = field(default=())
+
+    def defines_package(self, package: str) -> bool:
+        """Some module of the set declares `package <package>`."""
+        declaration = re.compile(rf"^package\s+{re.escape(package)}\s*$", re.MULTILINE)
+        return any(declaration.search(source) for source in self.modules.values())
 
     @property
     def config(self) -> dict[str, Any]:

@@ -94,6 +94,10 @@ def test_a_gate_without_a_policy_denies_fail_closed(api: Api) -> None:
     assert response.status_code == 200
     assert response.json()["outcome"] == "deny"
     assert response.json()["reasons"][0]["code"] == "POLICY_RESULT_INVALID"
+    assert (
+        "no policy is written for the monitoring gate yet"
+        in (response.json()["reasons"][0]["message"])
+    )
 
 
 def test_an_unknown_gate_is_404(api: Api) -> None:

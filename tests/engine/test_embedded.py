@@ -100,6 +100,21 @@ def test_undefined_decision_denies(tmp_path: Path, approved_input: dict[str, Any
     assert "data.mlgate.promotion.decision is undefined" in decision.reasons[0].message
 
 
+def test_a_gate_no_policy_is_written_for_denies_saying_so(
+    tmp_path: Path, approved_input: dict[str, Any]
+) -> None:
+    (tmp_path / "other.rego").write_text("package mlgate.monitoringx\n\nx := 1\n")
+    gate = gatekeeper_for(tmp_path)
+
+    decision = gate.evaluate({**approved_input, "gate": "monitoring"})
+
+    assert decision.outcome == "deny"
+    assert [r.code for r in decision.reasons] == ["POLICY_RESULT_INVALID"]
+    assert "no Rego file in the policy directory declares package mlgate.monitoring" in (
+        decision.reasons[0].message
+    )
+
+
 def test_malformed_decision_denies_naming_the_problem(
     tmp_path: Path, approved_input: dict[str, Any]
 ) -> None:
