@@ -95,6 +95,25 @@ def test_a_connection_postgresql_dropped_is_opened_again_before_the_next_append(
     assert ledger.verify(keyring).ok
 
 
+@pytest.mark.parametrize("change", ["removed", "replaced"])
+def test_a_ledger_file_removed_or_replaced_under_the_store_fails_closed(
+    tmp_path: Path, key_files: KeyFiles, change: str
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    ledger = Ledger(SqliteStore(path), KeySource(key_files))
+    record_many(ledger, 1)
+    for part in tmp_path.glob("ledger.sqlite3*"):
+        part.unlink()
+    if change == "replaced":
+        Ledger(SqliteStore(path), KeySource(key_files)).store.close()  # a new file there
+
+    decision, doc = make_decision(n=7)
+    with pytest.raises(AuditWriteFailed, match=f"was {change} while this process had it open"):
+        ledger.record(decision, doc)
+    with pytest.raises(AuditWriteFailed, match=f"was {change}"):
+        ledger.check_writable()  # what /readyz asks
+
+
 def test_a_missing_signing_key_fails_and_writes_nothing(
     stores: StoreFactory, key_files: KeyFiles
 ) -> None:

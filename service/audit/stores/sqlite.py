@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -47,6 +48,11 @@ CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 T = TypeVar("T")
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
 class SqliteStore(SharedReads):
     """One connection per store; a lock makes it safe to share between threads."""
 
@@ -64,6 +70,7 @@ class SqliteStore(SharedReads):
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect(create)
+            self._opened = _identity(path)
         except (OSError, sqlite3.Error) as exc:
             if create:
                 raise AuditWriteFailed(self._write_failure(exc, "open")) from None
@@ -111,6 +118,7 @@ class SqliteStore(SharedReads):
             except sqlite3.Error as exc:
                 raise AuditWriteFailed(self._write_failure(exc)) from None
             try:
+                self._check_in_place()
                 yield _SqliteWriter(self._conn)
                 self._conn.execute("COMMIT")
             except BaseException as exc:
@@ -118,6 +126,26 @@ class SqliteStore(SharedReads):
                 if isinstance(exc, sqlite3.Error):
                     raise AuditWriteFailed(self._write_failure(exc)) from None
                 raise
+
+    def _check_in_place(self) -> None:
+        """The file at the ledger's path is still the one this store opened. Were it deleted
+        or replaced, SQLite would go on writing to the open file, where nobody would find the
+        records again."""
+        try:
+            found = _identity(self.path)
+        except OSError:
+            found = None
+        if found != self._opened:
+            what, then = (
+                ("replaced", "restart the service to go on with the file now at that path")
+                if found
+                else ("removed", "restore the file if its chain is to go on, then restart")
+            )
+            raise AuditWriteFailed(
+                f"the {self.description} was {what} while this process had it open, and a "
+                "record written now would be lost; the decision was not recorded and must "
+                f"not be acted on: {then}"
+            )
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, tried every fraction of a millisecond until the busy timeout.
