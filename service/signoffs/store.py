@@ -5,6 +5,7 @@ The requests table exists so that nobody approves or waives a version they asked
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -77,7 +78,24 @@ class SignoffStore:
         # Several processes may open a fresh store at once (the service's workers).
         while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), timeout_s=10)
         conn.execute("PRAGMA synchronous=FULL")
+        self._opened = _identity(path)
         return conn
+
+    def _check_in_place(self) -> None:
+        """SQLite goes on using a file that was removed or replaced at its path, where sign-offs
+        written now would be lost and those written since would not be seen: refuse."""
+        if self._postgres:
+            return
+        try:
+            found: tuple[int, int] | None = _identity(Path(self.url.removeprefix("sqlite:///")))
+        except OSError:
+            found = None
+        if found != self._opened:
+            raise SignoffStoreFailed(
+                f"the signoff store {self.description} was removed or replaced while this "
+                "process had it open: restart the service (after restoring the file, if its "
+                "sign-offs are to be kept)"
+            )
 
     def _schema(self) -> list[str]:
         key = "id BIGSERIAL PRIMARY KEY" if self._postgres else "id INTEGER PRIMARY KEY"
@@ -96,6 +114,7 @@ class SignoffStore:
         old one: `work` must be safe to repeat (a read, or the BEGIN of a transaction)."""
         if self._dropped():
             self._conn = self._connect()
+        self._check_in_place()
         try:
             return work(self._conn)
         except Exception:
@@ -125,6 +144,8 @@ class SignoffStore:
             with self._lock:
                 cur = self._on_live_connection(lambda conn: _executed(conn.cursor(), sql, params))
                 return list(cur.fetchall())
+        except MlgateError:
+            raise
         except Exception as exc:
             raise SignoffStoreFailed(
                 f"the signoff store {self.description} failed: {exc}"
@@ -271,6 +292,11 @@ class SignoffStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
 
 
 def _executed(cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:

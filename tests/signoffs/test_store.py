@@ -12,7 +12,7 @@ import pytest
 
 from service.settings import Settings
 from service.signoffs.feed import add_signoffs
-from service.signoffs.store import SelfSignoff, SignoffStore, signoff_url
+from service.signoffs.store import SelfSignoff, SignoffStore, SignoffStoreFailed, signoff_url
 
 POSTGRES_URL = os.environ.get(
     "MLGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -122,3 +122,18 @@ def test_a_connection_postgresql_dropped_is_opened_again(store: SignoffStore) ->
     store.add_approval("m", "1", "bob", "model-risk-officer", "approved", None)  # a write
 
     assert [a["approver"] for a in store.approvals_for("m", "1")] == ["alice", "bob"]
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_a_sqlite_file_removed_under_the_store_fails_rather_than_lose_sign_offs(
+    store: SignoffStore,
+) -> None:
+    store.add_approval("m", "1", "alice", "model-risk-officer", "approved", None)
+    path = Path(store.url.removeprefix("sqlite:///"))
+    for part in path.parent.glob(path.name + "*"):
+        part.unlink()
+
+    with pytest.raises(SignoffStoreFailed, match="was removed or replaced"):
+        store.approvals_for("m", "1")
+    with pytest.raises(SignoffStoreFailed, match="was removed or replaced"):
+        store.add_approval("m", "1", "bob", "model-risk-officer", "approved", None)
