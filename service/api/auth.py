@@ -51,6 +51,10 @@ class TokenTable:
         self._stamp: tuple[int, int] | None = None
         self._by_hash: dict[str, TokenEntry] = {}
 
+    def check(self) -> None:
+        """Raise TokensFileInvalid if the tokens file cannot be read now (for /readyz)."""
+        self._entries()
+
     def lookup(self, token: str) -> TokenEntry | None:
         return self._entries().get(token_hash(token))
 

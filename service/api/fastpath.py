@@ -62,11 +62,15 @@ class DecisionFastPath:
         await send({"type": "http.response.body", "body": payload})
 
     def _caller(self, headers: dict[bytes, bytes]) -> Caller | None:
-        """The caller of a valid `gate` token; None for anything the route must judge."""
+        """The caller of a valid `gate` token; None for anything the route must judge (a
+        tokens file that cannot be read included: the route answers that as it should)."""
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        caller = self.runtime.tokens.caller(token)
+        try:
+            caller = self.runtime.tokens.caller(token)
+        except MlgateError:
+            return None
         return caller if caller is not None and caller.role == "gate" else None
 
 

@@ -548,7 +548,7 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, str] = Field(
-        examples=[{"engine": "ok", "ledger": "ok"}],
+        examples=[{"engine": "ok", "ledger": "ok", "tokens": "ok"}],
         description="Each dependency: `ok`, or what is wrong with it.",
     )
     policy_revision: str | None = None

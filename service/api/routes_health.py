@@ -23,7 +23,7 @@ def healthz() -> Health:
     "/readyz",
     response_model=Readiness,
     response_model_exclude_none=True,
-    summary="Ready to decide: policies loaded into the engine and the ledger writable",
+    summary="Ready to decide: policies loaded, the ledger writable, the tokens file readable",
     responses={
         503: {
             "model": Readiness,
@@ -32,7 +32,7 @@ def healthz() -> Health:
     },
 )
 async def readyz(runtime: RuntimeDep) -> Response:
-    checks = {"engine": "ok", "ledger": "ok"}
+    checks = {"engine": "ok", "ledger": "ok", "tokens": "ok"}
     revision = runtime.policy_set.revision
     try:
         await runtime.decider.check()
@@ -46,6 +46,10 @@ async def readyz(runtime: RuntimeDep) -> Response:
         checks["ledger"] = exc.message
     except Exception as exc:
         checks["ledger"] = f"{type(exc).__name__}: {exc}"
+    try:
+        runtime.tokens.check()
+    except MlgateError as exc:
+        checks["tokens"] = exc.message
     ready = all(value == "ok" for value in checks.values())
     body = Readiness(
         status="ready" if ready else "unavailable", checks=checks, policy_revision=revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +177,26 @@ def test_a_body_without_a_declared_length_reaches_the_route_whole(
     )
     assert response.status_code == 299
     assert route.bodies == [content]
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "route only"])
+def test_a_tokens_file_broken_under_the_service_is_a_503_naming_it(
+    tmp_path: Path, fast_path: bool
+) -> None:
+    settings = Settings(home=tmp_path, fast_path=fast_path)
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=1)
+    gate = {**JSON, "Authorization": f"Bearer {tokens['gate']}"}
+    body = json.dumps(request_body()).encode()
+    with TestClient(app) as client:
+        settings.resolved_tokens_file.write_text('{"tokens": [')  # an edit gone wrong
+
+        broken = client.post("/v1/decisions/promotion", content=body, headers=gate)
+        ready = client.get("/readyz")
+
+    app.state.runtime.close()
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["tokens"] == broken.json()["message"]
+    assert broken.status_code == 503
+    assert broken.json()["error"] == "tokens_file_invalid"
+    assert str(settings.resolved_tokens_file) in broken.json()["message"]

@@ -16,7 +16,7 @@ def test_readyz_checks_the_engine_and_the_ledger(api: Api) -> None:
 
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
-    assert response.json()["checks"] == {"engine": "ok", "ledger": "ok"}
+    assert response.json()["checks"] == {"engine": "ok", "ledger": "ok", "tokens": "ok"}
     assert response.json()["policy_revision"].startswith("sha256:")
 
 

@@ -120,7 +120,8 @@ def test_probes_and_metrics(live: Api) -> None:
     live.decide(request_body())
 
     assert live.client.get("/healthz").json() == {"status": "ok"}
-    assert live.client.get("/readyz").json()["checks"] == {"engine": "ok", "ledger": "ok"}
+    checks = live.client.get("/readyz").json()["checks"]
+    assert checks == {"engine": "ok", "ledger": "ok", "tokens": "ok"}
     metrics = live.client.get("/metrics").text
     assert 'mlgate_decisions_total{gate="promotion",outcome="allow"}' in metrics
     assert "mlgate_decision_latency_seconds_bucket" in metrics
