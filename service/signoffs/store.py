@@ -5,7 +5,6 @@ The requests table exists so that nobody approves or waives a version they asked
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from service.errors import MlgateError
+from service.file_identity import file_identity
 from service.inputdoc import now_rfc3339
 from service.settings import Settings
 from service.sqlite_locks import while_locked
@@ -78,7 +78,7 @@ class SignoffStore:
         # Several processes may open a fresh store at once (the service's workers).
         while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), timeout_s=10)
         conn.execute("PRAGMA synchronous=FULL")
-        self._opened = _identity(path)
+        self._path, self._opened = path, file_identity(path)
         return conn
 
     def _check_in_place(self) -> None:
@@ -86,11 +86,7 @@ class SignoffStore:
         written now would be lost and those written since would not be seen: refuse."""
         if self._postgres:
             return
-        try:
-            found: tuple[int, int] | None = _identity(Path(self.url.removeprefix("sqlite:///")))
-        except OSError:
-            found = None
-        if found != self._opened:
+        if file_identity(self._path) != self._opened:
             raise SignoffStoreFailed(
                 f"the signoff store {self.description} was removed or replaced while this "
                 "process had it open: restart the service (after restoring the file, if its "
@@ -292,11 +288,6 @@ class SignoffStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _identity(path: Path) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_dev, stat.st_ino
 
 
 def _executed(cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:

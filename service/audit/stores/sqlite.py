@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from service.audit.stores.base import (
 )
 from service.audit.stores.reads import COLUMNS, SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+from service.file_identity import file_identity
 from service.sqlite_locks import while_locked
 
 SCHEMA = """
@@ -48,11 +48,6 @@ CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 T = TypeVar("T")
 
 
-def _identity(path: Path) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_dev, stat.st_ino
-
-
 class SqliteStore(SharedReads):
     """One connection per store; a lock makes it safe to share between threads."""
 
@@ -70,7 +65,7 @@ class SqliteStore(SharedReads):
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect(create)
-            self._opened = _identity(path)
+            self._opened = file_identity(path)
         except (OSError, sqlite3.Error) as exc:
             if create:
                 raise AuditWriteFailed(self._write_failure(exc, "open")) from None
@@ -131,10 +126,7 @@ class SqliteStore(SharedReads):
         """The file at the ledger's path is still the one this store opened. Were it deleted
         or replaced, SQLite would go on writing to the open file, where nobody would find the
         records again."""
-        try:
-            found = _identity(self.path)
-        except OSError:
-            found = None
+        found = file_identity(self.path)
         if found != self._opened:
             what, then = (
                 ("replaced", "restart the service to go on with the file now at that path")
