@@ -8,6 +8,7 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")
 
 
+@contextmanager
+def running(settings: Settings, workers: int) -> Iterator[ProcessDecider]:
+    decider = ProcessDecider(settings, workers)
+    try:
+        yield decider
+    finally:
+        decider.close()
+
+
 @pytest.fixture
 def decider(settings: Settings) -> Iterator[ProcessDecider]:
-    opened = ProcessDecider(settings, workers=2)
-    try:
+    with running(settings, workers=2) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 def inputs(count: int) -> list[dict[str, Any]]:
@@ -169,8 +176,7 @@ def test_while_a_dead_worker_is_replaced_decisions_go_to_the_worker_still_runnin
 def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
     settings: Settings,
 ) -> None:
-    decider = ProcessDecider(settings, workers=1)
-    try:
+    with running(settings, workers=1) as decider:
         dead = killed(decider._workers[0])
 
         async def run() -> tuple[bool, Decision]:
@@ -181,8 +187,6 @@ def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
             return waiting and not pending.done(), await pending
 
         loop_ran_while_it_started, decision = asyncio.run(run())
-    finally:
-        decider.close()
 
     assert loop_ran_while_it_started
     assert decision.outcome == "allow"  # on the replacement, once it was ready
@@ -191,16 +195,14 @@ def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
 def test_a_replacement_not_ready_within_the_decision_timeout_is_an_error(
     settings: Settings,
 ) -> None:
-    decider = ProcessDecider(settings.model_copy(update={"decision_timeout_seconds": 0.01}), 1)
-    try:
+    impatient = settings.model_copy(update={"decision_timeout_seconds": 0.01})
+    with running(impatient, workers=1) as decider:
         killed(decider._workers[0])
         with pytest.raises(PolicyEngineUnavailable, match=r"not ready within 0\.01 s"):
             asyncio.run(decider.decide(inputs(1)[0]))
         decider._workers[0].wait_ready()
         decider.settings = settings  # a timeout a decision can be made in
         assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
-    finally:
-        decider.close()
 
 
 def test_a_failed_write_is_an_error_never_an_answer(
@@ -226,14 +228,11 @@ def test_a_worker_started_after_the_files_changed_evaluates_the_policies_in_forc
     tmp_path: Path, policy_copy: Callable[[], Path]
 ) -> None:
     policies = policy_copy()
-    decider = ProcessDecider(Settings(home=tmp_path / "home", policy_dir=policies), workers=1)
-    try:
+    with running(Settings(home=tmp_path / "home", policy_dir=policies), workers=1) as decider:
         before = asyncio.run(decider.decide(inputs(1)[0]))
         raise_auc_floors(policies)  # edited on disk, not reloaded
         killed(decider._workers[0])
         after = asyncio.run(decider.decide(inputs(1)[0]))  # on the worker started since
-    finally:
-        decider.close()
 
     assert (before.outcome, after.outcome) == ("allow", "allow")
     assert after.policy_revision == before.policy_revision == decider.policy_set.revision
@@ -243,8 +242,7 @@ def test_a_reload_reaches_every_worker_as_it_was_checked_not_as_the_files_are_no
     tmp_path: Path, policy_copy: Callable[[], Path]
 ) -> None:
     policies = policy_copy()
-    decider = ProcessDecider(Settings(home=tmp_path / "home", policy_dir=policies), workers=2)
-    try:
+    with running(Settings(home=tmp_path / "home", policy_dir=policies), workers=2) as decider:
         raise_auc_floors(policies)
         _, reloaded = decider.reload()
         (policies / "promotion" / "broken.rego").write_text("package mlgate.promotion\nx := {\n")
@@ -255,8 +253,6 @@ def test_a_reload_reaches_every_worker_as_it_was_checked_not_as_the_files_are_no
 
         decisions = asyncio.run(decide_all())
         sent = [decider._holds[worker] for worker in decider._workers]
-    finally:
-        decider.close()
 
     assert {d.outcome for d in decisions} == {"deny"}  # the raised floor, on both workers
     assert {d.policy_revision for d in decisions} == {reloaded.revision}
@@ -283,12 +279,9 @@ def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
     settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
     slow = fixture_input("approved")
     slow["model"]["name"] = "slow-model"
-    decider = ProcessDecider(settings, workers=1)
-    try:
+    with running(settings, workers=1) as decider:
         denied = asyncio.run(decider.decide(slow))
         after = asyncio.run(decider.decide(fixture_input("approved")))
-    finally:
-        decider.close()
 
     assert denied.outcome == "deny"
     assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
