@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OPA_BINDINGS := opa-golib-python-bindings==0.4.4
 
-.PHONY: install test pytest rego-test lint types run demo bench clean
+.PHONY: install services test pytest rego-test lint types run demo bench clean
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --ignore-requires-python $(OPA_BINDINGS)
 	touch $@
+
+# PostgreSQL on 127.0.0.1:5432 with a `test` database, for the PostgreSQL-backed tests.
+services:
+	bash scripts/postgres.sh
 
 test: install rego-test lint types pytest
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from service.engine.embedded import EmbeddedEngine
@@ -20,6 +23,10 @@ from service.settings import PROJECT_ROOT
 POLICY_DIR = PROJECT_ROOT / "policies"
 EVIDENCE_DIR = PROJECT_ROOT / "fixtures" / "evidence"
 REQUESTED_AT = "2026-11-21T12:00:00.000Z"
+# Each test works in a schema of its own inside this database (see the postgres_url fixture).
+POSTGRES_URL = os.environ.get(
+    "MLGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +65,41 @@ def policy_copy(tmp_path: Path) -> Callable[[], Path]:
         return target
 
     return make
+
+
+def postgres_unreachable_reason() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable ({first_line})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    """Skip without PostgreSQL, saying how to get one; in CI (CI=true) fail instead, since a
+    skipped PostgreSQL test there would prove nothing."""
+    reason = postgres_unreachable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must run the PostgreSQL tests (`make services` starts one)")
+    pytest.skip(f"{reason}; `make services` starts one")
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test.
+
+    Its connections carry the schema's name as application_name, so a test can find them.
+    """
+    schema = f"mlgate_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -5,7 +5,6 @@ Kept free of pytest so the processes the concurrency and crash tests start impor
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,6 @@ from service.audit.stores.base import Store
 from service.canonical import document_digest
 from service.decision import Caller, Decision, ModelRef, Reason
 
-# Each test works in a schema of its own inside this database (see the postgres_url fixture).
-POSTGRES_URL = os.environ.get(
-    "MLGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 ARTIFACT = "sha256:" + "9b2f" * 16
 
 

@@ -18,7 +18,8 @@ from service.audit.stores.sqlite import SqliteStore
 from service.errors import AuditKeyMissing, AuditWriteFailed
 from service.gate import Gatekeeper
 from service.settings import PROJECT_ROOT
-from tests.audit.factory import POSTGRES_URL, StoreFactory, make_decision, record_many
+from tests.audit.factory import StoreFactory, make_decision, record_many
+from tests.conftest import POSTGRES_URL
 
 
 def test_a_ledger_that_cannot_be_created_fails_with_what_to_do(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +11,7 @@ import pytest
 from service.settings import Settings
 from service.signoffs.feed import add_signoffs
 from service.signoffs.store import SelfSignoff, SignoffStore, SignoffStoreFailed, signoff_url
-
-POSTGRES_URL = os.environ.get(
-    "MLGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -26,19 +21,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SignoffSto
         yield opened
         opened.close()
         return
-    schema = f"mlgate_signoffs_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=2) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__})")
-    opened = SignoffStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    opened = SignoffStore(request.getfixturevalue("postgres_url"))
     try:
         yield opened
     finally:
         opened.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_the_latest_word_of_each_approver_and_role_is_kept(store: SignoffStore) -> None:
