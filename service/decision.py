@@ -58,6 +58,10 @@ class Decision(BaseModel):
     policy_revision: str
     input_digest: str
     evidence_digests: dict[str, str] = Field(default_factory=dict)
+    # Where each part of the input came from (service/evidence/base.py), and the ids of the
+    # sign-off records (approvals, waivers) in the ledger that the input carried.
+    provenance: dict[str, str] = Field(default_factory=dict)
+    signoff_records: list[str] = Field(default_factory=list)
     audit: AuditReceipt | None = None
 
 

@@ -15,6 +15,14 @@ from service.decision import Decision
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://mlgate.dev/decision/v1"
+# One versioned predicate type per kind of record (service/audit/stores/base.RECORD_KINDS).
+PREDICATE_TYPES = {
+    "decision": PREDICATE_TYPE,
+    "approval": "https://mlgate.dev/approval/v1",
+    "waiver": "https://mlgate.dev/waiver/v1",
+    "waiver_withdrawal": "https://mlgate.dev/waiver-withdrawal/v1",
+    "policy_reload": "https://mlgate.dev/policy-reload/v1",
+}
 GENESIS_PREV = "0" * 64
 
 
@@ -114,6 +122,8 @@ def decision_predicate(decision: Decision) -> dict[str, Any]:
         "requested_at": decision.requested_at,
         "target": decision.target,
         "target_version": decision.target_version,
+        "provenance": dict(decision.provenance),
+        "signoff_records": list(decision.signoff_records),
     }
 
 
@@ -134,13 +144,19 @@ def decision_subject(decision: Decision) -> list[dict[str, Any]]:
 
 
 def statement_payload(
-    subject: list[dict[str, Any]], predicate: dict[str, Any], *, seq: int, prev: str, at: str
+    subject: list[dict[str, Any]],
+    predicate: dict[str, Any],
+    *,
+    seq: int,
+    prev: str,
+    at: str,
+    predicate_type: str = PREDICATE_TYPE,
 ) -> bytes:
     return canonical_json(
         {
             "_type": STATEMENT_TYPE,
             "subject": subject,
-            "predicateType": PREDICATE_TYPE,
+            "predicateType": predicate_type,
             "predicate": {**predicate, "seq": seq, "prev": prev, "recorded_at": at},
         }
     )

@@ -14,6 +14,7 @@ from service.audit.checkpoint import seal_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
 from service.audit.envelope import (
     PAYLOAD_TYPE,
+    PREDICATE_TYPES,
     decision_predicate,
     decision_subject,
     open_envelope,
@@ -38,6 +39,37 @@ from service.settings import Settings
 
 
 @dataclass(frozen=True)
+class PendingRecord:
+    """A record about to be signed into the chain, with the columns it will be found by."""
+
+    kind: str
+    record_id: str
+    gate: str
+    outcome: str
+    model_name: str
+    model_version: str
+    subject: list[dict[str, Any]]
+    predicate: dict[str, Any]
+    document: bytes  # stored content-addressed by `digest` (a decision's input document)
+    digest: str
+
+
+def _decision_record(decision: Decision, document: bytes, digest: str) -> PendingRecord:
+    return PendingRecord(
+        kind="decision",
+        record_id=decision.decision_id,
+        gate=decision.gate,
+        outcome=decision.outcome,
+        model_name=decision.model.name,
+        model_version=decision.model.version,
+        subject=decision_subject(decision),
+        predicate=decision_predicate(decision),
+        document=document,
+        digest=digest,
+    )
+
+
+@dataclass(frozen=True)
 class LedgerRecord:
     """One stored record: its exact envelope bytes and the columns it is found by."""
 
@@ -48,6 +80,7 @@ class LedgerRecord:
     input_digest: str
     envelope_digest: str  # "sha256:<hex>" of `envelope`
     envelope: bytes
+    kind: str = "decision"
 
     @classmethod
     def from_row(cls, row: RecordRow) -> LedgerRecord:
@@ -59,6 +92,7 @@ class LedgerRecord:
             row.input_digest,
             "sha256:" + row.envelope_hash,
             row.envelope,
+            row.kind,
         )
 
     def statement(self) -> dict[str, Any]:
@@ -156,11 +190,14 @@ class Ledger:
     def _append(
         self, accepted: list[tuple[int, Decision, bytes, str]]
     ) -> list[tuple[int, AuditReceipt]]:
+        return self._append_records(
+            [(i, _decision_record(d, doc, dg)) for i, d, doc, dg in accepted]
+        )
+
+    def _append_records(
+        self, pending: list[tuple[int, PendingRecord]]
+    ) -> list[tuple[int, AuditReceipt]]:
         keys = self._writer_keys()
-        signed = [
-            (i, d, document, digest, decision_subject(d), decision_predicate(d))
-            for i, d, document, digest in accepted
-        ]
         receipts: list[tuple[int, AuditReceipt]] = []
         with self.store.write() as chain:
             tail = chain.tail()
@@ -169,25 +206,33 @@ class Ledger:
             now = utc_now()
             at = format_time(now)
             key = keys.current(now)
-            for i, decision, document, digest, subject, predicate in signed:
+            for i, record in pending:
                 seq += 1
-                payload = statement_payload(subject, predicate, seq=seq, prev=prev, at=at)
+                payload = statement_payload(
+                    record.subject,
+                    record.predicate,
+                    seq=seq,
+                    prev=prev,
+                    at=at,
+                    predicate_type=PREDICATE_TYPES[record.kind],
+                )
                 envelope = seal(PAYLOAD_TYPE, payload, key)
                 prev = hashlib.sha256(envelope).hexdigest()
-                chain.insert_input(digest, document)
+                chain.insert_input(record.digest, record.document)
                 chain.insert_record(
                     RecordRow(
                         seq=seq,
-                        decision_id=decision.decision_id,
+                        decision_id=record.record_id,
                         recorded_at=at,
-                        gate=decision.gate,
-                        outcome=decision.outcome,
-                        model_name=decision.model.name,
-                        model_version=decision.model.version,
+                        gate=record.gate,
+                        outcome=record.outcome,
+                        model_name=record.model_name,
+                        model_version=record.model_version,
                         keyid=key.keyid,
-                        input_digest=digest,
+                        input_digest=record.digest,
                         envelope_hash=prev,
                         envelope=envelope,
+                        kind=record.kind,
                     )
                 )
                 if frontier is not None:
@@ -197,6 +242,53 @@ class Ledger:
                 receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
         self._frontier = frontier  # only now: the transaction has committed
         return receipts
+
+    def record_event(
+        self,
+        kind: str,
+        record_id: str,
+        predicate: Mapping[str, Any],
+        *,
+        model: tuple[str, str, str | None] = ("", "", None),
+        outcome: str = "",
+    ) -> AuditReceipt:
+        """Sign, chain and durably store a record that is not a decision: a sign-off
+        (approval, waiver), a waiver's withdrawal or a policy reload.
+
+        `predicate` is the record's own content (the chain adds seq, prev and recorded_at);
+        `model` is (name, version, artifact digest) of the version it is about, if any, and
+        `outcome` what it says (approved, rejected, granted, withdrawn, reloaded): both are
+        indexed for queries. Raises AuditWriteFailed if it cannot be stored.
+        """
+        if kind not in PREDICATE_TYPES or kind == "decision":
+            raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
+        document = canonical_json(dict(predicate))
+        name, version, digest = model
+        subject_digest = digest or sha256_digest(document)
+        algorithm, _, value = subject_digest.partition(":")
+        subject_name = f"{name}@{version}" if name else kind
+        record = PendingRecord(
+            kind=kind,
+            record_id=record_id,
+            gate="",
+            outcome=outcome,
+            model_name=name,
+            model_version=version,
+            subject=[{"name": subject_name, "digest": {algorithm: value}}],
+            predicate=dict(predicate),
+            document=document,
+            digest=sha256_digest(document),
+        )
+        try:
+            ((_, receipt),) = self._append_records([(0, record)])
+        except AuditWriteFailed:
+            raise
+        except Exception as exc:
+            raise AuditWriteFailed(
+                f"could not record the {kind.replace('_', ' ')} {record_id} in the "
+                f"{self.store.description}: {type(exc).__name__}: {exc}"
+            ) from None
+        return receipt
 
     def _current_frontier(self, tail_seq: int) -> MerkleFrontier | None:
         """A copy of the cached frontier if it still describes the chain, else None."""
@@ -282,6 +374,7 @@ class Ledger:
     def find(
         self,
         *,
+        kind: str | None = None,
         model: str | None = None,
         version: str | None = None,
         gate: str | None = None,
@@ -296,6 +389,7 @@ class Ledger:
         `before_seq` is the lowest seq of the previous page; `limit` is capped at 10,000.
         """
         query = RecordFilter(
+            kind=kind,
             model=model,
             version=version,
             gate=gate,

@@ -14,7 +14,7 @@ from service.audit.clock import format_time, parse_time
 from service.audit.envelope import (
     GENESIS_PREV,
     PAYLOAD_TYPE,
-    PREDICATE_TYPE,
+    PREDICATE_TYPES,
     Envelope,
     MalformedEnvelope,
     open_envelope,
@@ -228,7 +228,7 @@ class ChainVerifier:
             if envelope.payload_type != PAYLOAD_TYPE:
                 raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
             statement = envelope.statement()
-            if statement.get("predicateType") != PREDICATE_TYPE:
+            if statement.get("predicateType") not in PREDICATE_TYPES.values():
                 raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
             predicate = statement["predicate"]
             seq, prev = predicate["seq"], predicate["prev"]

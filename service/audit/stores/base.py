@@ -22,7 +22,10 @@ RECORD_COLUMNS = (
     "input_digest",
     "envelope_hash",
     "envelope",
+    "kind",
 )
+# What a record is: a decision, or one of the records the decisions rely on.
+RECORD_KINDS = ("decision", "approval", "waiver", "waiver_withdrawal", "policy_reload")
 # Reads of the whole ledger go in pages by seq, so no transaction stays open for a long walk.
 PAGE_SIZE = 1000
 
@@ -40,6 +43,7 @@ class RecordRow:
     input_digest: str
     envelope_hash: str  # sha256 hex of `envelope`, the next record's `prev`
     envelope: bytes
+    kind: str = "decision"  # one of RECORD_KINDS; for other kinds `decision_id` is the record's id
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class StoredCheckpoint:
 
 @dataclass(frozen=True)
 class RecordFilter:
+    kind: str | None = None
     model: str | None = None
     version: str | None = None
     gate: str | None = None
@@ -132,6 +137,7 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     for column, value in (
+        ("kind", query.kind),
         ("model_name", query.model),
         ("model_version", query.version),
         ("gate", query.gate),
@@ -153,7 +159,9 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
 
 
 def row_from(values: Sequence[Any]) -> RecordRow:
-    seq, decision_id, recorded_at, gate, outcome, name, version, keyid, digest, ehash, env = values
+    seq, decision_id, recorded_at, gate, outcome, name, version, keyid, digest, ehash, env, kind = (
+        values
+    )
     return RecordRow(
         int(seq),
         str(decision_id),
@@ -166,4 +174,5 @@ def row_from(values: Sequence[Any]) -> RecordRow:
         str(digest),
         str(ehash),
         bytes(env),
+        str(kind),
     )

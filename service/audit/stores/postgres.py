@@ -12,6 +12,7 @@ import psycopg
 
 from service.audit.envelope import GENESIS_PREV
 from service.audit.stores.base import (
+    RECORD_COLUMNS,
     RecordRow,
     StoredCheckpoint,
     Tail,
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS records (
     keyid TEXT NOT NULL,
     input_digest TEXT NOT NULL,
     envelope_hash TEXT NOT NULL,
-    envelope BYTEA NOT NULL
+    envelope BYTEA NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'decision'
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
@@ -54,6 +56,8 @@ CREATE TABLE IF NOT EXISTS chain_head (
 );
 INSERT INTO chain_head (id, seq, envelope_hash) VALUES (1, 0, '{GENESIS_PREV}')
     ON CONFLICT (id) DO NOTHING;
+-- a ledger from before records had kinds gains the column
+ALTER TABLE records ADD COLUMN IF NOT EXISTS kind TEXT NOT NULL DEFAULT 'decision';
 """
 CONNECT_TIMEOUT_S = 5
 
@@ -189,7 +193,7 @@ class _PostgresWriter:
 
     def insert_record(self, row: RecordRow) -> None:
         self._conn.execute(
-            f"INSERT INTO records ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO records ({COLUMNS}) VALUES ({', '.join(['%s'] * len(RECORD_COLUMNS))})",
             (
                 row.seq,
                 row.decision_id,
@@ -202,6 +206,7 @@ class _PostgresWriter:
                 row.input_digest,
                 row.envelope_hash,
                 row.envelope,
+                row.kind,
             ),
         )
         self._conn.execute(

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS records (
     keyid TEXT NOT NULL,
     input_digest TEXT NOT NULL,
     envelope_hash TEXT NOT NULL,
-    envelope BLOB NOT NULL
+    envelope BLOB NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'decision'
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
@@ -45,6 +46,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
+# Ledgers written before there were records other than decisions gain the column on opening.
+KIND_COLUMN = "ALTER TABLE records ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'"
 T = TypeVar("T")
 
 
@@ -97,6 +100,9 @@ class SqliteStore(SharedReads):
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+                if "kind" not in columns:  # a ledger from before records had kinds
+                    conn.execute(KIND_COLUMN)
                 conn.execute("COMMIT")
             elif not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone():
                 raise sqlite3.DatabaseError("it has no records table; it is not an mlgate ledger")
@@ -208,7 +214,7 @@ class _SqliteWriter:
 
     def insert_record(self, row: RecordRow) -> None:
         self._conn.execute(
-            f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.seq,
                 row.decision_id,
@@ -221,6 +227,7 @@ class _SqliteWriter:
                 row.input_digest,
                 row.envelope_hash,
                 row.envelope,
+                row.kind,
             ),
         )
 
