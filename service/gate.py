@@ -163,7 +163,27 @@ def _decision(
         policy_revision=revision,
         input_digest=digests.input,
         evidence_digests=digests.evidence,
+        provenance=_provenance(input_doc),
+        signoff_records=_signoff_records(input_doc),
     )
+
+
+def _provenance(input_doc: Mapping[str, Any]) -> dict[str, str]:
+    found = input_doc.get("provenance")
+    if not isinstance(found, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def _signoff_records(input_doc: Mapping[str, Any]) -> list[str]:
+    """The ids of the ledger's sign-off records the input carried (approvals, then waivers)."""
+    ids: list[str] = []
+    for key in ("approvals", "waivers"):
+        entries = input_doc.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+                ids.append(entry["id"])
+    return ids
 
 
 def _reasons_of(result: dict[str, Any]) -> list[Reason]:

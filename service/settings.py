@@ -1,7 +1,14 @@
-"""Runtime settings, read once from MLGATE_* environment variables (and an optional .env file)."""
+"""Runtime settings, read once from MLGATE_* environment variables and an optional settings file.
+
+The settings file is MLGATE_ENV_FILE if set, else settings.env in MLGATE_HOME (default
+.mlgate), and never a `.env` that happens to be in the working directory: a command run inside
+a checked-out model repository must not take its policies or ledger from that repository.
+Variables in the environment win over the file.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MLGATE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MLGATE_", extra="ignore")
 
     policy_dir: Path = Field(default=PROJECT_ROOT / "policies", description="Rego and data files")
     schema_dir: Path = Field(default=PROJECT_ROOT / "schemas", description="JSON Schemas")
@@ -65,12 +72,23 @@ class Settings(BaseSettings):
         return self.tokens_file or self.home / "tokens.json"
 
 
+def settings_file() -> Path:
+    """MLGATE_ENV_FILE, else settings.env in MLGATE_HOME: the one settings file read."""
+    named = os.environ.get("MLGATE_ENV_FILE")
+    if named:
+        return Path(named)
+    return Path(os.environ.get("MLGATE_HOME") or ".mlgate") / "settings.env"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings the environment gives; a value that does not parse is a UsageError naming
     its variable."""
+    env_file = settings_file()
+    if os.environ.get("MLGATE_ENV_FILE") and not env_file.is_file():
+        raise UsageError(f"MLGATE_ENV_FILE names {env_file}, which is not a file")
     try:
-        return Settings()
+        return Settings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(
             f"MLGATE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} (found {e['input']!r})"

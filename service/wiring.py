@@ -1,10 +1,14 @@
-"""Builds the embedded defaults once: policies from disk, the embedded engine, the ledger."""
+"""Builds the embedded defaults once: policies from disk, the embedded engine, the ledger, and
+the decision pipeline over them for local CLI mode."""
 
 from __future__ import annotations
+
+import sys
 
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.gate import Gatekeeper
+from service.pipeline import Pipeline, RecordedEvidence
 from service.schemas import default_schemas
 from service.settings import Settings
 
@@ -22,3 +26,47 @@ def local_gatekeeper(settings: Settings, *, audited: bool = True) -> Gatekeeper:
 
         ledger = open_ledger(settings)
     return Gatekeeper(engine, default_schemas(), ledger)
+
+
+def local_pipeline(settings: Settings) -> Pipeline:
+    """The decision pipeline of local CLI mode: this process's engine, and the ledger under
+    MLGATE_HOME both as the record of its decisions and as the source of sign-offs and
+    history. Says so, loudly, when that ledger is new (see `fresh_home_notice`)."""
+    fresh = _is_fresh(settings)
+    gatekeeper = local_gatekeeper(settings)
+    assert gatekeeper.ledger is not None
+    from service.audit.ledger import Ledger
+
+    ledger = gatekeeper.ledger
+    assert isinstance(ledger, Ledger)
+    if fresh:
+        print(fresh_home_notice(settings), file=sys.stderr)
+    return Pipeline(gatekeeper, RecordedEvidence(ledger))
+
+
+def _is_fresh(settings: Settings) -> bool:
+    """No default signing key yet and an embedded ledger that does not exist yet."""
+    url = settings.resolved_ledger_url
+    if not url.startswith("sqlite:///") or settings.signing_key is not None:
+        return False
+    ledger_file = settings.home / "ledger.sqlite3" if not settings.ledger_url else None
+    key = settings.resolved_signing_key
+    return not key.exists() and (ledger_file is None or not ledger_file.exists())
+
+
+def fresh_home_notice(settings: Settings) -> str:
+    """What a person running local mode on a fresh machine (a CI runner) must know."""
+    rule = "=" * 78
+    return "\n".join(
+        [
+            rule,
+            "mlgate LOCAL MODE: this machine had no mlgate state, so it just created",
+            f"  a signing key   {settings.resolved_signing_key}",
+            f"  an empty ledger {settings.resolved_ledger_url.removeprefix('sqlite:///')}",
+            "They exist only here: on a CI runner they vanish with the machine, and the",
+            "signed record of this decision with them. Local mode trusts whoever runs it.",
+            "A gate a pipeline cannot talk its way past is the service:",
+            "  mlgate decide --url https://mlgate.example/ (MLGATE_URL, MLGATE_TOKEN)",
+            rule,
+        ]
+    )

@@ -14,9 +14,11 @@ import pytest
 
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
+from service.evidence.base import EVIDENCE_FILE
 from service.evidence.files import read_evidence_dir
 from service.gate import Gatekeeper
 from service.inputdoc import assemble
+from service.pipeline import GateRequest
 from service.schemas import default_schemas
 from service.settings import PROJECT_ROOT
 
@@ -47,6 +49,19 @@ def fixture_input(name: str, stage: str = "production") -> dict[str, Any]:
         caller={"id": "ci-pipeline", "role": "gate"},
         target={"stage": stage},
         requested_at=REQUESTED_AT,
+    )
+
+
+def fixture_request(name: str, stage: str = "production") -> GateRequest:
+    """The fixture as local CLI mode sends it down the pipeline (trusted evidence files)."""
+    return GateRequest(
+        gate="promotion",
+        caller={"id": "ci-pipeline", "role": "gate"},
+        evidence=read_evidence_dir(EVIDENCE_DIR / name),
+        source=EVIDENCE_FILE,
+        target={"stage": stage},
+        requested_at=REQUESTED_AT,
+        trusted=True,
     )
 
 

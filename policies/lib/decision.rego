@@ -9,8 +9,9 @@ import data.mlgate.lib.waivers
 
 # METADATA
 # description: |
-#   ctx carries waivers, model, now_ns (the request time) and non_waivable (codes no
-#   waiver may lift).
+#   ctx carries waivers, non_waivable (codes no waiver may lift) and what
+#   data.mlgate.lib.waivers.is_active needs: model, requester, now_ns (the request time),
+#   waiver_roles and default_waiver_roles.
 make(denials, holds, ctx) := {
 	"outcome": _outcome(active, holds),
 	"reasons": array.concat(_sorted(active), _sorted(holds)),
@@ -23,13 +24,22 @@ make(denials, holds, ctx) := {
 
 _waiver(reason, ctx) := w if {
 	not reason.code in ctx.non_waivable
-	found := waivers.matching(reason, ctx.waivers, ctx.model, ctx.now_ns)
-	w := {
-		"approved_by": found.approved_by,
-		"reason": found.reason,
-		"expires_at": found.expires_at,
-	}
+	found := waivers.matching(reason, ctx.waivers, ctx)
+	w := object.union(
+		{
+			"approved_by": found.approved_by,
+			"role": found.role,
+			"reason": found.reason,
+			"expires_at": found.expires_at,
+		},
+		_record_id(found),
+	)
 }
+
+# A waiver from the sign-off records names its record, so the decision says what it relied on.
+_record_id(waiver) := {"id": waiver.id} if is_string(waiver.id)
+
+else := {}
 
 _outcome(active, _) := "deny" if count(active) > 0
 

@@ -17,14 +17,18 @@ import data.mlgate.lib.reasons
 decision := decisions.make(deny, hold, {
 	"waivers": object.get(input, "waivers", []),
 	"model": input.model,
+	"requester": input.caller.id,
 	"now_ns": time.parse_rfc3339_ns(input.requested_at),
 	"non_waivable": object.get(_promotion, "non_waivable", []),
+	"waiver_roles": object.get(_promotion, ["waivers", "roles"], {}),
+	"default_waiver_roles": _tier_approver_roles,
 })
 
 _promotion := object.get(data.mlgate.config, "promotion", {})
 
-# The risk tier decides the thresholds; a card without one is judged as high risk.
-tier := object.get(input.model, "risk_tier", "high")
+# The model card's risk tier decides the thresholds; a card without one is judged as high
+# risk. A request cannot choose it (RISK_TIER_CONFLICT).
+tier := object.get(input, ["model_card", "risk_tier"], "high")
 
 stage := input.target.stage
 
@@ -54,6 +58,28 @@ deny contains reason if {
 }
 
 _is_configured if object.get(_promotion, ["tiers", tier, "stages", stage], null) != null
+
+# METADATA
+# title: Risk tier is the model card's
+# description: |
+#   The risk tier picks the thresholds and comes from the model card; a request naming another
+#   tier is denied rather than judged under a tier of its choosing.
+# custom:
+#   code: RISK_TIER_CONFLICT
+#   severity: critical
+#   controls: ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"]
+deny contains reason if {
+	claimed := input.model.risk_tier
+	claimed != tier
+	msg := sprintf("the request names risk tier %v, but the model card says %v; only the card sets the tier", [claimed, tier])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.risk_tier"})
+}
+
+# Every role the tier asks an approval of, at any stage: by default they may waive a rule.
+_tier_approver_roles contains role if {
+	some stage_config in object.get(settings, "stages", {})
+	some role in object.get(stage_config, "approver_roles", [])
+}
 
 # METADATA
 # title: Model card is complete
@@ -340,10 +366,12 @@ hold contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
 }
 
+# An approval counts for the artifact it was given for, and never on its approver's own request.
 _approvals_for(role) := [a |
 	some a in object.get(input, "approvals", [])
 	a.role == role
 	a.version == input.model.version
+	a.artifact_digest == input.model.artifact_digest
 	a.approver != input.caller.id
 ]
 

@@ -35,7 +35,7 @@ approved := {
 	"caller": {"id": "ci@example.com", "role": "gate"},
 	"model": {"name": "fraud-detector", "version": "7", "risk_tier": "high", "artifact_digest": "sha256:ab"},
 	"target": {"stage": "production"},
-	"model_card": {"monitoring_plan": "hourly AUC proxy", "protected_attributes": ["region"]},
+	"model_card": {"risk_tier": "high", "monitoring_plan": "hourly AUC proxy", "protected_attributes": ["region"]},
 	"metrics": {
 		"values": {"auc": 0.94, "latency_p99_ms": 31},
 		"by_group": {"region": {"uk": {"tpr": 0.64}, "eu": {"tpr": 0.62}}},
@@ -47,7 +47,7 @@ approved := {
 		"datasets": [{"name": "train", "digest": "sha256:cd", "context": "training"}],
 	},
 	"history": [{"gate": "promotion", "stage": "canary", "version": "7", "outcome": "allow", "decided_at": "2026-11-20T09:00:00Z"}],
-	"approvals": [{"approver": "risk@example.com", "role": "model-risk-officer", "status": "approved", "version": "7"}],
+	"approvals": [{"approver": "risk@example.com", "role": "model-risk-officer", "status": "approved", "version": "7", "artifact_digest": "sha256:ab"}],
 }
 
 decide(doc) := result if {
@@ -210,7 +210,9 @@ waiver := {
 	"rule_code": "METRIC_REGRESSION",
 	"model": "fraud-detector",
 	"version": "7",
+	"artifact_digest": "sha256:ab",
 	"approved_by": "cro@example.com",
+	"role": "model-risk-officer",
 	"reason": "Champion was over-fitted to Q3; accepted for 30 days",
 	"expires_at": "2026-12-21T00:00:00Z",
 }
@@ -223,7 +225,7 @@ test_waived_violation_becomes_warning if {
 	result.reasons == []
 	[w] := result.warnings
 	w.code == "METRIC_REGRESSION"
-	w.waiver == {"approved_by": "cro@example.com", "reason": waiver.reason, "expires_at": "2026-12-21T00:00:00Z"}
+	w.waiver == {"approved_by": "cro@example.com", "role": "model-risk-officer", "reason": waiver.reason, "expires_at": "2026-12-21T00:00:00Z"}
 }
 
 test_expired_waiver_does_nothing if {
@@ -244,20 +246,25 @@ test_non_waivable_rule_stays_denied if {
 	decide(object.union(doc, {"waivers": [rejected_waiver]})).outcome == "deny"
 }
 
+with_tier(doc, tier) := json.patch(doc, [
+	{"op": "replace", "path": "/model/risk_tier", "value": tier},
+	{"op": "replace", "path": "/model_card/risk_tier", "value": tier},
+])
+
 test_unconfigured_tier_denies if {
-	doc := json.patch(approved, [{"op": "replace", "path": "/model/risk_tier", "value": "medium"}])
+	doc := with_tier(approved, "medium")
 	"PROMOTION_NOT_CONFIGURED" in codes(doc)
 }
 
 test_missing_risk_tier_is_judged_as_high if {
-	doc := json.remove(approved, ["model/risk_tier"])
+	doc := json.remove(approved, ["model/risk_tier", "model_card/risk_tier"])
 	decide(doc).outcome == "allow"
 	json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.80}]).model == doc.model
 	"METRIC_BELOW_FLOOR" in codes(json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.89}]))
 }
 
 test_low_tier_needs_no_approval_fairness_or_baseline if {
-	doc := json.patch(approved, [{"op": "replace", "path": "/model/risk_tier", "value": "low"}])
+	doc := with_tier(approved, "low")
 	decide(json.remove(doc, ["approvals", "baseline", "metrics/by_group"])) == {"outcome": "allow", "reasons": [], "warnings": []}
 }
 
@@ -289,4 +296,47 @@ test_lower_is_better_absolute_regression_names_the_allowed_ceiling if {
 	[r] := result.reasons
 	r.code == "METRIC_REGRESSION"
 	r.threshold == 32
+}
+
+test_request_cannot_lower_the_cards_risk_tier if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model/risk_tier", "value": "low"}])
+	decide(doc).reasons == [{
+		"rule": "Risk tier is the model card's",
+		"code": "RISK_TIER_CONFLICT",
+		"severity": "critical",
+		"message": "the request names risk tier low, but the model card says high; only the card sets the tier",
+		"controls": ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"],
+		"field": "model.risk_tier",
+	}]
+}
+
+test_approval_for_another_artifact_does_not_count if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/approvals/0/artifact_digest", "value": "sha256:ef"}])
+	codes(doc) == {"APPROVAL_PENDING"}
+	decide(doc).outcome == "hold"
+}
+
+test_waiver_does_not_count_when[note] if {
+	some note, patch in {
+		"given for another artifact": {"artifact_digest": "sha256:ef"},
+		"given by the requester": {"approved_by": "ci@example.com"},
+		"given in a role that may not waive": {"role": "data-steward"},
+		"without a role": {"role": null},
+	}
+	decide(object.union(regressed, {"waivers": [object.union(waiver, patch)]})).outcome == "deny"
+}
+
+test_waiver_roles_per_code_come_from_data if {
+	steward := object.union(waiver, {"role": "data-steward"})
+	roles := json.patch(config, [{"op": "add", "path": "/promotion/waivers", "value": {"roles": {"METRIC_REGRESSION": ["data-steward"]}}}])
+	by_steward := promotion.decision with input as object.union(regressed, {"waivers": [steward]}) with data.mlgate.config as roles
+	by_steward.outcome == "allow"
+	by_officer := promotion.decision with input as object.union(regressed, {"waivers": [waiver]}) with data.mlgate.config as roles
+	by_officer.outcome == "deny"
+}
+
+test_waiver_from_the_sign_off_records_is_named_in_the_warning if {
+	recorded := object.union(waiver, {"id": "6d0e2b1a", "record": 12})
+	[w] := decide(object.union(regressed, {"waivers": [recorded]})).warnings
+	w.waiver.id == "6d0e2b1a"
 }

@@ -17,16 +17,17 @@ from service.api.bodylimit import BodyLimit
 from service.api.fastpath import DecisionFastPath
 from service.api.metrics import Metrics
 from service.api.runtime import Runtime
-from service.audit.ledger import open_ledger
+from service.audit.ledger import Ledger, open_ledger
 from service.engine.deciders import Decider, ThreadDecider
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.engine.processes import ProcessDecider
 from service.errors import MlgateError
 from service.gate import Gatekeeper
+from service.pipeline import RecordedEvidence
 from service.schemas import default_schemas
 from service.settings import Settings
-from service.signoffs.store import open_signoffs
+from service.signoffs.book import SignoffBook
 
 DESCRIPTION = """\
 Policy-as-code gates for ML model deployments. Ask a gate for a decision with the evidence
@@ -58,15 +59,15 @@ def create_app(
     owned: list[Any] = []
     ledger = open_ledger(settings)
     owned.append(ledger)
-    signoffs = open_signoffs(settings)
-    owned.append(signoffs)
+    signoffs = SignoffBook(ledger)
     decider: Decider
     if workers > 0:
         decider = ProcessDecider(settings, workers)
     elif gatekeeper is not None:
+        own = gatekeeper.ledger if isinstance(gatekeeper.ledger, Ledger) else ledger
         decider = ThreadDecider(
-            [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, gatekeeper.ledger or ledger)],
-            signoffs,
+            [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, own)],
+            RecordedEvidence(own),
             settings.policy_dir,
         )
     else:
@@ -75,7 +76,7 @@ def create_app(
         gatekeepers = [
             Gatekeeper(EmbeddedEngine(policy_set), default_schemas(), ledger) for _ in range(size)
         ]
-        decider = ThreadDecider(gatekeepers, signoffs, settings.policy_dir)
+        decider = ThreadDecider(gatekeepers, RecordedEvidence(ledger), settings.policy_dir)
     runtime = Runtime(
         settings=settings,
         decider=decider,

@@ -13,6 +13,7 @@ from service.api.errors import InvalidField
 from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision import Caller, Decision, ModelRef
 from service.gates import Outcome
+from service.signoffs.rules import ARTIFACT_DIGEST
 
 Stage = Literal["staging", "canary", "production"]
 RiskTier = Literal["low", "medium", "high"]
@@ -23,6 +24,8 @@ _strict = ConfigDict(extra="forbid")
 EXAMPLE_TIME = "2026-11-21T12:00:00.000Z"
 EXAMPLE_REVISION = "sha256:4be0c1f3d9a2e7b6c5d4f3e2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2"
 EXAMPLE_DECISION_ID = "3f1c9a2e-7b4d-4e8f-9a6c-1d2e3f4a5b6c"
+EXAMPLE_DIGEST = "sha256:9b2f6e1c4d8a7b3e5f0c2d9a6b1e4f7c8d3a5b0e2f9c6d1a4b7e0f3c8d5a2b6e"
+EXAMPLE_RECORD_ID = "6d0e2b1a-4c3f-4e5d-8a9b-0c1d2e3f4a5b"
 
 
 class ModelIdentity(BaseModel):
@@ -32,7 +35,9 @@ class ModelIdentity(BaseModel):
     name: str = Field(min_length=1, examples=["fraud-detector"])
     version: str = Field(min_length=1, examples=["7"])
     risk_tier: RiskTier | None = Field(
-        default=None, description="Overrides the card's risk_tier; it picks the thresholds."
+        default=None,
+        description="Must equal the model card's risk_tier, which picks the thresholds; a "
+        "different one is a deny (RISK_TIER_CONFLICT), never used.",
     )
     artifact_digest: str | None = Field(
         default=None, description="Overrides lineage.artifact_digest.", examples=["sha256:9b2f…"]
@@ -47,6 +52,14 @@ class Target(BaseModel):
 
 def _evidence(description: str) -> Any:
     return Field(default=None, description=description + _JUDGED)
+
+
+def _refused(name: str, source: str) -> Any:
+    return Field(
+        default=None,
+        description=f"Not accepted (422): {name} come only from {source}, never from the "
+        "party being gated.",
+    )
 
 
 _JUDGED = (
@@ -98,15 +111,9 @@ class Evidence(BaseModel):
     metrics: Any = _evidence("The candidate's offline evaluation (schemas/metric_set.schema.json).")
     lineage: Any = _evidence("Run, commit, artifact and datasets (schemas/lineage.schema.json).")
     baseline: Any = _evidence("The current champion: {version, metrics}.")
-    history: Any = _evidence("Prior decisions on this version: [{gate, stage, version, outcome}].")
-    approvals: Any = _evidence(
-        "Approvals given outside the service; those recorded through POST /v1/approvals for "
-        "this model version are added after them."
-    )
-    waivers: Any = _evidence(
-        "Waivers given outside the service; those recorded through POST /v1/waivers for this "
-        "model version are added after them."
-    )
+    history: Any = _refused("history", "the ledger's earlier decisions on this version")
+    approvals: Any = _refused("approvals", "the sign-off records (POST /v1/approvals)")
+    waivers: Any = _refused("waivers", "the sign-off records (POST /v1/waivers)")
     snapshots: Any = _evidence("Recent metric snapshots, newest last (monitoring).")
 
     def documents(self) -> dict[str, Any]:
@@ -272,6 +279,7 @@ class ApprovalRequest(BaseModel):
             "example": {
                 "model": "fraud-detector",
                 "version": "7",
+                "artifact_digest": EXAMPLE_DIGEST,
                 "role": "model-risk-officer",
                 "status": "approved",
                 "comment": "Validation report MRV-2026-114 reviewed.",
@@ -280,6 +288,11 @@ class ApprovalRequest(BaseModel):
     )
     model: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=100)
+    artifact_digest: str = Field(
+        pattern=ARTIFACT_DIGEST,
+        description="The artifact (sha256:<64 hex>) this is given for; it counts only for it.",
+        examples=[EXAMPLE_DIGEST],
+    )
     role: str = Field(
         min_length=1,
         max_length=100,
@@ -293,18 +306,24 @@ class Approval(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
+                "id": EXAMPLE_RECORD_ID,
+                "record": 12,
                 "model": "fraud-detector",
                 "approver": "m.okafor",
                 "role": "model-risk-officer",
                 "status": "approved",
                 "version": "7",
+                "artifact_digest": EXAMPLE_DIGEST,
                 "comment": "Validation report MRV-2026-114 reviewed.",
                 "decided_at": EXAMPLE_TIME,
             }
         }
     )
 
+    id: str = Field(description="The approval's record id in the ledger.")
+    record: int = Field(description="The seq of its signed record in the ledger.")
     model: str
+    artifact_digest: str
     approver: str
     role: str
     status: SignoffStatus
@@ -323,6 +342,8 @@ class WaiverRequest(BaseModel):
                 "rule_code": "METRIC_ABOVE_CEILING",
                 "model": "fraud-detector",
                 "version": "7",
+                "artifact_digest": EXAMPLE_DIGEST,
+                "role": "model-risk-officer",
                 "reason": "Latency fix ships in v8; risk accepted by the model owner until then.",
                 "expires_at": "2026-12-31T00:00:00Z",
             }
@@ -331,12 +352,27 @@ class WaiverRequest(BaseModel):
     rule_code: str = Field(
         pattern=r"^[A-Z][A-Z0-9_]*$",
         max_length=100,
-        description="A code from GET /v1/policies; non-waivable codes are ignored by the policy.",
+        description="A code from GET /v1/policies; a non-waivable code is refused (422).",
     )
     model: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=100)
+    artifact_digest: str = Field(
+        pattern=ARTIFACT_DIGEST,
+        description="The artifact (sha256:<64 hex>) this is given for; it counts only for it.",
+        examples=[EXAMPLE_DIGEST],
+    )
+    role: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The role the approver waives as: one their token lists in approves_as, "
+        "and one that may waive this code (waivers.roles in the promotion data).",
+    )
     reason: str = Field(min_length=1, max_length=4000)
-    expires_at: str = Field(json_schema_extra=DATE_TIME, description="When the waiver lapses.")
+    expires_at: str = Field(
+        json_schema_extra=DATE_TIME,
+        description="When the waiver lapses: in the future, and at most waivers.max_days "
+        "(default 90) ahead.",
+    )
 
     @field_validator("expires_at")
     @classmethod
@@ -348,38 +384,74 @@ class Waiver(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
+                "id": EXAMPLE_RECORD_ID,
+                "record": 13,
                 "rule_code": "METRIC_ABOVE_CEILING",
                 "model": "fraud-detector",
                 "version": "7",
+                "artifact_digest": EXAMPLE_DIGEST,
                 "approved_by": "m.okafor",
+                "role": "model-risk-officer",
                 "reason": "Latency fix ships in v8; risk accepted by the model owner until then.",
                 "expires_at": "2026-12-31T00:00:00Z",
+                "created_at": EXAMPLE_TIME,
             }
         }
     )
 
+    id: str = Field(description="The waiver's record id: DELETE /v1/waivers/{id} withdraws it.")
+    record: int = Field(description="The seq of its signed record in the ledger.")
     rule_code: str
     model: str
     version: str
+    artifact_digest: str
     approved_by: str
+    role: str
     reason: str
     expires_at: str = Field(json_schema_extra=DATE_TIME)
+    created_at: str = Field(json_schema_extra=DATE_TIME)
+
+
+class WaiverWithdrawalRequest(BaseModel):
+    model_config = _strict
+    reason: str = Field(min_length=1, max_length=4000, description="Why it is withdrawn.")
+
+
+class WaiverWithdrawal(BaseModel):
+    id: str = Field(description="The withdrawal's record id.")
+    record: int = Field(description="The seq of its signed record in the ledger.")
+    waiver_id: str
+    model: str
+    version: str
+    artifact_digest: str | None = None
+    withdrawn_by: str
+    reason: str
+    withdrawn_at: str = Field(json_schema_extra=DATE_TIME)
+
+
+RecordKind = Literal["decision", "approval", "waiver", "waiver_withdrawal", "policy_reload"]
 
 
 class AuditRecord(BaseModel):
-    """One ledger record, summarised from its signed statement."""
+    """One ledger record, summarised from its signed statement: a decision's fields, or, for
+    the records decisions rely on (sign-offs, withdrawals, policy reloads), their `content`."""
 
     seq: int
-    decision_id: str
+    kind: RecordKind = "decision"
+    id: str = Field(description="The record's id (a decision's is its decision_id).")
+    decision_id: str | None = None
     recorded_at: str
-    gate: str
-    outcome: Outcome
-    model: ModelRef
+    gate: str | None = None
+    outcome: Outcome | None = None
+    model: ModelRef | None = None
     target: dict[str, Any] | None = None
-    caller: Caller
-    requested_at: str
-    policy_revision: str
-    input_digest: str
+    caller: Caller | None = None
+    requested_at: str | None = None
+    policy_revision: str | None = None
+    input_digest: str | None = None
+    content: dict[str, Any] | None = Field(
+        default=None, description="The signed content of a record that is not a decision."
+    )
     envelope_digest: str
     keyid: str
 
@@ -393,6 +465,8 @@ class AuditPage(BaseModel):
                 "records": [
                     {
                         "seq": 42,
+                        "kind": "decision",
+                        "id": EXAMPLE_DECISION_ID,
                         "decision_id": EXAMPLE_DECISION_ID,
                         "recorded_at": "2026-11-21T12:00:00.004211Z",
                         "gate": "promotion",
@@ -530,6 +604,7 @@ class ReloadResult(BaseModel):
                 "revision": EXAMPLE_REVISION,
                 "previous_revision": "sha256:1f0e…",
                 "files": ["data/promotion.yaml", "promotion/promotion.rego"],
+                "record": 42,
             }
         }
     )
@@ -537,6 +612,7 @@ class ReloadResult(BaseModel):
     revision: str
     previous_revision: str
     files: list[str]
+    record: int = Field(description="The seq of the reload's signed record in the ledger.")
 
 
 class Health(BaseModel):

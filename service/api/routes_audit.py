@@ -17,6 +17,7 @@ from service.api.models import (
     UNAVAILABLE,
     AuditPage,
     AuditRecord,
+    RecordKind,
     StoredDecision,
     VerifyResult,
     check_text_params,
@@ -27,6 +28,7 @@ from service.api.runtime import RuntimeDep
 from service.audit.keys import load_keyring
 from service.audit.ledger import LedgerRecord
 from service.decision import Decision
+from service.errors import NotFound
 from service.gates import Outcome
 
 
@@ -91,6 +93,11 @@ def read_decision(
 ) -> StoredDecision:
     check_text_params(decision_id=decision_id)
     record = runtime.ledger.get(decision_id)
+    if record.kind != "decision":
+        raise NotFound(
+            f"{decision_id!r} is a {record.kind.replace('_', ' ')} record, not a decision; "
+            f"GET /v1/audit?kind={record.kind} lists them"
+        )
     predicate = record.predicate()
     decision = Decision.model_validate(
         {
@@ -118,9 +125,15 @@ def list_records(
     caller: ReaderCaller,
     _: Annotated[
         None,
-        only_query("model", "version", "gate", "outcome", "since", "until", "before", "limit"),
+        only_query(
+            "kind", "model", "version", "gate", "outcome", "since", "until", "before", "limit"
+        ),
     ],
     runtime: RuntimeDep,
+    kind: Annotated[
+        RecordKind | None,
+        Query(description="Only records of this kind (decisions and what they rely on)."),
+    ] = None,
     model: Annotated[
         str | None, Query(description="Model name.", examples=["fraud-detector"])
     ] = None,
@@ -143,6 +156,7 @@ def list_records(
     check_text_params(model=model, version=version, gate=gate)
     bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
     records = runtime.ledger.find(
+        kind=kind,
         model=model,
         version=version,
         gate=gate,
@@ -170,15 +184,21 @@ def _time(name: str, value: str | None) -> str | None:
 
 def _summary(record: LedgerRecord) -> AuditRecord:
     predicate: dict[str, Any] = record.predicate()
-    return AuditRecord.model_validate(
-        {
-            **predicate,
-            "seq": record.seq,
-            "recorded_at": record.recorded_at,
-            "envelope_digest": record.envelope_digest,
-            "keyid": record.keyid,
-        }
-    )
+    common = {
+        "seq": record.seq,
+        "kind": record.kind,
+        "id": record.decision_id,
+        "recorded_at": record.recorded_at,
+        "envelope_digest": record.envelope_digest,
+        "keyid": record.keyid,
+    }
+    if record.kind == "decision":
+        return AuditRecord.model_validate({**predicate, **common})
+    content = {k: v for k, v in predicate.items() if k not in ("seq", "prev", "recorded_at")}
+    model = None
+    if content.get("model"):
+        model = {"name": content["model"], "version": content["version"]}
+    return AuditRecord.model_validate({**common, "model": model, "content": content})
 
 
 @router.get(

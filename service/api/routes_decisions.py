@@ -22,8 +22,9 @@ from service.api.models import (
 from service.api.runtime import Runtime
 from service.decision import Caller, Decision
 from service.errors import AuditWriteFailed, NotFound
+from service.evidence.base import RECORDED_ONLY
 from service.gates import GATES
-from service.inputdoc import assemble
+from service.pipeline import CallerMayNotAssert, GateRequest
 
 router = APIRouter(tags=["decisions"])
 
@@ -45,8 +46,10 @@ async def known_gate(
         "Judges the evidence under the current policies and records the decision in the audit "
         "ledger before answering. The status is 200 whatever the outcome: branch on `outcome` "
         "(allow, hold, deny, rollback). Evidence that breaks its schema is a deny with reasons, "
-        "not an error. Approvals and waivers recorded for this model version are added to the "
-        "evidence. The caller recorded is the token's id."
+        "not an error. Approvals and waivers come only from the sign-off records for this "
+        "model version and artifact, and history only from the ledger's earlier decisions: a "
+        "request carrying any of them is a 422. The risk tier is the model card's. The caller "
+        "recorded is the token's id."
     ),
     responses={
         200: {"content": {"application/json": {"example": EXAMPLE_DECISION}}},
@@ -82,15 +85,18 @@ async def answer(
     check_json_values({**fields, "evidence": evidence})
     if gate == "promotion" and request.target is None:
         raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
-    input_doc = assemble(
-        gate,
-        evidence,
+    for key in RECORDED_ONLY:  # refused here too, before the request goes to a worker
+        if key in evidence:
+            raise CallerMayNotAssert(key)
+    gate_request = GateRequest(
+        gate=gate,
         caller=caller.model_dump(),
+        evidence=evidence,
         target=request.target.model_dump(exclude_none=True) if request.target else None,
         model=request.model.model_dump(exclude_none=True) if request.model else None,
     )
     try:
-        decision = await runtime.decider.decide(input_doc)
+        decision = await runtime.decider.decide(gate_request)
     except AuditWriteFailed:
         runtime.metrics.ledger_failed(gate)
         raise

@@ -106,9 +106,10 @@ def _package(source: str) -> str:
     response_model=ReloadResult,
     summary="Load the policies from disk again (admin)",
     description=(
-        "Later decisions use the new revision; decisions in flight finish on the old one. If a "
-        "file does not parse or compile, the running policies stay in force and the error "
-        "names the file and line."
+        "Later decisions use the new revision; decisions in flight finish on the old one. The "
+        "reload is a signed record in the audit ledger (who, when, from which revision to "
+        "which). If a file does not parse or compile, or the reload cannot be recorded, the "
+        "running policies stay in force and the error says why."
     ),
     responses={
         **AUTH_ERRORS,
@@ -118,7 +119,10 @@ def _package(source: str) -> str:
     },
 )
 def reload(caller: AdminCaller, runtime: RuntimeDep) -> ReloadResult:
-    previous, policy_set = runtime.reload()
+    previous, policy_set, seq = runtime.reload(caller.id)
     return ReloadResult(
-        revision=policy_set.revision, previous_revision=previous, files=list(policy_set.files)
+        revision=policy_set.revision,
+        previous_revision=previous,
+        files=list(policy_set.files),
+        record=seq,
     )

@@ -1,8 +1,9 @@
-"""POST /v1/approvals and /v1/waivers: human sign-off, stored and fed into later decisions."""
+"""POST /v1/approvals, /v1/waivers, DELETE /v1/waivers/{id}: human sign-off, signed into the
+ledger and read back by later decisions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,10 +18,14 @@ from service.api.models import (
     ApprovalRequest,
     Waiver,
     WaiverRequest,
+    WaiverWithdrawal,
+    WaiverWithdrawalRequest,
     check_json_values,
+    check_text_params,
     problem_example,
 )
 from service.api.runtime import RuntimeDep
+from service.signoffs.rules import WaiverRefused, check_waiver
 
 router = APIRouter(tags=["sign-off"])
 SELF_SIGNOFF: dict[int | str, Any] = {
@@ -41,9 +46,11 @@ SELF_SIGNOFF: dict[int | str, Any] = {
     summary="Record an approval (or rejection) of a model version",
     description=(
         "The approver is the token's id, and the role must be one its token lists in "
-        "`approves_as` (403 otherwise). Later decisions on this model version see the "
-        "approver's latest word per role. Whoever asked for a promotion of this version may "
-        "not approve it (403)."
+        "`approves_as` (403 otherwise). The approval is a signed record in the audit ledger "
+        "and counts only for the artifact digest it names. Later decisions on this model "
+        "version see the approver's latest word per role. Whoever asked for a decision on this "
+        "version may not approve it (403), and an approval never counts on a request its "
+        "approver made."
     ),
     responses={**AUTH_ERRORS, **SELF_SIGNOFF, **BODY_ERRORS, **UNAVAILABLE},
 )
@@ -56,10 +63,16 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
             f"{caller.id} may not approve as {request.role!r}; the tokens file lets them approve "
             f"as: {held} (approves_as)"
         )
-    stored = runtime.signoffs.add_approval(
-        request.model, request.version, caller.id, request.role, request.status, request.comment
+    stored = runtime.signoffs.approve(
+        model=request.model,
+        version=request.version,
+        artifact_digest=request.artifact_digest,
+        approver=caller.id,
+        role=request.role,
+        status=request.status,
+        comment=request.comment,
     )
-    return Approval.model_validate({**stored, "model": request.model})
+    return Approval.model_validate(stored)
 
 
 @router.post(
@@ -69,28 +82,71 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
     summary="Record a time-boxed waiver of one rule for a model version",
     description=(
         "Until `expires_at`, the rule's violation is a warning instead of a denial for this "
-        "model version (codes the policy marks non-waivable excepted). The approver is the "
-        "token's id, who may not have asked for a promotion of this version (403)."
+        "model version and artifact. Refused (422): an unknown or non-waivable code, a role "
+        "that may not waive the code or that the token does not hold, an expiry in the past or "
+        "past waivers.max_days (default 90). The approver is the token's id, who may not have "
+        "asked for a decision on this version (403); a waiver never counts on a request its "
+        "approver made. The waiver is a signed record in the audit ledger."
     ),
     responses={**AUTH_ERRORS, **SELF_SIGNOFF, **BODY_ERRORS, **UNAVAILABLE},
 )
 def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -> Waiver:
     check_json_values(request.model_dump())
-    codes = sorted({rule.code for rule in runtime.catalogue()})
-    if request.rule_code not in codes:
+    try:
+        expires_at = datetime.fromisoformat(request.expires_at)
+    except ValueError:  # RFC 3339 allows a leap second; Python's clock has none
         raise InvalidField(
-            "rule_code",
-            f"no policy rule has the code {request.rule_code}; the codes are {', '.join(codes)}",
+            "expires_at", f"{request.expires_at} is not a time this service can compare"
+        ) from None
+    try:
+        check_waiver(
+            runtime.policy_set.config,
+            codes={rule.code for rule in runtime.catalogue()},
+            rule_code=request.rule_code,
+            role=request.role,
+            held_roles=runtime.tokens.approval_roles(caller.id),
+            expires_at=expires_at,
         )
-    expires = datetime.fromisoformat(request.expires_at)
-    if expires <= datetime.now(UTC):
-        raise InvalidField("expires_at", f"{request.expires_at} is not in the future")
-    stored = runtime.signoffs.add_waiver(
-        request.model,
-        request.version,
-        request.rule_code,
-        caller.id,
-        request.reason,
-        request.expires_at,
+    except WaiverRefused as exc:
+        raise InvalidField(exc.field, exc.message.partition(": ")[2]) from None
+    stored = runtime.signoffs.waive(
+        model=request.model,
+        version=request.version,
+        artifact_digest=request.artifact_digest,
+        rule_code=request.rule_code,
+        approved_by=caller.id,
+        role=request.role,
+        reason=request.reason,
+        expires_at=request.expires_at,
     )
     return Waiver.model_validate(stored)
+
+
+@router.delete(
+    "/v1/waivers/{waiver_id}",
+    response_model=WaiverWithdrawal,
+    response_model_exclude_none=True,
+    summary="Withdraw a waiver",
+    description=(
+        "From now on the waiver counts for nothing. The withdrawal is a signed record in the "
+        "audit ledger naming who withdrew it and why. Withdrawing a waiver again answers the "
+        "first withdrawal."
+    ),
+    responses={
+        **AUTH_ERRORS,
+        404: problem_example(404, "not_found", "no waiver '6d0e2b1a-…' in the SQLite ledger …"),
+        **BODY_ERRORS,
+        **UNAVAILABLE,
+    },
+)
+def withdraw(
+    caller: ApproverCaller,
+    waiver_id: str,
+    request: WaiverWithdrawalRequest,
+    runtime: RuntimeDep,
+) -> WaiverWithdrawal:
+    check_text_params(waiver_id=waiver_id)
+    check_json_values(request.model_dump())
+    return WaiverWithdrawal.model_validate(
+        runtime.signoffs.withdraw(waiver_id, caller.id, request.reason)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -13,9 +14,10 @@ from service.api.metrics import Metrics
 from service.audit.ledger import Ledger
 from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.deciders import Decider
-from service.engine.policyset import PolicySet
+from service.engine.policyset import PolicySet, load_policy_set
+from service.inputdoc import now_rfc3339
 from service.settings import Settings
-from service.signoffs.store import SignoffStore
+from service.signoffs.book import SignoffBook
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Runtime:
     settings: Settings
     decider: Decider
     ledger: Ledger  # this process's own connection: reads, verification, readiness
-    signoffs: SignoffStore
+    signoffs: SignoffBook  # sign-offs are records in `ledger`
     tokens: TokenTable
     metrics: Metrics
     owned: list[Any] = field(default_factory=list)  # closed when the app shuts down
@@ -43,11 +45,38 @@ class Runtime:
                 self._catalogue = (policy_set.revision, rule_catalogue(policy_set))
             return self._catalogue[1]
 
-    def reload(self) -> tuple[str, PolicySet]:
-        """Load the policies from disk again; on any error the running ones stay in place."""
-        previous, policy_set = self.decider.reload()
-        rule_catalogue(policy_set)
-        return previous, policy_set
+    def reload(self, by: str) -> tuple[str, PolicySet, int]:
+        """Load the policies from disk again and record that `by` did so; the previous
+        revision, the set now in force and the seq of the reload's ledger record.
+
+        On any error the running policies stay in force: a set that does not load, or a
+        reload the ledger cannot record (AuditWriteFailed), since no policy may decide
+        without a signed record of when it came into force.
+        """
+        with self._lock:
+            running = self.policy_set
+            policy_set = load_policy_set(self.settings.policy_dir)
+            rule_catalogue(policy_set)
+            previous, policy_set = self.decider.reload(policy_set)
+            record_id = str(uuid.uuid4())
+            try:
+                receipt = self.ledger.record_event(
+                    "policy_reload",
+                    record_id,
+                    {
+                        "id": record_id,
+                        "previous_revision": previous,
+                        "revision": policy_set.revision,
+                        "files": sorted(policy_set.files),
+                        "reloaded_by": by,
+                        "reloaded_at": now_rfc3339(),
+                    },
+                    outcome="reloaded",
+                )
+            except BaseException:
+                self.decider.reload(running)
+                raise
+            return previous, policy_set, receipt.seq
 
     def close(self) -> None:
         self.decider.close()

@@ -15,9 +15,11 @@ import uvicorn
 from service.api.app import create_app
 from service.api.auth import ROLES, add_token, read_tokens
 from service.api.logs import log_config
+from service.audit.stores.postgres import redacted
 from service.errors import UsageError
+from service.evidence.base import RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
-from service.settings import PROJECT_ROOT, Settings, get_settings
+from service.settings import PROJECT_ROOT, Settings, get_settings, settings_file
 
 EXAMPLE_EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
 EXAMPLE_NAME = "example-request.json"
@@ -84,13 +86,12 @@ def first_run_tokens(settings: Settings) -> dict[str, str]:
 def example_request(settings: Settings) -> Path | None:
     """A promotion request built from the repository's approved fixture, for the curl line."""
     target = settings.home / EXAMPLE_NAME
-    if target.exists():
-        return target
     if not EXAMPLE_EVIDENCE.is_dir():
         return None
-    body = {
-        "target": {"stage": "production"},
-        "evidence": read_evidence_dir(EXAMPLE_EVIDENCE),
+    evidence = read_evidence_dir(EXAMPLE_EVIDENCE)
+    body = {  # sign-offs and history come from the service's own records, never a request
+        "target": {"stage": "staging"},
+        "evidence": {k: v for k, v in evidence.items() if k not in RECORDED_ONLY},
     }
     target.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
     return target
@@ -119,7 +120,13 @@ def how_to_call(
 ) -> str:
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
-    lines = [f"mlgate is serving on {base} (OpenAPI at {base}/docs)"]
+    env_file = settings_file()
+    lines = [
+        f"mlgate is serving on {base} (OpenAPI at {base}/docs)",
+        f"  policies  {settings.policy_dir}",
+        f"  ledger    {redacted(settings.resolved_ledger_url)}",
+        f"  settings  {env_file if env_file.is_file() else 'none (' + str(env_file) + ' absent)'}",
+    ]
     if tokens:
         lines.append(
             f"First run: one token per role was created. They are shown only now; "
@@ -138,6 +145,6 @@ def how_to_call(
         f"  curl -sS -X POST {base}/v1/decisions/promotion \\",
         '    -H "Authorization: Bearer $MLGATE_TOKEN" -H "Content-Type: application/json" \\',
         f"    --data {data}",
-        f"or: mlgate decide promotion --url {base} --evidence {evidence} --to production",
+        f"or: mlgate decide promotion --url {base} --evidence {evidence} --to staging",
     ]
     return "\n".join(lines)

@@ -490,25 +490,33 @@ def _sign_checkpoint(
     return envelope
 
 
+def open_ledger_reader(settings: Settings) -> Ledger:
+    """The ledger MLGATE_LEDGER_URL names, for reading only (no signing key is loaded); it is
+    created, empty, if it does not exist yet, as a process beside the writer needs."""
+    return Ledger(_open_store(settings, create=True), None)
+
+
+def _open_store(settings: Settings, *, create: bool) -> Store:
+    url = settings.resolved_ledger_url
+    if url.startswith("sqlite:///"):
+        from service.audit.stores.sqlite import SqliteStore
+
+        return SqliteStore(Path(url.removeprefix("sqlite:///")), create=create)
+    if url.startswith(("postgresql://", "postgres://")):
+        from service.audit.stores.postgres import PostgresStore
+
+        return PostgresStore(url, create=create)
+    raise UsageError(
+        f"MLGATE_LEDGER_URL must be sqlite:///PATH or postgresql://USER@HOST/DB; found {url!r}"
+    )
+
+
 def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
     """The ledger MLGATE_LEDGER_URL names, ready to record (or, with create=False, to read).
 
     Writing needs the signing key; the embedded default creates one on first use.
     """
-    url = settings.resolved_ledger_url
-    store: Store
-    if url.startswith("sqlite:///"):
-        from service.audit.stores.sqlite import SqliteStore
-
-        store = SqliteStore(Path(url.removeprefix("sqlite:///")), create=create)
-    elif url.startswith(("postgresql://", "postgres://")):
-        from service.audit.stores.postgres import PostgresStore
-
-        store = PostgresStore(url, create=create)
-    else:
-        raise UsageError(
-            f"MLGATE_LEDGER_URL must be sqlite:///PATH or postgresql://USER@HOST/DB; found {url!r}"
-        )
+    store = _open_store(settings, create=create)
     if create:
         try:
             ensure_default_keys(settings)

@@ -65,6 +65,7 @@ class VerifyReport:
     last_seq: int = 0
     problems: list[Problem] = field(default_factory=list)
     checkpoints_matched: list[str] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)  # records read, by kind
 
     @property
     def ok(self) -> bool:
@@ -74,6 +75,10 @@ class VerifyReport:
     def summary(self) -> str:
         """One line: `2000/2000 records valid; ...`."""
         counted = f"{self.valid}/{self.records} records valid"
+        if self.kinds:
+            counted += (
+                " (" + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.kinds.items()) + ")"
+            )
         matched = len(self.checkpoints_matched)
         if self.ok:
             checks = (
@@ -93,9 +98,13 @@ class VerifyReport:
             "valid": self.valid,
             "last_seq": self.last_seq,
             "checkpoints_matched": self.checkpoints_matched,
+            "kinds": self.kinds,
             "problems": [p.to_json() for p in self.problems],
             "summary": self.summary,
         }
+
+
+_KIND_OF = {predicate_type: kind for kind, predicate_type in PREDICATE_TYPES.items()}
 
 
 def verify_envelopes(
@@ -209,6 +218,7 @@ class ChainVerifier:
         self._waiting: dict[int, list[tuple[int, str, int]]] = {}  # seq-1 -> (seq, prev, pos)
         self._frontier = MerkleFrontier()
         self._matched: list[Checkpoint] = []
+        self._kinds: Counter[str] = Counter()
         valid: list[Checkpoint] = []
         for raw in checkpoints:
             try:
@@ -228,7 +238,8 @@ class ChainVerifier:
             if envelope.payload_type != PAYLOAD_TYPE:
                 raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
             statement = envelope.statement()
-            if statement.get("predicateType") not in PREDICATE_TYPES.values():
+            kind = _KIND_OF.get(str(statement.get("predicateType")))
+            if kind is None:
                 raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
             predicate = statement["predicate"]
             seq, prev = predicate["seq"], predicate["prev"]
@@ -246,6 +257,7 @@ class ChainVerifier:
             )
             self._place(seq, digest, None)
         else:
+            self._kinds[kind] += 1
             found = signature_problem(envelope, recorded_at, self.keyring)
             if found is not None:
                 self._problem(seq, found[0], found[1], position)
@@ -281,6 +293,7 @@ class ChainVerifier:
             last_seq=self._max_seq,
             problems=sorted(self.problems, key=lambda p: p.seq),
             checkpoints_matched=[c.describe() for c in self._matched],
+            kinds=dict(self._kinds),
         )
 
     def _problem(self, seq: int, kind: ProblemKind, message: str, position: int | None) -> None:

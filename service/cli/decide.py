@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from pathlib import Path
 from typing import Any
 
 from service.cli.render import FORMATS, render
 from service.decision import Decision
 from service.errors import UsageError
+from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.gates import EXIT_CODES, GATES
-from service.inputdoc import assemble
+from service.pipeline import GateRequest
 from service.settings import get_settings
 
 STAGES = ("staging", "canary", "production")
@@ -47,12 +49,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _local(gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -> Decision:
-    from service.wiring import local_gatekeeper
+    from service.wiring import local_pipeline
 
     settings = get_settings()
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
-    input_doc = assemble(gate, evidence, caller=caller, target=target)
-    return local_gatekeeper(settings).decide(input_doc)
+    request = GateRequest(
+        gate=gate,
+        caller=caller,
+        evidence=evidence,
+        source=EVIDENCE_FILE,
+        target=target,
+        trusted=True,  # local mode: the operator holds the signing key
+    )
+    return local_pipeline(settings).decide(request)
 
 
 def _remote(
@@ -60,4 +69,12 @@ def _remote(
 ) -> Decision:
     from service.client import request_decision
 
-    return request_decision(url, get_settings().token, gate, evidence, target)
+    held_back = sorted(key for key in RECORDED_ONLY if key in evidence)
+    if held_back:
+        print(
+            f"mlgate: not sent to {url}: {', '.join(held_back)} (the service takes sign-offs "
+            "only from its sign-off records and history only from its ledger)",
+            file=sys.stderr,
+        )
+    sent = {key: value for key, value in evidence.items() if key not in RECORDED_ONLY}
+    return request_decision(url, get_settings().token, gate, sent, target)

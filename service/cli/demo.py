@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from service.evidence.base import EVIDENCE_FILE
 from service.evidence.files import read_evidence_dir
-from service.inputdoc import assemble
+from service.pipeline import GateRequest
 from service.settings import PROJECT_ROOT, get_settings
 
 
@@ -20,20 +21,22 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from service.audit.verify import verify_ledger
-    from service.wiring import local_gatekeeper
+    from service.wiring import local_pipeline
 
     settings = get_settings()
-    gatekeeper = local_gatekeeper(settings)
+    pipeline = local_pipeline(settings)
     fixtures = sorted(p for p in (PROJECT_ROOT / "fixtures" / "evidence").iterdir() if p.is_dir())
     rows = []
     for fixture in fixtures:
-        doc = assemble(
-            "promotion",
-            read_evidence_dir(fixture),
+        request = GateRequest(
+            gate="promotion",
             caller={"id": "demo", "role": "cli"},
+            evidence=read_evidence_dir(fixture),
+            source=EVIDENCE_FILE,
             target={"stage": args.stage},
+            trusted=True,  # local mode: the fixtures carry their own approvals and history
         )
-        decision = gatekeeper.decide(doc)
+        decision = pipeline.decide(request)
         if decision.reasons:
             note = f"{decision.reasons[0].code}: {decision.reasons[0].message}"
         elif decision.warnings:
@@ -44,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         rows.append((fixture.name, decision.outcome.upper(), str(seq), note))
 
     widths = [max(len(r[i]) for r in [*rows, ("fixture", "outcome", "seq", "")]) for i in range(3)]
-    print(f"promotion to {args.stage}, policy {gatekeeper.engine.policy_set.revision[:19]}")
+    print(
+        f"promotion to {args.stage}, policy {pipeline.gatekeeper.engine.policy_set.revision[:19]}"
+    )
     header = ("fixture", "outcome", "seq")
     print(
         f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]:>{widths[2]}}  "

@@ -7,7 +7,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from service.decision import Decision
 from service.engine.embedded import EmbeddedEngine
@@ -15,20 +15,22 @@ from service.engine.policyset import PolicySet, load_policy_set
 from service.engine.pool import GatekeeperPool
 from service.errors import PolicyEngineUnavailable
 from service.gate import Gatekeeper
-from service.signoffs.feed import add_signoffs
-from service.signoffs.store import SignoffStore
+from service.pipeline import GateRequest, Pipeline, RecordedEvidence
 
 
 class Decider(Protocol):
-    """Runs the decision path (sign-offs added, evaluated, recorded) away from the caller."""
+    """Runs the decision pipeline (service/pipeline.py) away from the caller."""
 
     @property
     def policy_set(self) -> PolicySet: ...
 
-    async def decide(self, input_doc: dict[str, Any]) -> Decision: ...
+    async def decide(self, request: GateRequest) -> Decision:
+        """Run the decision pipeline on `request` and answer its recorded decision."""
+        ...
 
-    def reload(self) -> tuple[str, PolicySet]:
-        """Load the policies from disk; the running ones stay if they do not load."""
+    def reload(self, policy_set: PolicySet | None = None) -> tuple[str, PolicySet]:
+        """Put `policy_set` (default: the policies on disk now) in force; the running ones stay
+        if it does not load. Returns the previous revision and the set now in force."""
         ...
 
     async def check(self) -> None:
@@ -48,10 +50,10 @@ class ThreadDecider:
     """In this process: a pool of gatekeepers and as many threads as there are gatekeepers."""
 
     def __init__(
-        self, gatekeepers: list[Gatekeeper], signoffs: SignoffStore, policy_dir: Path
+        self, gatekeepers: list[Gatekeeper], recorded: RecordedEvidence, policy_dir: Path
     ) -> None:
         self.pool = GatekeeperPool(gatekeepers)
-        self.signoffs = signoffs
+        self.recorded = recorded
         self.policy_dir = policy_dir
         self._schemas = gatekeepers[0].schemas
         self._ledger = gatekeepers[0].ledger
@@ -64,13 +66,12 @@ class ThreadDecider:
     def policy_set(self) -> PolicySet:
         return self.pool.policy_set
 
-    async def decide(self, input_doc: dict[str, Any]) -> Decision:
-        return await asyncio.wrap_future(self._threads.submit(self._decide, input_doc))
+    async def decide(self, request: GateRequest) -> Decision:
+        return await asyncio.wrap_future(self._threads.submit(self._decide, request))
 
-    def _decide(self, input_doc: dict[str, Any]) -> Decision:
-        add_signoffs(input_doc, self.signoffs)
+    def _decide(self, request: GateRequest) -> Decision:
         with self.pool.lease() as gatekeeper:
-            decision = gatekeeper.decide(input_doc)
+            decision = Pipeline(gatekeeper, self.recorded).decide(request)
         with self._count_lock:
             self._recorded += 1
         return decision
@@ -79,10 +80,10 @@ class ThreadDecider:
     def ledger_counts(self) -> tuple[int, int]:
         return self._recorded, self._recorded  # each decide() commits its own record
 
-    def reload(self) -> tuple[str, PolicySet]:
+    def reload(self, policy_set: PolicySet | None = None) -> tuple[str, PolicySet]:
         with self._reload_lock:
             previous = self.policy_set.revision
-            policy_set = load_policy_set(self.policy_dir)
+            policy_set = policy_set or load_policy_set(self.policy_dir)
             built: list[Gatekeeper] = []
             try:
                 for _ in range(self.pool.size):

@@ -22,10 +22,9 @@ from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
 from service.gate import Gatekeeper, engine_failure_judgement
+from service.pipeline import GateRequest, Pipeline, RecordedEvidence, gather
 from service.schemas import default_schemas
 from service.settings import Settings
-from service.signoffs.feed import add_signoffs
-from service.signoffs.store import open_signoffs
 
 
 def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generation: int) -> None:
@@ -40,7 +39,9 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
     try:
         engine = EmbeddedEngine(policy_set)
         gatekeeper = Gatekeeper(engine, default_schemas())
-        signoffs = open_signoffs(settings)
+        from service.audit.ledger import open_ledger_reader
+
+        recorded = RecordedEvidence(open_ledger_reader(settings))
     except BaseException as exc:
         end.failed_to_start(portable(exc, _worker_failed))
         return
@@ -54,7 +55,7 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
             if request.op == "ping":
                 result: Any = True
             else:
-                input_doc, reloaded = request.payload
+                gate_request, reloaded = request.payload
                 if request.generation != generation:  # policies were reloaded since we loaded
                     if reloaded is None:
                         raise PolicyEngineUnavailable(
@@ -65,8 +66,7 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
                     gatekeeper.engine.close()  # type: ignore[attr-defined]
                     gatekeeper = Gatekeeper(fresh, gatekeeper.schemas)
                     generation = request.generation
-                add_signoffs(input_doc, signoffs)
-                result = gatekeeper.judge(input_doc)
+                result = Pipeline(gatekeeper, recorded).judge(gate_request)
             end.answer(request, True, result)
         except BaseException as exc:
             end.answer(request, False, portable(exc, _worker_failed))
@@ -115,7 +115,7 @@ class ProcessDecider:
     def policy_set(self) -> PolicySet:
         return self._policy_set
 
-    async def decide(self, input_doc: dict[str, Any]) -> Decision:
+    async def decide(self, request: GateRequest) -> Decision:
         worker, writer = await self._children()
         timeout = self.settings.decision_timeout_seconds
         generation, policy_set = self._generation, self._policy_set
@@ -126,14 +126,15 @@ class ProcessDecider:
             # Awaited in this task (no task of its own, as wait_for would make): the request is
             # on the worker's books before the next request picks the least busy worker.
             async with asyncio.timeout(timeout):
-                payload = (input_doc, policy_set if behind else None)
+                payload = (request, policy_set if behind else None)
                 judged = await worker.call("decide", payload, generation)
         except TimeoutError:
             # An OPA evaluation cannot be interrupted: the worker goes, and is replaced before
             # the next request. The gate denies, and says why, as for any engine failure.
             worker.kill(f"was stopped after {timeout:g} s without a decision")
+            # Judged on the request's own evidence: the recorded evidence was never gathered.
             judged = engine_failure_judgement(
-                input_doc,
+                gather(request, None),
                 policy_set.revision,
                 f"it did not answer within {timeout:g} s (MLGATE_DECISION_TIMEOUT_SECONDS)",
             )
@@ -206,11 +207,11 @@ class ProcessDecider:
         self._holds[worker] = self._generation
         return worker
 
-    def reload(self) -> tuple[str, PolicySet]:
+    def reload(self, policy_set: PolicySet | None = None) -> tuple[str, PolicySet]:
         """Check the policies load, then send them to each worker with its next request."""
         with self._lock:
             previous = self._policy_set.revision
-            policy_set = load_policy_set(self.settings.policy_dir)
+            policy_set = policy_set or load_policy_set(self.settings.policy_dir)
             EmbeddedEngine(policy_set).close()
             self._policy_set = policy_set
             self._generation += 1

@@ -22,6 +22,7 @@ import pytest
 
 from service.api.app import create_app
 from service.api.auth import add_token
+from service.evidence.base import RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.settings import PROJECT_ROOT, Settings
 
@@ -69,8 +70,11 @@ def make_tokens(settings: Settings) -> dict[str, str]:
 
 
 def evidence(**changes: Any) -> dict[str, Any]:
-    """The approved fixture's evidence; a change of None removes that document."""
+    """The approved fixture's evidence as a caller may send it (without the approvals and
+    history only the service's own records supply); a change of None removes a document."""
     docs = copy.deepcopy(read_evidence_dir(EVIDENCE))
+    for key in RECORDED_ONLY:
+        docs.pop(key, None)
     for key, value in changes.items():
         if value is None:
             docs.pop(key, None)
@@ -79,24 +83,40 @@ def evidence(**changes: Any) -> dict[str, Any]:
     return docs
 
 
-def request_body(stage: str = "production", **changes: Any) -> dict[str, Any]:
+def request_body(stage: str = "staging", **changes: Any) -> dict[str, Any]:
     return {"target": {"stage": stage}, "evidence": evidence(**changes)}
 
 
-@pytest.fixture(scope="module")
-def api_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("mlgate-home")
-    return Settings(home=home, max_body_bytes=256 * 1024)
-
-
-@pytest.fixture(scope="module")
-def api(api_settings: Settings) -> Iterator[Api]:
-    """The app in this process, as `mlgate serve` builds it but with decisions on threads."""
-    tokens = make_tokens(api_settings)
-    app = create_app(api_settings, engines=2)
+@contextlib.contextmanager
+def in_process(home: Path, fast_path: bool) -> Iterator[Api]:
+    settings = Settings(home=home, max_body_bytes=256 * 1024, fast_path=fast_path)
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=2)
     with TestClient(app) as client:
-        yield Api(client, tokens, api_settings)
+        yield Api(client, tokens, settings)
     app.state.runtime.close()
+
+
+@pytest.fixture(scope="module")
+def api_fast_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The app in this process, as `mlgate serve` builds it but with decisions on threads."""
+    with in_process(tmp_path_factory.mktemp("mlgate-home"), fast_path=True) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def api_route(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The same, with every request through the FastAPI route (MLGATE_FAST_PATH=false)."""
+    with in_process(tmp_path_factory.mktemp("mlgate-home"), fast_path=False) as api:
+        yield api
+
+
+@pytest.fixture(scope="module", params=["fast-path", "route"])
+def api(request: pytest.FixtureRequest) -> Api:
+    """Every API test runs twice, through the decision fast path (service/api/fastpath.py)
+    and through the FastAPI route, so the two give the same answer on every case."""
+    chosen: Api = request.getfixturevalue(f"api_{request.param.replace('-', '_')}")
+    return chosen
 
 
 def free_port() -> int:
@@ -169,9 +189,9 @@ def live(live_server: LiveServer) -> Iterator[Api]:
         yield Api(client, live_server.tokens, Settings(home=live_server.home))
 
 
-@pytest.fixture(params=["in-process", "uvicorn"])
+@pytest.fixture(params=["fast-path", "route", "uvicorn"])
 def served(request: pytest.FixtureRequest) -> Api:
-    """The same test against the app in this process and against `mlgate serve`."""
-    fixture = "api" if request.param == "in-process" else "live"
+    """The same test against the app in this process (both ways) and against `mlgate serve`."""
+    fixture = "live" if request.param == "uvicorn" else f"api_{request.param.replace('-', '_')}"
     served: Api = request.getfixturevalue(fixture)
     return served

@@ -33,7 +33,7 @@ def test_a_deny_is_a_200_with_reasons(api: Api) -> None:
     metrics = evidence()["metrics"]
     metrics["values"]["auc"] = 0.71
 
-    response = api.decide(request_body(metrics=metrics))
+    response = api.decide(request_body("production", metrics=metrics))
 
     assert response.status_code == 200
     assert response.json()["outcome"] == "deny"
@@ -41,23 +41,12 @@ def test_a_deny_is_a_200_with_reasons(api: Api) -> None:
     assert below[0]["message"] == "auc 0.71 is below the high-risk production floor 0.9"
 
 
-def test_the_service_clock_judges_waivers_so_a_past_waiver_stays_expired(api: Api) -> None:
-    metrics = evidence()["metrics"]
-    metrics["values"]["auc"] = 0.9318  # regressed against the champion's 0.9357
-    expired = {
-        "rule_code": "METRIC_REGRESSION",
-        "model": "fraud-detector",
-        "version": "7",
-        "approved_by": "c.lindqvist@example.com",
-        "reason": "accepted for October",
-        "expires_at": "2026-10-31T00:00:00Z",
-    }
+def test_a_request_cannot_set_its_own_time(api: Api) -> None:
+    """The service's clock judges waiver expiry and stage order: a client cannot backdate."""
+    response = api.decide({**request_body(), "requested_at": "2020-01-01T00:00:00Z"})
 
-    decision = api.decide(request_body(metrics=metrics, waivers=[expired])).json()
-
-    assert decision["outcome"] == "deny"
-    assert decision["requested_at"] > expired["expires_at"]
-    assert [r["code"] for r in decision["reasons"]] == ["METRIC_REGRESSION"]
+    assert response.status_code == 422
+    assert response.json()["field"] == "requested_at"
 
 
 def test_malformed_evidence_is_an_audited_deny_not_a_422(api: Api) -> None:

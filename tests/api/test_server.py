@@ -8,14 +8,24 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from service.api.server import first_run_tokens
 from service.settings import Settings
-from tests.api.conftest import EVIDENCE, Api, LiveServer, evidence, free_port, request_body
+from tests.api.conftest import (
+    EVIDENCE,
+    Api,
+    LiveServer,
+    evidence,
+    free_port,
+    request_body,
+    serving,
+)
 
 
 def test_first_run_shows_one_token_per_role_once_and_stores_only_hashes(
@@ -66,13 +76,19 @@ def test_decisions_over_http(live: Api) -> None:
 def test_reads_signoffs_and_policies_over_http(live: Api) -> None:
     decision = live.decide(request_body()).json()
     auditor = live.headers("auditor")
+    digest = evidence()["lineage"]["artifact_digest"]
 
     stored = live.client.get(f"/v1/decisions/{decision['decision_id']}", headers=auditor)
     listed = live.client.get("/v1/audit", params={"model": "fraud-detector"}, headers=auditor)
     verified = live.client.get("/v1/audit/verify", headers=auditor)
     approval = live.client.post(
         "/v1/approvals",
-        json={"model": "fraud-detector", "version": "9", "role": "model-risk-officer"},
+        json={
+            "model": "fraud-detector",
+            "version": "9",
+            "artifact_digest": digest,
+            "role": "model-risk-officer",
+        },
         headers=live.headers("approver"),
     )
     waiver = live.client.post(
@@ -81,8 +97,10 @@ def test_reads_signoffs_and_policies_over_http(live: Api) -> None:
             "rule_code": "STAGE_ORDER",
             "model": "fraud-detector",
             "version": "9",
+            "artifact_digest": digest,
+            "role": "model-risk-officer",
             "reason": "hotfix",
-            "expires_at": "2099-01-01T00:00:00Z",
+            "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
         },
         headers=live.headers("approver"),
     )
@@ -92,28 +110,52 @@ def test_reads_signoffs_and_policies_over_http(live: Api) -> None:
     assert stored.json()["decision"]["decision_id"] == decision["decision_id"]
     assert listed.json()["records"][0]["decision_id"] == decision["decision_id"]
     assert verified.json()["ok"] is True
-    assert (approval.status_code, waiver.status_code) == (201, 201)
+    assert (approval.status_code, waiver.status_code) == (201, 201), waiver.json()
     assert policies.json()["revision"] == reloaded.json()["revision"]
     assert live.decide(request_body()).json()["outcome"] == "allow"  # workers reloaded too
 
 
-def test_recorded_signoffs_reach_decisions_made_in_worker_processes(live: Api) -> None:
-    body: dict[str, Any] = {
-        "model": {"name": "fraud-detector", "version": "11"},
-        "target": {"stage": "production"},
-        "evidence": evidence(approvals=None),
-    }
-    for prior in body["evidence"]["history"]:
-        prior["version"] = "11"
-    assert live.decide(body).json()["outcome"] == "hold"
+def test_the_promotion_flow_end_to_end_with_a_fresh_home(tmp_path: Path) -> None:
+    """Canary allowed, an approver approves over HTTP, production allowed naming the approval;
+    decisions made in the worker processes read the sign-off and the history from the ledger,
+    and `mlgate audit verify` counts every record."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with serving(home, "--workers", "2") as server, httpx.Client(base_url=server.url) as client:
+        api = Api(client, server.tokens, Settings(home=home))
+        body: dict[str, Any] = {"model": {"name": "fraud-detector", "version": "11"}}
+        for stage in ("staging", "canary"):
+            decided = api.decide({**body, **request_body(stage)}).json()
+            assert decided["outcome"] == "allow", decided
+        production = {**body, **request_body("production")}
+        assert api.decide(production).json()["outcome"] == "hold"
 
-    live.client.post(
-        "/v1/approvals",
-        json={"model": "fraud-detector", "version": "11", "role": "model-risk-officer"},
-        headers=live.headers("approver"),
+        approval = client.post(
+            "/v1/approvals",
+            json={
+                "model": "fraud-detector",
+                "version": "11",
+                "artifact_digest": evidence()["lineage"]["artifact_digest"],
+                "role": "model-risk-officer",
+            },
+            headers=api.headers("approver"),
+        ).json()
+        client.post("/v1/policies/reload", headers=api.headers("admin"))
+        allowed = api.decide(production).json()
+
+    assert allowed["outcome"] == "allow"
+    assert allowed["signoff_records"] == [approval["id"]]
+    verified = subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "audit", "verify", "--format", "json"],
+        env={**os.environ, "MLGATE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
-
-    assert live.decide(body).json()["outcome"] == "allow"
+    report = json.loads(verified.stdout)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert report["valid"] == report["records"] == 6  # 4 decisions, 1 approval, 1 reload
+    assert report["kinds"] == {"decision": 4, "approval": 1, "policy_reload": 1}
 
 
 def test_probes_and_metrics(live: Api) -> None:
@@ -163,13 +205,14 @@ def denied_evidence(tmp_path: Path) -> Path:
 def test_decide_url_answers_like_the_local_engine(
     live_server: LiveServer, tmp_path: Path, fmt: str
 ) -> None:
-    args = ["decide", "promotion", "--evidence", str(EVIDENCE), "--to", "production"]
+    args = ["decide", "promotion", "--evidence", str(EVIDENCE), "--to", "staging"]
     remote = cli(
         [*args, "--url", live_server.url, "--format", fmt], tmp_path, live_server.tokens["gate"]
     )
     local = cli([*args, "--format", fmt], tmp_path)
 
     assert (remote.returncode, local.returncode) == (0, 0), remote.stderr + local.stderr
+    assert "not sent to" in remote.stderr and "approvals, history" in remote.stderr
     if fmt == "json":
         remote_decision, local_decision = json.loads(remote.stdout), json.loads(local.stdout)
         assert remote_decision["caller"] == {"id": "local-gate", "role": "gate"}

@@ -1,8 +1,10 @@
-"""Approvals and waivers through the API: stored, fed into later decisions, never self-given."""
+"""Approvals and waivers through the API: signed into the ledger, read back by later decisions
+for the artifact they name, never self-given, never asserted by the party being gated."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,18 +12,26 @@ import pytest
 from tests.api.conftest import Api, evidence
 
 _versions = itertools.count(100)
+DIGEST = evidence()["lineage"]["artifact_digest"]
+OTHER_DIGEST = "sha256:" + "0f" * 32
 
 
-def version_body(version: str, **changes: Any) -> dict[str, Any]:
-    """A production request for `version`, with its own history and without inline approvals."""
-    docs = evidence(**{"approvals": None, **changes})
-    for prior in docs["history"]:
-        prior["version"] = version
+def version_body(version: str, stage: str = "production", **changes: Any) -> dict[str, Any]:
+    """A request for `version` of the approved fixture going to `stage`."""
     return {
         "model": {"name": "fraud-detector", "version": version},
-        "target": {"stage": "production"},
-        "evidence": docs,
+        "target": {"stage": stage},
+        "evidence": evidence(**changes),
     }
+
+
+def at_canary(api: Api, version: str, **changes: Any) -> dict[str, Any]:
+    """Take `version` through staging and canary first, as production requires (STAGE_ORDER);
+    the canary decision."""
+    for stage in ("staging", "canary"):
+        decision: dict[str, Any] = api.decide(version_body(version, stage, **changes)).json()
+        assert decision["outcome"] == "allow", decision
+    return decision
 
 
 @pytest.fixture
@@ -30,8 +40,18 @@ def version() -> str:
 
 
 def approve(api: Api, version: str, as_role: str = "approver", **fields: Any) -> Any:
-    body = {"model": "fraud-detector", "version": version, "role": "model-risk-officer", **fields}
+    body = {
+        "model": "fraud-detector",
+        "version": version,
+        "artifact_digest": DIGEST,
+        "role": "model-risk-officer",
+        **fields,
+    }
     return api.client.post("/v1/approvals", json=body, headers=api.headers(as_role))
+
+
+def in_days(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def waive(api: Api, version: str, as_role: str = "approver", **fields: Any) -> Any:
@@ -39,8 +59,10 @@ def waive(api: Api, version: str, as_role: str = "approver", **fields: Any) -> A
         "rule_code": "METRIC_ABOVE_CEILING",
         "model": "fraud-detector",
         "version": version,
+        "artifact_digest": DIGEST,
+        "role": "model-risk-officer",
         "reason": "latency fix ships in the next version",
-        "expires_at": "2099-01-01T00:00:00Z",
+        "expires_at": in_days(30),
         **fields,
     }
     return api.client.post("/v1/waivers", json=body, headers=api.headers(as_role))
@@ -51,44 +73,117 @@ def codes(decision: dict[str, Any]) -> list[str]:
 
 
 def test_production_holds_until_a_recorded_approval_allows_it(api: Api, version: str) -> None:
+    canary = at_canary(api, version)
     assert codes(api.decide(version_body(version)).json()) == ["APPROVAL_PENDING"]
 
     response = approve(api, version, comment="MRV-2026-114 reviewed")
 
     assert response.status_code == 201
-    assert response.json() == {
+    approval = response.json()
+    assert approval == {
+        "id": approval["id"],
+        "record": approval["record"],
         "model": "fraud-detector",
+        "artifact_digest": DIGEST,
         "approver": "m.okafor",
         "role": "model-risk-officer",
         "status": "approved",
         "version": version,
         "comment": "MRV-2026-114 reviewed",
-        "decided_at": response.json()["decided_at"],
+        "decided_at": approval["decided_at"],
     }
     decision = api.decide(version_body(version)).json()
     assert decision["outcome"] == "allow"
-
-
-def test_recorded_approvals_come_after_inline_ones_in_the_input(api: Api, version: str) -> None:
-    approve(api, version)
-    inline = {
-        "approver": "j.doe",
-        "role": "model-risk-officer",
-        "status": "pending",
-        "version": version,
-    }
-    body = version_body(version, approvals=[inline])
-
-    decision = api.decide(body).json()
+    assert decision["signoff_records"] == [approval["id"]]
     stored = api.client.get(
         f"/v1/decisions/{decision['decision_id']}?include=input", headers=api.headers("auditor")
     ).json()
+    assert stored["input"]["provenance"] == {
+        "model_card": "request",
+        "metrics": "request",
+        "lineage": "request",
+        "baseline": "request",
+        "approvals": "ledger: sign-off records",
+        "waivers": "ledger: sign-off records",
+        "history": "ledger: decisions",
+    }
+    assert [h["stage"] for h in stored["input"]["history"]] == ["staging", "canary"]
+    assert stored["input"]["history"][-1]["decision_id"] == canary["decision_id"]
 
-    assert [a["approver"] for a in stored["input"]["approvals"]] == ["j.doe", "m.okafor"]
-    assert decision["outcome"] == "allow"
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        (
+            "approvals",
+            [{"approver": "anyone", "role": "model-risk-officer", "status": "approved"}],
+        ),
+        ("waivers", [{"rule_code": "METRIC_BELOW_FLOOR", "approved_by": "ci-pipeline"}]),
+        ("history", [{"gate": "promotion", "stage": "staging", "outcome": "allow"}]),
+    ],
+)
+def test_a_request_carrying_sign_offs_or_history_is_422(
+    api: Api, version: str, key: str, value: Any
+) -> None:
+    """Finding 1: a gate token's inline approval lifted a hold, its own waiver and an invented
+    history entry allowed auc 0.01."""
+    metrics = evidence()["metrics"]
+    metrics["values"]["auc"] = 0.01
+
+    response = api.decide(version_body(version, metrics=metrics, **{key: value}))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == f"evidence.{key}"
+    assert "may not send" in response.json()["message"]
+    assert (
+        api.client.get(
+            "/v1/audit", params={"version": version}, headers=api.headers("auditor")
+        ).json()["records"]
+        == []
+    )
+
+
+def test_a_request_cannot_lower_the_risk_tier(api: Api, version: str) -> None:
+    """Finding 2: a low tier in the request skipped fairness checks on a high-risk card."""
+    metrics = evidence()["metrics"]
+    metrics["by_group"]["age_band"]["65+"]["tpr"] = 0.30
+    body = version_body(version, "staging", metrics=metrics)
+    body["model"]["risk_tier"] = "low"
+
+    decision = api.decide(body).json()
+
+    assert decision["outcome"] == "deny"
+    assert "RISK_TIER_CONFLICT" in codes(decision)
+    conflict = next(r for r in decision["reasons"] if r["code"] == "RISK_TIER_CONFLICT")
+    assert conflict["message"] == (
+        "the request names risk tier low, but the model card says high; only the card sets the tier"
+    )
+    assert "FAIRNESS_GAP_EXCEEDED" in codes(decision)  # judged under the card's tier
+
+
+def test_an_approval_counts_only_for_the_artifact_it_names(api: Api, version: str) -> None:
+    """Finding 5: another artifact claiming the same version was allowed on its approval."""
+    at_canary(api, version)
+    approve(api, version)
+    other = evidence()["lineage"]
+    other["artifact_digest"] = OTHER_DIGEST
+    at_canary(api, version, lineage=other)
+
+    assert api.decide(version_body(version)).json()["outcome"] == "allow"
+    assert codes(api.decide(version_body(version, lineage=other)).json()) == ["APPROVAL_PENDING"]
+
+
+def test_history_counts_only_for_the_same_artifact(api: Api, version: str) -> None:
+    at_canary(api, version)
+    approve(api, version, artifact_digest=OTHER_DIGEST)
+    other = evidence()["lineage"]
+    other["artifact_digest"] = OTHER_DIGEST
+
+    assert codes(api.decide(version_body(version, lineage=other)).json()) == ["STAGE_ORDER"]
 
 
 def test_a_rejection_denies_and_the_approvers_latest_word_counts(api: Api, version: str) -> None:
+    at_canary(api, version)
     approve(api, version, status="rejected")
     assert codes(api.decide(version_body(version)).json()) == [
         "APPROVAL_REJECTED",
@@ -117,9 +212,27 @@ def test_nor_waive_a_rule_for_it(api: Api, version: str) -> None:
     assert waive(api, version, as_role="alice-approver").status_code == 403
 
 
-def test_a_waiver_turns_a_denial_into_a_warning(api: Api, version: str) -> None:
+def test_a_sign_off_given_before_its_approver_asks_never_counts_on_their_request(
+    api: Api, version: str
+) -> None:
+    """Finding 4, the other order: waive first, then request with one's own gate token."""
+    metrics = evidence()["metrics"]
+    metrics["values"]["latency_p99_ms"] = 85  # the high-risk staging ceiling is 80
+    assert waive(api, version, as_role="alice-approver").status_code == 201
+    assert approve(api, version, as_role="alice-approver").status_code == 201
+
+    own = api.decide(version_body(version, "staging", metrics=metrics), role="alice-gate")
+    others = api.decide(version_body(version, "staging", metrics=metrics))
+
+    assert codes(own.json()) == ["METRIC_ABOVE_CEILING"]
+    assert others.json()["outcome"] == "allow"
+    assert [w["code"] for w in others.json()["warnings"]] == ["METRIC_ABOVE_CEILING"]
+
+
+def test_a_waiver_turns_a_denial_into_a_warning_until_withdrawn(api: Api, version: str) -> None:
     metrics = evidence()["metrics"]
     metrics["values"]["calibration_ece"] = 0.035
+    at_canary(api, version)
     approve(api, version)
     assert codes(api.decide(version_body(version, metrics=metrics)).json()) == [
         "METRIC_ABOVE_CEILING"
@@ -128,11 +241,56 @@ def test_a_waiver_turns_a_denial_into_a_warning(api: Api, version: str) -> None:
     response = waive(api, version)
 
     assert response.status_code == 201
-    assert response.json()["approved_by"] == "m.okafor"
+    waiver = response.json()
+    assert (waiver["approved_by"], waiver["role"]) == ("m.okafor", "model-risk-officer")
     decision = api.decide(version_body(version, metrics=metrics)).json()
     assert decision["outcome"] == "allow"
     assert [w["code"] for w in decision["warnings"]] == ["METRIC_ABOVE_CEILING"]
-    assert decision["warnings"][0]["waiver"]["approved_by"] == "m.okafor"
+    assert decision["warnings"][0]["waiver"]["id"] == waiver["id"]
+    assert waiver["id"] in decision["signoff_records"]
+
+    withdrawn = api.client.request(
+        "DELETE",
+        f"/v1/waivers/{waiver['id']}",
+        json={"reason": "the fix slipped"},
+        headers=api.headers("approver"),
+    )
+
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["waiver_id"] == waiver["id"]
+    assert codes(api.decide(version_body(version, metrics=metrics)).json()) == [
+        "METRIC_ABOVE_CEILING"
+    ]
+
+
+def test_withdrawing_an_unknown_waiver_is_404(api: Api) -> None:
+    response = api.client.request(
+        "DELETE", "/v1/waivers/nope", json={"reason": "x"}, headers=api.headers("approver")
+    )
+    assert response.status_code == 404
+
+
+def test_a_waiver_token_without_the_role_cannot_waive(api: Api, version: str) -> None:
+    """Finding 4: an approver token with no approves_as role waived auc 0.10 past a floor."""
+    from service.api.auth import add_token
+
+    token = add_token(api.settings.resolved_tokens_file, f"no-role-{version}", "approver", ())
+    body = {
+        "rule_code": "METRIC_BELOW_FLOOR",
+        "model": "fraud-detector",
+        "version": version,
+        "artifact_digest": DIGEST,
+        "role": "model-risk-officer",
+        "reason": "ship it",
+        "expires_at": in_days(30),
+    }
+
+    response = api.client.post(
+        "/v1/waivers", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "role"
 
 
 @pytest.mark.parametrize(
@@ -140,8 +298,14 @@ def test_a_waiver_turns_a_denial_into_a_warning(api: Api, version: str) -> None:
     [
         ({"rule_code": "NOT_A_RULE"}, "rule_code", "no policy rule has the code NOT_A_RULE"),
         ({"rule_code": "lower_case"}, "rule_code", "should match pattern"),
+        ({"rule_code": "APPROVAL_REJECTED"}, "rule_code", "may not be waived"),
         ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "is not in the future"),
+        ({"expires_at": "2263-01-01T00:00:00Z"}, "expires_at", "more than 90 days ahead"),
+        ({"expires_at": "2026-12-31T23:59:60Z"}, "expires_at", "not a time"),
         ({"expires_at": "next week"}, "expires_at", "RFC 3339"),
+        ({"role": "data-steward"}, "role", "may be waived as model-risk-officer"),
+        ({"role": None}, "role", "string"),
+        ({"artifact_digest": "sha256:ABC"}, "artifact_digest", "should match pattern"),
         ({"reason": ""}, "reason", "at least 1 character"),
         ({"approved_by": "someone-else"}, "approved_by", "unknown property"),
     ],
@@ -157,7 +321,11 @@ def test_a_bad_waiver_is_422(
 
 
 def test_an_unpaired_surrogate_in_a_signoff_is_422(api: Api) -> None:
-    body = b'{"model": "m", "version": "1", "role": "r", "comment": "ok \\ud800"}'
+    body = (
+        b'{"model": "m", "version": "1", "role": "r", "artifact_digest": "sha256:'
+        + b"ab" * 32
+        + b'", "comment": "ok \\ud800"}'
+    )
     response = api.client.post(
         "/v1/approvals",
         content=body,
@@ -175,6 +343,8 @@ def test_an_unpaired_surrogate_in_a_signoff_is_422(api: Api) -> None:
         ({"version": ""}, "version"),
         ({"role": None}, "role"),
         ({"approver": "m.okafor"}, "approver"),
+        ({"artifact_digest": None}, "artifact_digest"),
+        ({"artifact_digest": "s3://bucket/model.pkl"}, "artifact_digest"),
     ],
 )
 def test_a_bad_approval_is_422(api: Api, version: str, fields: dict[str, Any], field: str) -> None:
@@ -185,9 +355,27 @@ def test_a_bad_approval_is_422(api: Api, version: str, fields: dict[str, Any], f
 
 
 def test_an_approver_cannot_claim_a_role_their_token_does_not_hold(api: Api) -> None:
-    body = {"model": "fraud-detector", "version": "31", "role": "chief-risk-officer"}
-
-    response = api.client.post("/v1/approvals", json=body, headers=api.headers("approver"))
+    response = approve(api, "31", role="chief-risk-officer")
 
     assert response.status_code == 403
     assert "may not approve as 'chief-risk-officer'" in response.json()["message"]
+
+
+def test_sign_offs_and_reloads_are_records_in_the_ledger_that_verifies(
+    api: Api, version: str
+) -> None:
+    approval = approve(api, version).json()
+    waiver = waive(api, version).json()
+    reload = api.client.post("/v1/policies/reload", headers=api.headers("admin")).json()
+    auditor = api.headers("auditor")
+
+    kinds = {
+        kind: api.client.get("/v1/audit", params={"kind": kind}, headers=auditor).json()
+        for kind in ("approval", "waiver", "policy_reload")
+    }
+
+    assert approval["record"] in [r["seq"] for r in kinds["approval"]["records"]]
+    assert waiver["record"] in [r["seq"] for r in kinds["waiver"]["records"]]
+    assert reload["record"] in [r["seq"] for r in kinds["policy_reload"]["records"]]
+    verified = api.client.get("/v1/audit/verify", headers=auditor).json()
+    assert verified["ok"] is True

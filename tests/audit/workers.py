@@ -24,19 +24,14 @@ def append_together(
 
 
 def open_together(paths: list[str], barrier: Barrier, out: Any, kind: str = "ledger") -> None:
-    """Open each fresh SQLite ledger (or sign-off store) at the same moment as the other
-    workers; report failures."""
+    """Open each fresh SQLite ledger at the same moment as the other workers; report failures."""
     from service.audit.stores.sqlite import SqliteStore
-    from service.signoffs.store import SignoffStore
 
     failures = []
     for path in paths:
         barrier.wait(timeout=60)
         try:
-            if kind == "ledger":
-                SqliteStore(Path(path)).close()
-            else:
-                SignoffStore(f"sqlite:///{path}").close()
+            SqliteStore(Path(path)).close()
         except MlgateError as exc:
             failures.append(exc.message)
     out.put(failures)

@@ -42,7 +42,12 @@ def test_added_token_is_stored_only_as_its_hash_and_authenticates(tmp_path: Path
     ]
     app = create_app(Settings(home=tmp_path), engines=1)
     with TestClient(app) as client:
-        body = {"model": "fraud-detector", "version": "7", "role": "model-risk-officer"}
+        body = {
+            "model": "fraud-detector",
+            "version": "7",
+            "artifact_digest": "sha256:" + "ab" * 32,
+            "role": "model-risk-officer",
+        }
         response = client.post(
             "/v1/approvals", json=body, headers={"Authorization": f"Bearer {token}"}
         )

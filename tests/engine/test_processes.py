@@ -4,6 +4,7 @@ the real engine and a real SQLite ledger; children are stopped and killed with r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -22,8 +23,9 @@ from service.decision import AuditReceipt, Decision
 from service.engine.processes import ProcessDecider
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
 from service.gate import Gatekeeper
+from service.pipeline import gather
 from service.settings import Settings
-from tests.conftest import fixture_input
+from tests.conftest import fixture_request
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def decider(settings: Settings) -> Iterator[ProcessDecider]:
 
 
 def inputs(count: int) -> list[dict[str, Any]]:
-    return [fixture_input("approved") for _ in range(count)]
+    return [fixture_request("approved") for _ in range(count)]
 
 
 def verified_records(settings: Settings) -> int:
@@ -75,7 +77,7 @@ def test_concurrent_decisions_are_each_recorded_once_before_they_are_answered(
 def test_the_writer_commits_what_arrives_together_in_one_transaction(
     settings: Settings, gatekeeper: Gatekeeper
 ) -> None:
-    judged = [gatekeeper.judge(doc) for doc in inputs(30)]
+    judged = [gatekeeper.judge(gather(request, None)) for request in inputs(30)]
     writer = ledger_writer(settings)
     writer.wait_ready()
     try:
@@ -211,7 +213,7 @@ def test_a_failed_write_is_an_error_never_an_answer(
     asyncio.run(decider.decide(inputs(1)[0]))
     ledger_file = Path(settings.resolved_ledger_url.removeprefix("sqlite:///"))
     with sqlite3.connect(ledger_file) as conn:  # someone breaks the ledger under the service
-        conn.execute("ALTER TABLE records RENAME TO records_moved")
+        conn.execute("ALTER TABLE inputs RENAME TO inputs_moved")
 
     with pytest.raises(AuditWriteFailed, match="could not write the audit record"):
         asyncio.run(decider.decide(inputs(1)[0]))
@@ -277,11 +279,10 @@ def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
     policies = policy_copy()
     (policies / "promotion" / "slow.rego").write_text(SLOW_RULE)
     settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
-    slow = fixture_input("approved")
-    slow["model"]["name"] = "slow-model"
+    slow = dataclasses.replace(fixture_request("approved"), model={"name": "slow-model"})
     with running(settings, workers=1) as decider:
         denied = asyncio.run(decider.decide(slow))
-        after = asyncio.run(decider.decide(fixture_input("approved")))
+        after = asyncio.run(decider.decide(fixture_request("approved")))
 
     assert denied.outcome == "deny"
     assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
