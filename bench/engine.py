@@ -16,27 +16,33 @@ evaluation and peak memory of each.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import resource
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from service.engine.bundle import write_bundle
-from service.engine.server import ServerEngine, ServerOptions
-from service.evidence.files import read_evidence_dir
-from service.inputdoc import assemble
-from service.settings import PROJECT_ROOT, get_settings
-from service.wiring import local_gatekeeper
+# Run as a script, this folder comes first on sys.path, and bench/http.py would then shadow the
+# standard library's http package, which requests (the OPA server backend) imports.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from service.engine.bundle import write_bundle  # noqa: E402
+from service.engine.server import ServerEngine, ServerOptions  # noqa: E402
+from service.evidence.files import read_evidence_dir  # noqa: E402
+from service.inputdoc import assemble  # noqa: E402
+from service.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from service.wiring import local_gatekeeper  # noqa: E402
 
 
 def sample(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -121,6 +127,7 @@ def served_us(opa: Path, bundle: Path, doc: dict[str, Any], runs: int) -> list[f
     server = subprocess.Popen(
         [str(opa), "run", "-s", "-a", f"127.0.0.1:{port}", "-b", str(bundle), "-l", "error"],
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
@@ -153,20 +160,20 @@ def compare_backends(raw: list[float], doc: dict[str, Any], runs: int) -> None:
         native = native_us(opa, bundle, doc, workdir)
         served = served_us(opa, bundle, doc, runs)
     print(f"the promotion decision three ways ({opa}, {runs} server runs)")
-    print(f"{'':<34}{'median µs':>12}{'mean µs':>12}{'p99 µs':>12}")
+    print(f"{'':<38}{'median µs':>12}{'mean µs':>12}{'p99 µs':>12}")
     for label, row in (
         ("native (opa bench, query eval)", native),
         ("embedded (in-process bindings)", embedded),
         ("server (loopback, opa-python-client)", served),
     ):
-        print(f"{label:<34}" + "".join(f"{v:>12.1f}" for v in row))
+        print(f"{label:<38}" + "".join(f"{v:>12.1f}" for v in row))
     for label, top, bottom in (
         ("ratio embedded / native", embedded, native),
         ("ratio server / native", served, native),
         ("ratio server / embedded", served, embedded),
     ):
         print(
-            f"{label:<34}" + "".join(f"{a / b:>11.2f}x" for a, b in zip(top, bottom, strict=True))
+            f"{label:<38}" + "".join(f"{a / b:>11.2f}x" for a, b in zip(top, bottom, strict=True))
         )
 
 
