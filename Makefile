@@ -3,10 +3,44 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OPA_BINDINGS := opa-golib-python-bindings==0.4.4
+# The real `opa` binary (server, fmt, check, test, bench), built from the Go module proxy.
+OPA_VERSION := 1.22.3
+GO ?= go
+TOOLS := .tools
+OPA := $(TOOLS)/bin/opa
+OPA_STAMP := $(TOOLS)/opa-$(OPA_VERSION).stamp
+OPA_PORT ?= 8181
 
-.PHONY: install services test pytest rego-test lint types run demo bench clean
+.PHONY: install opa opa-if-go services test pytest rego-test opa-check lint types run run-opa \
+	demo bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed opa-if-go
+
+# Built once per version (the stamp); an `opa` on PATH of the same version is linked instead.
+opa: $(OPA_STAMP)
+
+$(OPA_STAMP):
+	@mkdir -p $(TOOLS)/bin
+	@found=$$(command -v opa || true); \
+	if [ -n "$$found" ] && [ "$$found" != "$(abspath $(OPA))" ] \
+		&& "$$found" version 2>/dev/null | grep -qx "Version: $(OPA_VERSION)"; then \
+		ln -sf "$$found" $(OPA); echo "OPA $(OPA_VERSION): using $$found"; \
+	else \
+		echo "OPA $(OPA_VERSION): building github.com/open-policy-agent/opa@v$(OPA_VERSION)" \
+			"with $$($(GO) version) into $(TOOLS)/bin (a few minutes the first time)"; \
+		GOBIN=$(abspath $(TOOLS)/bin) $(GO) install github.com/open-policy-agent/opa@v$(OPA_VERSION); \
+	fi
+	@$(OPA) version | grep -qx "Version: $(OPA_VERSION)"
+	@rm -f $(TOOLS)/opa-*.stamp && touch $@
+
+opa-if-go:
+	@if command -v $(GO) >/dev/null 2>&1 || command -v opa >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory opa; \
+	else \
+		echo "No Go toolchain ($(GO)) and no opa on PATH: OPA $(OPA_VERSION) is not built." \
+			"The embedded engine works; the OPA server tests, opa fmt/check and make run-opa" \
+			"need it (install Go, then make opa)."; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +53,24 @@ $(VENV)/.installed: pyproject.toml
 services:
 	bash scripts/postgres.sh
 
-test: install rego-test lint types pytest
+test: install rego-test opa-check lint types pytest
 
 pytest: install
 	$(BIN)/pytest -q
 
 rego-test: install
 	$(BIN)/mlgate test policies
+
+# OPA's own checks of our Rego. Regal is not served by the Go module proxy here (README).
+opa-check: install
+	@if [ -x $(OPA) ]; then \
+		$(OPA) fmt --list --fail policies && $(OPA) check --strict policies \
+			&& echo "opa fmt, opa check --strict: policies/ clean"; \
+	elif [ "$$CI" = true ]; then \
+		echo "$(OPA) is missing; CI must run opa fmt and opa check (make opa)"; exit 1; \
+	else \
+		echo "$(OPA) is missing (no Go): opa fmt and opa check skipped"; \
+	fi
 
 lint: install
 	$(BIN)/ruff check service tests bench
@@ -37,6 +82,19 @@ types: install
 run: install
 	$(BIN)/mlgate serve
 
+# The real OPA server on loopback with the policy bundle, and mlgate serve deciding through it;
+# when either stops (Ctrl-C, a crash), the other is stopped too.
+run-opa: install opa
+	$(BIN)/mlgate bundle build --output .mlgate/bundle.tar.gz
+	@bash -c ' \
+	$(OPA) run --server --addr 127.0.0.1:$(OPA_PORT) --log-level error \
+		--bundle .mlgate/bundle.tar.gz & opa=$$!; \
+	trap "kill $$opa $$serve 2>/dev/null; wait" EXIT INT TERM; \
+	for i in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(OPA_PORT)) 2>/dev/null && break; \
+		sleep 0.2; done; \
+	MLGATE_OPA_URL=http://127.0.0.1:$(OPA_PORT) $(BIN)/mlgate serve & serve=$$!; \
+	wait -n $$opa $$serve'
+
 demo: install
 	$(BIN)/mlgate demo
 
@@ -46,4 +104,4 @@ bench: install
 	$(BIN)/python bench/http.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(TOOLS)

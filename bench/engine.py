@@ -4,6 +4,11 @@ Full decide = input validation + OPA evaluation + decision check + the decision 
 digests; evidence files are read once, before timing. Prints median, mean and p99 of each and
 their ratio (target: full decide at most 2x the raw evaluation).
 
+Then the three ways OPA decides the promotion, in one run: natively (`opa bench` on the same
+bundle and input, OPA's own timer of the query evaluation), embedded (opa-golib-python-bindings)
+and the OPA server backend (`opa run --server` on loopback, through opa-python-client), with
+their ratios. Skipped, saying so, without the opa binary (`make opa`).
+
 Then the Go collector's setting: the same evaluations in fresh processes with Go's default
 GOGC=100 and with the GOGC=800 the engine sets (service/engine/embedded.py), CPU per
 evaluation and peak memory of each.
@@ -11,21 +16,33 @@ evaluation and peak memory of each.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import resource
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
-from service.evidence.files import read_evidence_dir
-from service.inputdoc import assemble
-from service.settings import PROJECT_ROOT, get_settings
-from service.wiring import local_gatekeeper
+# Run as a script, this folder comes first on sys.path, and bench/http.py would then shadow the
+# standard library's http package, which requests (the OPA server backend) imports.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from service.engine.bundle import write_bundle  # noqa: E402
+from service.engine.server import ServerEngine, ServerOptions  # noqa: E402
+from service.evidence.files import read_evidence_dir  # noqa: E402
+from service.inputdoc import assemble  # noqa: E402
+from service.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from service.wiring import local_gatekeeper  # noqa: E402
 
 
 def sample(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -78,6 +95,88 @@ def gc_row(gogc: str, runs: int) -> dict[str, float]:
     return row
 
 
+DECISION = "data.mlgate.promotion.decision"
+
+
+def opa_binary() -> Path | None:
+    built = PROJECT_ROOT / ".tools" / "bin" / "opa"
+    found = built if built.exists() else shutil.which("opa")
+    return Path(found) if found else None
+
+
+def native_us(opa: Path, bundle: Path, doc: dict[str, Any], workdir: Path) -> list[float]:
+    """`opa bench`: OPA's own timer of the query evaluation, median/mean/p99 in µs."""
+    input_file = workdir / "input.json"
+    input_file.write_text(json.dumps(doc))
+    done = subprocess.run(
+        [str(opa), "bench", "-b", str(bundle), "-i", str(input_file), "--format=json", DECISION],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    extra = json.loads(done.stdout)["Extra"]
+    key = "histogram_timer_rego_query_eval_ns_"
+    return [extra[key + stat] / 1000 for stat in ("median", "mean", "99%")]
+
+
+def served_us(opa: Path, bundle: Path, doc: dict[str, Any], runs: int) -> list[float]:
+    """The server backend per decision: `opa run --server` on a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [str(opa), "run", "-s", "-a", f"127.0.0.1:{port}", "-b", str(bundle), "-l", "error"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        policy_set = local_gatekeeper(get_settings(), audited=False).engine.policy_set
+        engine = ServerEngine(policy_set, ServerOptions(f"http://127.0.0.1:{port}"))
+        engine.check()
+        times = sample(lambda: engine.evaluate("promotion", doc), runs)
+        engine.close()
+    finally:
+        server.terminate()
+        server.wait()
+    return [statistics.median(times), statistics.fmean(times), p99(times)]
+
+
+def compare_backends(raw: list[float], doc: dict[str, Any], runs: int) -> None:
+    opa = opa_binary()
+    if opa is None:
+        print("native and server backend: skipped, no opa binary (`make opa` builds it)")
+        return
+    embedded = [statistics.median(raw), statistics.fmean(raw), p99(raw)]
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        policy_set = local_gatekeeper(get_settings(), audited=False).engine.policy_set
+        bundle = write_bundle(policy_set, workdir / "bundle.tar.gz")
+        native = native_us(opa, bundle, doc, workdir)
+        served = served_us(opa, bundle, doc, runs)
+    print(f"the promotion decision three ways ({opa}, {runs} server runs)")
+    print(f"{'':<38}{'median µs':>12}{'mean µs':>12}{'p99 µs':>12}")
+    for label, row in (
+        ("native (opa bench, query eval)", native),
+        ("embedded (in-process bindings)", embedded),
+        ("server (loopback, opa-python-client)", served),
+    ):
+        print(f"{label:<38}" + "".join(f"{v:>12.1f}" for v in row))
+    for label, top, bottom in (
+        ("ratio embedded / native", embedded, native),
+        ("ratio server / native", served, native),
+        ("ratio server / embedded", served, embedded),
+    ):
+        print(
+            f"{label:<38}" + "".join(f"{a / b:>11.2f}x" for a, b in zip(top, bottom, strict=True))
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2000)
@@ -109,6 +208,8 @@ def main() -> int:
         f"{'ratio full / raw':<26}{median_ratio:>11.2f}x{mean_ratio:>11.2f}x{p99_ratio:>11.2f}x"
         "   (target <= 2x)"
     )
+
+    compare_backends(raw, doc, args.runs)
 
     print(f"Go collector, raw evaluation in a fresh process, {args.runs} runs each")
     print(f"{'':<26}{'CPU µs/eval':>12}{'peak RSS MB':>12}")

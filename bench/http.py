@@ -16,6 +16,8 @@ records each commit carried.
 With --auditor, a third phase offers the same load as phase 2 while an auditor asks for
 GET /v1/audit/verify back to back over the whole (growing) ledger: what a reviewer's
 verification costs the pipelines asking for decisions at the same time.
+With --opa-url URL, decisions (baseline and server) go to that OPA server, which must serve
+this policy directory's bundle (`make run-opa` starts one on 127.0.0.1:8181).
 Exit status 1 when a target is missed.
 """
 
@@ -344,8 +346,17 @@ def main() -> int:
         action="store_true",
         help="a third phase: phase 2's load while an auditor verifies the ledger back to back",
     )
+    parser.add_argument(
+        "--opa-url",
+        metavar="URL",
+        help="decide through this OPA server (the server backend) instead of the embedded engine",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
+    if args.opa_url:
+        # Read by the Settings of the baseline here and of the server process it starts.
+        os.environ["MLGATE_OPA_URL"] = args.opa_url
+        print(f"engine: the OPA server at {args.opa_url}")
 
     work = Path(tempfile.mkdtemp(prefix="mlgate-bench-"))
     print(f"work directory {work}; machine: {os.cpu_count()} CPUs")

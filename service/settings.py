@@ -49,6 +49,24 @@ class Settings(BaseSettings):
         description="How long the service waits for the policy engine before it denies",
     )
     tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
+    opa_url: str = Field(
+        default="",
+        description="An OPA server (http://host:port or https://...) that decides instead of "
+        "the embedded engine; empty means the embedded engine",
+    )
+    opa_token: str = Field(default="", description="Bearer token for the OPA server")
+    opa_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long one request to the OPA server may take"
+    )
+    opa_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the OPA server's certificate"
+    )
+    opa_client_cert: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS with the OPA server"
+    )
+    opa_client_key: Path | None = Field(
+        default=None, description="Private key (PEM) of the client certificate"
+    )
     fast_path: bool = Field(
         default=True,
         description="Answer valid decision requests without FastAPI's per-request work "

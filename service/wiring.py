@@ -1,11 +1,11 @@
-"""Builds the embedded defaults once: policies from disk, the embedded engine, the ledger, and
-the decision pipeline over them for local CLI mode."""
+"""Builds the defaults once: policies from disk, the engine the settings choose, the ledger,
+and the decision pipeline over them for local CLI mode."""
 
 from __future__ import annotations
 
 import sys
 
-from service.engine.embedded import EmbeddedEngine
+from service.engine.factory import Engine, new_engine
 from service.engine.policyset import load_policy_set
 from service.gate import Gatekeeper
 from service.pipeline import Pipeline, RecordedEvidence
@@ -13,8 +13,8 @@ from service.schemas import default_schemas
 from service.settings import Settings
 
 
-def local_engine(settings: Settings) -> EmbeddedEngine:
-    return EmbeddedEngine(load_policy_set(settings.policy_dir))
+def local_engine(settings: Settings) -> Engine:
+    return new_engine(settings, load_policy_set(settings.policy_dir))
 
 
 def local_gatekeeper(settings: Settings, *, audited: bool = True) -> Gatekeeper:

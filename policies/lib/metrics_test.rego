@@ -12,7 +12,7 @@ test_absolute_change[note] := passed if {
 		"tolerated drop": [0.928, 0.93, {"min_absolute_change": -0.005}, true],
 	}
 	[candidate, baseline, spec, expected] := case
-	passed := _holds(metrics.meets_absolute_change(candidate, baseline, spec)) == expected
+	passed := _absolute_holds(candidate, baseline, spec) == expected
 }
 
 test_relative_change[note] := passed if {
@@ -24,7 +24,7 @@ test_relative_change[note] := passed if {
 		"baseline zero never passes": [1, 0, {"min_relative_change": -1}, false],
 	}
 	[candidate, baseline, spec, expected] := case
-	passed := _holds(metrics.meets_relative_change(candidate, baseline, spec)) == expected
+	passed := _relative_holds(candidate, baseline, spec) == expected
 }
 
 test_group_gap_is_spread_across_groups if {
@@ -35,6 +35,12 @@ test_group_gap_undefined_without_values if {
 	not metrics.group_gap({"a": {"fpr": 0.1}}, "tpr")
 }
 
-_holds(x) := true if x
+# A check that does not hold is undefined, not false: `else` makes it false, so that every
+# case has a value (an undefined case would vanish from the table instead of failing).
+_absolute_holds(candidate, baseline, spec) if {
+	metrics.meets_absolute_change(candidate, baseline, spec)
+} else := false
 
-_holds(x) := false if not x
+_relative_holds(candidate, baseline, spec) if {
+	metrics.meets_relative_change(candidate, baseline, spec)
+} else := false

@@ -19,7 +19,7 @@ from service.api.metrics import Metrics
 from service.api.runtime import Runtime
 from service.audit.ledger import Ledger, open_ledger
 from service.engine.deciders import Decider, ThreadDecider
-from service.engine.embedded import EmbeddedEngine
+from service.engine.factory import new_engine
 from service.engine.policyset import load_policy_set
 from service.engine.processes import ProcessDecider
 from service.errors import MlgateError
@@ -69,14 +69,18 @@ def create_app(
             [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, own)],
             RecordedEvidence(own),
             settings.policy_dir,
+            settings,
         )
     else:
         policy_set = load_policy_set(settings.policy_dir)
         size = engines or min(MAX_ENGINES, os.cpu_count() or 1)
         gatekeepers = [
-            Gatekeeper(EmbeddedEngine(policy_set), default_schemas(), ledger) for _ in range(size)
+            Gatekeeper(new_engine(settings, policy_set), default_schemas(), ledger)
+            for _ in range(size)
         ]
-        decider = ThreadDecider(gatekeepers, RecordedEvidence(ledger), settings.policy_dir)
+        decider = ThreadDecider(
+            gatekeepers, RecordedEvidence(ledger), settings.policy_dir, settings
+        )
     runtime = Runtime(
         settings=settings,
         decider=decider,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.api.models import Health, Readiness
 from service.api.runtime import RuntimeDep
+from service.engine.factory import check_engine
 from service.errors import MlgateError
 
 router = APIRouter(tags=["operations"])
@@ -36,6 +37,8 @@ async def readyz(runtime: RuntimeDep) -> Response:
     revision = runtime.policy_set.revision
     try:
         await runtime.decider.check()
+        # With an OPA server: that it serves the revision we hold, or nothing is allowed.
+        await asyncio.to_thread(check_engine, runtime.settings, runtime.policy_set)
     except MlgateError as exc:
         checks["engine"] = exc.message
     except TimeoutError:

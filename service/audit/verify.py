@@ -76,9 +76,8 @@ class VerifyReport:
         """One line: `2000/2000 records valid; ...`."""
         counted = f"{self.valid}/{self.records} records valid"
         if self.kinds:
-            counted += (
-                " (" + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.kinds.items()) + ")"
-            )
+            each = [f"{n} {k.replace('_', ' ')}{'s' * (n != 1)}" for k, n in self.kinds.items()]
+            counted += f" ({', '.join(each)})"
         matched = len(self.checkpoints_matched)
         if self.ok:
             checks = (

@@ -302,7 +302,7 @@ def audit_checkpoint(args: argparse.Namespace) -> int:
 
 
 def audit_reproduce(args: argparse.Namespace) -> int:
-    from service.engine.embedded import EmbeddedEngine
+    from service.engine.factory import new_engine
     from service.engine.policyset import load_policy_set
     from service.gate import Gatekeeper
     from service.schemas import default_schemas
@@ -316,7 +316,9 @@ def audit_reproduce(args: argparse.Namespace) -> int:
             f"record seq {record.seq} cannot be read ({exc}); run `mlgate audit verify`"
         ) from None
     input_doc = ledger.input_document(str(recorded["input_digest"]))
-    gatekeeper = Gatekeeper(EmbeddedEngine(load_policy_set(settings.policy_dir)), default_schemas())
+    gatekeeper = Gatekeeper(
+        new_engine(settings, load_policy_set(settings.policy_dir)), default_schemas()
+    )
     now = gatekeeper.evaluate(input_doc)
     same = now.outcome == recorded["outcome"]
     print(f"decision  {recorded['decision_id']} (seq {record.seq}, {recorded['gate']})")

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Protocol
 
 from service.decision import Decision
-from service.engine.embedded import EmbeddedEngine
+from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.engine.pool import GatekeeperPool
 from service.errors import PolicyEngineUnavailable
 from service.gate import Gatekeeper
 from service.pipeline import GateRequest, Pipeline, RecordedEvidence
+from service.settings import Settings
 
 
 class Decider(Protocol):
@@ -50,11 +51,16 @@ class ThreadDecider:
     """In this process: a pool of gatekeepers and as many threads as there are gatekeepers."""
 
     def __init__(
-        self, gatekeepers: list[Gatekeeper], recorded: RecordedEvidence, policy_dir: Path
+        self,
+        gatekeepers: list[Gatekeeper],
+        recorded: RecordedEvidence,
+        policy_dir: Path,
+        settings: Settings | None = None,
     ) -> None:
         self.pool = GatekeeperPool(gatekeepers)
         self.recorded = recorded
         self.policy_dir = policy_dir
+        self.settings = settings or Settings(policy_dir=policy_dir)
         self._schemas = gatekeepers[0].schemas
         self._ledger = gatekeepers[0].ledger
         self._threads = ThreadPoolExecutor(len(gatekeepers), thread_name_prefix="decide")
@@ -87,7 +93,7 @@ class ThreadDecider:
             built: list[Gatekeeper] = []
             try:
                 for _ in range(self.pool.size):
-                    engine = EmbeddedEngine(policy_set)
+                    engine = new_engine(self.settings, policy_set)
                     built.append(Gatekeeper(engine, self._schemas, self._ledger))
             except BaseException:
                 for gatekeeper in built:

@@ -111,3 +111,23 @@ def _merge_at(data: dict[str, Any], path: tuple[str, ...], value: Any, rel: str)
         raise PolicyLoadError(f"{rel}: data.{'.'.join(path)} is already defined by another file")
     else:
         node[path[-1]] = value
+
+
+def data_documents(policy_set: PolicySet) -> dict[tuple[str, ...], Any]:
+    """Each data file's document by the path it is loaded at (policies/data/promotion.yaml is
+    ("mlgate", "config", "promotion")), taken from the loaded set, not read again."""
+    documents: dict[tuple[str, ...], Any] = {}
+    for rel in policy_set.files:
+        path = _data_path(rel)
+        if path is None:
+            continue
+        node: Any = policy_set.data
+        for key in path:
+            node = node[key]
+        documents[path] = node
+    return documents
+
+
+def is_test_module(rel: str) -> bool:
+    """A Rego test file by OPA's convention (`*_test.rego`): not shipped to a server."""
+    return rel.endswith("_test.rego")

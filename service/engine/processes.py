@@ -18,7 +18,7 @@ from typing import Any
 from service.audit.writer import ledger_writer
 from service.childprocess import Child, ChildEnd, portable
 from service.decision import AuditReceipt, Decision
-from service.engine.embedded import EmbeddedEngine
+from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
 from service.gate import Gatekeeper, engine_failure_judgement
@@ -37,7 +37,7 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
     """
     end = ChildEnd(conn)
     try:
-        engine = EmbeddedEngine(policy_set)
+        engine = new_engine(settings, policy_set)
         gatekeeper = Gatekeeper(engine, default_schemas())
         from service.audit.ledger import open_ledger_reader
 
@@ -62,7 +62,7 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
                             f"the decision worker holds policies of generation {generation}, "
                             f"not {request.generation}, and was not sent them"
                         )
-                    fresh = EmbeddedEngine(reloaded)
+                    fresh = new_engine(settings, reloaded)
                     gatekeeper.engine.close()  # type: ignore[attr-defined]
                     gatekeeper = Gatekeeper(fresh, gatekeeper.schemas)
                     generation = request.generation
@@ -96,7 +96,7 @@ class ProcessDecider:
         self._lock = threading.Lock()
         self._generation = 0
         self._policy_set = load_policy_set(settings.policy_dir)
-        EmbeddedEngine(self._policy_set).close()  # fail here and now if the policies do not load
+        new_engine(settings, self._policy_set).close()  # fail now if the policies do not load
         self._workers: list[Child] = []
         self._writer: Child | None = None
         self._counted: Child | None = None
@@ -212,7 +212,7 @@ class ProcessDecider:
         with self._lock:
             previous = self._policy_set.revision
             policy_set = policy_set or load_policy_set(self.settings.policy_dir)
-            EmbeddedEngine(policy_set).close()
+            new_engine(self.settings, policy_set).close()
             self._policy_set = policy_set
             self._generation += 1
             return previous, policy_set

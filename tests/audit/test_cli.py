@@ -82,7 +82,7 @@ def test_verify_passes_a_clean_ledger_with_a_summary(recorded: Ledger, mlgate: M
     run = mlgate("audit", "verify")
     assert (run.code, run.out.strip()) == (
         0,
-        "5/5 records valid; chain intact from seq 1 to 5; "
+        "5/5 records valid (5 decisions); chain intact from seq 1 to 5; "
         "no checkpoint to compare, so a removed tail would go unnoticed",
     )
 
@@ -98,7 +98,9 @@ def test_verify_fails_and_names_the_seq_of_a_tampered_record(
     lines = run.out.splitlines()
     assert lines[0].startswith("seq 3: bad signature: ")
     assert lines[1].startswith("seq 4: bad prev hash: ")
-    assert lines[-1] == "3/5 records valid; 2 problems: 1 bad prev hash, 1 bad signature"
+    assert lines[-1] == (
+        "3/5 records valid (5 decisions); 2 problems: 1 bad prev hash, 1 bad signature"
+    )
     report = json.loads(mlgate("audit", "verify", "--format", "json").out)
     assert [(p["seq"], p["kind"]) for p in report["problems"]] == [
         (3, "bad signature"),

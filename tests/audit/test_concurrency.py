@@ -37,7 +37,9 @@ def test_four_processes_append_one_valid_gap_free_chain(
     with stores.ledger(key_files) as ledger:
         report = ledger.verify(keyring)
         assert report.ok, report.problems[:5]
-        assert report.summary.startswith("1000/1000 records valid; chain intact from seq 1 to 1000")
+        assert report.summary.startswith(
+            "1000/1000 records valid (1000 decisions); chain intact from seq 1 to 1000"
+        )
         assert len(report.checkpoints_matched) == 10  # one every 100 records, from any writer
         assert sorted(r.decision_id for r in ledger.find(limit=10_000)) == sorted(returned)
         assert len(set(returned)) == WRITERS * EACH
