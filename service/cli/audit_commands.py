@@ -213,6 +213,17 @@ def audit_show(args: argparse.Namespace) -> int:
         ) from None
     p = statement["predicate"]
     subject = statement.get("subject") or [{}]
+    if record.kind != "decision":
+        _show_rows(
+            [
+                ("record", record.kind.replace("_", " ")),
+                *((key, _text(value)) for key, value in p.items() if key not in _CHAIN_FIELDS),
+                ("recorded", p.get("recorded_at")),
+                ("seq", f"{p.get('seq')} (prev {str(p.get('prev'))[:16]}...)"),
+                ("signature", _signature_line(envelope, p, settings.resolved_keyring)),
+            ]
+        )
+        return 0
     model = p.get("model") or {}
     target = p.get("target") or {}
     rows = [
@@ -228,12 +239,12 @@ def audit_show(args: argparse.Namespace) -> int:
         ("recorded", p.get("recorded_at")),
         ("policy", p.get("policy_revision")),
         ("input", p.get("input_digest")),
+        ("sign-offs", ", ".join(p.get("signoff_records") or []) or "-"),
+        ("evidence", _text(p.get("provenance") or "-")),
         ("seq", f"{p.get('seq')} (prev {str(p.get('prev'))[:16]}...)"),
         ("signature", _signature_line(envelope, p, settings.resolved_keyring)),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+    _show_rows(rows)
     for title, items in (
         ("reasons", p.get("reasons") or []),
         ("warnings", p.get("warnings") or []),
@@ -246,6 +257,22 @@ def audit_show(args: argparse.Namespace) -> int:
                 + (f" (controls: {controls})" if controls else "")
             )
     return 0
+
+
+_CHAIN_FIELDS = ("seq", "prev", "recorded_at")
+
+
+def _show_rows(rows: list[tuple[str, Any]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+def _text(value: Any) -> str:
+    """A predicate value on one line: objects as `key: value` pairs."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return "-" if value is None else str(value)
 
 
 def _digests(digest: Any) -> str:
@@ -309,6 +336,11 @@ def audit_reproduce(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     ledger, record = _find_record(args.id)
+    if record.kind != "decision":
+        raise UsageError(
+            f"record seq {record.seq} is a {record.kind.replace('_', ' ')}, not a decision: "
+            "only decisions can be reproduced"
+        )
     try:
         recorded = record.predicate()
     except MalformedEnvelope as exc:

@@ -1,13 +1,16 @@
-"""`mlgate demo`: every evidence fixture through the audited promotion gate, then a ledger check."""
+"""`mlgate demo`: every evidence fixture through the audited promotion gate, then one version's
+promotion flow in local mode (staging, canary, a recorded approval, production), then a ledger
+check."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
-from service.evidence.base import EVIDENCE_FILE
+from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
-from service.pipeline import GateRequest
+from service.pipeline import GateRequest, Pipeline
 from service.settings import PROJECT_ROOT, get_settings
 
 
@@ -57,9 +60,52 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, outcome, seq, note in rows:
         print(f"{name:<{widths[0]}}  {outcome:<{widths[1]}}  {seq:>{widths[2]}}  {_clip(note)}")
+    print()
+    _flow(pipeline)
     report = verify_ledger(settings)
-    print(f"ledger {settings.resolved_ledger_url}: {report.summary}")
+    print(f"\nledger {settings.resolved_ledger_url}: {report.summary}")
     return 0 if report.ok else 1
+
+
+def _flow(pipeline: Pipeline) -> None:
+    """A new version of the approved model through staging and canary to production, where it
+    waits for an approval recorded in the ledger: the history and the sign-off come from the
+    ledger, not from the evidence files."""
+    assert pipeline.recorded is not None
+    version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")  # new each run: its own history
+    evidence = read_evidence_dir(PROJECT_ROOT / "fixtures" / "evidence" / "approved")
+    own = {k: v for k, v in evidence.items() if k not in RECORDED_ONLY}
+    digest = str(own["lineage"]["artifact_digest"])
+    print(f"the promotion flow of fraud-detector v{version}, sign-off and history from the ledger")
+
+    def decide(stage: str) -> None:
+        request = GateRequest(
+            gate="promotion",
+            caller={"id": "demo", "role": "cli"},
+            evidence=own,
+            source=EVIDENCE_FILE,
+            target={"stage": stage},
+            model={"name": "fraud-detector", "version": version},
+            trusted=True,
+        )
+        decision = pipeline.decide(request)
+        first = decision.reasons[0].message if decision.reasons else ""
+        seq = decision.audit.seq if decision.audit else "-"
+        print(f"  decide {stage:<10} {decision.outcome.upper():<5}  seq {seq}  {_clip(first, 60)}")
+
+    for stage in ("staging", "canary", "production"):
+        decide(stage)
+    approval = pipeline.recorded.book.approve(
+        model="fraud-detector",
+        version=version,
+        artifact_digest=digest,
+        approver="demo-risk-officer",
+        role="model-risk-officer",
+        status="approved",
+        comment="validation report reviewed (demo)",
+    )
+    print(f"  approve as model-risk-officer         seq {approval['record']}  (mlgate approve)")
+    decide("production")
 
 
 def _clip(text: str, width: int = 90) -> str:
