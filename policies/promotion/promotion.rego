@@ -75,6 +75,23 @@ deny contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.risk_tier"})
 }
 
+# METADATA
+# title: Artifact digest is the lineage's
+# description: |
+#   Sign-offs and history are bound to the artifact digest, so a request naming another digest
+#   than its lineage records is denied rather than judged on sign-offs given for that artifact.
+# custom:
+#   code: ARTIFACT_DIGEST_CONFLICT
+#   severity: critical
+#   controls: ["EU AI Act Art. 12", "SR 11-7 IV"]
+deny contains reason if {
+	claimed := input.model.artifact_digest
+	recorded := input.lineage.artifact_digest
+	claimed != recorded
+	msg := sprintf("the request names artifact %v, but the lineage records %v", [claimed, recorded])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.artifact_digest"})
+}
+
 # Every role the tier asks an approval of, at any stage: by default they may waive a rule.
 _tier_approver_roles contains role if {
 	some stage_config in object.get(settings, "stages", {})

@@ -340,3 +340,16 @@ test_waiver_from_the_sign_off_records_is_named_in_the_warning if {
 	[w] := decide(object.union(regressed, {"waivers": [recorded]})).warnings
 	w.waiver.id == "6d0e2b1a"
 }
+
+test_a_request_naming_another_artifact_than_the_lineage_is_denied if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model/artifact_digest", "value": "sha256:ef"}])
+	codes(doc) == {"ARTIFACT_DIGEST_CONFLICT", "APPROVAL_PENDING"} # the approval names sha256:ab
+	decide(doc).reasons[0] == {
+		"rule": "Artifact digest is the lineage's",
+		"code": "ARTIFACT_DIGEST_CONFLICT",
+		"severity": "critical",
+		"message": "the request names artifact sha256:ef, but the lineage records sha256:ab",
+		"controls": ["EU AI Act Art. 12", "SR 11-7 IV"],
+		"field": "model.artifact_digest",
+	}
+}
