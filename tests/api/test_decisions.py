@@ -45,7 +45,7 @@ def test_the_service_clock_judges_waivers_so_a_past_waiver_stays_expired(api: Ap
     metrics = evidence()["metrics"]
     metrics["values"]["auc"] = 0.9318  # regressed against the champion's 0.9357
     expired = {
-        "rule_code": "METRIC_REGRESSION",
+        "rule_code": "METRIC_REGRESSION_ABSOLUTE",
         "model": "fraud-detector",
         "version": "7",
         "approved_by": "c.lindqvist@example.com",
@@ -57,7 +57,7 @@ def test_the_service_clock_judges_waivers_so_a_past_waiver_stays_expired(api: Ap
 
     assert decision["outcome"] == "deny"
     assert decision["requested_at"] > expired["expires_at"]
-    assert [r["code"] for r in decision["reasons"]] == ["METRIC_REGRESSION"]
+    assert [r["code"] for r in decision["reasons"]] == ["METRIC_REGRESSION_ABSOLUTE"]
 
 
 def test_malformed_evidence_is_an_audited_deny_not_a_422(api: Api) -> None:
