@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OPA_BINDINGS := opa-golib-python-bindings==0.4.4
 
-.PHONY: install services test pytest rego-test lint types run demo bench clean
+.PHONY: install services test check pytest rego-test lint types run demo bench clean
 
 install: $(VENV)/.installed
 
@@ -19,10 +19,15 @@ $(VENV)/.installed: pyproject.toml
 services:
 	bash scripts/postgres.sh
 
-test: install rego-test lint types pytest
+test: install check rego-test lint types pytest
 
 pytest: install
 	$(BIN)/pytest -q
+
+# Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
+# entrypoints (and `opa check --strict` / `opa fmt --fail` when an `opa` binary is on PATH).
+check: install
+	$(BIN)/mlgate check policies
 
 rego-test: install
 	$(BIN)/mlgate test policies

@@ -19,13 +19,13 @@ ERROR_EXIT_CODES = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from service.cli import audit_commands, decide, demo, regotest, serve, tokens
+    from service.cli import audit_commands, check, decide, demo, regotest, serve, tokens
 
     parser = argparse.ArgumentParser(
         prog="mlgate", description="Policy-as-code gates for ML model deployments."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (decide, regotest, audit_commands, demo, serve, tokens):
+    for module in (decide, check, regotest, audit_commands, demo, serve, tokens):
         module.register(commands)
     return parser
 
