@@ -59,11 +59,15 @@ def test_each_problem_is_a_file_line_and_the_exit_code_is_1(
     )
 
     run = mlgate_check(str(root))
+    line = 1 + config.read_text().splitlines().index(
+        next(t for t in config.read_text().splitlines() if "8e1" in t)
+    )
 
     assert run.returncode == 1
     assert run.stdout.splitlines() == [
-        f"{root}/{CONFIG}:27: tiers.high.stages.staging.ceilings.latency_p99_ms: found the text "
-        "'8e1' where a number belongs: YAML 1.1 reads 8e1 as text; write 80 or 8.0e+1",
+        f"{root}/{CONFIG}:{line}: tiers.high.stages.staging.ceilings.latency_p99_ms: "
+        "found the text '8e1' where a number belongs: "
+        "YAML 1.1 reads 8e1 as text; write 80 or 8.0e+1",
         f"{root}/promotion/extra.rego:3: a rule adding to `deny` needs METADATA with title and "
         "custom: {code, severity}; it has none",
         "2 problem(s): 9 modules, 1 data files, 20 reason rules checked; no opa tool (skipped)",

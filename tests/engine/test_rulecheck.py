@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from service.engine.catalogue import rule_catalogue
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set, read_policy_set
 from service.engine.rulecheck import rule_problems
 from service.errors import PolicyLoadError
 from service.gate import Gatekeeper
 from service.schemas import default_schemas
+from tests.conftest import POLICY_DIR
 
 UNANNOTATED = """package mlgate.promotion
 
@@ -103,9 +105,12 @@ def test_two_rules_with_one_code_refuse_the_set(policy_copy: Callable[[], Path])
 
     found = messages(with_module(policy_copy(), annotated(meta)))
 
+    [floor] = [
+        e for e in rule_catalogue(read_policy_set(POLICY_DIR)) if e.code == "METRIC_BELOW_FLOOR"
+    ]
     assert found == [
-        "promotion/promotion.rego:106: code METRIC_BELOW_FLOOR is already used by the rule at "
-        "promotion/extra.rego:8; codes must be unique"
+        f"promotion/promotion.rego:{floor.line}: code METRIC_BELOW_FLOOR is already used by the "
+        "rule at promotion/extra.rego:8; codes must be unique"
     ]
 
 

@@ -26,6 +26,12 @@ def edited(root: Path, old: str, new: str) -> Path:
     return root
 
 
+def line_of(root: Path, text: str) -> int:
+    """The 1-based line of the thresholds file where `text` first appears."""
+    lines = (root / CONFIG).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
 def problems(root: Path) -> list[str]:
     return [str(p) for p in config_problems(root, [CONFIG], SCHEMAS)]
 
@@ -43,7 +49,8 @@ def test_misspelt_floors_key_refuses_the_policy_set(policy_copy: Callable[[], Pa
 
     assert refused.value.message == (
         "the policy set is refused (1 problem):\n"
-        "data/promotion.yaml:29: tiers.high.stages.canary: unknown key flors "
+        f"data/promotion.yaml:{line_of(root, 'flors:')}: "
+        "tiers.high.stages.canary: unknown key flors "
         "(not in promotion_config.schema.json; misspelt?)"
     )
 
@@ -60,7 +67,8 @@ def test_ceiling_written_5e1_refuses_the_set_and_names_the_fix(
     with pytest.raises(
         PolicyLoadError,
         match=re.escape(
-            "data/promotion.yaml:30: tiers.high.stages.canary.ceilings.latency_p99_ms: "
+            f"data/promotion.yaml:{line_of(root, 'latency_p99_ms: 5e1')}: "
+            "tiers.high.stages.canary.ceilings.latency_p99_ms: "
             "found the text '5e1' where a number belongs: "
             "YAML 1.1 reads 5e1 as text; write 50 or 5.0e+1"
         ),
@@ -75,7 +83,8 @@ def test_regression_spec_written_1e_2_refuses_the_set_at_the_data_file(
     root = edited(policy_copy(), "min_relative_change: -0.02", "min_relative_change: 1e-2")
 
     assert problems(root) == [
-        "data/promotion.yaml:37: tiers.high.stages.production.regression.recall_at_1pct_fpr"
+        f"data/promotion.yaml:{line_of(root, 'min_relative_change: 1e-2')}: "
+        "tiers.high.stages.production.regression.recall_at_1pct_fpr"
         ".min_relative_change: found the text '1e-2' where a number belongs: "
         "YAML 1.1 reads 1e-2 as text; write 0.01 or 1.0e-2"
     ]
