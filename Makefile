@@ -11,8 +11,8 @@ OPA := $(TOOLS)/bin/opa
 OPA_STAMP := $(TOOLS)/opa-$(OPA_VERSION).stamp
 OPA_PORT ?= 8181
 
-.PHONY: install opa opa-if-go services test pytest rego-test opa-check lint types run run-opa \
-	demo bench clean
+.PHONY: install opa opa-if-go services test check pytest rego-test lint types \
+	run run-opa demo bench clean
 
 install: $(VENV)/.installed opa-if-go
 
@@ -53,24 +53,26 @@ $(VENV)/.installed: pyproject.toml
 services:
 	bash scripts/postgres.sh
 
-test: install rego-test opa-check lint types pytest
+test: install check rego-test lint types pytest
 
 pytest: install
 	$(BIN)/pytest -q
 
-rego-test: install
-	$(BIN)/mlgate test policies
-
-# OPA's own checks of our Rego. Regal is not served by the Go module proxy here (README).
-opa-check: install
+# Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
+# entrypoints, and OPA's own `opa check --strict` and `opa fmt --fail` with the pinned opa.
+# Regal is not served by the Go module proxy here (README).
+check: install
 	@if [ -x $(OPA) ]; then \
-		$(OPA) fmt --list --fail policies && $(OPA) check --strict policies \
-			&& echo "opa fmt, opa check --strict: policies/ clean"; \
+		$(BIN)/mlgate check policies --opa $(OPA); \
 	elif [ "$$CI" = true ]; then \
 		echo "$(OPA) is missing; CI must run opa fmt and opa check (make opa)"; exit 1; \
 	else \
 		echo "$(OPA) is missing (no Go): opa fmt and opa check skipped"; \
+		$(BIN)/mlgate check policies --no-opa; \
 	fi
+
+rego-test: install
+	$(BIN)/mlgate test policies
 
 lint: install
 	$(BIN)/ruff check service tests bench

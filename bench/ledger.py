@@ -84,7 +84,7 @@ def decision_for(doc: dict[str, Any]) -> Decision:
             "reasons": [
                 {
                     "rule": "Metric does not regress against the champion",
-                    "code": "METRIC_REGRESSION",
+                    "code": "METRIC_REGRESSION_ABSOLUTE",
                     "severity": "high",
                     "message": "auc 0.9318 against the champion v5's 0.9357: change -0.0039",
                     "metric": "auc",

@@ -23,6 +23,8 @@ class Reason(BaseModel):
     field: str | None = None
     actual: Any = None
     threshold: Any = None
+    baseline: Any = None  # the champion's value, for checks against it (same unit as actual)
+    relative_change: float | None = None  # (c - b) / |b|, signed so that positive is better
     waiver: dict[str, Any] | None = None
 
 

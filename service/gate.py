@@ -87,7 +87,9 @@ class Gatekeeper:
         try:
             raw = self.engine.evaluate(gate, input_doc)
         except PolicyEngineUnavailable as exc:
-            return {}, [*evidence_reasons(violations), engine_failure_reason(exc.message)]
+            if violations:  # e.g. a timestamp OPA cannot parse: the evidence is at fault
+                return {}, evidence_reasons(violations)
+            return {}, [engine_failure_reason(exc.message)]
         has_policy = raw is not None or self.engine.policy_set.defines_package(f"mlgate.{gate}")
         result, problems = check_policy_result(gate, raw, self.schemas, gate_has_policy=has_policy)
         if violations:

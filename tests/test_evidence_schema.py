@@ -89,7 +89,7 @@ def test_bad_timestamp_denies_naming_field(gatekeeper: Gatekeeper) -> None:
     doc = copy.deepcopy(APPROVED)
     doc["waivers"] = [
         {
-            "rule_code": "METRIC_REGRESSION",
+            "rule_code": "METRIC_REGRESSION_ABSOLUTE",
             "model": "fraud-detector",
             "version": "7",
             "approved_by": "x@example.com",

@@ -9,7 +9,7 @@ from tests.conftest import fixture_input
 
 EXPECTED = {
     "approved": ("allow", []),
-    "regressed": ("deny", ["METRIC_REGRESSION"]),
+    "regressed": ("deny", ["METRIC_REGRESSION_ABSOLUTE"]),
     "incomplete-card": ("deny", ["EVIDENCE_INVALID", "CARD_SECTION_MISSING"]),
     "missing-lineage": (
         "deny",
@@ -23,7 +23,7 @@ EXPECTED = {
     ),
     "high-risk-pending-approval": ("hold", ["APPROVAL_PENDING"]),
     "waived": ("allow", []),
-    "expired-waiver": ("deny", ["METRIC_REGRESSION"]),
+    "expired-waiver": ("deny", ["METRIC_REGRESSION_ABSOLUTE"]),
 }
 
 
@@ -44,15 +44,16 @@ def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Gateke
     assert reason.threshold == 0.9357
     assert reason.message == (
         "auc 0.9318 against the champion v5's 0.9357: "
-        "the change -0.0039 misses the required absolute change 0"
+        "the change -0.0039 misses min_absolute_change 0, so it needs at least 0.9357"
     )
+    assert reason.baseline == 0.9357
     assert reason.controls == ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
 
 
 def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Gatekeeper) -> None:
     [warning] = gatekeeper.evaluate(fixture_input("waived")).warnings
 
-    assert warning.code == "METRIC_REGRESSION"
+    assert warning.code == "METRIC_REGRESSION_ABSOLUTE"
     assert warning.waiver is not None
     assert warning.waiver["approved_by"] == "c.lindqvist@example.com"
     assert warning.waiver["expires_at"] == "2030-12-31T00:00:00Z"

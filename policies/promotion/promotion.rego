@@ -112,7 +112,12 @@ deny contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("model_card.%s", [section])})
 }
 
-_has_text(doc, key) if trim_space(doc[key]) != ""
+# Text counts only with a visible character (a letter, digit, punctuation or symbol): a
+# section holding only spaces or zero-width characters is empty.
+_has_text(doc, key) if {
+	is_string(doc[key])
+	regex.match(`[\pL\pN\pP\pS]`, doc[key])
+}
 
 # METADATA
 # title: Required metrics are reported
@@ -197,9 +202,12 @@ deny contains reason if {
 
 # METADATA
 # title: No regression against the champion (absolute)
-# description: The candidate changes each metric by at least min_absolute_change relative to the champion (MLflow semantics).
+# description: |
+#   The candidate changes each metric by at least min_absolute_change against the champion
+#   (MLflow MetricThreshold's formula). A negative min_absolute_change is a tolerated drop,
+#   an mlgate extension: MLflow accepts only positive values.
 # custom:
-#   code: METRIC_REGRESSION
+#   code: METRIC_REGRESSION_ABSOLUTE
 #   severity: high
 #   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
 deny contains reason if {
@@ -207,19 +215,28 @@ deny contains reason if {
 	"min_absolute_change" in object.keys(spec)
 	[candidate, baseline] := _compared(name)
 	not metrics.meets_absolute_change(candidate, baseline, spec)
+	threshold := metrics.absolute_change_threshold(baseline, spec)
 	msg := sprintf(
-		"%s %v against the champion v%s's %v: the change %v misses the required absolute change %v",
-		[name, candidate, input.baseline.version, baseline, candidate - baseline, spec.min_absolute_change],
+		"%s %v against the champion v%s's %v: the change %v misses min_absolute_change %v, so it needs %s %v%s",
+		[
+			name, metrics.for_people(candidate), input.baseline.version, metrics.for_people(baseline),
+			metrics.for_people(candidate - baseline), spec.min_absolute_change,
+			_direction(spec), metrics.for_people(threshold), _tolerance_note(spec.min_absolute_change),
+		],
 	)
-	details := {"metric": name, "actual": candidate, "threshold": baseline + _signed(spec, spec.min_absolute_change)}
+	details := {"metric": name, "actual": candidate, "threshold": threshold, "baseline": baseline}
 	reason := reasons.from_rule(rego.metadata.rule(), msg, details)
 }
 
 # METADATA
 # title: No regression against the champion (relative)
-# description: The candidate changes each metric by at least min_relative_change of the champion's value (MLflow semantics).
+# description: |
+#   The candidate changes each metric by at least min_relative_change of the champion's
+#   magnitude (MLflow MetricThreshold's formula, (c - b) / |b|; against a champion value of 0,
+#   MLflow's fallback: better by 1e-10). A negative min_relative_change is a tolerated drop,
+#   an mlgate extension: MLflow accepts only 0 to 1.
 # custom:
-#   code: METRIC_REGRESSION
+#   code: METRIC_REGRESSION_RELATIVE
 #   severity: high
 #   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
 deny contains reason if {
@@ -227,11 +244,20 @@ deny contains reason if {
 	"min_relative_change" in object.keys(spec)
 	[candidate, baseline] := _compared(name)
 	not metrics.meets_relative_change(candidate, baseline, spec)
+	threshold := metrics.relative_change_threshold(baseline, spec)
 	msg := sprintf(
-		"%s %v against the champion v%s's %v: relative change %v misses the required %v",
-		[name, candidate, input.baseline.version, baseline, _relative(candidate, baseline, spec), spec.min_relative_change],
+		"%s %v against the champion v%s's %v: %s, so it needs %s %v%s",
+		[
+			name, metrics.for_people(candidate), input.baseline.version, metrics.for_people(baseline),
+			_relative_text(candidate, baseline, spec), _direction(spec), metrics.for_people(threshold),
+			_tolerance_note(spec.min_relative_change),
+		],
 	)
-	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": name, "actual": candidate, "threshold": spec.min_relative_change})
+	details := object.union(
+		{"metric": name, "actual": candidate, "threshold": threshold, "baseline": baseline},
+		_relative_field(candidate, baseline, spec),
+	)
+	reason := reasons.from_rule(rego.metadata.rule(), msg, details)
 }
 
 _compared(name) := [_values[name], _baseline_values[name]] if {
@@ -239,28 +265,78 @@ _compared(name) := [_values[name], _baseline_values[name]] if {
 	metrics.has_metric(_baseline_values, name)
 }
 
-_relative(_, 0, _) := "undefined (champion value is 0)"
+_direction(spec) := "at least" if object.get(spec, "greater_is_better", true) == true
 
-_relative(candidate, baseline, spec) := metrics.relative_change(candidate, baseline, spec) if baseline != 0
+_direction(spec) := "at most" if object.get(spec, "greater_is_better", true) == false
 
-_signed(spec, change) := change if object.get(spec, "greater_is_better", true) == true
+_relative_text(_, 0, _) := "no relative change against a champion of 0: MLflow's fallback asks for better by 1e-10"
 
-_signed(spec, change) := 0 - change if object.get(spec, "greater_is_better", true) == false
+_relative_text(candidate, baseline, spec) := sprintf(
+	"the relative change %v%% misses min_relative_change %v%%",
+	[
+		metrics.for_people(100 * metrics.relative_change(candidate, baseline, spec)),
+		metrics.for_people(100 * spec.min_relative_change),
+	],
+) if {
+	baseline != 0
+}
+
+_relative_field(_, 0, _) := {}
+
+_relative_field(candidate, baseline, spec) := {"relative_change": metrics.relative_change(candidate, baseline, spec)} if {
+	baseline != 0
+}
+
+_tolerance_note(change) := " (a negative minimum is mlgate's tolerated drop; MLflow takes only positive ones)" if change < 0
+
+_tolerance_note(change) := "" if change >= 0
 
 # METADATA
 # title: Per-group metrics for protected attributes
-# description: Every protected attribute the card declares has per-group metrics in the evaluation.
+# description: |
+#   Every protected attribute the card declares has per-group metrics in the evaluation:
+#   every group listed reports the tier's fairness metric, and at least two groups do (a gap
+#   needs two). A group left out of the metric cannot hide a gap.
 # custom:
 #   code: FAIRNESS_EVIDENCE_MISSING
 #   severity: high
 #   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
 deny contains reason if {
+	some attribute in _fairness_attributes
+	some group in metrics.groups_missing(_groups(attribute), settings.fairness.metric)
+	msg := sprintf(
+		"group %s of protected attribute %s reports no %s (metrics.by_group.%s.%s.%s)",
+		[group, attribute, settings.fairness.metric, attribute, group, settings.fairness.metric],
+	)
+	field := sprintf("metrics.by_group.%s.%s.%s", [attribute, group, settings.fairness.metric])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": settings.fairness.metric})
+}
+
+# METADATA
+# title: Per-group metrics for protected attributes
+# description: At least two groups of each protected attribute report the fairness metric.
+# custom:
+#   code: FAIRNESS_GROUPS_TOO_FEW
+#   severity: high
+#   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
+deny contains reason if {
+	some attribute in _fairness_attributes
+	reporting := metrics.groups_reporting(_groups(attribute), settings.fairness.metric)
+	reporting < 2
+	msg := sprintf(
+		"protected attribute %s has %d group(s) reporting %s in metrics.by_group.%s; a gap needs at least two",
+		[attribute, reporting, settings.fairness.metric, attribute],
+	)
+	field := sprintf("metrics.by_group.%s", [attribute])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": settings.fairness.metric})
+}
+
+_fairness_attributes contains attribute if {
 	settings.fairness
 	some attribute in input.model_card.protected_attributes
-	not metrics.group_gap(object.get(input.metrics, ["by_group", attribute], {}), settings.fairness.metric)
-	msg := sprintf("protected attribute %s has no per-group %s in metrics.by_group.%s", [attribute, settings.fairness.metric, attribute])
-	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("metrics.by_group.%s", [attribute]), "metric": settings.fairness.metric})
 }
+
+_groups(attribute) := object.get(input.metrics, ["by_group", attribute], {})
 
 # METADATA
 # title: Fairness gap within limit
@@ -270,10 +346,10 @@ deny contains reason if {
 #   severity: high
 #   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
 deny contains reason if {
-	some attribute in input.model_card.protected_attributes
-	gap := metrics.group_gap(object.get(input.metrics, ["by_group", attribute], {}), settings.fairness.metric)
+	some attribute in _fairness_attributes
+	gap := metrics.group_gap(_groups(attribute), settings.fairness.metric)
 	gap > settings.fairness.max_gap
-	msg := sprintf("%s gap across %s groups is %v, above the %s-risk limit %v", [settings.fairness.metric, attribute, round(gap * 10000) / 10000, tier, settings.fairness.max_gap])
+	msg := sprintf("%s gap across %s groups is %v, above the %s-risk limit %v", [settings.fairness.metric, attribute, metrics.for_people(gap), tier, settings.fairness.max_gap])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": settings.fairness.metric, "field": sprintf("metrics.by_group.%s", [attribute]), "actual": gap, "threshold": settings.fairness.max_gap})
 }
 

@@ -93,14 +93,37 @@ test_promotion_denied_when_required_metric_missing if {
 
 test_promotion_denied_when_auc_regresses_against_champion if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.92}])
-	codes(doc) == {"METRIC_REGRESSION"}
-	some r in decide(doc).reasons
-	r.message == "auc 0.92 against the champion v5's 0.93: the change -0.01 misses the required absolute change 0"
+	decide(doc).reasons == [{
+		"rule": "No regression against the champion (absolute)",
+		"code": "METRIC_REGRESSION_ABSOLUTE",
+		"severity": "high",
+		"message": "auc 0.92 against the champion v5's 0.93: the change -0.01 misses min_absolute_change 0, so it needs at least 0.93",
+		"metric": "auc",
+		"actual": 0.92,
+		"threshold": 0.93,
+		"baseline": 0.93,
+		"controls": ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"],
+	}]
 }
 
 test_promotion_denied_when_latency_regresses_beyond_relative_tolerance if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 34}])
-	codes(doc) == {"METRIC_REGRESSION"}
+	decide(doc).reasons == [{
+		"rule": "No regression against the champion (relative)",
+		"code": "METRIC_REGRESSION_RELATIVE",
+		"severity": "high",
+		"message": concat("", [
+			"latency_p99_ms 34 against the champion v5's 30: the relative change -13.3333% misses ",
+			"min_relative_change -10%, so it needs at most 33 ",
+			"(a negative minimum is mlgate's tolerated drop; MLflow takes only positive ones)",
+		]),
+		"metric": "latency_p99_ms",
+		"actual": 34,
+		"threshold": 33,
+		"baseline": 30,
+		"relative_change": (30 - 34) / 30,
+		"controls": ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"],
+	}]
 }
 
 test_promotion_allows_latency_within_relative_tolerance if {
@@ -116,16 +139,87 @@ test_promotion_denied_when_baseline_metric_missing if {
 	codes(json.remove(approved, ["baseline/metrics/values/auc"])) == {"BASELINE_METRIC_MISSING"}
 }
 
-test_promotion_denied_when_champion_metric_is_zero_for_relative_check if {
+# MLflow's fallback against a champion value of 0: the candidate must be better by 1e-10.
+test_relative_check_against_a_zero_champion_uses_mlflows_fallback[note] := passed if {
+	some note, case in {
+		"worse than 0 ms": {"candidate": 1, "codes": {"METRIC_REGRESSION_RELATIVE"}},
+		"equal to 0 ms": {"candidate": 0, "codes": {"METRIC_REGRESSION_RELATIVE"}},
+		"better than 0 ms": {"candidate": -1, "codes": set()},
+	}
+	doc := json.patch(approved, [
+		{"op": "replace", "path": "/baseline/metrics/values/latency_p99_ms", "value": 0},
+		{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": case.candidate},
+	])
+	passed := codes(doc) == case.codes
+}
+
+test_relative_check_against_a_zero_champion_names_the_fallback if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/baseline/metrics/values/latency_p99_ms", "value": 0}])
-	some r in decide(doc).reasons
-	r.code == "METRIC_REGRESSION"
-	contains(r.message, "undefined (champion value is 0)")
+	[r] := decide(doc).reasons
+	r == {
+		"rule": "No regression against the champion (relative)",
+		"code": "METRIC_REGRESSION_RELATIVE",
+		"severity": "high",
+		"message": concat("", [
+			"latency_p99_ms 31 against the champion v5's 0: no relative change against a champion of 0: ",
+			"MLflow's fallback asks for better by 1e-10, so it needs at most -1e-10 ",
+			"(a negative minimum is mlgate's tolerated drop; MLflow takes only positive ones)",
+		]),
+		"metric": "latency_p99_ms",
+		"actual": 31,
+		"threshold": -1e-10,
+		"baseline": 0,
+		"controls": ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"],
+	}
+}
+
+# A greater-is-better metric below zero (neg_log_loss): the change is measured against the
+# champion's magnitude, as MLflow does, so worse stays worse.
+test_relative_check_on_a_negative_champion_keeps_direction[note] := passed if {
+	negative := json.patch(config, [{
+		"op": "add",
+		"path": "/promotion/tiers/high/stages/production/regression/neg_log_loss",
+		"value": {"greater_is_better": true, "min_relative_change": 0},
+	}])
+	some note, case in {
+		"worse candidate -0.40": {"candidate": -0.40, "codes": {"METRIC_REGRESSION_RELATIVE"}},
+		"better candidate -0.30": {"candidate": -0.30, "codes": set()},
+		"equal candidate -0.35": {"candidate": -0.35, "codes": set()},
+	}
+	doc := json.patch(approved, [
+		{"op": "add", "path": "/metrics/values/neg_log_loss", "value": case.candidate},
+		{"op": "add", "path": "/baseline/metrics/values/neg_log_loss", "value": -0.35},
+	])
+	result := promotion.decision with input as doc with data.mlgate.config as negative
+	passed := {r.code | some r in result.reasons} == case.codes
 }
 
 test_promotion_denied_when_card_section_missing if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/monitoring_plan", "value": "  "}])
 	codes(doc) == {"CARD_SECTION_MISSING"}
+}
+
+test_card_section_without_a_visible_character_is_missing[note] := passed if {
+	some note, text in {
+		"zero-width space": "\u200b",
+		"zero-width joiner and spaces": " \u200d\u00a0\t",
+		"word joiner": "\u2060",
+		"empty": "",
+	}
+	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/monitoring_plan", "value": text}])
+	passed := decide(doc).reasons == [{
+		"rule": "Model card is complete",
+		"code": "CARD_SECTION_MISSING",
+		"severity": "high",
+		"message": "model_card.monitoring_plan is required for high-risk models and is missing or empty",
+		"field": "model_card.monitoring_plan",
+		"controls": ["EU AI Act Art. 11", "NIST AI RMF MAP 1.1"],
+	}]
+}
+
+test_card_section_with_one_visible_character_counts if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/monitoring_plan", "value": "\u200b-"}])
+	decide(doc).outcome == "allow"
 }
 
 test_promotion_denied_when_fairness_gap_exceeded if {
@@ -137,7 +231,41 @@ test_promotion_denied_when_fairness_gap_exceeded if {
 
 test_promotion_denied_when_protected_attribute_has_no_group_metrics if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/model_card/protected_attributes", "value": ["region", "age_band"]}])
-	codes(doc) == {"FAIRNESS_EVIDENCE_MISSING"}
+	codes(doc) == {"FAIRNESS_GROUPS_TOO_FEW"}
+}
+
+test_promotion_denied_when_a_group_leaves_out_the_fairness_metric if {
+	doc := json.patch(approved, [
+		{"op": "add", "path": "/metrics/by_group/region/apac", "value": {"fpr": 0.02}},
+		{"op": "replace", "path": "/metrics/by_group/region/eu/tpr", "value": 0.63},
+	])
+	decide(doc).reasons == [{
+		"rule": "Per-group metrics for protected attributes",
+		"code": "FAIRNESS_EVIDENCE_MISSING",
+		"severity": "high",
+		"message": "group apac of protected attribute region reports no tpr (metrics.by_group.region.apac.tpr)",
+		"field": "metrics.by_group.region.apac.tpr",
+		"metric": "tpr",
+		"controls": ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"],
+	}]
+}
+
+test_fairness_needs_two_groups_with_the_metric[note] := passed if {
+	some note, case in {
+		"no groups": {"groups": {}, "codes": {"FAIRNESS_GROUPS_TOO_FEW"}},
+		"one group": {"groups": {"uk": {"tpr": 0.6}}, "codes": {"FAIRNESS_GROUPS_TOO_FEW"}},
+		"one of two reports it": {
+			"groups": {"uk": {"tpr": 0.6}, "eu": {"fpr": 0.1}},
+			"codes": {"FAIRNESS_GROUPS_TOO_FEW", "FAIRNESS_EVIDENCE_MISSING"},
+		},
+		"a string is not a number": {
+			"groups": {"uk": {"tpr": 0.6}, "eu": {"tpr": "0.55"}},
+			"codes": {"FAIRNESS_GROUPS_TOO_FEW", "FAIRNESS_EVIDENCE_MISSING"},
+		},
+		"two groups": {"groups": {"uk": {"tpr": 0.6}, "eu": {"tpr": 0.61}}, "codes": set()},
+	}
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/by_group/region", "value": case.groups}])
+	passed := codes(doc) == case.codes
 }
 
 test_promotion_denied_when_lineage_incomplete if {
@@ -203,11 +331,11 @@ test_deny_wins_over_hold if {
 		{"op": "replace", "path": "/metrics/values/auc", "value": 0.80},
 	])
 	decide(doc).outcome == "deny"
-	codes(doc) == {"APPROVAL_PENDING", "METRIC_BELOW_FLOOR", "METRIC_REGRESSION"}
+	codes(doc) == {"APPROVAL_PENDING", "METRIC_BELOW_FLOOR", "METRIC_REGRESSION_ABSOLUTE"}
 }
 
 waiver := {
-	"rule_code": "METRIC_REGRESSION",
+	"rule_code": "METRIC_REGRESSION_ABSOLUTE",
 	"model": "fraud-detector",
 	"version": "7",
 	"artifact_digest": "sha256:ab",
@@ -224,7 +352,7 @@ test_waived_violation_becomes_warning if {
 	result.outcome == "allow"
 	result.reasons == []
 	[w] := result.warnings
-	w.code == "METRIC_REGRESSION"
+	w.code == "METRIC_REGRESSION_ABSOLUTE"
 	w.waiver == {"approved_by": "cro@example.com", "role": "model-risk-officer", "reason": waiver.reason, "expires_at": "2026-12-21T00:00:00Z"}
 }
 
@@ -294,8 +422,9 @@ test_lower_is_better_absolute_regression_names_the_allowed_ceiling if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/latency_p99_ms", "value": 33}])
 	result := promotion.decision with input as doc with data.mlgate.config as absolute
 	[r] := result.reasons
-	r.code == "METRIC_REGRESSION"
+	r.code == "METRIC_REGRESSION_ABSOLUTE"
 	r.threshold == 32
+	r.actual == 33
 }
 
 test_request_cannot_lower_the_cards_risk_tier if {
@@ -328,7 +457,7 @@ test_waiver_does_not_count_when[note] if {
 
 test_waiver_roles_per_code_come_from_data if {
 	steward := object.union(waiver, {"role": "data-steward"})
-	roles := json.patch(config, [{"op": "add", "path": "/promotion/waivers", "value": {"roles": {"METRIC_REGRESSION": ["data-steward"]}}}])
+	roles := json.patch(config, [{"op": "add", "path": "/promotion/waivers", "value": {"roles": {"METRIC_REGRESSION_ABSOLUTE": ["data-steward"]}}}])
 	by_steward := promotion.decision with input as object.union(regressed, {"waivers": [steward]}) with data.mlgate.config as roles
 	by_steward.outcome == "allow"
 	by_officer := promotion.decision with input as object.union(regressed, {"waivers": [waiver]}) with data.mlgate.config as roles

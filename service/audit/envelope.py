@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ PREDICATE_TYPES = {
     "policy_reload": "https://mlgate.dev/policy-reload/v1",
 }
 GENESIS_PREV = "0" * 64
+# The one form of artifact digest a subject may carry (schemas/lineage.schema.json says so too).
+ARTIFACT_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class MalformedEnvelope(ValueError):
@@ -130,11 +133,14 @@ def decision_predicate(decision: Decision) -> dict[str, Any]:
 def decision_subject(decision: Decision) -> list[dict[str, Any]]:
     """The model artifact the decision is about.
 
-    A decision made without an artifact digest (evidence missing, or an input that failed
-    validation) is still recorded: its subject then carries the input document's digest,
-    which is what the decision is provably about.
+    A decision made without a valid artifact digest (evidence missing, or a digest that is
+    not `sha256:` and 64 lower-case hex digits, which validation refused) is still recorded:
+    its subject then carries the input document's digest, which is what the decision is
+    provably about. Nothing that failed validation is signed as a subject.
     """
-    digest = decision.model.artifact_digest or decision.input_digest
+    artifact = decision.model.artifact_digest
+    valid = artifact is not None and ARTIFACT_DIGEST.fullmatch(artifact) is not None
+    digest = artifact if valid and artifact is not None else decision.input_digest
     algorithm, _, value = digest.partition(":")
     if not value:
         algorithm, value = "sha256", digest

@@ -19,13 +19,23 @@ ERROR_EXIT_CODES = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from service.cli import audit_commands, bundle, decide, demo, regotest, serve, signoffs, tokens
+    from service.cli import (
+        audit_commands,
+        bundle,
+        check,
+        decide,
+        demo,
+        regotest,
+        serve,
+        signoffs,
+        tokens,
+    )
 
     parser = argparse.ArgumentParser(
         prog="mlgate", description="Policy-as-code gates for ML model deployments."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (decide, signoffs, regotest, audit_commands, demo, serve, tokens, bundle):
+    for module in (decide, signoffs, check, regotest, audit_commands, demo, serve, tokens, bundle):
         module.register(commands)
     return parser
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from service.engine.policyset import PolicySet
 from service.errors import PolicyLoadError
+
+if TYPE_CHECKING:
+    from service.engine.policyset import PolicySet
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)")
 _RULE_NAME = re.compile(r"^([A-Za-z_][\w]*)")

@@ -11,7 +11,11 @@ from typing import Any
 
 import yaml
 
+from service.engine.problems import refuse
+from service.engine.rulecheck import rule_problems
+from service.engine.thresholds import config_problems
 from service.errors import PolicyLoadError
+from service.settings import get_settings
 
 DATA_SUFFIXES = (".yaml", ".yml", ".json")
 # Files in <root>/data/ are settings: policies/data/promotion.yaml is data.mlgate.config.promotion.
@@ -42,8 +46,21 @@ class PolicySet:
         return node if isinstance(node, dict) else {}
 
 
-def load_policy_set(root: Path) -> PolicySet:
-    """Read every .rego and data file below `root`; the revision hashes paths and contents."""
+def load_policy_set(root: Path, schema_dir: Path | None = None) -> PolicySet:
+    """Read every .rego and data file below `root`; the revision hashes paths and contents.
+
+    Refuses the set (PolicyLoadError naming file:line of each problem) when a thresholds file
+    breaks its schema in `schema_dir` (default: the settings' schema_dir), or when a rule that
+    can give a reason lacks METADATA code and severity or shares its code with another rule.
+    """
+    policy_set = read_policy_set(root)
+    schemas = schema_dir or get_settings().schema_dir
+    refuse([*config_problems(root, policy_set.files, schemas), *rule_problems(policy_set)])
+    return policy_set
+
+
+def read_policy_set(root: Path) -> PolicySet:
+    """The files as they are, unchecked beyond parsing (`mlgate check` reports the rest)."""
     if not root.is_dir():
         raise PolicyLoadError(f"policy directory {root} does not exist or is not a directory")
     modules: dict[str, str] = {}

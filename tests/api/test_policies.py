@@ -107,3 +107,19 @@ def test_a_broken_policy_fails_the_reload_and_the_old_one_stays(reload_app: Relo
     assert response.json()["error"] == "policy_load_error"
     assert "broken.rego" in response.json()["message"]
     assert client.get("/v1/policies", headers=admin).json()["revision"] == revision
+
+
+def test_a_thresholds_typo_fails_the_reload_and_the_old_set_stays(reload_app: ReloadApp) -> None:
+    client, tokens, policies = reload_app
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    revision = client.get("/v1/policies", headers=admin).json()["revision"]
+    config = policies / "data" / "promotion.yaml"
+    config.write_text(config.read_text().replace("floors: {auc: 0.85}", "flors: {auc: 0.85}", 1))
+
+    response = client.post("/v1/policies/reload", headers=admin)
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "policy_load_error"
+    assert "data/promotion.yaml:" in response.json()["message"]
+    assert "tiers.high.stages.staging: unknown key flors" in response.json()["message"]
+    assert client.get("/v1/policies", headers=admin).json()["revision"] == revision

@@ -77,6 +77,32 @@ def test_without_an_artifact_digest_the_subject_is_the_input_document() -> None:
 
 
 @pytest.mark.parametrize(
+    "digest",
+    [
+        "sha256:" + "9B2F6E1C" * 8,  # upper-case hex
+        "s3://models/fraud-detector/7/model.pkl",
+        "sha256:9b2f",
+        "sha512:" + "ab" * 64,
+        "sha256:" + "9b2f6e1c" * 8 + "\n",
+    ],
+)
+def test_an_artifact_digest_that_failed_validation_is_never_the_subject(digest: str) -> None:
+    doc = make_input()
+    doc["model"]["artifact_digest"] = digest
+    decision, _ = make_decision(doc)
+
+    assert decision_subject(decision)[0]["digest"] == {
+        "sha256": decision.input_digest.removeprefix("sha256:")
+    }
+
+
+def test_a_valid_artifact_digest_is_the_subject() -> None:
+    decision, _ = make_decision(make_input())
+
+    assert decision_subject(decision)[0]["digest"] == {"sha256": ARTIFACT.removeprefix("sha256:")}
+
+
+@pytest.mark.parametrize(
     ("raw", "problem"),
     [
         (b"not json", "not JSON"),

@@ -58,7 +58,7 @@ def test_text_output_names_metric_values_and_threshold(tmp_path: Path) -> None:
     assert run.returncode == 1
     lines = run.stdout.splitlines()
     assert lines[0] == "DENY  promotion of fraud-detector v7 to production"
-    assert "METRIC_REGRESSION: auc 0.9318 against the champion v5's 0.9357" in lines[1]
+    assert "METRIC_REGRESSION_ABSOLUTE: auc 0.9318 against the champion v5's 0.9357" in lines[1]
     assert lines[-1].startswith("decision ") and "audit seq 1" in lines[-1]
 
 
@@ -81,7 +81,7 @@ def test_waiver_is_shown_as_a_warning(tmp_path: Path) -> None:
     run = decide(tmp_path, "waived")
 
     assert run.returncode == 0
-    assert "! METRIC_REGRESSION (waived)" in run.stdout
+    assert "! METRIC_REGRESSION_ABSOLUTE (waived)" in run.stdout
     assert "c.lindqvist@example.com" in run.stdout
 
 

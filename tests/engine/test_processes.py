@@ -264,6 +264,11 @@ def test_a_reload_reaches_every_worker_as_it_was_checked_not_as_the_files_are_no
 SLOW_RULE = """package mlgate.promotion
 
 # Millions of steps for one model only: an engine that does not answer in time.
+# METADATA
+# title: Never answers in time
+# custom:
+#   code: NEVER
+#   severity: high
 deny contains {"code": "NEVER"} if {
 \tinput.model.name == "slow-model"
 \tsome a in numbers.range(1, 5000)

@@ -98,7 +98,7 @@ def test_pushed_policies_are_served_and_checked(opa_path: Path) -> None:
         engine.check()
         decision = Gatekeeper(engine, default_schemas()).evaluate(fixture_input("regressed"))
         assert decision.outcome == "deny"
-        assert [r.code for r in decision.reasons] == ["METRIC_REGRESSION"]
+        assert [r.code for r in decision.reasons] == ["METRIC_REGRESSION_ABSOLUTE"]
         engine.close()
     finally:
         stop(process)

@@ -1,0 +1,192 @@
+"""The static checks of a policy set that `mlgate check` runs before a commit.
+
+Load and compile with the real OPA engine, thresholds files against their schemas, METADATA
+and unique codes on every rule that can give a reason, and one entrypoint per gate. When
+OPA's own command-line tool is at hand, `opa check --strict` and `opa fmt --fail` join in.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.engine.embedded import load_into, new_opa
+from service.engine.policyset import PolicySet, read_policy_set
+from service.engine.problems import Problem
+from service.engine.rulecheck import REASON_SETS, reason_rule_heads, rule_problems
+from service.engine.thresholds import config_problems
+from service.errors import MlgateError, PolicyLoadError
+from service.gates import GATES
+
+ENTRYPOINT = "decision"
+_ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
+# OPA reports compile errors as "<root>/<file>:<line>: <message>".
+_OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message>.*)$")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `mlgate check` found: `problems` (empty when the set is safe to commit) and what
+    was looked at (counts of modules, data files and reason rules; the opa tool's path)."""
+
+    problems: list[Problem]
+    modules: int
+    data_files: int
+    reason_rules: int
+    opa_binary: str | None
+
+
+def check_policy_dir(root: Path, schema_dir: Path, opa_binary: str | None = None) -> CheckReport:
+    """Every problem of the policy set under `root`, with file (relative to `root`) and line.
+
+    `opa_binary`: path of OPA's command-line tool; when given, `opa check --strict` and
+    `opa fmt --fail` run on `root` too (the embedded engine has neither). Raises nothing for
+    a broken policy set: each failure is a Problem.
+    """
+    try:
+        policy_set = read_policy_set(root)
+    except PolicyLoadError as exc:
+        return CheckReport([Problem("", 0, exc.message)], 0, 0, 0, opa_binary)
+    problems = [
+        *config_problems(root, policy_set.files, schema_dir),
+        *rule_problems(policy_set),
+        *_compile_problems(policy_set),
+    ]
+    if opa_binary:
+        problems += opa_tool_problems(opa_binary, root)
+    modules = [rel for rel in policy_set.modules if not rel.endswith("_test.rego")]
+    return CheckReport(
+        problems=sorted(set(problems)),
+        modules=len(policy_set.modules),
+        data_files=len(policy_set.files) - len(policy_set.modules),
+        reason_rules=sum(len(reason_rule_heads(policy_set.modules[rel])) for rel in modules),
+        opa_binary=opa_binary,
+    )
+
+
+def default_opa_binary() -> str | None:
+    """OPA's command-line tool on PATH, if installed (`make opa` builds one)."""
+    return shutil.which("opa")
+
+
+def _compile_problems(policy_set: PolicySet) -> list[Problem]:
+    """Compile errors, rule heads the text scan missed, and missing entrypoints."""
+    try:
+        opa = new_opa()
+    except MlgateError as exc:
+        return [Problem("", 0, exc.message)]
+    try:
+        load_into(opa, policy_set)
+    except PolicyLoadError as exc:
+        opa.close()
+        return [_opa_problem(line, policy_set.root.name) for line in exc.message.splitlines()]
+    try:
+        parsed = _parsed_modules(opa, policy_set)
+    finally:
+        opa.close()
+    problems = []
+    for rel, module in sorted(parsed.items()):
+        if rel.endswith("_test.rego"):
+            continue
+        parsed_heads = sum(_rule_name(rule) in REASON_SETS for rule in module.get("rules", []))
+        scanned = len(reason_rule_heads(policy_set.modules[rel]))
+        if parsed_heads != scanned:
+            problems.append(
+                Problem(
+                    rel,
+                    0,
+                    f"OPA parses {parsed_heads} rules adding to {'/'.join(REASON_SETS)} but "
+                    f"{scanned} heads start a line; write each head at the start of its line "
+                    "(`opa fmt` does) so its METADATA can be checked",
+                )
+            )
+    return problems + _entrypoint_problems(policy_set, parsed)
+
+
+def _parsed_modules(opa: Any, policy_set: PolicySet) -> dict[str, Any]:
+    query = "parsed := {f: rego.parse_module(f, src) | some f, src in input}"
+    result = opa.eval_query(query, dict(policy_set.modules))
+    parsed: dict[str, Any] = result[0]["parsed"]
+    return parsed
+
+
+def _rule_name(rule: Any) -> str:
+    return str(rule["head"]["ref"][0]["value"])
+
+
+def _entrypoint_problems(policy_set: PolicySet, parsed: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for gate in GATES:
+        package = f"mlgate.{gate}"
+        files = [rel for rel, mod in parsed.items() if _package(mod) == package]
+        configured = f"data/{gate}.yaml" in policy_set.files
+        if not files:
+            if configured:
+                problems.append(
+                    Problem(
+                        f"data/{gate}.yaml", 0, f"thresholds for {gate}, but no package {package}"
+                    )
+                )
+            continue
+        marked = [
+            (rel, line) for rel in files for line in _entrypoint_lines(policy_set.modules[rel])
+        ]
+        if not marked:
+            problems.append(
+                Problem(
+                    sorted(files)[0],
+                    0,
+                    f"package {package} has no `{ENTRYPOINT}` rule with METADATA "
+                    "`entrypoint: true`; the service queries exactly that rule",
+                )
+            )
+    return problems
+
+
+def _package(module: Any) -> str:
+    return ".".join(str(part["value"]) for part in module["package"]["path"][1:])
+
+
+def _entrypoint_lines(source: str) -> list[int]:
+    """Lines of `decision` rule heads whose METADATA block says `entrypoint: true`."""
+    lines = source.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if not re.match(rf"^{ENTRYPOINT}\s*(:=|=|if|\{{)", line):
+            continue
+        j = i
+        while j > 0 and lines[j - 1].lstrip().startswith("#"):
+            j -= 1
+            if _ENTRYPOINT_MARK.match(lines[j].strip()):
+                found.append(i + 1)
+                break
+    return found
+
+
+def _opa_problem(line: str, prefix: str) -> Problem:
+    match = _OPA_LOCATION.match(line.strip())
+    if not match:
+        return Problem("", 0, line.strip())
+    file = match["file"].removeprefix(prefix + "/")
+    return Problem(file, int(match["line"]), match["message"])
+
+
+def opa_tool_problems(opa_binary: str, root: Path) -> list[Problem]:
+    """`opa check --strict` and `opa fmt --fail --list` on `root`, each failure a Problem."""
+    problems = []
+    commands = {
+        "opa check --strict": [opa_binary, "check", "--strict", str(root)],
+        "opa fmt --fail": [opa_binary, "fmt", "--fail", "--list", str(root)],
+    }
+    for name, argv in commands.items():
+        run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+        if run.returncode == 0:
+            continue
+        lines = [ln for ln in (run.stdout + run.stderr).splitlines() if ln.strip()]
+        for line in lines or [f"exit code {run.returncode}"]:
+            problems.append(Problem("", 0, f"{name}: {line.strip()}"))
+    return problems

@@ -1,0 +1,227 @@
+"""`mlgate check`: the static checks a platform engineer runs before committing policies,
+and the mutation check that no easy mistake in the promotion policy leaves the gate allowing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policycheck import check_policy_dir
+from service.engine.policyset import load_policy_set
+from service.engine.rulecheck import reason_rule_heads
+from service.errors import PolicyLoadError
+from service.gate import Gatekeeper
+from service.schemas import default_schemas
+from service.settings import PROJECT_ROOT
+from tests.conftest import POLICY_DIR, fixture_input
+
+SCHEMAS = PROJECT_ROOT / "schemas"
+PROMOTION = "promotion/promotion.rego"
+CONFIG = "data/promotion.yaml"
+
+
+def mlgate_check(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "check", "--no-opa", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_shipped_policies_pass_the_check() -> None:
+    run = mlgate_check(str(POLICY_DIR))
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("ok: 8 modules, 1 data files, 21 reason rules checked")
+
+
+def test_each_problem_is_a_file_line_and_the_exit_code_is_1(
+    policy_copy: Callable[[], Path],
+) -> None:
+    root = policy_copy()
+    config = root / CONFIG
+    config.write_text(
+        config.read_text().replace(
+            "ceilings: {latency_p99_ms: 80}", "ceilings: {latency_p99_ms: 8e1}", 1
+        )
+    )
+    (root / "promotion" / "extra.rego").write_text(
+        "package mlgate.promotion\n\ndeny contains 1 if input.x\n"
+    )
+
+    run = mlgate_check(str(root))
+    line = 1 + config.read_text().splitlines().index(
+        next(t for t in config.read_text().splitlines() if "8e1" in t)
+    )
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines() == [
+        f"{root}/{CONFIG}:{line}: tiers.high.stages.staging.ceilings.latency_p99_ms: "
+        "found the text '8e1' where a number belongs: "
+        "YAML 1.1 reads 8e1 as text; write 80 or 8.0e+1",
+        f"{root}/promotion/extra.rego:3: a rule adding to `deny` needs METADATA with title and "
+        "custom: {code, severity}; it has none",
+        "2 problem(s): 9 modules, 1 data files, 22 reason rules checked; no opa tool (skipped)",
+    ]
+
+
+def test_a_compile_error_is_reported_at_its_file_and_line(policy_copy: Callable[[], Path]) -> None:
+    root = policy_copy()
+    (root / "promotion" / "broken.rego").write_text("package mlgate.promotion\n\nx := y\n")
+
+    report = check_policy_dir(root, SCHEMAS)
+
+    assert [(p.file, p.line) for p in report.problems] == [("promotion/broken.rego", 3)]
+    assert "var y is unsafe" in report.problems[0].message
+
+
+def test_a_gate_without_its_entrypoint_fails_the_check(policy_copy: Callable[[], Path]) -> None:
+    root = policy_copy()
+    rego = root / PROMOTION
+    rego.write_text(rego.read_text().replace("# entrypoint: true\n", ""))
+
+    [problem] = check_policy_dir(root, SCHEMAS).problems
+
+    assert (problem.file, problem.line) == (PROMOTION, 0)
+    assert problem.message.startswith("package mlgate.promotion has no `decision` rule")
+
+
+def test_the_json_format_lists_problems() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "check", "--no-opa", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert run.returncode == 0
+    assert '"ok": true' in run.stdout and '"problems": []' in run.stdout
+
+
+def test_the_opa_tool_joins_in_when_given(policy_copy: Callable[[], Path], tmp_path: Path) -> None:
+    """A stand-in for OPA's command-line tool: its failures become problems of the check."""
+    fake = tmp_path / "opa"
+    fake.write_text('#!/bin/sh\necho "$1: pretend failure" >&2\nexit 1\n')
+    fake.chmod(0o755)
+
+    report = check_policy_dir(policy_copy(), SCHEMAS, str(fake))
+
+    assert [p.message for p in report.problems] == [
+        "opa check --strict: check: pretend failure",
+        "opa fmt --fail: fmt: pretend failure",
+    ]
+
+
+# The mutation check: every easy mistake either fails `mlgate check` (and the load) or, where
+# the mistake is a well-formed name the schema cannot know, still denies.
+
+
+def _reason_rule_metadata_blocks() -> list[tuple[int, int]]:
+    """(first line index, head line index) of the METADATA block of each reason rule."""
+    lines = (POLICY_DIR / PROMOTION).read_text().splitlines()
+    blocks = []
+    for number, _ in reason_rule_heads("\n".join(lines)):
+        head = number - 1
+        start = head
+        while start > 0 and lines[start - 1].startswith("#"):
+            start -= 1
+        marks = [i for i in range(start, head) if lines[i] == "# METADATA"]
+        if marks:  # a second rule of a set may share its code through its own block
+            blocks.append((marks[-1], head))
+    return blocks
+
+
+METADATA_BLOCKS = _reason_rule_metadata_blocks()
+
+
+def test_every_reason_rule_of_the_promotion_policy_has_a_metadata_block() -> None:
+    assert len(METADATA_BLOCKS) == len(reason_rule_heads((POLICY_DIR / PROMOTION).read_text()))
+
+
+@pytest.mark.parametrize(("start", "head"), METADATA_BLOCKS, ids=lambda v: str(v))
+def test_deleting_a_rules_metadata_fails_the_check(
+    policy_copy: Callable[[], Path], start: int, head: int
+) -> None:
+    root = policy_copy()
+    rego = root / PROMOTION
+    lines = rego.read_text().splitlines()
+    rego.write_text("\n".join(lines[:start] + lines[head:]) + "\n")
+
+    problems = [str(p) for p in check_policy_dir(root, SCHEMAS).problems]
+
+    assert f"{PROMOTION}:{start + 1}: a rule adding to" in problems[0], problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+def _config_keys() -> list[tuple[tuple[Any, ...], int, int]]:
+    """(key path, 0-based line, column) of every key in the shipped thresholds file."""
+    found = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                found.append(((*path, key.value), key.start_mark.line, key.start_mark.column))
+                walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    walk(yaml.compose((POLICY_DIR / CONFIG).read_text(), yaml.SafeLoader), ())
+    return found
+
+
+CONFIG_KEYS = _config_keys()
+# Keys that are names of the user's choosing: a misspelt metric name is a metric the
+# candidate does not report, so the gate denies with METRIC_MISSING.
+_NAME_PARENTS = {"floors", "ceilings", "regression"}
+
+
+def _misspelt(root: Path, line: int, column: int, key: str) -> None:
+    config = root / CONFIG
+    lines = config.read_text().splitlines()
+    text = lines[line]
+    assert text[column : column + len(key)] == key
+    lines[line] = text[:column] + key[:-1] + text[column + len(key) :]
+    config.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "column"),
+    CONFIG_KEYS,
+    ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else str(v),
+)
+def test_misspelling_a_threshold_key_fails_the_check_or_denies(
+    policy_copy: Callable[[], Path], path: tuple[Any, ...], line: int, column: int
+) -> None:
+    root = policy_copy()
+    _misspelt(root, line, column, str(path[-1]))
+
+    problems = check_policy_dir(root, SCHEMAS).problems
+
+    if len(path) >= 2 and path[-2] in _NAME_PARENTS:
+        assert problems == []
+        tier, stage = path[1], path[3]
+        doc = fixture_input("approved", stage=stage)
+        doc["model"]["risk_tier"] = doc["model_card"]["risk_tier"] = tier
+        engine = EmbeddedEngine(load_policy_set(root))
+        decision = Gatekeeper(engine, default_schemas()).evaluate(doc)
+        engine.close()
+        assert decision.outcome == "deny"
+        assert "METRIC_MISSING" in {r.code for r in decision.reasons}
+    else:
+        assert problems, f"misspelling {'.'.join(map(str, path))} passed the check"
+        assert any(
+            p.line == line + 1 or re.search(r"\bis not one of\b", p.message) for p in problems
+        )
+        with pytest.raises(PolicyLoadError):
+            load_policy_set(root)
