@@ -32,6 +32,9 @@ class ModelRef(BaseModel):
     name: str
     version: str
     artifact_digest: str | None = None
+    # The tier the decision was judged under: the card's, or the model's recorded tier if that
+    # is higher (service/gate.py, judged_risk_tier).
+    risk_tier: str | None = None
 
 
 class Caller(BaseModel):

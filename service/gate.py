@@ -155,6 +155,7 @@ def _decision(
             artifact_digest=model.get("artifact_digest")
             if isinstance(model.get("artifact_digest"), str)
             else None,
+            risk_tier=judged_risk_tier(input_doc),
         ),
         target=dict(target) if isinstance(target, Mapping) else None,
         target_version=target_version,
@@ -168,6 +169,20 @@ def _decision(
         provenance=_provenance(input_doc),
         signoff_records=_signoff_records(input_doc),
     )
+
+
+TIER_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def judged_risk_tier(input_doc: Mapping[str, Any]) -> str | None:
+    """The tier the policy judges under, as policies/promotion/promotion.rego computes it: the
+    model card's (high when it names none), or the model's recorded tier when that is higher
+    (it is never lowered). None when neither is a known tier. Recorded with the decision, so
+    the next decision on the model reads it (service/evidence/risk_tier.py)."""
+    card = _mapping(input_doc.get("model_card")).get("risk_tier", "high")
+    floor = _mapping(input_doc.get("recorded_risk_tier")).get("tier")
+    known = [tier for tier in (card, floor) if tier in TIER_RANK]
+    return max(known, key=TIER_RANK.__getitem__) if known else None
 
 
 def _provenance(input_doc: Mapping[str, Any]) -> dict[str, str]:

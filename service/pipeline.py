@@ -9,7 +9,9 @@ Evidence is gathered in a fixed order, the caller's first and mlgate's own recor
 
 1. the request's (or the evidence files') documents: model card, metrics, lineage, baseline;
 2. the sign-off records in the ledger: approvals and waivers for this model version;
-3. the ledger's earlier decisions on this version and artifact digest: history.
+3. the ledger's earlier decisions: history (this version and artifact digest), which of the
+   sign-offs' approvers asked for a decision on this version themselves (requesters), and the
+   risk tier the model was last judged under (recorded_risk_tier).
 
 Gathering only reads. The input document records where each part came from (`provenance`).
 """
@@ -32,6 +34,7 @@ from service.evidence.base import (
     joined,
 )
 from service.evidence.history import recorded_history
+from service.evidence.risk_tier import recorded_risk_tier
 from service.evidence.signoffs import recorded_signoffs
 from service.gate import Gatekeeper
 from service.inputdoc import assemble
@@ -113,8 +116,28 @@ def gather(request: GateRequest, recorded: RecordedEvidence | None) -> dict[str,
             if isinstance(given, list):  # anything else is judged as it is: the schema denies
                 doc[key] = [*given, *found]
                 provenance[key] = joined(provenance.get(key, ""), source)
+        signers = _signers(doc)
+        doc["requesters"] = sorted(
+            who for who in signers if recorded.book.has_requested(name, version, who)
+        )
+        provenance["requesters"] = LEDGER_DECISIONS
+        tier = recorded_risk_tier(recorded.ledger, name)
+        if tier is not None:
+            doc["recorded_risk_tier"] = tier
+            provenance["recorded_risk_tier"] = LEDGER_DECISIONS
     doc["provenance"] = provenance
     return doc
+
+
+def _signers(doc: Mapping[str, Any]) -> set[str]:
+    """Who gave the approvals and waivers in the document."""
+    signers: set[str] = set()
+    for key, field in (("approvals", "approver"), ("waivers", "approved_by")):
+        entries = doc.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, Mapping) and isinstance(entry.get(field), str):
+                signers.add(entry[field])
+    return signers
 
 
 class Pipeline:

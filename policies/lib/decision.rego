@@ -10,7 +10,7 @@ import data.mlgate.lib.waivers
 # METADATA
 # description: |
 #   ctx carries waivers, non_waivable (codes no waiver may lift) and what
-#   data.mlgate.lib.waivers.is_active needs: model, requester, now_ns (the request time),
+#   data.mlgate.lib.waivers.is_active needs: model, requesters, now_ns (the request time),
 #   waiver_roles and default_waiver_roles.
 make(denials, holds, ctx) := {
 	"outcome": _outcome(active, holds),

@@ -17,7 +17,7 @@ import data.mlgate.lib.reasons
 decision := decisions.make(deny, hold, {
 	"waivers": object.get(input, "waivers", []),
 	"model": input.model,
-	"requester": input.caller.id,
+	"requesters": _requesters,
 	"now_ns": time.parse_rfc3339_ns(input.requested_at),
 	"non_waivable": object.get(_promotion, "non_waivable", []),
 	"waiver_roles": object.get(_promotion, ["waivers", "roles"], {}),
@@ -27,8 +27,23 @@ decision := decisions.make(deny, hold, {
 _promotion := object.get(data.mlgate.config, "promotion", {})
 
 # The model card's risk tier decides the thresholds; a card without one is judged as high
-# risk. A request cannot choose it (RISK_TIER_CONFLICT).
-tier := object.get(input, ["model_card", "risk_tier"], "high")
+# risk. A request cannot choose it (RISK_TIER_CONFLICT), nor lower the tier the model was last
+# judged under (RISK_TIER_LOWERED): the higher of the two applies. service/gate.py records it.
+_card_tier := object.get(input, ["model_card", "risk_tier"], "high")
+
+_recorded_tier := object.get(input, ["recorded_risk_tier", "tier"], _card_tier)
+
+tier := _recorded_tier if _is_lowered
+
+else := _card_tier
+
+_tier_rank := {"low": 0, "medium": 1, "high": 2}
+
+_is_lowered if _tier_rank[_recorded_tier] > _tier_rank[_card_tier]
+
+# Who may not sign off this request: its caller, and whoever asked for a decision on this
+# version before (the ledger's requesters), whatever the order of sign-off and request.
+_requesters := {input.caller.id} | {who | some who in object.get(input, "requesters", [])}
 
 stage := input.target.stage
 
@@ -70,8 +85,8 @@ _is_configured if object.get(_promotion, ["tiers", tier, "stages", stage], null)
 #   controls: ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"]
 deny contains reason if {
 	claimed := input.model.risk_tier
-	claimed != tier
-	msg := sprintf("the request names risk tier %v, but the model card says %v; only the card sets the tier", [claimed, tier])
+	claimed != _card_tier
+	msg := sprintf("the request names risk tier %v, but the model card says %v; only the card sets the tier", [claimed, _card_tier])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.risk_tier"})
 }
 
@@ -90,6 +105,25 @@ deny contains reason if {
 	claimed != recorded
 	msg := sprintf("the request names artifact %v, but the lineage records %v", [claimed, recorded])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model.artifact_digest"})
+}
+
+# METADATA
+# title: Risk tier is never lowered
+# description: |
+#   A model was judged under a tier before; a card naming a lower one is denied, and the
+#   recorded tier's thresholds apply, so the party being gated cannot pick lighter checks.
+# custom:
+#   code: RISK_TIER_LOWERED
+#   severity: critical
+#   controls: ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"]
+deny contains reason if {
+	_is_lowered
+	recorded := input.recorded_risk_tier
+	msg := sprintf(
+		"the model card says risk tier %v, but %v was judged as %v-risk before (decision %v on v%v); a tier is never lowered through a request",
+		[_card_tier, input.model.name, recorded.tier, recorded.decision_id, recorded.version],
+	)
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model_card.risk_tier"})
 }
 
 # Every role the tier asks an approval of, at any stage: by default they may waive a rule.
@@ -425,8 +459,15 @@ _passed_any(stages) if {
 	prior.outcome == "allow"
 	prior.version == input.model.version
 	prior.stage in stages
+	_judged_at_least_as_strictly(prior)
 	time.parse_rfc3339_ns(prior.decided_at) < time.parse_rfc3339_ns(input.requested_at)
 }
+
+# An allow under a lower tier (lighter checks) does not count for this one. An earlier decision
+# that names no tier (an evidence file's, in local mode) is taken as given.
+_judged_at_least_as_strictly(prior) if not prior.risk_tier
+
+_judged_at_least_as_strictly(prior) if _tier_rank[prior.risk_tier] >= _tier_rank[tier]
 
 # METADATA
 # title: Approval was not rejected
@@ -446,8 +487,8 @@ deny contains reason if {
 # METADATA
 # title: Human approval is given
 # description: |
-#   Each approver role the tier requires has approved this version; the requester cannot
-#   approve their own request. Until then the gate holds.
+#   Each approver role the tier requires has approved this version; nobody who asked for a
+#   decision on it can approve it. Until then the gate holds.
 # custom:
 #   code: APPROVAL_PENDING
 #   severity: medium
@@ -459,13 +500,14 @@ hold contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
 }
 
-# An approval counts for the artifact it was given for, and never on its approver's own request.
+# An approval counts for the artifact it was given for, and never when its approver asked for a
+# decision on this version (now or before).
 _approvals_for(role) := [a |
 	some a in object.get(input, "approvals", [])
 	a.role == role
 	a.version == input.model.version
 	a.artifact_digest == input.model.artifact_digest
-	a.approver != input.caller.id
+	not a.approver in _requesters
 ]
 
 _is_approved_by(role) if "approved" in {a.status | some a in _approvals_for(role)}

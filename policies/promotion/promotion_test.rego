@@ -482,3 +482,40 @@ test_a_request_naming_another_artifact_than_the_lineage_is_denied if {
 		"field": "model.artifact_digest",
 	}
 }
+
+test_a_card_cannot_lower_the_tier_the_model_was_judged_under if {
+	doc := object.union(
+		with_tier(approved, "low"),
+		{"recorded_risk_tier": {"tier": "high", "decision_id": "d-1", "version": "6"}},
+	)
+	decide(doc).reasons == [{
+		"rule": "Risk tier is never lowered",
+		"code": "RISK_TIER_LOWERED",
+		"severity": "critical",
+		"message": "the model card says risk tier low, but fraud-detector was judged as high-risk before (decision d-1 on v6); a tier is never lowered through a request",
+		"controls": ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"],
+		"field": "model_card.risk_tier",
+	}]
+
+	# judged under the recorded tier: the high-risk floor applies
+	"METRIC_BELOW_FLOOR" in codes(json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.80}]))
+}
+
+test_a_higher_card_tier_than_recorded_applies if {
+	doc := object.union(approved, {"recorded_risk_tier": {"tier": "low", "decision_id": "d-1", "version": "6"}})
+	decide(doc).outcome == "allow"
+	decide(json.remove(doc, ["approvals"])).outcome == "hold" # the high-risk approval applies
+}
+
+test_an_allow_under_a_lower_tier_is_no_history_for_a_higher_one if {
+	doc := json.patch(approved, [{"op": "add", "path": "/history/0/risk_tier", "value": "low"}])
+	codes(doc) == {"STAGE_ORDER"}
+	decide(json.patch(approved, [{"op": "add", "path": "/history/0/risk_tier", "value": "high"}])).outcome == "allow"
+}
+
+test_a_sign_off_by_someone_who_asked_for_this_version_does_not_count if {
+	doc := object.union(approved, {"requesters": ["risk@example.com"]})
+	codes(doc) == {"APPROVAL_PENDING"}
+	waived := object.union(regressed, {"waivers": [waiver], "requesters": ["cro@example.com"]})
+	decide(waived).outcome == "deny"
+}

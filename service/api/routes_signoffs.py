@@ -25,7 +25,7 @@ from service.api.models import (
     problem_example,
 )
 from service.api.runtime import RuntimeDep
-from service.signoffs.rules import WaiverRefused, check_waiver
+from service.signoffs.rules import WaiverRefused, check_waiver, roles_for_code
 
 router = APIRouter(tags=["sign-off"])
 SELF_SIGNOFF: dict[int | str, Any] = {
@@ -128,9 +128,10 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
     response_model_exclude_none=True,
     summary="Withdraw a waiver",
     description=(
-        "From now on the waiver counts for nothing. The withdrawal is a signed record in the "
-        "audit ledger naming who withdrew it and why. Withdrawing a waiver again answers the "
-        "first withdrawal."
+        "From now on the waiver counts for nothing. Its approver may withdraw it, and so may an "
+        "approver holding a role that may waive its code (403 for anyone else). The withdrawal "
+        "is a signed record in the audit ledger naming who withdrew it and why. Withdrawing a "
+        "waiver again answers the first withdrawal."
     ),
     responses={
         **AUTH_ERRORS,
@@ -147,6 +148,16 @@ def withdraw(
 ) -> WaiverWithdrawal:
     check_text_params(waiver_id=waiver_id)
     check_json_values(request.model_dump())
+    waiver = runtime.signoffs.waiver(waiver_id)
+    may_waive = roles_for_code(runtime.policy_set.config, str(waiver["rule_code"]))
+    if caller.id != waiver["approved_by"] and not may_waive & runtime.tokens.approval_roles(
+        caller.id
+    ):
+        raise Forbidden(
+            f"{caller.id} may not withdraw waiver {waiver_id}: only its approver "
+            f"({waiver['approved_by']}) or an approver who may waive {waiver['rule_code']} "
+            f"({', '.join(sorted(may_waive)) or 'no role'}) can"
+        )
     return WaiverWithdrawal.model_validate(
         runtime.signoffs.withdraw(waiver_id, caller.id, request.reason)
     )

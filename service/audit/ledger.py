@@ -52,6 +52,10 @@ class PendingRecord:
     predicate: dict[str, Any]
     document: bytes  # stored content-addressed by `digest` (a decision's input document)
     digest: str
+    caller_id: str = ""
+    artifact_digest: str = ""
+    stage: str = ""
+    risk_tier: str = ""
 
 
 def _decision_record(decision: Decision, document: bytes, digest: str) -> PendingRecord:
@@ -66,6 +70,10 @@ def _decision_record(decision: Decision, document: bytes, digest: str) -> Pendin
         predicate=decision_predicate(decision),
         document=document,
         digest=digest,
+        caller_id=decision.caller.id,
+        artifact_digest=decision.model.artifact_digest or "",
+        stage=str((decision.target or {}).get("stage") or ""),
+        risk_tier=decision.model.risk_tier or "",
     )
 
 
@@ -233,6 +241,10 @@ class Ledger:
                         envelope_hash=prev,
                         envelope=envelope,
                         kind=record.kind,
+                        caller_id=record.caller_id,
+                        artifact_digest=record.artifact_digest,
+                        stage=record.stage,
+                        risk_tier=record.risk_tier,
                     )
                 )
                 if frontier is not None:
@@ -251,14 +263,15 @@ class Ledger:
         *,
         model: tuple[str, str, str | None] = ("", "", None),
         outcome: str = "",
+        by: str = "",
     ) -> AuditReceipt:
         """Sign, chain and durably store a record that is not a decision: a sign-off
         (approval, waiver), a waiver's withdrawal or a policy reload.
 
         `predicate` is the record's own content (the chain adds seq, prev and recorded_at);
         `model` is (name, version, artifact digest) of the version it is about, if any, and
-        `outcome` what it says (approved, rejected, granted, withdrawn, reloaded): both are
-        indexed for queries. Raises AuditWriteFailed if it cannot be stored.
+        `outcome` what it says (approved, rejected, granted, withdrawn, reloaded) and `by` who
+        gave it: all are indexed for queries. Raises AuditWriteFailed if it cannot be stored.
         """
         if kind not in PREDICATE_TYPES or kind == "decision":
             raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
@@ -278,6 +291,8 @@ class Ledger:
             predicate=dict(predicate),
             document=document,
             digest=sha256_digest(document),
+            caller_id=by,
+            artifact_digest=digest or "",
         )
         try:
             ((_, receipt),) = self._append_records([(0, record)])
@@ -376,6 +391,9 @@ class Ledger:
         *,
         kind: str | None = None,
         model: str | None = None,
+        caller: str | None = None,
+        artifact_digest: str | None = None,
+        stage: str | None = None,
         version: str | None = None,
         gate: str | None = None,
         outcome: str | None = None,
@@ -391,6 +409,9 @@ class Ledger:
         query = RecordFilter(
             kind=kind,
             model=model,
+            caller=caller,
+            artifact_digest=artifact_digest,
+            stage=stage,
             version=version,
             gate=gate,
             outcome=outcome,

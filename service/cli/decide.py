@@ -40,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("decide promotion needs --to STAGE (staging, canary or production)")
     evidence = read_evidence_dir(args.evidence)
     target = {"stage": args.stage} if args.stage else None
+    if args.url is not None and not args.url.strip():
+        # `--url "$MLGATE_URL"` with the variable unset must not quietly become local mode,
+        # which trusts the evidence directory's own approvals and history.
+        raise UsageError(
+            "--url is empty: give the service's URL, or leave --url out for local mode"
+        )
     url = args.url or get_settings().url
     decision = (
         _remote(url, args.gate, evidence, target) if url else _local(args.gate, evidence, target)

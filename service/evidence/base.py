@@ -20,6 +20,8 @@ RECORDED_ONLY = {
     "approvals": "the sign-off records (POST /v1/approvals, mlgate approve)",
     "waivers": "the sign-off records (POST /v1/waivers, mlgate waive)",
     "history": "the ledger's earlier decisions on this model version and artifact",
+    "recorded_risk_tier": "the ledger's earlier decisions on this model",
+    "requesters": "the ledger's earlier decisions on this model version",
 }
 
 

@@ -31,17 +31,14 @@ class SignoffBook:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
-    def requesters(self, model: str, version: str) -> set[str]:
-        """The callers of every decision recorded on this model version."""
-        return {
-            str(record.predicate().get("caller", {}).get("id"))
-            for record in self.ledger.find(
-                kind="decision", model=model, version=version, limit=READ_LIMIT
-            )
-        }
+    def has_requested(self, model: str, version: str, who: str) -> bool:
+        """Whether `who` was the caller of any decision recorded on this model version."""
+        return bool(
+            self.ledger.find(kind="decision", model=model, version=version, caller=who, limit=1)
+        )
 
     def _refuse_requester(self, model: str, version: str, who: str) -> None:
-        if who in self.requesters(model, version):
+        if self.has_requested(model, version, who):
             raise SelfSignoff(
                 f"{who} requested a decision on {model} v{version}, so may not sign it off; "
                 "another approver must"
@@ -112,16 +109,21 @@ class SignoffBook:
         waiver["record"] = self._record("waiver", waiver, "granted")
         return waiver
 
-    def withdraw(self, waiver_id: str, by: str, reason: str) -> dict[str, Any]:
-        """Withdraw a waiver: from now on it counts for nothing. NotFound if there is no such
-        waiver; withdrawing one already withdrawn changes nothing and returns that withdrawal."""
+    def waiver(self, waiver_id: str) -> dict[str, Any]:
+        """The waiver recorded under this id, as signed; NotFound if there is none."""
         try:
             record = self.ledger.get(waiver_id)
         except NotFound:
             record = None
         if record is None or record.kind != "waiver":
             raise NotFound(f"no waiver {waiver_id!r} in the {self.ledger.store.description}")
-        waiver = record.predicate()
+        return record.predicate()
+
+    def withdraw(self, waiver_id: str, by: str, reason: str) -> dict[str, Any]:
+        """Withdraw a waiver: from now on it counts for nothing. NotFound if there is no such
+        waiver; withdrawing one already withdrawn changes nothing and returns that withdrawal.
+        Who may withdraw it is the caller's to check (the approver, or one who may waive it)."""
+        waiver = self.waiver(waiver_id)
         for earlier in self._withdrawals(str(waiver["model"]), str(waiver["version"])):
             if earlier["waiver_id"] == waiver_id:
                 return earlier
@@ -145,6 +147,9 @@ class SignoffBook:
             content,
             model=(content["model"], content["version"], content.get("artifact_digest")),
             outcome=outcome,
+            by=str(
+                content.get("approver") or content.get("approved_by") or content["withdrawn_by"]
+            ),
         )
         return receipt.seq
 

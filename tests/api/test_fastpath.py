@@ -20,7 +20,7 @@ from tests.api.conftest import Api, TestClient, make_tokens, request_body
 VOLATILE = ("decision_id", "requested_at", "input_digest", "audit")
 JSON = {"Content-Type": "application/json"}
 # Evidence read from the app's own ledger (earlier decisions, sign-offs).
-LEDGER_DERIVED = ("history", "approvals", "waivers")
+LEDGER_DERIVED = ("history", "approvals", "waivers", "requesters", "recorded_risk_tier")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def _send(api: Api, case: dict[str, Any]) -> tuple[int, Any]:
         body.pop(key, None)
     for key in LEDGER_DERIVED:  # each app reads its own ledger: these differ between them
         body.get("evidence_digests", {}).pop(key, None)
+        body.get("provenance", {}).pop(key, None)
     return response.status_code, body
 
 

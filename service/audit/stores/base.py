@@ -23,7 +23,20 @@ RECORD_COLUMNS = (
     "envelope_hash",
     "envelope",
     "kind",
+    "caller_id",
+    "artifact_digest",
+    "stage",
+    "risk_tier",
 )
+# Columns added after the first ledgers were written: a store adds any its table lacks when it
+# opens (TEXT NOT NULL with this default). Each is copied from the signed envelope.
+ADDED_COLUMNS = {
+    "kind": "decision",
+    "caller_id": "",
+    "artifact_digest": "",
+    "stage": "",
+    "risk_tier": "",
+}
 # What a record is: a decision, or one of the records the decisions rely on.
 RECORD_KINDS = ("decision", "approval", "waiver", "waiver_withdrawal", "policy_reload")
 # Reads of the whole ledger go in pages by seq, so no transaction stays open for a long walk.
@@ -44,6 +57,10 @@ class RecordRow:
     envelope_hash: str  # sha256 hex of `envelope`, the next record's `prev`
     envelope: bytes
     kind: str = "decision"  # one of RECORD_KINDS; for other kinds `decision_id` is the record's id
+    caller_id: str = ""  # a decision's caller, a sign-off's approver
+    artifact_digest: str = ""
+    stage: str = ""  # a decision's target stage
+    risk_tier: str = ""  # the tier a decision was judged under
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,9 @@ class StoredCheckpoint:
 class RecordFilter:
     kind: str | None = None
     model: str | None = None
+    caller: str | None = None
+    artifact_digest: str | None = None
+    stage: str | None = None
     version: str | None = None
     gate: str | None = None
     outcome: str | None = None
@@ -138,6 +158,9 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
     params: list[object] = []
     for column, value in (
         ("kind", query.kind),
+        ("caller_id", query.caller),
+        ("artifact_digest", query.artifact_digest),
+        ("stage", query.stage),
         ("model_name", query.model),
         ("model_version", query.version),
         ("gate", query.gate),
@@ -159,9 +182,20 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
 
 
 def row_from(values: Sequence[Any]) -> RecordRow:
-    seq, decision_id, recorded_at, gate, outcome, name, version, keyid, digest, ehash, env, kind = (
-        values
-    )
+    (
+        seq,
+        decision_id,
+        recorded_at,
+        gate,
+        outcome,
+        name,
+        version,
+        keyid,
+        digest,
+        ehash,
+        env,
+        *rest,
+    ) = values
     return RecordRow(
         int(seq),
         str(decision_id),
@@ -174,5 +208,20 @@ def row_from(values: Sequence[Any]) -> RecordRow:
         str(digest),
         str(ehash),
         bytes(env),
-        str(kind),
+        *(str(value) for value in rest),
     )
+
+
+def added_column(name: str) -> str:
+    """The ALTER TABLE that adds one of ADDED_COLUMNS to an older ledger's records table."""
+    return f"ALTER TABLE records ADD COLUMN {name} TEXT NOT NULL DEFAULT '{ADDED_COLUMNS[name]}'"
+
+
+def insert_record_sql(placeholder: str) -> str:
+    marks = ", ".join([placeholder] * len(RECORD_COLUMNS))
+    return f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) VALUES ({marks})"
+
+
+def column_values(row: RecordRow) -> tuple[object, ...]:
+    """The row's values in RECORD_COLUMNS order, for an INSERT."""
+    return tuple(getattr(row, column) for column in RECORD_COLUMNS)

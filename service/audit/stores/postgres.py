@@ -12,12 +12,15 @@ import psycopg
 
 from service.audit.envelope import GENESIS_PREV
 from service.audit.stores.base import (
-    RECORD_COLUMNS,
+    ADDED_COLUMNS,
     RecordRow,
     StoredCheckpoint,
     Tail,
+    added_column,
+    column_values,
+    insert_record_sql,
 )
-from service.audit.stores.reads import COLUMNS, SharedReads
+from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 
 T = TypeVar("T")
@@ -36,8 +39,7 @@ CREATE TABLE IF NOT EXISTS records (
     keyid TEXT NOT NULL,
     input_digest TEXT NOT NULL,
     envelope_hash TEXT NOT NULL,
-    envelope BYTEA NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'decision'
+    envelope BYTEA NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
@@ -56,9 +58,13 @@ CREATE TABLE IF NOT EXISTS chain_head (
 );
 INSERT INTO chain_head (id, seq, envelope_hash) VALUES (1, 0, '{GENESIS_PREV}')
     ON CONFLICT (id) DO NOTHING;
--- a ledger from before records had kinds gains the column
-ALTER TABLE records ADD COLUMN IF NOT EXISTS kind TEXT NOT NULL DEFAULT 'decision';
 """
+# Columns added since the first ledgers: added to an older ledger's table when it opens.
+SCHEMA += "".join(
+    added_column(name).replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS") + ";\n"
+    for name in ADDED_COLUMNS
+)
+INSERT_RECORD = insert_record_sql("%s")
 CONNECT_TIMEOUT_S = 5
 
 
@@ -192,23 +198,7 @@ class _PostgresWriter:
         return Tail(int(row[0]), str(row[1]))
 
     def insert_record(self, row: RecordRow) -> None:
-        self._conn.execute(
-            f"INSERT INTO records ({COLUMNS}) VALUES ({', '.join(['%s'] * len(RECORD_COLUMNS))})",
-            (
-                row.seq,
-                row.decision_id,
-                row.recorded_at,
-                row.gate,
-                row.outcome,
-                row.model_name,
-                row.model_version,
-                row.keyid,
-                row.input_digest,
-                row.envelope_hash,
-                row.envelope,
-                row.kind,
-            ),
-        )
+        self._conn.execute(INSERT_RECORD, column_values(row))
         self._conn.execute(
             "UPDATE chain_head SET seq = %s, envelope_hash = %s WHERE id = 1",
             (row.seq, row.envelope_hash),

@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from service.audit.stores.base import (
+    ADDED_COLUMNS,
     RecordRow,
     StoredCheckpoint,
     Tail,
+    added_column,
+    column_values,
+    insert_record_sql,
 )
-from service.audit.stores.reads import COLUMNS, SharedReads
+from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 from service.file_identity import file_identity
 from service.sqlite_locks import while_locked
@@ -32,8 +36,7 @@ CREATE TABLE IF NOT EXISTS records (
     keyid TEXT NOT NULL,
     input_digest TEXT NOT NULL,
     envelope_hash TEXT NOT NULL,
-    envelope BLOB NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'decision'
+    envelope BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
@@ -46,8 +49,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
-# Ledgers written before there were records other than decisions gain the column on opening.
-KIND_COLUMN = "ALTER TABLE records ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'"
+INSERT_RECORD = insert_record_sql("?")
 T = TypeVar("T")
 
 
@@ -101,8 +103,9 @@ class SqliteStore(SharedReads):
                     if statement.strip():
                         conn.execute(statement)
                 columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
-                if "kind" not in columns:  # a ledger from before records had kinds
-                    conn.execute(KIND_COLUMN)
+                for name in ADDED_COLUMNS:
+                    if name not in columns:  # a ledger written before the column existed
+                        conn.execute(added_column(name))
                 conn.execute("COMMIT")
             elif not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone():
                 raise sqlite3.DatabaseError("it has no records table; it is not an mlgate ledger")
@@ -213,23 +216,7 @@ class _SqliteWriter:
         return Tail(int(row[0]), str(row[1])) if row else Tail()
 
     def insert_record(self, row: RecordRow) -> None:
-        self._conn.execute(
-            f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.seq,
-                row.decision_id,
-                row.recorded_at,
-                row.gate,
-                row.outcome,
-                row.model_name,
-                row.model_version,
-                row.keyid,
-                row.input_digest,
-                row.envelope_hash,
-                row.envelope,
-                row.kind,
-            ),
-        )
+        self._conn.execute(INSERT_RECORD, column_values(row))
 
     def insert_input(self, digest: str, document: bytes) -> None:
         self._conn.execute(
