@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
-from service.regotest import run_rego_tests
+from service.regotest import RunOptions, run_rego_tests
 from tests.conftest import POLICY_DIR
 
 LIBRARY = {
@@ -135,3 +136,168 @@ def test_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "lib/a/a.rego:" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+V0_LIBRARY = {
+    "k8s/pods.rego": (
+        "package k8s.pods\n\n"
+        "deny[msg] {\n"
+        '\tinput.kind == "Pod"\n'
+        "\tnot input.labels.owner\n"
+        '\tmsg := sprintf("pod %v has no owner", [input.name])\n'
+        "}\n\n"
+        "allow {\n\tcount(deny) == 0\n}\n"
+    ),
+    "k8s/pods_test.rego": (
+        "package k8s.pods_test\n\nimport data.k8s.pods\n\n"
+        "test_pod_without_owner_denied {\n"
+        '\tpods.deny["pod web has no owner"] with input as {"kind": "Pod", "name": "web"}\n'
+        "}\n\n"
+        "test_pod_with_owner_allowed {\n"
+        '\tpods.allow with input as {"kind": "Pod", "labels": {"owner": "ml"}}\n'
+        "}\n"
+    ),
+}
+
+
+def test_v0_library_without_the_flag_says_to_use_it(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", V0_LIBRARY)
+
+    run = mlgate_test(str(root))
+
+    assert run.returncode == 2
+    assert "lib/k8s/pods.rego:3:" in run.stderr
+    assert "run `mlgate test --v0-compatible`" in run.stderr
+
+
+def test_v0_library_passes_with_v0_compatible(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", V0_LIBRARY)
+
+    report = run_rego_tests(root, RunOptions(v0_compatible=True))
+
+    assert [(r.name, r.passed) for r in report.results] == [
+        ("k8s.pods_test.test_pod_without_owner_denied", True),
+        ("k8s.pods_test.test_pod_with_owner_allowed", True),
+    ]
+    [coverage] = report.coverage
+    assert (coverage.file, coverage.not_covered) == ("lib/k8s/pods.rego", 0)
+
+
+DATA_LIBRARY = {
+    "quota/quota.rego": (
+        "package quota\n\nover_quota if input.gpus > data.limits.gpus[input.team]\n"
+    ),
+    "quota/quota_test.rego": (
+        "package quota_test\n\nimport data.quota\n\n"
+        'test_team_over_its_gpu_limit if quota.over_quota with input as {"team": "vision", '
+        '"gpus": 9}\n'
+    ),
+}
+
+
+def test_library_needing_a_data_file_fails_without_and_passes_with_it(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", DATA_LIBRARY)
+    limits = tmp_path / "limits.yaml"
+    limits.write_text("limits:\n  gpus:\n    vision: 8\n")
+
+    without = run_rego_tests(root)
+    with_file = run_rego_tests(root, RunOptions(data_paths=(limits,)))
+
+    assert [r.passed for r in without.results] == [False]
+    assert [r.passed for r in with_file.results] == [True]
+
+
+def test_data_directory_is_loaded_at_each_folder_path(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", DATA_LIBRARY)
+    extra = write_library(tmp_path / "extra", {"limits/gpus.json": '{"gpus": {"vision": 8}}'})
+
+    run = mlgate_test(str(root), str(extra), "--threshold", "0")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().splitlines()[-1].startswith("1 passed, 0 failed")
+
+
+def test_var_values_show_the_failing_expression_and_its_variables(tmp_path: Path) -> None:
+    files = {
+        "s/s_test.rego": (
+            "package s_test\n\ntest_sum if {\n\tx := 1 + 2\n\ty := [1, 2]\n\tcount(y) == x\n}\n"
+        )
+    }
+    root = write_library(tmp_path / "lib", files)
+
+    run = mlgate_test(str(root), "--var-values", "--threshold", "0")
+
+    assert run.returncode == 1
+    assert (
+        "FAIL  s_test.test_sum  lib/s/s_test.rego  (undefined: a condition did not hold)\n"
+        "    lib/s/s_test.rego:6: count(y) == x\n"
+        "      x = 3\n"
+        "      y = [1, 2]\n"
+    ) in run.stdout
+
+
+def test_junit_document_is_read_by_a_junit_parser(tmp_path: Path) -> None:
+    files = dict(LIBRARY)
+    files["authz/more_test.rego"] = (
+        "package authz.more_test\n\nimport data.authz\n\n"
+        'test_bob_is_admin if authz.allow with input as {"user": "bob"}\n'
+    )
+    root = write_library(tmp_path / "lib", files)
+
+    run = mlgate_test(str(root), "--format", "junit", "--threshold", "0")
+
+    assert run.returncode == 1
+    suites = ElementTree.fromstring(run.stdout)
+    assert suites.tag == "testsuites"
+    assert (suites.get("tests"), suites.get("failures"), suites.get("errors")) == ("3", "1", "0")
+    cases = {(c.get("classname"), c.get("name")): c for c in suites.iter("testcase")}
+    assert set(cases) == {
+        ("data.authz_test", "test_admin_allowed"),
+        ("data.authz_test", "test_guest_denied"),
+        ("data.authz.more_test", "test_bob_is_admin"),
+    }
+    failure = cases[("data.authz.more_test", "test_bob_is_admin")].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "undefined: a condition did not hold"
+    assert all(float(c.get("time", "x")) >= 0 for c in cases.values())
+
+
+def test_run_selects_tests_by_regex_and_json_has_timings(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", LIBRARY)
+
+    run = mlgate_test(str(root), "--run", "guest", "--format", "json", "--threshold", "0")
+
+    assert run.returncode == 0, run.stderr
+    [test] = json.loads(run.stdout)["tests"]
+    assert (test["name"], test["passed"], test["row"]) == ("authz_test.test_guest_denied", True, 7)
+    assert test["duration_ns"] > 0
+
+
+def test_run_matching_nothing_fails_unless_no_fail_on_empty(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", LIBRARY)
+
+    empty = mlgate_test(str(root), "-r", "nothing-matches", "--fail-on-empty")
+    allowed = mlgate_test(str(root), "-r", "nothing-matches", "--no-fail-on-empty")
+
+    assert empty.returncode == 1
+    assert "no test ran" in empty.stdout
+    assert allowed.returncode == 0
+    assert allowed.stdout.strip().splitlines()[-1].startswith("0 passed, 0 failed")
+
+
+def test_test_past_its_timeout_fails_and_the_others_still_run(tmp_path: Path) -> None:
+    files = dict(LIBRARY)
+    files["slow/slow_test.rego"] = (
+        "package slow_test\n\n"
+        "test_slow if {\n"
+        "\tevery a in numbers.range(1, 1500) {\n"
+        "\t\tevery b in numbers.range(1, 1500) {\n\t\t\ta + b > 0\n\t\t}\n\t}\n}\n"
+    )
+    root = write_library(tmp_path / "lib", files)
+
+    report = run_rego_tests(root, RunOptions(timeout=0.05))
+
+    outcomes = {r.name: (r.passed, r.detail) for r in report.results}
+    assert outcomes["slow_test.test_slow"] == (False, "timed out after 0.05s")
+    assert outcomes["authz_test.test_admin_allowed"] == (True, "")
+    assert outcomes["authz_test.test_guest_denied"] == (True, "")

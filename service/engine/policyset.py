@@ -75,11 +75,11 @@ def read_policy_set(root: Path) -> PolicySet:
         raw = path.read_bytes()
         digest.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
         files.append(rel)
-        text = _decode(rel, raw)
+        text = decode_text(rel, raw)
         if data_path is None:
             modules[rel] = text
         else:
-            _merge_at(data, data_path, _parse_data(rel, text), rel)
+            _merge_at(data, data_path, parse_data_text(rel, text), rel)
     return PolicySet(
         root=root,
         modules=modules,
@@ -98,14 +98,16 @@ def _data_path(rel: str) -> tuple[str, ...] | None:
     return None
 
 
-def _decode(rel: str, raw: bytes) -> str:
+def decode_text(rel: str, raw: bytes) -> str:
+    """A policy or data file's text; PolicyLoadError naming `rel` if it is not UTF-8."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyLoadError(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def _parse_data(rel: str, text: str) -> Any:
+def parse_data_text(rel: str, text: str) -> Any:
+    """A data file's document (JSON, or YAML by its suffix); PolicyLoadError naming `rel`."""
     try:
         return json.loads(text) if rel.endswith(".json") else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
