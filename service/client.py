@@ -27,12 +27,12 @@ def request_decision(
     url: str,
     token: str,
     gate: str,
-    evidence: Mapping[str, Any],
-    target: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> Decision:
-    """POST the evidence to <url>/v1/decisions/<gate>; the caller is whoever the token names.
+    """POST `body` (a decision request: evidence, model, target, enact) to
+    <url>/v1/decisions/<gate>; the caller is whoever the token names.
 
     Refusals of the request (4xx) raise UsageError or EvidenceUnreadable, an unreachable or
     failing service PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
@@ -40,9 +40,6 @@ def request_decision(
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
     endpoint = f"{url.rstrip('/')}/v1/decisions/{gate}"
-    body: dict[str, Any] = {"evidence": dict(evidence)}
-    if target is not None:
-        body["target"] = dict(target)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"

@@ -47,6 +47,17 @@ class AuditReceipt(BaseModel):
     envelope_digest: str
 
 
+class Enactment(BaseModel):
+    """What `enact` did after the decision was recorded (service/enact/mlflow_alias.py)."""
+
+    alias: str
+    moved: bool
+    from_version: str | None = None
+    to_version: str | None = None
+    record: int | None = None  # the seq of the alias_move record
+    note: str
+
+
 class Decision(BaseModel):
     """The answer to one gate request, as returned to the caller and recorded in the ledger."""
 
@@ -68,6 +79,7 @@ class Decision(BaseModel):
     provenance: dict[str, str] = Field(default_factory=dict)
     signoff_records: list[str] = Field(default_factory=list)
     audit: AuditReceipt | None = None
+    enactment: Enactment | None = None  # not part of the decision's record: its own record
 
 
 def service_reason(code: str, message: str, *, rule: str, field: str | None = None) -> Reason:
@@ -91,6 +103,45 @@ def evidence_reasons(violations: list[Violation]) -> list[Reason]:
         )
         for v in violations
     ]
+
+
+# Notes the evidence sources leave in the input (service/evidence/registry.py), as reasons.
+_NOTE_RULES = {
+    "REGISTRY_EVIDENCE_MISSING": "The registry holds the evidence",
+    "EVIDENCE_CONFLICT": "Evidence agrees with the registry",
+    "ALIAS_MOVED_OUTSIDE_GATE": "Aliases move only through the gate",
+}
+
+
+def _notes(input_doc: Any, missing: bool) -> list[Reason]:
+    notes = input_doc.get("evidence_notes") if isinstance(input_doc, dict) else None
+    found = []
+    for note in notes if isinstance(notes, list) else []:
+        code = str(note.get("code"))
+        if (code == "REGISTRY_EVIDENCE_MISSING") != missing:
+            continue
+        reason = service_reason(
+            code,
+            str(note.get("message")),
+            rule=_NOTE_RULES.get(code, code),
+            field=note.get("field"),
+        )
+        if not missing:
+            reason.severity = "low"
+        found.append(reason)
+    return found
+
+
+def registry_missing_reasons(input_doc: Any) -> list[Reason]:
+    """What the registry lacks of a version it was asked for: each denies, naming the part and
+    the forms accepted."""
+    return _notes(input_doc, missing=True)
+
+
+def evidence_note_warnings(input_doc: Any) -> list[Reason]:
+    """Conflicts between the caller's evidence and the registry's (the registry's was used),
+    and aliases moved outside the gate: warnings on the decision."""
+    return _notes(input_doc, missing=False)
 
 
 def engine_failure_reason(message: str) -> Reason:

@@ -19,7 +19,9 @@ from service.decision import (
     Reason,
     check_policy_result,
     engine_failure_reason,
+    evidence_note_warnings,
     evidence_reasons,
+    registry_missing_reasons,
 )
 from service.engine.base import PolicyEngine
 from service.errors import PolicyEngineUnavailable, UsageError
@@ -92,11 +94,12 @@ class Gatekeeper:
             return {}, [engine_failure_reason(exc.message)]
         has_policy = raw is not None or self.engine.policy_set.defines_package(f"mlgate.{gate}")
         result, problems = check_policy_result(gate, raw, self.schemas, gate_has_policy=has_policy)
-        if violations:
+        missing = registry_missing_reasons(input_doc)
+        if violations or missing:
             # Invalid evidence denies; the policy's own reasons are added so that one run
             # lists everything to fix, but they cannot lift the deny. A malformed policy
             # result here is most likely the malformed input's doing, so it is not reported.
-            return {}, [*evidence_reasons(violations), *_reasons_of(result)]
+            return {}, [*missing, *evidence_reasons(violations), *_reasons_of(result)]
         return result, problems
 
 
@@ -141,7 +144,10 @@ def _decision(
     else:
         outcome = result["outcome"]
         reasons = [Reason.model_validate(r) for r in result["reasons"]]
-        warnings = [Reason.model_validate(r) for r in result["warnings"]]
+        warnings = [
+            *(Reason.model_validate(r) for r in result["warnings"]),
+            *evidence_note_warnings(input_doc),
+        ]
         target_version = result.get("target_version")
     return Decision(
         decision_id=str(uuid.uuid4()),

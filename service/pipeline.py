@@ -24,6 +24,7 @@ from typing import Any
 
 from service.audit.ledger import Ledger
 from service.decision import Decision
+from service.enact.mlflow_alias import enact
 from service.errors import UsageError
 from service.evidence.base import (
     LEDGER_DECISIONS,
@@ -34,10 +35,13 @@ from service.evidence.base import (
     joined,
 )
 from service.evidence.history import recorded_history
+from service.evidence.mlflow import MlflowRegistry
+from service.evidence.registry import REGISTRY, merged, registry_documents, stage_alias
 from service.evidence.risk_tier import recorded_risk_tier
 from service.evidence.signoffs import recorded_signoffs
 from service.gate import Gatekeeper
 from service.inputdoc import assemble
+from service.settings import Settings
 from service.signoffs.book import SignoffBook
 
 
@@ -72,36 +76,87 @@ class GateRequest:
     model: Mapping[str, Any] | None = None
     requested_at: str | None = None
     trusted: bool = False
+    registry: bool = False  # read the model version's evidence from the registry first
+    enact: bool = False  # on allow, move the stage's alias to the version (service/enact/)
 
 
 class RecordedEvidence:
     """mlgate's own records as evidence sources: sign-offs and decision history, both read
-    from the ledger."""
+    from the ledger; and the model registry, when there is one (opened on first use)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, settings: Settings | None = None) -> None:
         self.ledger = ledger
         self.book = SignoffBook(ledger)
+        self.settings = settings
+        self._registry: MlflowRegistry | None = None
+
+    @property
+    def registry(self) -> MlflowRegistry:
+        """The MLflow registry of the settings; UsageError if this pipeline has none."""
+        if self.settings is None:
+            raise UsageError("this pipeline reads no model registry")
+        if self._registry is None:
+            from service.evidence.mlflow import MlflowRegistry
+
+            self._registry = MlflowRegistry(
+                self.settings.resolved_mlflow_uri, self.settings.home / "cache" / "mlflow"
+            )
+        return self._registry
 
 
-def gather(request: GateRequest, recorded: RecordedEvidence | None) -> dict[str, Any]:
-    """The input document for `request`, with the recorded evidence added (none when
-    `recorded` is None) and its provenance. Raises CallerMayNotAssert for an untrusted
-    request that carries approvals, waivers or history. Reads only."""
+def gather(
+    request: GateRequest,
+    recorded: RecordedEvidence | None,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The input document for `request`, with the registry's and the recorded evidence added
+    (none when `recorded` is None) and its provenance. `config` is data.mlgate.config (the
+    stage aliases). Raises CallerMayNotAssert for an untrusted request that carries approvals,
+    waivers or history; NotFound or RegistryUnavailable when the registry is asked for a
+    version it cannot give. Reads only."""
     if not request.trusted:
         for key in RECORDED_ONLY:
             if key in request.evidence:
                 raise CallerMayNotAssert(key)
-    doc = assemble(
-        request.gate,
-        request.evidence,
-        caller=request.caller,
-        target=request.target,
-        model=request.model,
-        requested_at=request.requested_at,
-    )
+    evidence = dict(request.evidence)
     provenance = {
         key: TRUSTED_FILE if key in RECORDED_ONLY else request.source for key in request.evidence
     }
+    notes: list[dict[str, str]] = []
+    model = dict(request.model or {})
+    if request.registry and recorded is not None:
+        name, version = str(model.get("name", "")), str(model.get("version", ""))
+        stage = str((request.target or {}).get("stage", ""))
+        documents, digest, notes = registry_documents(
+            recorded.registry, recorded.ledger, name, version, stage_alias(config or {}, stage)
+        )
+        caller_parts = {k: v for k, v in evidence.items() if k not in RECORDED_ONLY}
+        merged_docs, merged_provenance, conflicts = merged(documents, caller_parts, request.source)
+        evidence.update(merged_docs)
+        provenance.update(merged_provenance)
+        notes += conflicts
+        claimed = model.get("artifact_digest")
+        if claimed is not None and claimed != digest:
+            notes.append(
+                {
+                    "code": "EVIDENCE_CONFLICT",
+                    "field": "model.artifact_digest",
+                    "message": f"the request names artifact {claimed}, the registry holds "
+                    f"{digest}; the registry's is used",
+                }
+            )
+        model["artifact_digest"] = digest
+        provenance["model"] = REGISTRY
+    doc = assemble(
+        request.gate,
+        evidence,
+        caller=request.caller,
+        target=request.target,
+        model=model or None,
+        requested_at=request.requested_at,
+    )
+    if notes:
+        doc["evidence_notes"] = notes
     model = doc["model"]
     name, version = model.get("name"), model.get("version")
     if recorded is not None and isinstance(name, str) and isinstance(version, str):
@@ -148,11 +203,18 @@ class Pipeline:
         self.gatekeeper = gatekeeper
         self.recorded = recorded
 
+    def gather(self, request: GateRequest) -> dict[str, Any]:
+        return gather(request, self.recorded, self.gatekeeper.engine.policy_set.config)
+
     def judge(self, request: GateRequest) -> tuple[Decision, bytes]:
         """Gather, assemble, evaluate and check: the unrecorded decision and the input's
         canonical bytes, for a ledger to record before it is answered."""
-        return self.gatekeeper.judge(gather(request, self.recorded))
+        return self.gatekeeper.judge(self.gather(request))
 
     def decide(self, request: GateRequest) -> Decision:
-        """The whole path: the decision leaves only once its audit record is durable."""
-        return self.gatekeeper.decide(gather(request, self.recorded))
+        """The whole path: the decision leaves only once its audit record is durable; then,
+        if asked, an allow is enacted (the alias moved, as a record of its own)."""
+        decision = self.gatekeeper.decide(self.gather(request))
+        if request.enact and self.recorded is not None:
+            enact(decision, request, self.recorded, self.gatekeeper.engine.policy_set.config)
+        return decision

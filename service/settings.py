@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.errors import UsageError
@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         description="How long the service waits for the policy engine before it denies",
     )
     tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
+    mlflow_tracking_uri: str = Field(
+        default="",
+        validation_alias=AliasChoices("MLGATE_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="The MLflow registry evidence comes from (MLFLOW_TRACKING_URI works too); "
+        "empty means the local store <home>/mlflow.db",
+    )
     opa_url: str = Field(
         default="",
         description="An OPA server (http://host:port or https://...) that decides instead of "
@@ -88,6 +94,21 @@ class Settings(BaseSettings):
     @property
     def resolved_tokens_file(self) -> Path:
         return self.tokens_file or self.home / "tokens.json"
+
+    @property
+    def local_mlflow_store(self) -> Path:
+        return self.home / "mlflow.db"
+
+    @property
+    def resolved_mlflow_uri(self) -> str:
+        """The registry to read: the configured one, else the local store under home."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.local_mlflow_store.resolve()}"
+
+    @property
+    def has_registry(self) -> bool:
+        """A registry is configured, or the local store exists: the service then reads
+        evidence from it for requests that name a model version."""
+        return bool(self.mlflow_tracking_uri) or self.local_mlflow_store.is_file()
 
 
 def settings_file() -> Path:

@@ -41,7 +41,7 @@ def local_pipeline(settings: Settings) -> Pipeline:
     assert isinstance(ledger, Ledger)
     if fresh:
         print(fresh_home_notice(settings), file=sys.stderr)
-    return Pipeline(gatekeeper, RecordedEvidence(ledger))
+    return Pipeline(gatekeeper, RecordedEvidence(ledger, settings))
 
 
 def _is_fresh(settings: Settings) -> bool:

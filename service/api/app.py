@@ -67,7 +67,7 @@ def create_app(
         own = gatekeeper.ledger if isinstance(gatekeeper.ledger, Ledger) else ledger
         decider = ThreadDecider(
             [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, own)],
-            RecordedEvidence(own),
+            RecordedEvidence(own, settings),
             settings.policy_dir,
             settings,
         )
@@ -79,13 +79,14 @@ def create_app(
             for _ in range(size)
         ]
         decider = ThreadDecider(
-            gatekeepers, RecordedEvidence(ledger), settings.policy_dir, settings
+            gatekeepers, RecordedEvidence(ledger, settings), settings.policy_dir, settings
         )
     runtime = Runtime(
         settings=settings,
         decider=decider,
         ledger=ledger,
         signoffs=signoffs,
+        recorded=RecordedEvidence(ledger, settings),
         tokens=TokenTable(settings.resolved_tokens_file),
         metrics=Metrics(lambda: decider.ledger_counts),
         owned=owned,

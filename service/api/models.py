@@ -142,7 +142,18 @@ class DecisionRequest(BaseModel):
         default=None, description="Omit to take name, version and risk tier from the model card."
     )
     target: Target | None = Field(default=None, description="Required by the promotion gate.")
-    evidence: Evidence
+    evidence: Evidence | None = Field(
+        default=None,
+        description="The caller's evidence. When the service has a model registry "
+        "(MLGATE_MLFLOW_TRACKING_URI) and `model` names a version, the registry's evidence is "
+        "used first and this may only add what the registry lacks (a differing document is a "
+        "warning, and the registry's is used); without a registry it is required.",
+    )
+    enact: bool = Field(
+        default=False,
+        description="On allow, move the target stage's alias in the registry to the version "
+        "(after the decision is recorded); the move is a ledger record of its own.",
+    )
     # No requested_at: the service's own clock judges waiver expiry and stage order, so a
     # client cannot revive an expired waiver by backdating its request.
 
@@ -429,7 +440,9 @@ class WaiverWithdrawal(BaseModel):
     withdrawn_at: str = Field(json_schema_extra=DATE_TIME)
 
 
-RecordKind = Literal["decision", "approval", "waiver", "waiver_withdrawal", "policy_reload"]
+RecordKind = Literal[
+    "decision", "approval", "waiver", "waiver_withdrawal", "policy_reload", "alias_move"
+]
 
 
 class AuditRecord(BaseModel):

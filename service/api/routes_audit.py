@@ -28,6 +28,7 @@ from service.api.runtime import RuntimeDep
 from service.audit.keys import load_keyring
 from service.audit.ledger import LedgerRecord
 from service.decision import Decision
+from service.enact.history import alias_history
 from service.errors import NotFound
 from service.gates import Outcome
 
@@ -211,3 +212,24 @@ def _summary(record: LedgerRecord) -> AuditRecord:
 def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
     keyring = load_keyring(runtime.settings.resolved_keyring)
     return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
+
+
+@router.get(
+    "/v1/models/{name}/history",
+    summary="The alias moves the gate made for a model, newest first",
+    description=(
+        "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
+        "signed ledger record: which alias, from which version to which, the decision it rests "
+        "on and who asked."
+    ),
+    responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+)
+def model_history(
+    caller: ReaderCaller,
+    _: Annotated[None, only_query("alias")],
+    name: str,
+    runtime: RuntimeDep,
+    alias: Annotated[str | None, Query(description="Only this alias.")] = None,
+) -> dict[str, Any]:
+    check_text_params(name=name, alias=alias)
+    return {"model": name, "moves": alias_history(runtime.ledger, name, alias)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from service.api.models import (
 )
 from service.api.runtime import Runtime
 from service.decision import Caller, Decision
+from service.enact.mlflow_alias import enact
 from service.errors import AuditWriteFailed, NotFound
 from service.evidence.base import RECORDED_ONLY
 from service.gates import GATES
@@ -78,7 +80,7 @@ async def answer(
     Shared by the route above and by DecisionFastPath (service/api/fastpath.py), which serves
     the requests that need none of the framework's checks.
     """
-    evidence = request.evidence.documents()
+    evidence = request.evidence.documents() if request.evidence is not None else {}
     # The evidence as parsed, not dumped again: only it can hold NaN; the typed fields can
     # hold unpaired surrogates.
     fields = request.model_dump(exclude_unset=True, exclude={"evidence"})
@@ -88,18 +90,36 @@ async def answer(
     for key in RECORDED_ONLY:  # refused here too, before the request goes to a worker
         if key in evidence:
             raise CallerMayNotAssert(key)
+    model = request.model.model_dump(exclude_none=True) if request.model else None
+    registry = runtime.settings.has_registry and request.model is not None
+    if request.evidence is None and not registry:
+        raise InvalidField(
+            "evidence",
+            "required: this service has no model registry to read evidence from "
+            "(MLGATE_MLFLOW_TRACKING_URI), so the request must carry it",
+        )
+    if request.enact and not registry:
+        raise InvalidField(
+            "enact", "needs a model registry and a model version named in `model` to move"
+        )
     gate_request = GateRequest(
         gate=gate,
         caller=caller.model_dump(),
         evidence=evidence,
         target=request.target.model_dump(exclude_none=True) if request.target else None,
-        model=request.model.model_dump(exclude_none=True) if request.model else None,
+        model=model,
+        registry=registry,
+        enact=request.enact,
     )
     try:
         decision = await runtime.decider.decide(gate_request)
     except AuditWriteFailed:
         runtime.metrics.ledger_failed(gate)
         raise
+    if gate_request.enact:
+        await asyncio.to_thread(
+            enact, decision, gate_request, runtime.recorded, runtime.policy_set.config
+        )
     elapsed = time.perf_counter() - started
     runtime.metrics.observe(decision, elapsed)
     decision_log.info(

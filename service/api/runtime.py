@@ -16,6 +16,7 @@ from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.deciders import Decider
 from service.engine.policyset import PolicySet, load_policy_set
 from service.inputdoc import now_rfc3339
+from service.pipeline import RecordedEvidence
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
 
@@ -28,6 +29,7 @@ class Runtime:
     decider: Decider
     ledger: Ledger  # this process's own connection: reads, verification, readiness
     signoffs: SignoffBook  # sign-offs are records in `ledger`
+    recorded: RecordedEvidence  # `ledger` and the registry, for enacting in this process
     tokens: TokenTable
     metrics: Metrics
     owned: list[Any] = field(default_factory=list)  # closed when the app shuts down

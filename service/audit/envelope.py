@@ -23,6 +23,7 @@ PREDICATE_TYPES = {
     "waiver": "https://mlgate.dev/waiver/v1",
     "waiver_withdrawal": "https://mlgate.dev/waiver-withdrawal/v1",
     "policy_reload": "https://mlgate.dev/policy-reload/v1",
+    "alias_move": "https://mlgate.dev/alias-move/v1",
 }
 GENESIS_PREV = "0" * 64
 # The one form of artifact digest a subject may carry (schemas/lineage.schema.json says so too).

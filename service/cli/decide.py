@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 from pathlib import Path
@@ -28,7 +29,19 @@ def register(commands: Any) -> None:
         "input error, 3 rollback, 4 hold.",
     )
     parser.add_argument("gate", choices=GATES)
-    parser.add_argument("--evidence", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="DIR",
+        help="evidence files; with --model/--version they may add what the registry lacks",
+    )
+    parser.add_argument("--model", metavar="NAME", help="gather evidence from the registry")
+    parser.add_argument("--version", metavar="N", help="the model version (with --model)")
+    parser.add_argument(
+        "--enact",
+        action="store_true",
+        help="on allow, move the stage's alias in the registry to the version",
+    )
     parser.add_argument("--to", dest="stage", choices=STAGES, help="target stage (promotion)")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
@@ -38,8 +51,15 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.gate == "promotion" and args.stage is None:
         raise UsageError("decide promotion needs --to STAGE (staging, canary or production)")
-    evidence = read_evidence_dir(args.evidence)
+    if (args.model is None) != (args.version is None):
+        raise UsageError("--model and --version go together: the registry's model version")
+    if args.evidence is None and args.model is None:
+        raise UsageError("decide needs --evidence DIR, or --model NAME --version N")
+    if args.enact and args.model is None:
+        raise UsageError("--enact moves a registry alias: it needs --model and --version")
+    evidence = read_evidence_dir(args.evidence) if args.evidence is not None else {}
     target = {"stage": args.stage} if args.stage else None
+    model = {"name": args.model, "version": args.version} if args.model else None
     if args.url is not None and not args.url.strip():
         # `--url "$MLGATE_URL"` with the variable unset must not quietly become local mode,
         # which trusts the evidence directory's own approvals and history.
@@ -47,40 +67,48 @@ def run(args: argparse.Namespace) -> int:
             "--url is empty: give the service's URL, or leave --url out for local mode"
         )
     url = args.url or get_settings().url
-    decision = (
-        _remote(url, args.gate, evidence, target) if url else _local(args.gate, evidence, target)
+    request = GateRequest(
+        gate=args.gate,
+        caller={},
+        evidence=evidence,
+        source=EVIDENCE_FILE,
+        target=target,
+        model=model,
+        trusted=True,  # local mode: the operator holds the signing key
+        registry=model is not None,
+        enact=args.enact,
     )
+    decision = _remote(url, request) if url else _local(request)
     print(render(decision, args.format))
     return EXIT_CODES[decision.outcome]
 
 
-def _local(gate: str, evidence: dict[str, Any], target: dict[str, Any] | None) -> Decision:
+def _local(request: GateRequest) -> Decision:
     from service.wiring import local_pipeline
 
     settings = get_settings()
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
-    request = GateRequest(
-        gate=gate,
-        caller=caller,
-        evidence=evidence,
-        source=EVIDENCE_FILE,
-        target=target,
-        trusted=True,  # local mode: the operator holds the signing key
-    )
-    return local_pipeline(settings).decide(request)
+    return local_pipeline(settings).decide(dataclasses.replace(request, caller=caller))
 
 
-def _remote(
-    url: str, gate: str, evidence: dict[str, Any], target: dict[str, Any] | None
-) -> Decision:
+def _remote(url: str, request: GateRequest) -> Decision:
     from service.client import request_decision
 
-    held_back = sorted(key for key in RECORDED_ONLY if key in evidence)
+    held_back = sorted(key for key in RECORDED_ONLY if key in request.evidence)
     if held_back:
         print(
             f"mlgate: not sent to {url}: {', '.join(held_back)} (the service takes sign-offs "
             "only from its sign-off records and history only from its ledger)",
             file=sys.stderr,
         )
-    sent = {key: value for key, value in evidence.items() if key not in RECORDED_ONLY}
-    return request_decision(url, get_settings().token, gate, sent, target)
+    body: dict[str, Any] = {}
+    sent = {k: v for k, v in request.evidence.items() if k not in RECORDED_ONLY}
+    if sent or request.model is None:
+        body["evidence"] = sent
+    if request.model is not None:
+        body["model"] = dict(request.model)
+    if request.target is not None:
+        body["target"] = dict(request.target)
+    if request.enact:
+        body["enact"] = True
+    return request_decision(url, get_settings().token, request.gate, body)

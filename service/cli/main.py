@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         check,
         decide,
         demo,
+        history,
         regotest,
         serve,
         signoffs,
@@ -35,7 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlgate", description="Policy-as-code gates for ML model deployments."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (decide, signoffs, check, regotest, audit_commands, demo, serve, tokens, bundle):
+    for module in (
+        decide,
+        history,
+        signoffs,
+        check,
+        regotest,
+        audit_commands,
+        demo,
+        serve,
+        tokens,
+        bundle,
+    ):
         module.register(commands)
     return parser
 

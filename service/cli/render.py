@@ -27,11 +27,18 @@ def _headline(decision: Decision) -> str:
 def _text(decision: Decision) -> str:
     lines = [f"{decision.outcome.upper()}  {_headline(decision)}"]
     lines += [f"  ✗ {r.code}: {r.message}{_controls(r)}" for r in decision.reasons]
-    lines += [f"  ! {r.code} (waived): {r.message}{_waiver(r)}" for r in decision.warnings]
+    lines += [f"  ! {r.code}{_waived(r)}: {r.message}{_waiver(r)}" for r in decision.warnings]
     lines.append(f"decision {decision.decision_id}  policy {decision.policy_revision[:19]}")
     if decision.audit is not None:
         lines[-1] += f"  audit seq {decision.audit.seq}"
+    if decision.enactment is not None:
+        record = decision.enactment.record
+        lines.append(f"enact: {decision.enactment.note}" + (f"  (seq {record})" if record else ""))
     return "\n".join(lines)
+
+
+def _waived(reason: Reason) -> str:
+    return " (waived)" if reason.waiver else ""
 
 
 def _controls(reason: Reason) -> str:
@@ -39,7 +46,9 @@ def _controls(reason: Reason) -> str:
 
 
 def _waiver(reason: Reason) -> str:
-    w = reason.waiver or {}
+    if not reason.waiver:
+        return ""
+    w = reason.waiver
     return f" (waived by {w.get('approved_by')} until {w.get('expires_at')}: {w.get('reason')})"
 
 

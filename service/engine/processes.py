@@ -41,7 +41,7 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
         gatekeeper = Gatekeeper(engine, default_schemas())
         from service.audit.ledger import open_ledger_reader
 
-        recorded = RecordedEvidence(open_ledger_reader(settings))
+        recorded = RecordedEvidence(open_ledger_reader(settings), settings)
     except BaseException as exc:
         end.failed_to_start(portable(exc, _worker_failed))
         return

@@ -38,7 +38,14 @@ ADDED_COLUMNS = {
     "risk_tier": "",
 }
 # What a record is: a decision, or one of the records the decisions rely on.
-RECORD_KINDS = ("decision", "approval", "waiver", "waiver_withdrawal", "policy_reload")
+RECORD_KINDS = (
+    "decision",
+    "approval",
+    "waiver",
+    "waiver_withdrawal",
+    "policy_reload",
+    "alias_move",
+)
 # Reads of the whole ledger go in pages by seq, so no transaction stays open for a long walk.
 PAGE_SIZE = 1000
 

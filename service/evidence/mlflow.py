@@ -1,0 +1,260 @@
+"""Evidence from an MLflow 3 model registry: the trusted source of a model version's card,
+metrics, lineage and artifact digest, and of the champion it is compared against.
+
+For (name, version) the registry gives:
+
+- the model version: its run, its `models:/m-<id>` source (a LoggedModel), tags and aliases;
+- metrics: the logged model's (MLflow 3 keeps them there), else the run's. A metric named
+  `group/<attribute>/<group>/<metric>` is a per-group metric (`metrics.by_group`);
+- lineage: the run id, the `mlflow.source.git.commit` tag, the run's dataset inputs (name,
+  digest, source, context) and the artifact digest;
+- the artifact digest: sha256 over the sorted (path, sha256 of content) pairs of the logged
+  model's artifacts, so it is the same wherever the store is;
+- the model card, in one of the forms service/evidence/cards.py reads, from the logged model's
+  artifacts or the run's;
+- the baseline: the version an alias names (read fresh: aliases move), with its metrics.
+
+Versions are immutable, so what is read of one is cached under MLGATE_HOME (keyed by the store,
+the version and its source, so a version deleted and registered again is read again).
+Reading has no side effects on the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service.errors import MlgateError, NotFound
+from service.evidence.cards import CARD_FORMS, read_card
+
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GROUP_PREFIX = "group/"
+
+
+class RegistryUnavailable(MlgateError):
+    """The model registry cannot be reached or read; nothing was decided."""
+
+    code = "registry_unavailable"
+
+
+@dataclass(frozen=True)
+class VersionEvidence:
+    """What the registry holds for one model version (immutable, so cacheable)."""
+
+    documents: dict[str, Any]  # model_card, metrics, lineage (each only if found)
+    artifact_digest: str
+    missing: list[str] = field(default_factory=list)  # what could not be found, and why
+
+
+class MlflowRegistry:
+    """Reads evidence from, and moves aliases in, the MLflow registry at `tracking_uri`."""
+
+    def __init__(self, tracking_uri: str, cache_dir: Path) -> None:
+        from mlflow import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
+        self.cache_dir = cache_dir / store
+        self.description = f"the MLflow registry at {tracking_uri}"
+
+    def _call(self, what: str, call: Any, *args: Any) -> Any:
+        """`call(*args)`, with MLflow's errors turned into ours."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return call(*args)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise NotFound(f"{what} is not in {self.description}") from None
+            raise RegistryUnavailable(
+                f"{self.description} could not be read ({what}): {exc.message}"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise RegistryUnavailable(
+                f"{self.description} could not be read ({what}): {exc}"
+            ) from None
+
+    def version(self, name: str, version: str) -> Any:
+        """The ModelVersion; NotFound if the registry has no such version."""
+        return self._call(
+            f"version {version} of model {name!r}", self.client.get_model_version, name, version
+        )
+
+    def alias_version(self, name: str, alias: str) -> str | None:
+        """The version `alias` names now, or None when it names none."""
+        try:
+            found = self._call(
+                f"alias {alias!r} of model {name!r}",
+                self.client.get_model_version_by_alias,
+                name,
+                alias,
+            )
+        except NotFound:
+            return None
+        return str(found.version)
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self._call(
+            f"alias {alias!r} of model {name!r}",
+            self.client.set_registered_model_alias,
+            name,
+            alias,
+            version,
+        )
+
+    def evidence(self, name: str, version: str) -> VersionEvidence:
+        """The version's card, metrics, lineage and artifact digest; from the cache when this
+        version (same source and run) was read before. NotFound, RegistryUnavailable."""
+        model_version = self.version(name, version)
+        key = f"{model_version.source}|{model_version.run_id}"
+        cached = self.cache_dir / _safe(name) / f"{_safe(str(version))}.json"
+        if cached.is_file():
+            stored = json.loads(cached.read_text(encoding="utf-8"))
+            if stored.get("key") == key:
+                return VersionEvidence(stored["documents"], stored["digest"], stored["missing"])
+        read = self._read_version(model_version)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(
+            json.dumps(
+                {
+                    "key": key,
+                    "documents": read.documents,
+                    "digest": read.artifact_digest,
+                    "missing": read.missing,
+                }
+            ),
+            encoding="utf-8",
+        )
+        return read
+
+    def _read_version(self, model_version: Any) -> VersionEvidence:
+        name, version = model_version.name, str(model_version.version)
+        source = str(model_version.source or "")
+        logged = None
+        if source.startswith("models:/m-"):
+            logged = self._call(
+                f"logged model of {name} v{version}",
+                self.client.get_logged_model,
+                source.removeprefix("models:/"),
+            )
+        run = (
+            self._call(f"run of {name} v{version}", self.client.get_run, model_version.run_id)
+            if model_version.run_id
+            else None
+        )
+        with tempfile.TemporaryDirectory(prefix="mlgate-artifacts-") as tmp:
+            artifacts = self._download(
+                logged.artifact_location if logged is not None else source, Path(tmp) / "model"
+            )
+            digest = artifact_digest(artifacts)
+            run_files = (
+                self._download(f"runs:/{model_version.run_id}/", Path(tmp) / "run")
+                if run is not None
+                else None
+            )
+            card, card_problem = _first_card([artifacts, run_files])
+        documents: dict[str, Any] = {}
+        missing: list[str] = []
+        if card is not None:
+            documents["model_card"] = {"name": name, "version": version, **card}
+        else:
+            missing.append(f"model_card: {card_problem}")
+        metrics = _metrics(logged, run)
+        if metrics is not None:
+            documents["metrics"] = metrics
+        else:
+            missing.append(f"metrics: {name} v{version} has no metrics in the registry")
+        documents["lineage"] = _lineage(run, digest)
+        return VersionEvidence(documents, digest, missing)
+
+    def _download(self, uri: str, target: Path) -> Path:
+        import mlflow.artifacts
+
+        target.mkdir(parents=True)
+        path = self._call(
+            f"artifacts at {uri}",
+            lambda: mlflow.artifacts.download_artifacts(
+                artifact_uri=uri, dst_path=str(target), tracking_uri=self.tracking_uri
+            ),
+        )
+        return Path(path)
+
+    def metrics_of(self, name: str, version: str) -> dict[str, Any] | None:
+        """The metric set of a version (for the baseline), or None if it has none."""
+        return self.evidence(name, version).documents.get("metrics")
+
+
+def artifact_digest(root: Path) -> str:
+    """sha256:<hex> over the sorted `<relative path>\\0<sha256 of content>\\n` lines of every
+    file under `root`: the same bytes give the same digest wherever they are stored."""
+    lines = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        content = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.update(f"{path.relative_to(root).as_posix()}\0{content}\n".encode())
+    return "sha256:" + lines.hexdigest()
+
+
+def _first_card(roots: list[Path | None]) -> tuple[dict[str, Any] | None, str]:
+    for root in roots:
+        if root is None:
+            continue
+        card = read_card(root)
+        if card is not None:
+            return card, ""
+    return None, (
+        "no model card among the logged model's or the run's artifacts; accepted forms: "
+        + ", ".join(CARD_FORMS)
+    )
+
+
+def _metrics(logged: Any, run: Any) -> dict[str, Any] | None:
+    values: dict[str, float] = {}
+    if run is not None:
+        values.update({k: float(v) for k, v in run.data.metrics.items()})
+    if logged is not None:
+        values.update({m.key: float(m.value) for m in logged.metrics or []})
+    if not values:
+        return None
+    metrics: dict[str, Any] = {"values": {}}
+    by_group: dict[str, dict[str, dict[str, float]]] = {}
+    for key, value in sorted(values.items()):
+        parts = key.split("/")
+        if key.startswith(GROUP_PREFIX) and len(parts) == 4:
+            _, attribute, group, metric = parts
+            by_group.setdefault(attribute, {}).setdefault(group, {})[metric] = value
+        else:
+            metrics["values"][key] = value
+    if by_group:
+        metrics["by_group"] = by_group
+    if run is not None:
+        metrics["run_id"] = run.info.run_id
+    return metrics
+
+
+def _lineage(run: Any, digest: str) -> dict[str, Any]:
+    lineage: dict[str, Any] = {"artifact_digest": digest}
+    if run is None:
+        return lineage
+    lineage["run_id"] = run.info.run_id
+    commit = run.data.tags.get(GIT_COMMIT_TAG)
+    if commit:
+        lineage["git_commit"] = commit
+    datasets = []
+    for dataset_input in run.inputs.dataset_inputs if run.inputs else []:
+        dataset = dataset_input.dataset
+        contexts = [t.value for t in dataset_input.tags if t.key == "mlflow.data.context"]
+        entry = {"name": dataset.name, "digest": dataset.digest, "source": dataset.source}
+        if contexts:
+            entry["context"] = contexts[0]
+        datasets.append(entry)
+    lineage["datasets"] = datasets
+    return lineage
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

@@ -1,0 +1,111 @@
+"""The registry as the first evidence source: its documents, the caller's additions, and notes
+on where the two disagree or an alias moved behind the gate's back.
+
+Precedence (DESIGN.md): the registry, then files, then inline. Where the registry holds a
+document, it is used; a caller's document that differs from it is noted (a warning naming the
+first differing field) and not used. What the registry lacks, the caller may add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.audit.ledger import Ledger
+from service.evidence.mlflow import MlflowRegistry
+
+REGISTRY = "registry: MLflow"
+# Evidence the registry can supply for a version.
+REGISTRY_PARTS = ("model_card", "metrics", "lineage", "baseline")
+# Stage -> the alias promotion to it moves, and whose holder is the baseline, unless
+# data.mlgate.config.promotion.aliases says otherwise.
+DEFAULT_ALIASES = {"production": "champion", "canary": "canary", "staging": "staging"}
+
+
+def stage_alias(config: Mapping[str, Any], stage: str) -> str:
+    """The alias of `stage`: promotion.aliases in the thresholds data, else DEFAULT_ALIASES."""
+    aliases = config.get("promotion", {}).get("aliases", {})
+    return str(aliases.get(stage) or DEFAULT_ALIASES.get(stage, stage))
+
+
+def registry_documents(
+    registry: MlflowRegistry, ledger: Ledger, name: str, version: str, alias: str
+) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
+    """(documents, artifact digest, notes) for the version: its card, metrics and lineage, and
+    as baseline the version `alias` names now (unless that is this version). Notes say what
+    the registry lacks and whether `alias` points elsewhere than the gate last moved it.
+    NotFound, RegistryUnavailable."""
+    read = registry.evidence(name, version)
+    documents = dict(read.documents)
+    notes = [
+        {"code": "REGISTRY_EVIDENCE_MISSING", "field": m.split(":")[0], "message": m}
+        for m in read.missing
+    ]
+    holder = registry.alias_version(name, alias)
+    if holder is not None and holder != version:
+        metrics = registry.metrics_of(name, holder)
+        if metrics is not None:
+            documents["baseline"] = {"version": holder, "metrics": metrics}
+    last = last_alias_move(ledger, name, alias)
+    if last is not None and str(last.get("to_version")) != str(holder):
+        notes.append(
+            {
+                "code": "ALIAS_MOVED_OUTSIDE_GATE",
+                "field": "baseline",
+                "message": f"alias {alias!r} of {name} names v{holder}, but the gate last moved "
+                f"it to v{last.get('to_version')} (record {last.get('id')}): it was moved "
+                "outside the gate",
+            }
+        )
+    return documents, read.artifact_digest, notes
+
+
+def last_alias_move(ledger: Ledger, name: str, alias: str) -> dict[str, Any] | None:
+    """The newest alias move the ledger holds for (model, alias) that took effect."""
+    for record in ledger.find(kind="alias_move", model=name, limit=100):
+        move = record.predicate()
+        if move.get("alias") == alias and move.get("moved"):
+            return move
+    return None
+
+
+def merged(
+    registry: Mapping[str, Any], caller: Mapping[str, Any], caller_source: str
+) -> tuple[dict[str, Any], dict[str, str], list[dict[str, str]]]:
+    """The registry's documents with the caller's additions: (documents, provenance, notes)."""
+    documents = dict(registry)
+    provenance = {key: REGISTRY for key in registry}
+    notes: list[dict[str, str]] = []
+    for key, value in caller.items():
+        if key not in registry:
+            documents[key] = value
+            provenance[key] = caller_source
+            continue
+        where = first_difference(registry[key], value, key)
+        if where is not None:
+            notes.append(
+                {
+                    "code": "EVIDENCE_CONFLICT",
+                    "field": where,
+                    "message": f"{where} in the {caller_source} differs from the registry's; "
+                    "the registry's is used",
+                }
+            )
+    return documents, provenance, notes
+
+
+def first_difference(trusted: Any, claimed: Any, path: str) -> str | None:
+    """The path of the first place `claimed` differs from `trusted`, or None."""
+    if isinstance(trusted, Mapping) and isinstance(claimed, Mapping):
+        for key in sorted(set(trusted) | set(claimed), key=str):
+            found = first_difference(trusted.get(key), claimed.get(key), f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(trusted, list) and isinstance(claimed, list) and len(trusted) == len(claimed):
+        for i, (a, b) in enumerate(zip(trusted, claimed, strict=True)):
+            found = first_difference(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if trusted == claimed else path
