@@ -133,6 +133,24 @@ _tier_approver_roles contains role if {
 }
 
 # METADATA
+# title: Evidence comes from the registry where required
+# description: |
+#   At tiers and stages whose thresholds list require_registry, those parts of the evidence
+#   must come from the model registry (the input's provenance, which only mlgate writes);
+#   evidence only the caller asserted denies.
+# custom:
+#   code: REGISTRY_PROVENANCE_REQUIRED
+#   severity: high
+#   controls: ["SR 11-7 III.A", "EU AI Act Art. 12"]
+deny contains reason if {
+	some part in object.get(stage_settings, "require_registry", [])
+	source := object.get(input, ["provenance", part], "nowhere")
+	not startswith(source, "registry")
+	msg := sprintf("%s promotion requires %s from the model registry; it came from %s", [_label, part, source])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": part})
+}
+
+# METADATA
 # title: Model card is complete
 # description: The card has every section its risk tier requires, each with text.
 # custom:

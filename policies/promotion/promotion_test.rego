@@ -519,3 +519,20 @@ test_a_sign_off_by_someone_who_asked_for_this_version_does_not_count if {
 	waived := object.union(regressed, {"waivers": [waiver], "requesters": ["cro@example.com"]})
 	decide(waived).outcome == "deny"
 }
+
+test_registry_provenance_required_where_the_thresholds_say_so[note] if {
+	some note, case in {
+		"caller's evidence denies": [{"metrics": "request", "lineage": "registry: MLflow"}, {"metrics"}],
+		"registry evidence passes": [{"metrics": "registry: MLflow", "lineage": "registry: MLflow"}, set()],
+		"no provenance denies": [{}, {"metrics", "lineage"}],
+	}
+	[provenance, denied] := case
+	strict := json.patch(config, [{
+		"op": "add",
+		"path": "/promotion/tiers/high/stages/production/require_registry",
+		"value": ["metrics", "lineage"],
+	}])
+	result := promotion.decision with input as object.union(approved, {"provenance": provenance})
+		with data.mlgate.config as strict
+	{r.field | some r in result.reasons; r.code == "REGISTRY_PROVENANCE_REQUIRED"} == denied
+}

@@ -5,13 +5,18 @@ check."""
 from __future__ import annotations
 
 import argparse
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from service.enact.history import alias_history
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.pipeline import GateRequest, Pipeline
-from service.settings import PROJECT_ROOT, get_settings
+from service.settings import PROJECT_ROOT, Settings, get_settings
 
 
 def register(commands: Any) -> None:
@@ -62,8 +67,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:<{widths[0]}}  {outcome:<{widths[1]}}  {seq:>{widths[2]}}  {_clip(note)}")
     print()
     _flow(pipeline)
+    print()
+    _registry_flow(settings, pipeline)
     report = verify_ledger(settings)
     print(f"\nledger {settings.resolved_ledger_url}: {report.summary}")
+    print(
+        "\nTry next:\n"
+        "  mlgate audit show 1                 one record, for a person\n"
+        "  mlgate history --model fraud-detector-mlflow\n"
+        "  mlgate decide promotion --model fraud-detector-mlflow --version 3 --to staging\n"
+        "  make run                            the service; then the curl line it prints"
+    )
     return 0 if report.ok else 1
 
 
@@ -106,6 +120,79 @@ def _flow(pipeline: Pipeline) -> None:
     )
     print(f"  approve as model-risk-officer         seq {approval['record']}  (mlgate approve)")
     decide("production")
+
+
+def _registry_flow(settings: Settings, local: Pipeline) -> None:
+    """Versions of a real scikit-learn model in a local MLflow store (service/cli/demo_registry),
+    each decided from the registry alone with --enact, against the champion the registry
+    names; production of the good one needs registry provenance (require_registry switched on
+    in a copy of the thresholds) and a recorded approval."""
+    from service.cli.demo_registry import CHAMPION, build_demo_registry
+    from service.wiring import local_pipeline
+
+    model = "fraud-detector-mlflow"
+    notes = build_demo_registry(settings.resolved_mlflow_uri, model)
+    strict = _with_registry_required(settings.policy_dir, settings.home / "demo-policies")
+    pipeline = local_pipeline(settings.model_copy(update={"policy_dir": strict}))
+    print(f"from the MLflow registry at {settings.resolved_mlflow_uri} ({model}), with --enact;")
+    print("high-risk production requires card, metrics and lineage from the registry here")
+
+    def decide(version: str, stage: str) -> str:
+        request = GateRequest(
+            gate="promotion",
+            caller={"id": "demo", "role": "cli"},
+            evidence={},
+            target={"stage": stage},
+            model={"name": model, "version": version},
+            trusted=True,
+            registry=True,
+            enact=True,
+        )
+        decision = pipeline.decide(request)
+        first = decision.reasons[0].message if decision.reasons else ""
+        moved = decision.enactment.note if decision.enactment else ""
+        print(
+            f"  v{version} ({notes[version]:<14}) {stage:<10} {decision.outcome.upper():<5}  "
+            f"{_clip(first or moved, 70)}"
+        )
+        return decision.outcome
+
+    for version in (v for v in notes if v != CHAMPION):
+        for stage in ("staging", "canary", "production"):
+            if decide(version, stage) != "allow":
+                break
+    assert pipeline.recorded is not None
+    digest = pipeline.recorded.registry.evidence(model, "2").artifact_digest
+    approval = local.recorded.book.approve(  # type: ignore[union-attr]
+        model=model,
+        version="2",
+        artifact_digest=digest,
+        approver="demo-risk-officer",
+        role="model-risk-officer",
+        status="approved",
+        comment="validation report reviewed (demo)",
+    )
+    print(f"  v2 approved as model-risk-officer (seq {approval['record']})")
+    decide("2", "production")
+    print(f"alias history (mlgate history --model {model}):")
+    for move in alias_history(pipeline.recorded.ledger, model):
+        print(
+            f"  {move['alias']:<9} {move.get('from_version') or '-':>2} -> "
+            f"v{move['to_version']}  decision {move['decision_id'][:8]}  seq {move['record']}"
+        )
+
+
+def _with_registry_required(policies: Path, target: Path) -> Path:
+    """A copy of the policies whose high-risk production step requires registry provenance."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(policies, target)
+    data = target / "data" / "promotion.yaml"
+    config = yaml.safe_load(data.read_text(encoding="utf-8"))
+    production = config["tiers"]["high"]["stages"]["production"]
+    production["require_registry"] = ["model_card", "metrics", "lineage"]
+    data.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return target
 
 
 def _clip(text: str, width: int = 90) -> str:

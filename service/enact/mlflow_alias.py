@@ -77,7 +77,7 @@ def enact(
         to_version=version,
         record=receipt.seq,
         note=(
-            f"alias {alias!r} moved from v{previous} to v{version}"
+            f"alias {alias!r} moved from {f'v{previous}' if previous else '(unset)'} to v{version}"
             if error is None
             else f"the decision was made but not enacted: {error}"
         ),

@@ -117,7 +117,9 @@ class MlflowRegistry:
             stored = json.loads(cached.read_text(encoding="utf-8"))
             if stored.get("key") == key:
                 return VersionEvidence(stored["documents"], stored["digest"], stored["missing"])
-        read = self._read_version(model_version)
+        read, final = self._read_version(model_version)
+        if not final:  # its run may still log artifacts or metrics: read it again next time
+            return read
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(
             json.dumps(
@@ -132,7 +134,8 @@ class MlflowRegistry:
         )
         return read
 
-    def _read_version(self, model_version: Any) -> VersionEvidence:
+    def _read_version(self, model_version: Any) -> tuple[VersionEvidence, bool]:
+        """The version's evidence, and whether it is final (its run has ended: FINISHED)."""
         name, version = model_version.name, str(model_version.version)
         source = str(model_version.source or "")
         logged = None
@@ -170,7 +173,8 @@ class MlflowRegistry:
         else:
             missing.append(f"metrics: {name} v{version} has no metrics in the registry")
         documents["lineage"] = _lineage(run, digest)
-        return VersionEvidence(documents, digest, missing)
+        final = run is None or run.info.status == "FINISHED"
+        return VersionEvidence(documents, digest, missing), final
 
     def _download(self, uri: str, target: Path) -> Path:
         import mlflow.artifacts
