@@ -99,7 +99,10 @@ class RecordedEvidence:
             from service.evidence.mlflow import MlflowRegistry
 
             self._registry = MlflowRegistry(
-                self.settings.resolved_mlflow_uri, self.settings.home / "cache" / "mlflow"
+                self.settings.resolved_mlflow_uri,
+                self.settings.home / "cache" / "mlflow",
+                retries=self.settings.mlflow_request_retries,
+                timeout_s=self.settings.mlflow_request_timeout_seconds,
             )
         return self._registry
 

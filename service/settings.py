@@ -55,6 +55,15 @@ class Settings(BaseSettings):
         description="The MLflow registry evidence comes from (MLFLOW_TRACKING_URI works too); "
         "empty means the local store <home>/mlflow.db",
     )
+    mlflow_request_retries: int = Field(
+        default=1,
+        ge=0,
+        description="Retries of a failed request to an MLflow server (MLflow's own default is "
+        "7, with backoff: a gate waiting minutes on an unreachable registry helps nobody)",
+    )
+    mlflow_request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one request to an MLflow server"
+    )
     opa_url: str = Field(
         default="",
         description="An OPA server (http://host:port or https://...) that decides instead of "

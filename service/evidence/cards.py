@@ -71,6 +71,10 @@ def from_model_card_toolkit(document: dict[str, Any]) -> dict[str, Any]:
     details = document.get("model_details") or {}
     considerations = document.get("considerations") or {}
     card: dict[str, Any] = {}
+    if details.get("name"):
+        card["name"] = details["name"]
+    if (details.get("version") or {}).get("name"):
+        card["version"] = str(details["version"]["name"])
     if details.get("overview"):
         card["description"] = details["overview"]
     owners = details.get("owners") or []
@@ -116,6 +120,9 @@ def from_hugging_face(text: str) -> dict[str, Any]:
         front = loaded if isinstance(loaded, dict) else {}
         body = match.group(2)
     card: dict[str, Any] = {}
+    index = front.get("model-index")
+    if isinstance(index, list) and index and isinstance(index[0], dict) and index[0].get("name"):
+        card["name"] = index[0]["name"]
     for title, content in _sections(body):
         target = _HF_SECTIONS.get(title.lower())
         if target is None or not content or target in card:

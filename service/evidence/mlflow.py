@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,13 @@ class VersionEvidence:
 class MlflowRegistry:
     """Reads evidence from, and moves aliases in, the MLflow registry at `tracking_uri`."""
 
-    def __init__(self, tracking_uri: str, cache_dir: Path) -> None:
+    def __init__(
+        self, tracking_uri: str, cache_dir: Path, *, retries: int = 1, timeout_s: float = 10.0
+    ) -> None:
+        # MLflow reads these from the environment on each request; its defaults (7 retries
+        # with backoff, 120 s) would keep a gate waiting minutes on an unreachable registry.
+        os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries)
+        os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(timeout_s))
         from mlflow import MlflowClient
 
         self.tracking_uri = tracking_uri
@@ -160,7 +167,7 @@ class MlflowRegistry:
                 if run is not None
                 else None
             )
-            card, card_problem = _first_card([artifacts, run_files])
+            card, card_problem = find_card([artifacts, run_files])
         documents: dict[str, Any] = {}
         missing: list[str] = []
         if card is not None:
@@ -203,7 +210,8 @@ def artifact_digest(root: Path) -> str:
     return "sha256:" + lines.hexdigest()
 
 
-def _first_card(roots: list[Path | None]) -> tuple[dict[str, Any] | None, str]:
+def find_card(roots: list[Path | None]) -> tuple[dict[str, Any] | None, str]:
+    """The first card found among `roots` (service/evidence/cards.py), or None and why."""
     for root in roots:
         if root is None:
             continue
