@@ -215,9 +215,14 @@ class Pipeline:
         return self.gatekeeper.judge(self.gather(request))
 
     def decide(self, request: GateRequest) -> Decision:
-        """The whole path: the decision leaves only once its audit record is durable; then,
-        if asked, an allow is enacted (the alias moved, as a record of its own)."""
-        decision = self.gatekeeper.decide(self.gather(request))
+        """Gather, judge and record: the decision leaves only once its record is durable."""
+        return self.gatekeeper.decide(self.gather(request))
+
+    def decide_and_enact(self, request: GateRequest) -> Decision:
+        """The whole path of a local command: decide, then, if the request asks, enact an
+        allow (the alias moved, as a record of its own). The service enacts the same way
+        after its decider answers (service/api/routes_decisions.py)."""
+        decision = self.decide(request)
         if request.enact and self.recorded is not None:
             enact(decision, request, self.recorded, self.gatekeeper.engine.policy_set.config)
         return decision

@@ -88,7 +88,7 @@ def _local(request: GateRequest) -> Decision:
 
     settings = get_settings()
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
-    return local_pipeline(settings).decide(dataclasses.replace(request, caller=caller))
+    return local_pipeline(settings).decide_and_enact(dataclasses.replace(request, caller=caller))
 
 
 def _remote(url: str, request: GateRequest) -> Decision:

@@ -148,7 +148,7 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
             registry=True,
             enact=True,
         )
-        decision = pipeline.decide(request)
+        decision = pipeline.decide_and_enact(request)
         first = decision.reasons[0].message if decision.reasons else ""
         moved = decision.enactment.note if decision.enactment else ""
         print(

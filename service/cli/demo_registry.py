@@ -15,6 +15,7 @@ rates are logged as `group/<attribute>/<group>/tpr` (service/evidence/mlflow.py)
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,18 @@ CHAMPION = "1"  # set as `champion` when the store is built, as if deployed befo
 def build_demo_registry(tracking_uri: str, model: str = MODEL) -> dict[str, str]:
     """Register the four versions of `model` in the store at `tracking_uri`; returns
     {version: note}. Idempotent per store: versions already there are kept."""
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    try:
+        return _build(tracking_uri, model)
+    finally:  # mlflow.set_tracking_uri exports its URI to the process environment: undo it
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _build(tracking_uri: str, model: str) -> dict[str, str]:
     import mlflow
     import mlflow.data.numpy_dataset
     import numpy as np

@@ -141,8 +141,8 @@ def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: Pip
     registry = pipeline.recorded.registry
     before = registry.alias_version(MODEL, "staging")
 
-    allowed = pipeline.decide(request("2", enact=True))
-    denied = pipeline.decide(request("3", enact=True))
+    allowed = pipeline.decide_and_enact(request("2", enact=True))
+    denied = pipeline.decide_and_enact(request("3", enact=True))
 
     assert allowed.enactment is not None and allowed.enactment.moved
     assert registry.alias_version(MODEL, "staging") == "2"
@@ -156,7 +156,7 @@ def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: Pip
 
 def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: Pipeline) -> None:
     assert pipeline.recorded is not None
-    pipeline.decide(request("2", "staging", enact=True))
+    pipeline.decide_and_enact(request("2", "staging", enact=True))
     pipeline.recorded.registry.set_alias(MODEL, "staging", "3")  # behind the gate's back
 
     decision = pipeline.decide(request("2", "staging"))
@@ -269,7 +269,7 @@ def test_through_a_real_mlflow_server(mlflow_server: str, tmp_path: Path) -> Non
     settings = Settings(home=tmp_path, mlflow_tracking_uri=mlflow_server, policy_dir=POLICY_DIR)
     pipeline = local_pipeline(settings)
 
-    decision = pipeline.decide(request("2", enact=True))
+    decision = pipeline.decide_and_enact(request("2", enact=True))
 
     assert decision.outcome == "allow", decision.reasons
     assert decision.enactment is not None and decision.enactment.moved

@@ -1,0 +1,74 @@
+"""Decisions over HTTP from the registry alone: `{"model", "target", "enact"}` and no evidence;
+the alias history MLflow lacks at GET /v1/models/{name}/history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.api.app import create_app
+from service.cli.demo_registry import MODEL, build_demo_registry
+from service.settings import Settings
+from tests.api.conftest import Api, TestClient, make_tokens
+
+
+@pytest.fixture(scope="module")
+def with_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    home = tmp_path_factory.mktemp("registry-home")
+    store = f"sqlite:///{home / 'mlflow.db'}"
+    build_demo_registry(store)
+    settings = Settings(home=home, mlflow_tracking_uri=store)
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=1)
+    with TestClient(app) as client:
+        yield Api(client, tokens, settings)
+    app.state.runtime.close()
+
+
+def test_a_model_version_alone_is_decided_and_enacted(with_registry: Api) -> None:
+    api = with_registry
+    body = {"model": {"name": MODEL, "version": "2"}, "target": {"stage": "staging"}}
+
+    decision = api.decide({**body, "enact": True}).json()
+    history = api.client.get(f"/v1/models/{MODEL}/history", headers=api.headers("auditor")).json()
+
+    assert decision["outcome"] == "allow", decision
+    assert decision["provenance"]["model_card"] == "registry: MLflow"
+    assert decision["enactment"]["moved"] is True
+    assert [(m["alias"], m["to_version"]) for m in history["moves"]] == [("staging", "2")]
+    assert history["moves"][0]["decision_id"] == decision["decision_id"]
+
+
+def test_a_denied_version_moves_nothing(with_registry: Api) -> None:
+    body = {"model": {"name": MODEL, "version": "3"}, "target": {"stage": "staging"}}
+
+    decision = with_registry.decide({**body, "enact": True}).json()
+
+    assert decision["outcome"] == "deny"
+    assert decision["enactment"]["moved"] is False
+
+
+def test_a_version_the_registry_lacks_is_404(with_registry: Api) -> None:
+    body = {"model": {"name": MODEL, "version": "99"}, "target": {"stage": "staging"}}
+
+    response = with_registry.decide(body)
+
+    assert response.status_code == 404
+    assert "is not in the MLflow registry" in response.json()["message"]
+
+
+def test_without_a_registry_evidence_is_required_and_enact_refused(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=1)
+    with TestClient(app) as client:
+        api = Api(client, tokens, settings)
+        body = {"model": {"name": MODEL, "version": "2"}, "target": {"stage": "staging"}}
+        bare = api.decide(body)
+        enacting = api.decide({**body, "evidence": {}, "enact": True})
+    app.state.runtime.close()
+
+    assert (bare.status_code, bare.json()["field"]) == (422, "evidence")
+    assert (enacting.status_code, enacting.json()["field"]) == (422, "enact")
