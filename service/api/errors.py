@@ -65,6 +65,7 @@ STATUS_BY_CODE = {
     "audit_write_failed": 503,
     "audit_key_missing": 503,
     "ledger_unreadable": 503,
+    "registry_unavailable": 503,
     "tokens_file_invalid": 503,
     "signoff_store_failed": 503,
 }

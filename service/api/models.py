@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 import jsonschema_rs
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
 from service.api.errors import InvalidField
@@ -149,7 +149,7 @@ class DecisionRequest(BaseModel):
         "used first and this may only add what the registry lacks (a differing document is a "
         "warning, and the registry's is used); without a registry it is required.",
     )
-    enact: bool = Field(
+    enact: StrictBool = Field(
         default=False,
         description="On allow, move the target stage's alias in the registry to the version "
         "(after the decision is recorded); the move is a ledger record of its own.",

@@ -117,7 +117,7 @@ def test_a_wrong_method_is_a_405_problem(api: Api) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "problem"),
     [
-        ({}, "evidence", "required property missing"),
+        ({}, "target", "the promotion gate needs"),
         ({"evidence": 3}, "evidence", "Input should be a valid dictionary"),
         ({"evidence": [1, 2]}, "evidence", "Input should be a valid dictionary"),
         ({"evidence": {"sbom": {}}, "target": {"stage": "staging"}}, "evidence.sbom", "unknown"),
