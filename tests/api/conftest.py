@@ -7,7 +7,6 @@ import contextlib
 import copy
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from service.api.auth import add_token
 from service.evidence.base import RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.settings import PROJECT_ROOT, Settings
+from tests.conftest import free_port
 
 # Starlette suggests httpx2 for its test client; httpx is what this project installs.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -117,13 +117,6 @@ def api(request: pytest.FixtureRequest) -> Api:
     and through the FastAPI route, so the two give the same answer on every case."""
     chosen: Api = request.getfixturevalue(f"api_{request.param.replace('-', '_')}")
     return chosen
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from service.api.app import create_app
 from service.api.fastpath import DecisionFastPath
 from service.settings import Settings
-from tests.api.conftest import Api, TestClient, make_tokens, request_body
+from tests.api.conftest import Api, TestClient, in_process, make_tokens, request_body
 
 # Parts of a decision that differ between any two decisions on the same request.
 VOLATILE = ("decision_id", "requested_at", "input_digest", "audit")
@@ -26,13 +26,8 @@ LEDGER_DERIVED = ("history", "approvals", "waivers", "requesters", "recorded_ris
 @pytest.fixture(scope="module")
 def route_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The same app with the fast path off: every request goes through the FastAPI route."""
-    home = tmp_path_factory.mktemp("route-only")
-    settings = Settings(home=home, max_body_bytes=256 * 1024, fast_path=False)
-    tokens = make_tokens(settings)
-    app = create_app(settings, engines=1)
-    with TestClient(app) as client:
-        yield Api(client, tokens, settings)
-    app.state.runtime.close()
+    with in_process(tmp_path_factory.mktemp("route-only"), fast_path=False) as api:
+        yield api
 
 
 def _send(api: Api, case: dict[str, Any]) -> tuple[int, Any]:

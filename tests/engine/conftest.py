@@ -22,7 +22,7 @@ from service.engine.bundle import write_bundle
 from service.engine.policyset import PolicySet, load_policy_set
 from service.engine.server import ServerEngine, ServerOptions
 from service.settings import PROJECT_ROOT
-from tests.conftest import POLICY_DIR
+from tests.conftest import POLICY_DIR, free_port
 
 OPA_BINARY = PROJECT_ROOT / ".tools" / "bin" / "opa"
 
@@ -36,13 +36,6 @@ def opa_binary() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}; CI must run the OPA server tests (`make install` builds it)")
     pytest.skip(f"{reason}; `make opa` builds it with Go")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
