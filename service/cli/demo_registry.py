@@ -61,7 +61,16 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
     existing = {str(v.version) for v in client.search_model_versions(f"name = '{model}'")}
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    mlflow.set_experiment(f"{model}-training")
+    experiment = f"{model}-training"
+    if client.get_experiment_by_name(experiment) is None:
+        # A local store keeps its artifacts beside it, not in ./mlruns of whatever folder the
+        # command runs in; a server decides for itself.
+        location = None
+        if tracking_uri.startswith("sqlite:///"):
+            store = Path(tracking_uri.removeprefix("sqlite:///"))
+            location = (store.parent / "mlartifacts").resolve().as_uri()
+        client.create_experiment(experiment, artifact_location=location)
+    mlflow.set_experiment(experiment)
     rng = np.random.RandomState(7)
     rows = 20_000
     features = rng.randn(rows, 6)
