@@ -96,7 +96,7 @@ def read_decision(
     record = runtime.ledger.get(decision_id)
     if record.kind != "decision":
         raise NotFound(
-            f"{decision_id!r} is a {record.kind.replace('_', ' ')} record, not a decision; "
+            f"{decision_id!r} is a record of kind {record.kind}, not a decision; "
             f"GET /v1/audit?kind={record.kind} lists them"
         )
     predicate = record.predicate()

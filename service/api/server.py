@@ -136,7 +136,8 @@ def how_to_call(
         lines.append(f"export MLGATE_TOKEN={tokens['gate']}")
     else:
         lines.append(
-            f"Tokens: set MLGATE_TOKEN to a 'gate' token of {settings.resolved_tokens_file}"
+            f"Tokens: {settings.resolved_tokens_file} keeps only hashes; a lost token is not "
+            "recovered but replaced: mlgate tokens add NAME gate (prints a new one once)"
         )
     evidence = EXAMPLE_EVIDENCE if EXAMPLE_EVIDENCE.is_dir() else "DIR"
     data = f"@{example}" if example else '\'{"target": {...}, "evidence": {...}}\''

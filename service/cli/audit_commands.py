@@ -338,7 +338,7 @@ def audit_reproduce(args: argparse.Namespace) -> int:
     ledger, record = _find_record(args.id)
     if record.kind != "decision":
         raise UsageError(
-            f"record seq {record.seq} is a {record.kind.replace('_', ' ')}, not a decision: "
+            f"record seq {record.seq} is a record of kind {record.kind}, not a decision: "
             "only decisions can be reproduced"
         )
     try:

@@ -152,7 +152,7 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
         first = decision.reasons[0].message if decision.reasons else ""
         moved = decision.enactment.note if decision.enactment else ""
         print(
-            f"  v{version} ({notes[version]:<14}) {stage:<10} {decision.outcome.upper():<5}  "
+            f"  v{version} {notes[version]:<15} {stage:<10} {decision.outcome.upper():<5}  "
             f"{_clip(first or moved, 70)}"
         )
         return decision.outcome
@@ -177,9 +177,13 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
     print(f"alias history (mlgate history --model {model}):")
     for move in alias_history(pipeline.recorded.ledger, model):
         print(
-            f"  {move['alias']:<9} {move.get('from_version') or '-':>2} -> "
-            f"v{move['to_version']}  decision {move['decision_id'][:8]}  seq {move['record']}"
+            f"  {move['alias']:<9} {_from(move)} -> v{move['to_version']}  "
+            f"decision {move['decision_id'][:8]}  seq {move['record']}"
         )
+
+
+def _from(move: dict[str, Any]) -> str:
+    return f"v{move['from_version']}" if move.get("from_version") else "(unset)"
 
 
 def _with_registry_required(policies: Path, target: Path) -> Path:

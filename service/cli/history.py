@@ -37,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
     for move in moves:
         state = "moved" if move["moved"] else f"NOT MOVED ({move.get('error')})"
         print(
-            f"{move['moved_at']}  {move['alias']:<10} v{move.get('from_version') or '-'} -> "
+            f"{move['moved_at']}  {move['alias']:<10} {_from(move)} -> "
             f"v{move['to_version']}  {state}  decision {move['decision_id']}  "
             f"by {move['requested_by']}  seq {move['record']}"
         )
     return 0
+
+
+def _from(move: dict[str, Any]) -> str:
+    return f"v{move['from_version']}" if move.get("from_version") else "(unset)"

@@ -43,6 +43,11 @@ def enact(
     error: str | None = None
     try:
         previous = registry.alias_version(name, alias)
+        if previous == version:
+            decision.enactment = Enactment(
+                alias=alias, moved=False, note=f"alias {alias!r} already names v{version}"
+            )
+            return
         registry.set_alias(name, alias, version)
     except MlgateError as exc:
         error = exc.message

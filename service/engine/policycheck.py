@@ -21,6 +21,7 @@ from service.engine.rulecheck import REASON_SETS, reason_rule_heads, rule_proble
 from service.engine.thresholds import config_problems
 from service.errors import MlgateError, PolicyLoadError
 from service.gates import GATES
+from service.settings import PROJECT_ROOT
 
 ENTRYPOINT = "decision"
 _ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
@@ -69,8 +70,10 @@ def check_policy_dir(root: Path, schema_dir: Path, opa_binary: str | None = None
 
 
 def default_opa_binary() -> str | None:
-    """OPA's command-line tool on PATH, if installed (`make opa` builds one)."""
-    return shutil.which("opa")
+    """OPA's command-line tool: the one `make opa` built into the project's tools folder, else
+    one on PATH; None when neither is there."""
+    built = PROJECT_ROOT / ".tools" / "bin" / "opa"
+    return str(built) if built.is_file() else shutil.which("opa")
 
 
 def _compile_problems(policy_set: PolicySet) -> list[Problem]:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # The sets a gate's decision is made of; a rule adding to one of them gives a reason.
 REASON_SETS = ("deny", "hold", "warn", "rollback")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+# Codes policies/lib gives without a rule of their own: the reason helper's fail-closed fallback.
+LIBRARY_CODES = ("RULE_METADATA_MISSING",)
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _HEAD = re.compile(
     rf"^\s*(?:default\s+)?({'|'.join(REASON_SETS)})\b(?=\s*(contains|if|\[|:=|=|\{{|$))"
@@ -55,6 +57,8 @@ def rule_problems(policy_set: PolicySet) -> list[Problem]:
         catalogue = rule_catalogue(policy_set)
     except PolicyLoadError as exc:  # a METADATA block that is not YAML, reason rule or not
         return problems or [Problem("", 0, exc.message)]
+    known = {entry.code for entry in catalogue} | set(LIBRARY_CODES)
+    problems += _config_code_problems(policy_set, known)
     first: dict[str, tuple[str, int]] = {}
     for entry in catalogue:
         if entry.code in first:
@@ -63,6 +67,29 @@ def rule_problems(policy_set: PolicySet) -> list[Problem]:
             problems.append(Problem(entry.file, entry.line, message + "; codes must be unique"))
         else:
             first[entry.code] = (entry.file, entry.line)
+    return problems
+
+
+def _config_code_problems(policy_set: PolicySet, codes: set[str]) -> list[Problem]:
+    """Codes the thresholds data names (non_waivable, waivers.roles) that no rule has: a
+    misspelt one would quietly let that rule be waived."""
+    problems: list[Problem] = []
+    for gate, config in sorted(policy_set.config.items()):
+        if not isinstance(config, dict):
+            continue
+        named = [("non_waivable", code) for code in config.get("non_waivable") or []]
+        roles = (config.get("waivers") or {}).get("roles") or {}
+        named += [("waivers.roles", code) for code in roles]
+        for key, code in named:
+            if code not in codes:
+                problems.append(
+                    Problem(
+                        f"data/{gate}.yaml",
+                        0,
+                        f"{key} names {code}, which no rule has: a misspelt code leaves the "
+                        "rule it meant waivable (GET /v1/policies lists the codes)",
+                    )
+                )
     return problems
 
 

@@ -32,7 +32,8 @@ def registry_documents(
     registry: MlflowRegistry, ledger: Ledger, name: str, version: str, alias: str
 ) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
     """(documents, artifact digest, notes) for the version: its card, metrics and lineage, and
-    as baseline the version `alias` names now (unless that is this version). Notes say what
+    as baseline the version `alias` names now (this version itself when it holds the alias:
+    a promotion again compares it with itself). Notes say what
     the registry lacks and whether `alias` points elsewhere than the gate last moved it.
     NotFound, RegistryUnavailable."""
     read = registry.evidence(name, version)
@@ -42,7 +43,7 @@ def registry_documents(
         for m in read.missing
     ]
     holder = registry.alias_version(name, alias)
-    if holder is not None and holder != version:
+    if holder is not None:  # the version itself, when it holds the alias already
         metrics = registry.metrics_of(name, holder)
         if metrics is not None:
             documents["baseline"] = {"version": holder, "metrics": metrics}

@@ -225,3 +225,26 @@ def test_misspelling_a_threshold_key_fails_the_check_or_denies(
         )
         with pytest.raises(PolicyLoadError):
             load_policy_set(root)
+
+
+@pytest.mark.parametrize(
+    ("original", "misspelt"),
+    [
+        ("  - APPROVAL_REJECTED", "  - APROVAL_REJECTED"),
+        ("  roles: {}", "  roles: {METRIC_BELOW_FLOR: [model-risk-officer]}"),
+    ],
+)
+def test_a_misspelt_code_in_the_thresholds_fails_the_check(
+    policy_copy: Callable[[], Path], original: str, misspelt: str
+) -> None:
+    """Found by a newcomer: a misspelt non_waivable code passed the check, and a waiver then
+    turned a recorded rejection into an allow."""
+    root = policy_copy()
+    config = root / CONFIG
+    assert original in config.read_text()
+    config.write_text(config.read_text().replace(original, misspelt, 1))
+
+    run = mlgate_check(str(root))
+
+    assert run.returncode == 1
+    assert "which no rule has" in run.stdout
