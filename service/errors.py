@@ -57,6 +57,12 @@ class LedgerUnreadable(MlgateError):
     code = "ledger_unreadable"
 
 
+class LedgerTampered(LedgerUnreadable):
+    """A record's indexed columns differ from its signed envelope: the database was edited."""
+
+    code = "ledger_tampered"
+
+
 class NotFound(MlgateError):
     """A decision, gate or record that was asked for does not exist."""
 

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long the service waits for the policy engine before it denies",
     )
+    ready_min_free_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Below this much free space on the ledger's disk, /readyz says unavailable",
+    )
     tokens_file: Path | None = Field(default=None, description="Token hashes and roles (JSON)")
     mlflow_tracking_uri: str = Field(
         default="",

@@ -16,6 +16,7 @@ from service.api.auth import TokenTable
 from service.api.bodylimit import BodyLimit
 from service.api.fastpath import DecisionFastPath
 from service.api.metrics import Metrics
+from service.api.readiness import WriteHealth
 from service.api.runtime import Runtime
 from service.audit.ledger import Ledger, open_ledger
 from service.engine.deciders import Decider, ThreadDecider
@@ -89,6 +90,7 @@ def create_app(
         recorded=RecordedEvidence(ledger, settings),
         tokens=TokenTable(settings.resolved_tokens_file),
         metrics=Metrics(lambda: decider.ledger_counts),
+        write_health=WriteHealth(settings),
         owned=owned,
     )
 

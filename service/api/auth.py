@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from service.api.errors import Forbidden, TokensFileInvalid, Unauthorized
 from service.decision import Caller
 from service.errors import UsageError
+from service.statefiles import private_directory
 
 Role = Literal["gate", "approver", "auditor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -43,12 +44,14 @@ class TokenEntry:
 
 
 class TokenTable:
-    """The tokens file, re-read when it changes so tokens can be added without a restart."""
+    """The tokens file, re-read whenever its content changes, so a token added, rotated or
+    revoked counts from the next request without a restart. Change is judged by the content's
+    hash: an edit keeping the file's size and modification time still counts."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: bytes | None = None
         self._by_hash: dict[str, TokenEntry] = {}
 
     def check(self) -> None:
@@ -74,13 +77,16 @@ class TokenTable:
 
     def _entries(self) -> dict[str, TokenEntry]:
         try:
-            stat = self.path.stat()
-            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+            content: bytes | None = self.path.read_bytes()  # small: read on every request
         except FileNotFoundError:
-            stamp = None
+            content = None
+        except OSError as exc:
+            raise TokensFileInvalid(f"tokens file {self.path} cannot be read: {exc}") from None
+        stamp = None if content is None else hashlib.sha256(content).digest()
         with self._lock:
             if stamp != self._stamp:
-                self._by_hash = {e.sha256: e for e in read_tokens(self.path)} if stamp else {}
+                entries = parse_tokens(self.path, content) if content is not None else []
+                self._by_hash = {e.sha256: e for e in entries}
                 self._stamp = stamp
             return self._by_hash
 
@@ -88,10 +94,19 @@ class TokenTable:
 def read_tokens(path: Path) -> list[TokenEntry]:
     """The entries of a tokens file; a malformed file is an error naming the entry at fault."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise TokensFileInvalid(f"tokens file {path} cannot be read: {exc}") from None
+    return parse_tokens(path, content)
+
+
+def parse_tokens(path: Path, content: bytes) -> list[TokenEntry]:
+    """The entries of the tokens file `path` holding `content`; TokensFileInvalid if malformed."""
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TokensFileInvalid(f"tokens file {path} cannot be read: {exc}") from None
     raw = document.get("tokens") if isinstance(document, dict) else None
     if not isinstance(raw, list):
@@ -132,15 +147,49 @@ def add_token(path: Path, token_id: str, role: str, approves_as: tuple[str, ...]
         raise UsageError(f"tokens file {path} already has a {role} token for {token_id!r}")
     token = new_token()
     entries.append(TokenEntry(token_id, role, token_hash(token), approves_as))
+    _write_tokens(path, entries)
+    return token
+
+
+def revoke_tokens(path: Path, token_id: str, role: str | None = None) -> list[TokenEntry]:
+    """Remove the tokens of `token_id` (only its `role` token, if given); the entries removed.
+
+    UsageError if there is none. A running service refuses them from its next request.
+    """
+    entries = read_tokens(path)
+    removed = [e for e in entries if e.id == token_id and role in (None, e.role)]
+    if not removed:
+        which = f"{role} token" if role else "token"
+        raise UsageError(f"tokens file {path} has no {which} for {token_id!r}")
+    _write_tokens(path, [e for e in entries if e not in removed])
+    return removed
+
+
+def rotate_token(path: Path, token_id: str, role: str) -> str:
+    """Replace the `role` token of `token_id` by a new one (same approval roles); the new token.
+
+    The old token stops working from the service's next request. UsageError if there is none.
+    """
+    entries = read_tokens(path)
+    found = [e for e in entries if e.id == token_id and e.role == role]
+    if not found:
+        raise UsageError(f"tokens file {path} has no {role} token for {token_id!r}")
+    token = new_token()
+    replaced = TokenEntry(token_id, role, token_hash(token), found[0].approves_as)
+    _write_tokens(path, [replaced if e == found[0] else e for e in entries])
+    return token
+
+
+def _write_tokens(path: Path, entries: list[TokenEntry]) -> None:
+    """Replace the tokens file atomically, mode 0600 in a directory created 0700."""
     document = {"tokens": [_as_json(e) for e in entries]}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     partial = path.with_suffix(".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(document, out, indent=2)
         out.write("\n")
     os.replace(partial, path)
-    return token
 
 
 def _as_json(entry: TokenEntry) -> dict[str, object]:

@@ -55,7 +55,6 @@ STATUS_BY_CODE = {
     "self_signoff": 403,
     "not_found": 404,
     "payload_too_large": 413,
-    "usage_error": 422,
     "invalid_request": 422,
     "evidence_unreadable": 422,
     # The files on disk do not compile: the reloading admin has something to fix, not the server.
@@ -66,6 +65,8 @@ STATUS_BY_CODE = {
     "audit_key_missing": 503,
     "ledger_unreadable": 503,
     "registry_unavailable": 503,
+    # Edited columns: the answer would be wrong, and retrying elsewhere will not help.
+    "ledger_tampered": 500,
     "tokens_file_invalid": 503,
     "signoff_store_failed": 503,
 }
@@ -149,7 +150,9 @@ def error_response(exc: MlgateError) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.error("request failed", extra={"event": "request_failed", "error": exc.code})
-    return problem(status, exc.code, exc.message, field=getattr(exc, "field", None))
+    # A request the core calls a usage error is, over HTTP, an invalid request like any other.
+    code = "invalid_request" if exc.code == UsageError.code else exc.code
+    return problem(status, code, exc.message, field=getattr(exc, "field", None))
 
 
 async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:

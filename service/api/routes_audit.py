@@ -25,6 +25,7 @@ from service.api.models import (
     rfc3339,
 )
 from service.api.runtime import RuntimeDep
+from service.audit.clock import parse_time
 from service.audit.keys import load_keyring
 from service.audit.ledger import LedgerRecord
 from service.decision import Decision
@@ -48,6 +49,7 @@ def only_query(*names: str) -> Any:
 
 router = APIRouter(tags=["audit"])
 MAX_PAGE = 500
+MAX_SEQ = 2**63 - 1  # the largest seq either store can hold
 _DECISION_FIELDS = set(Decision.model_fields) - {"audit"}
 _VALIDATION: dict[int | str, Any] = {
     422: problem_example(422, "invalid_request", "limit: must be at most 500", "limit")
@@ -150,7 +152,8 @@ def list_records(
         Query(description="Recorded before this RFC 3339 time.", json_schema_extra=DATE_TIME),
     ] = None,
     before: Annotated[
-        int | None, Query(ge=1, description="Only records with a lower seq: the page cursor.")
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="Only records with a lower seq: the page cursor."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AuditPage:
@@ -178,9 +181,14 @@ def _time(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return rfc3339(value)
+        checked = rfc3339(value)
     except ValueError as exc:
         raise InvalidField(name, str(exc)) from None
+    try:
+        parse_time(checked)
+    except ValueError:  # RFC 3339 allows a leap second; Python's clock has none
+        raise InvalidField(name, f"{value} is not a time this service can compare") from None
+    return checked
 
 
 def _summary(record: LedgerRecord) -> AuditRecord:

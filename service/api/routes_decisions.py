@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from service.api.auth import GateCaller
 from service.api.errors import InvalidField
+from service.api.limits import check_limits
 from service.api.logs import decision_log
 from service.api.models import (
     AUTH_ERRORS,
@@ -85,6 +86,7 @@ async def answer(
     # hold unpaired surrogates.
     fields = request.model_dump(exclude_unset=True, exclude={"evidence"})
     check_json_values({**fields, "evidence": evidence})
+    check_limits(evidence)
     if gate == "promotion" and request.target is None:
         raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
     for key in RECORDED_ONLY:  # refused here too, before the request goes to a worker
@@ -113,9 +115,11 @@ async def answer(
     )
     try:
         decision = await runtime.decider.decide(gate_request)
-    except AuditWriteFailed:
+    except AuditWriteFailed as exc:
         runtime.metrics.ledger_failed(gate)
+        runtime.write_health.failed(exc.message)
         raise
+    runtime.write_health.succeeded()
     if gate_request.enact:
         await asyncio.to_thread(
             enact, decision, gate_request, runtime.recorded, runtime.policy_set.config

@@ -44,7 +44,7 @@ async def readyz(runtime: RuntimeDep) -> Response:
     except TimeoutError:
         checks["engine"] = "no decision worker answered within 10 s"
     try:
-        await asyncio.to_thread(runtime.ledger.check_writable)
+        await asyncio.to_thread(runtime.write_health.check, runtime.ledger)
     except MlgateError as exc:
         checks["ledger"] = exc.message
     except Exception as exc:

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from service.api.auth import TokenTable
 from service.api.metrics import Metrics
+from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
 from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.deciders import Decider
@@ -32,6 +33,7 @@ class Runtime:
     recorded: RecordedEvidence  # `ledger` and the registry, for enacting in this process
     tokens: TokenTable
     metrics: Metrics
+    write_health: WriteHealth
     owned: list[Any] = field(default_factory=list)  # closed when the app shuts down
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _catalogue: tuple[str, list[RuleEntry]] = ("", [])

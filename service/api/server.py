@@ -20,6 +20,7 @@ from service.errors import UsageError
 from service.evidence.base import RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.settings import PROJECT_ROOT, Settings, get_settings, settings_file
+from service.statefiles import private_directory
 
 EXAMPLE_EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
 EXAMPLE_NAME = "example-request.json"
@@ -32,7 +33,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     settings = get_settings()
     host = host or settings.host
     port = settings.port if port is None else port
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.home)
     new_tokens = first_run_tokens(settings)
     example = example_request(settings)
     # First-use notices (a new signing key) belong with the banner on stdout: stderr is the

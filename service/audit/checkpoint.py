@@ -18,9 +18,10 @@ CHECKPOINT_TYPE = "https://mlgate.dev/checkpoint/v1"
 class CheckpointInvalid(ValueError):
     """A checkpoint that cannot be trusted: malformed, unsigned by a known key, or forged."""
 
-    def __init__(self, message: str, size: int | None = None) -> None:
+    def __init__(self, message: str, size: int | None = None, *, unknown_key: bool = False) -> None:
         super().__init__(message)
         self.size = size
+        self.unknown_key = unknown_key  # only that no signature's key is in the keyring
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,25 @@ def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
     except (MalformedEnvelope, ValueError, KeyError, TypeError) as exc:
         raise CheckpointInvalid(f"not a checkpoint: {exc}") from None
     problems = []
+    unknown = 0
     for signature in envelope.signatures:
-        entry = keyring.get(signature.keyid)
-        if entry is None:
-            problems.append(f"key {signature.keyid} is not in the keyring {keyring.source}")
-        elif not entry.verify(signature.sig, envelope.signed_bytes()):
-            problems.append(f"the signature by key {signature.keyid} does not verify")
-        elif not entry.is_valid_at(at):
+        named = f"key {signature.keyid}" if signature.keyid else "a signature without a key id"
+        entries = keyring.candidates(signature.keyid)
+        verified = [e for e in entries if e.verify(signature.sig, envelope.signed_bytes())]
+        valid = [e for e in verified if e.is_valid_at(at)]
+        if not entries:
+            unknown += 1
+            problems.append(f"{named} is not in the keyring {keyring.source}")
+        elif not verified:
+            problems.append(f"the signature by {named} does not verify")
+        elif not valid:
             problems.append(
-                f"key {signature.keyid} is valid {entry.window()}, not at {format_time(at)}"
+                f"key {verified[0].keyid} is valid {verified[0].window()}, not at {format_time(at)}"
             )
         else:
-            return Checkpoint(size, root, at, signature.keyid, raw)
-    raise CheckpointInvalid(f"checkpoint of {size} records: {'; '.join(problems)}", size)
+            return Checkpoint(size, root, at, valid[0].keyid, raw)
+    raise CheckpointInvalid(
+        f"checkpoint of {size} records: {'; '.join(problems)}",
+        size,
+        unknown_key=unknown == len(problems),
+    )

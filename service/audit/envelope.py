@@ -25,6 +25,7 @@ PREDICATE_TYPES = {
     "policy_reload": "https://mlgate.dev/policy-reload/v1",
     "alias_move": "https://mlgate.dev/alias-move/v1",
 }
+KIND_OF_PREDICATE = {predicate_type: kind for kind, predicate_type in PREDICATE_TYPES.items()}
 GENESIS_PREV = "0" * 64
 # The one form of artifact digest a subject may carry (schemas/lineage.schema.json says so too).
 ARTIFACT_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -42,7 +43,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Signature:
-    keyid: str
+    keyid: str  # "" when the envelope gives none: DSSE makes it an optional hint
     sig: bytes
 
 
@@ -95,19 +96,38 @@ def open_envelope(raw: bytes) -> Envelope:
         raise MalformedEnvelope("payload and payloadType must be strings")
     if not isinstance(signatures, list) or not signatures:
         raise MalformedEnvelope("signatures must be a non-empty list")
+    return Envelope(
+        payload_type,
+        _b64decode(payload, "payload"),
+        tuple(_signature(i, s) for i, s in enumerate(signatures)),
+    )
+
+
+def _signature(index: int, item: Any) -> Signature:
+    where = f"signatures[{index}]"
+    if not isinstance(item, dict):
+        raise MalformedEnvelope(f"{where} must be an object with sig (and optionally keyid)")
+    keyid, sig = item.get("keyid", ""), item.get("sig")
+    if not isinstance(keyid, str):
+        raise MalformedEnvelope(f"{where}.keyid must be a string when present")
+    if not isinstance(sig, str):
+        raise MalformedEnvelope(f"{where}.sig must be a base64 string")
+    return Signature(keyid, _b64decode(sig, f"{where}.sig"))
+
+
+def _b64decode(text: str, where: str) -> bytes:
+    """Base64 as DSSE allows it: standard or URL-safe alphabet, padded or not. The standard
+    padded form (what the ledger writes) takes binascii's strict fast path."""
     try:
-        return Envelope(
-            payload_type,
-            _b64decode(payload),
-            tuple(Signature(str(s["keyid"]), _b64decode(s["sig"])) for s in signatures),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise MalformedEnvelope(f"bad payload or signature encoding: {exc}") from None
-
-
-def _b64decode(text: str) -> bytes:
-    """Strict standard base64 (binascii's strict mode is the fast path of b64decode's check)."""
-    return binascii.a2b_base64(text, strict_mode=True)
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass
+    standard = text.replace("-", "+").replace("_", "/")
+    standard += "=" * (-len(standard) % 4)
+    try:
+        return binascii.a2b_base64(standard, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedEnvelope(f"{where} is not base64 (standard or URL-safe): {exc}") from None
 
 
 def decision_predicate(decision: Decision) -> dict[str, Any]:

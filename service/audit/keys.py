@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from service.audit.clock import format_time, parse_time, utc_now
 from service.errors import AuditKeyMissing, UsageError
 from service.settings import Settings
+from service.statefiles import private_directory, private_file
 
 PRIVATE_KEY_NAME = "signing.pem"
 PUBLIC_KEY_NAME = "signing.pub.pem"
@@ -109,6 +110,14 @@ class Keyring:
     def __init__(self, entries: list[KeyringEntry], source: str = "(in memory)") -> None:
         self.entries = {entry.keyid: entry for entry in entries}
         self.source = source
+
+    def candidates(self, keyid: str) -> list[KeyringEntry]:
+        """The keys a signature with this key id may be by: that one, or with no key id (DSSE
+        makes it optional) every key in the keyring."""
+        if not keyid:
+            return list(self.entries.values())
+        entry = self.entries.get(keyid)
+        return [] if entry is None else [entry]
 
     def get(self, keyid: str) -> KeyringEntry | None:
         return self.entries.get(keyid)
@@ -287,7 +296,8 @@ def _add_new_key(files: KeyFiles) -> SigningKey:
 def _locked(files: KeyFiles) -> Iterator[None]:
     """Serialise key creation between processes that start at the same time."""
     directory = files.private_key.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_directory(directory)
+    private_file(directory / ".keys.lock")
     with open(directory / ".keys.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -296,9 +306,9 @@ def _locked(files: KeyFiles) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write atomically (temp file, fsync, rename): readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:

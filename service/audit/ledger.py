@@ -12,7 +12,9 @@ from typing import Any
 
 from service.audit.checkpoint import seal_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
+from service.audit.columns import event_columns, expected_columns, mismatches
 from service.audit.envelope import (
+    KIND_OF_PREDICATE,
     PAYLOAD_TYPE,
     PREDICATE_TYPES,
     decision_predicate,
@@ -21,8 +23,16 @@ from service.audit.envelope import (
     seal,
     statement_payload,
 )
-from service.audit.keys import KeyFiles, Keyring, KeySource, SigningKey, ensure_default_keys
+from service.audit.keys import (
+    KeyFiles,
+    Keyring,
+    KeySource,
+    SigningKey,
+    ensure_default_keys,
+    load_keyring,
+)
 from service.audit.merkle import MerkleFrontier, leaf_hash
+from service.audit.storecheck import verify_store
 from service.audit.stores.base import (
     ChainWriter,
     RecordFilter,
@@ -31,10 +41,16 @@ from service.audit.stores.base import (
     StoredCheckpoint,
     iter_envelopes,
 )
-from service.audit.verify import VerifyReport, verify_envelopes
+from service.audit.verify import VerifyReport
 from service.canonical import canonical_json, sha256_digest
 from service.decision import AuditReceipt, Decision
-from service.errors import AuditWriteFailed, NotFound, UsageError
+from service.errors import (
+    AuditKeyMissing,
+    AuditWriteFailed,
+    LedgerTampered,
+    NotFound,
+    UsageError,
+)
 from service.settings import Settings
 
 
@@ -275,6 +291,13 @@ class Ledger:
         """
         if kind not in PREDICATE_TYPES or kind == "decision":
             raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
+        indexed = event_columns(kind, predicate)
+        if indexed != {"outcome": outcome, "caller_id": by}:
+            # The verifier derives these columns from the signed content: they must agree.
+            raise ValueError(
+                f"a {kind} record's outcome and by must be {indexed} (service/audit/columns.py); "
+                f"found outcome={outcome!r}, by={by!r}"
+            )
         document = canonical_json(dict(predicate))
         name, version, digest = model
         subject_digest = digest or sha256_digest(document)
@@ -420,7 +443,10 @@ class Ledger:
             before_seq=before_seq,
             limit=max(1, min(limit, 10_000)),
         )
-        return [LedgerRecord.from_row(row) for row in self.store.find(query)]
+        rows = self.store.find(query)
+        for row in rows:
+            _check_listed(row, self.store.description)
+        return [LedgerRecord.from_row(row) for row in rows]
 
     def last_seq(self) -> int:
         return self.store.last_seq()
@@ -449,15 +475,39 @@ class Ledger:
         self,
         keyring: Keyring,
         *,
-        checkpoints: Sequence[bytes] = (),
+        checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
         progress: Callable[[int], None] | None = None,
+        inputs: bool = True,
     ) -> VerifyReport:
-        """Verify every stored record, against the ledger's own checkpoints and `checkpoints`."""
-        return verify_envelopes(
-            self.envelopes(),
-            keyring,
-            [*self.stored_checkpoints(), *checkpoints],
-            progress,
+        """Verify every stored record, against the ledger's own checkpoints and `checkpoints`
+        (bytes, or (where it was kept, bytes)): signatures, chain, every indexed column, and
+        with `inputs` that each input document is there and matches its digest."""
+        stored: list[bytes | tuple[str, bytes]] = [
+            (f"checkpoint stored in the {self.store.description}", raw)
+            for raw in self.stored_checkpoints()
+        ]
+        return verify_store(self.store, keyring, [*stored, *checkpoints], progress, inputs=inputs)
+
+
+def _check_listed(row: RecordRow, where: str) -> None:
+    """LedgerTampered if a listed row's columns (what the query filtered on) are not what its
+    envelope signs; the signature itself is `audit verify`'s to check."""
+    try:
+        envelope = open_envelope(row.envelope)
+        statement = envelope.statement()
+        kind = KIND_OF_PREDICATE.get(str(statement.get("predicateType")), "")
+        keyids = tuple(s.keyid for s in envelope.signatures)
+        expected = expected_columns(kind, statement["predicate"], keyids, row.envelope)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LedgerTampered(
+            f"record seq {row.seq} in the {where} cannot be read ({exc}); run `mlgate audit verify`"
+        ) from None
+    found = mismatches({n: str(getattr(row, n)) for n in expected}, expected)
+    if found:
+        raise LedgerTampered(
+            f"record seq {row.seq} in the {where} is listed by columns that differ from its "
+            f"signed record ({'; '.join(found)}): the database was edited, so this listing "
+            "cannot be trusted; run `mlgate audit verify`"
         )
 
 
@@ -535,12 +585,19 @@ def _open_store(settings: Settings, *, create: bool) -> Store:
 def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
     """The ledger MLGATE_LEDGER_URL names, ready to record (or, with create=False, to read).
 
-    Writing needs the signing key; the embedded default creates one on first use.
+    Writing needs the signing key; the embedded default creates one on first use, but never
+    for a ledger that already holds records: instances sharing a ledger share one keyring,
+    and a key the ledger's keyring does not know is refused (AuditKeyMissing) with how to
+    configure it.
     """
     store = _open_store(settings, create=create)
     if create:
         try:
-            ensure_default_keys(settings)
+            tail = store.record_by_seq(store.last_seq())
+            if tail is None:
+                ensure_default_keys(settings)
+            else:
+                _check_shared_keyring(settings, store.description, tail.keyid)
         except BaseException:
             store.close()
             raise
@@ -549,3 +606,27 @@ def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
         KeySource(KeyFiles.from_settings(settings)),
         checkpoint_every=settings.checkpoint_every,
     )
+
+
+def _check_shared_keyring(settings: Settings, where: str, last_keyid: str) -> None:
+    """AuditKeyMissing unless this instance's keyring knows the key that signed the ledger's
+    last record: otherwise its records would verify nowhere but here (`unknown key`)."""
+    files = KeyFiles.from_settings(settings)
+    how = (
+        "instances sharing a ledger must share one keyring and signing key: copy the "
+        "keys directory of the instance that writes it (or point MLGATE_SIGNING_KEY and "
+        "MLGATE_KEYRING at the shared files); see README, 'Several instances'"
+    )
+    if not files.keyring.exists():
+        raise AuditKeyMissing(
+            f"the {where} already holds records signed by key {last_keyid}, and there is no "
+            f"keyring at {files.keyring}, so this instance would sign with a key of its own "
+            f"that no verifier of that ledger knows; {how}"
+        )
+    keyring = load_keyring(files.keyring)
+    if keyring.get(last_keyid) is None:
+        raise AuditKeyMissing(
+            f"the {where} was last signed by key {last_keyid}, which the keyring "
+            f"{files.keyring} does not hold: this instance's records would not verify with "
+            f"that ledger's keyring (unknown key); {how}"
+        )

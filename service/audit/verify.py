@@ -13,8 +13,8 @@ from service.audit.checkpoint import Checkpoint, CheckpointInvalid, open_checkpo
 from service.audit.clock import format_time, parse_time
 from service.audit.envelope import (
     GENESIS_PREV,
+    KIND_OF_PREDICATE,
     PAYLOAD_TYPE,
-    PREDICATE_TYPES,
     Envelope,
     MalformedEnvelope,
     open_envelope,
@@ -35,6 +35,10 @@ ProblemKind = Literal[
     "truncated",
     "checkpoint mismatch",
     "bad checkpoint",
+    "keyring mismatch",
+    "column mismatch",
+    "input missing",
+    "input altered",
 ]
 PROGRESS_EVERY = 1000
 
@@ -103,13 +107,24 @@ class VerifyReport:
         }
 
 
-_KIND_OF = {predicate_type: kind for kind, predicate_type in PREDICATE_TYPES.items()}
+@dataclass(frozen=True)
+class Opened:
+    """A record the verifier could read: its seq, kind, envelope and signed predicate."""
+
+    seq: int
+    kind: str
+    envelope: Envelope
+    predicate: dict[str, Any]
+    signed: bool  # a signature by a known, valid key covers it
+
+
+_KIND_OF = KIND_OF_PREDICATE
 
 
 def verify_envelopes(
     envelopes: Iterable[bytes],
     keyring: Keyring,
-    checkpoints: Sequence[bytes] = (),
+    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Verify records in the order given (stored order, or an export's lines)."""
@@ -126,8 +141,9 @@ def verify_envelopes(
 def verify_ledger(
     settings: Settings,
     *,
-    checkpoints: Sequence[bytes] = (),
+    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
     progress: Callable[[int], None] | None = None,
+    inputs: bool = True,
 ) -> VerifyReport:
     """The configured ledger checked with the configured keyring, as `mlgate audit verify` does."""
     # Imported here: the ledger module uses this one to verify, so it cannot be imported at the top.
@@ -136,7 +152,7 @@ def verify_ledger(
     keyring = load_keyring(settings.resolved_keyring)
     ledger = open_ledger(settings, create=False)
     try:
-        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress)
+        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
     finally:
         ledger.close()
 
@@ -148,28 +164,33 @@ def signature_problem(
     signed = envelope.signed_bytes()
     found: list[tuple[ProblemKind, str]] = []
     for signature in envelope.signatures:
-        entry = keyring.get(signature.keyid)
-        if entry is None:
+        named = f"key {signature.keyid}" if signature.keyid else "a signature without a key id"
+        entries = keyring.candidates(signature.keyid)
+        if not entries:
             found.append(
                 (
                     "unknown key",
-                    f"signed by key {signature.keyid}, which is not in the keyring "
+                    f"signed by {named}, which is not in the keyring "
                     f"{keyring.source}; add its public key if it is yours",
                 )
             )
-        elif not entry.verify(signature.sig, signed):
+            continue
+        verified = [e for e in entries if e.verify(signature.sig, signed)]
+        if not verified:
             found.append(
                 (
                     "bad signature",
-                    f"the signature by key {signature.keyid} does not match the record's bytes: "
-                    "the record was altered after it was signed",
+                    f"the signature by {named} does not match the record's bytes"
+                    + ("" if signature.keyid else " under any key in the keyring")
+                    + ": the record was altered after it was signed",
                 )
             )
-        elif not entry.is_valid_at(recorded_at):
+        elif not any(e.is_valid_at(recorded_at) for e in verified):
+            entry = verified[0]
             found.append(
                 (
                     "key not valid",
-                    f"recorded at {format_time(recorded_at)} with key {signature.keyid}, which "
+                    f"recorded at {format_time(recorded_at)} with key {entry.keyid}, which "
                     f"is valid {entry.window()}",
                 )
             )
@@ -177,6 +198,20 @@ def signature_problem(
             return None
     severity: list[ProblemKind] = ["bad signature", "key not valid", "unknown key"]
     return min(found, key=lambda item: severity.index(item[0]))
+
+
+def _distinct(
+    checkpoints: Sequence[bytes | tuple[str, bytes]],
+) -> list[tuple[str, bytes]]:
+    """(source, bytes) of each checkpoint given, the first of identical ones only."""
+    seen: set[bytes] = set()
+    found: list[tuple[str, bytes]] = []
+    for item in checkpoints:
+        source, raw = item if isinstance(item, tuple) else ("checkpoint", item)
+        if raw.strip() not in seen:
+            seen.add(raw.strip())
+            found.append((source, raw))
+    return found
 
 
 class _Gaps:
@@ -205,7 +240,9 @@ class ChainVerifier:
     record with seq n-1 wherever it is, so a swap shows up as one reordering, not a cascade.
     """
 
-    def __init__(self, keyring: Keyring, checkpoints: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, keyring: Keyring, checkpoints: Sequence[bytes | tuple[str, bytes]] = ()
+    ) -> None:
         self.keyring = keyring
         self.position = 0
         self.problems: list[Problem] = []
@@ -218,16 +255,34 @@ class ChainVerifier:
         self._frontier = MerkleFrontier()
         self._matched: list[Checkpoint] = []
         self._kinds: Counter[str] = Counter()
-        valid: list[Checkpoint] = []
-        for raw in checkpoints:
+        valid: dict[tuple[int, bytes], Checkpoint] = {}
+        for source, raw in _distinct(checkpoints):
             try:
-                valid.append(open_checkpoint(raw, keyring))
+                checkpoint = open_checkpoint(raw, keyring)
             except CheckpointInvalid as exc:
-                self._problem(exc.size or 0, "bad checkpoint", str(exc), None)
-        self._checkpoints = sorted(valid, key=lambda c: c.size, reverse=True)  # pop() = smallest
+                self._checkpoint_problem(source, exc)
+            else:
+                valid.setdefault((checkpoint.size, checkpoint.root), checkpoint)
+        # pop() = smallest; one checkpoint the ledger stored and a verifier kept is one check.
+        self._checkpoints = sorted(valid.values(), key=lambda c: c.size, reverse=True)
         self._compare_checkpoints()
 
-    def feed(self, raw: bytes) -> None:
+    def _checkpoint_problem(self, source: str, exc: CheckpointInvalid) -> None:
+        if exc.unknown_key:
+            self._problem(
+                exc.size or 0,
+                "keyring mismatch",
+                f"the {source} was signed by a key that the keyring {self.keyring.source} does "
+                f"not hold ({exc}): either the checkpoint is another ledger's, or the keyring was "
+                "replaced, as it would be to re-sign a rewritten history. Verify with the "
+                "keyring kept beside the checkpoint (--keyring)",
+                None,
+            )
+        else:
+            self._problem(exc.size or 0, "bad checkpoint", f"the {source}: {exc}", None)
+
+    def feed(self, raw: bytes) -> Opened | None:
+        """Check one record; what it holds if it could be read (even with a bad signature)."""
         self.position += 1
         position = self.position
         self._frontier.append(leaf_hash(raw))
@@ -255,13 +310,19 @@ class ChainVerifier:
                 position,
             )
             self._place(seq, digest, None)
-        else:
-            self._kinds[kind] += 1
-            found = signature_problem(envelope, recorded_at, self.keyring)
-            if found is not None:
-                self._problem(seq, found[0], found[1], position)
-            self._place(seq, digest, prev)
+            self._compare_checkpoints()
+            return None
+        self._kinds[kind] += 1
+        found = signature_problem(envelope, recorded_at, self.keyring)
+        if found is not None:
+            self._problem(seq, found[0], found[1], position)
+        self._place(seq, digest, prev)
         self._compare_checkpoints()
+        return Opened(seq, kind, envelope, predicate, signed=found is None)
+
+    def record_problem(self, seq: int, kind: ProblemKind, message: str) -> None:
+        """A problem found outside the chain (its columns, its input) with the record just fed."""
+        self._problem(seq, kind, message, self.position)
 
     def finish(self) -> VerifyReport:
         for low, high in self._gaps.ranges:

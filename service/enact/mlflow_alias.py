@@ -61,6 +61,7 @@ def enact(
         "from_version": previous,
         "to_version": version,
         "moved": error is None,
+        "outcome": "moved" if error is None else "failed",
         "error": error,
         "decision_id": decision.decision_id,
         "decision_seq": decision.audit.seq,

@@ -85,6 +85,12 @@ def _decision_worker(settings: Settings, policy_set: PolicySet, generation: int)
     )
 
 
+# How many times a request is judged again when its worker is replaced while it waits.
+RETRIES = 2
+# How long a request may wait for a replacement worker to start when no other is ready.
+START_SECONDS = 30.0
+
+
 class ProcessDecider:
     """`workers` decision processes and one ledger writer, started fresh (spawn); each request
     goes to the least busy worker that is ready. A child that died is replaced when the next
@@ -116,7 +122,19 @@ class ProcessDecider:
         return self._policy_set
 
     async def decide(self, request: GateRequest) -> Decision:
-        worker, writer = await self._children()
+        """Judge on the least busy worker, record, answer. A request whose worker went away
+        under it (killed for another request's timeout, or crashed) had nothing recorded, so it
+        is judged again on another worker, up to RETRIES times, rather than failed with it."""
+        for attempt in range(RETRIES + 1):
+            worker, writer = await self._children()
+            try:
+                return await self._decide_on(worker, writer, request)
+            except PolicyEngineUnavailable:
+                if worker.alive or attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _decide_on(self, worker: Child, writer: Child, request: GateRequest) -> Decision:
         timeout = self.settings.decision_timeout_seconds
         generation, policy_set = self._generation, self._policy_set
         behind = self._holds.get(worker) != generation
@@ -191,9 +209,10 @@ class ProcessDecider:
         return worker, writer
 
     async def _first_started(self, children: list[Child]) -> Child:
-        """The first of `children` to be ready, waiting at most the decision timeout; the
-        error it could not start with, if it could not."""
-        timeout = self.settings.decision_timeout_seconds
+        """The first of `children` to be ready, waiting at most the decision timeout or
+        START_SECONDS, whichever is longer (a new worker loads its engine first, which a busy
+        host may take seconds over); the error it could not start with, if it could not."""
+        timeout = max(self.settings.decision_timeout_seconds, START_SECONDS)
         starting = {asyncio.wrap_future(child.started): child for child in children}
         done, _ = await asyncio.wait(starting, timeout=timeout, return_when="FIRST_COMPLETED")
         if not done:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+import warnings
+from pathlib import Path
 
+from service.api.app import create_app
+from service.settings import Settings
 from tests.api.conftest import Api, evidence, request_body
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 
 def test_healthz_says_ok(api: Api) -> None:
@@ -47,3 +55,17 @@ def test_metrics_count_decisions_by_gate_and_outcome_with_latency(api: Api) -> N
     engine_errors = "mlgate_engine_errors_total"
     assert metric(text, engine_errors, gate="rollback", kind="bad_result") >= 1
     assert "# TYPE mlgate_ledger_errors_total counter" in text
+
+
+def test_readyz_is_unavailable_when_the_ledger_disk_is_nearly_full(tmp_path: Path) -> None:
+    # A disk with less room than the threshold is what a full disk looks like to readiness.
+    settings = Settings(home=tmp_path, ready_min_free_bytes=2**62)
+    app = create_app(settings, engines=1)
+    try:
+        with TestClient(app) as client:
+            response = client.get("/readyz")
+    finally:
+        app.state.runtime.close()
+
+    assert response.status_code == 503
+    assert "free on the disk holding the ledger" in response.json()["checks"]["ledger"]

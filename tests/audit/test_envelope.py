@@ -110,7 +110,7 @@ def test_a_valid_artifact_digest_is_the_subject() -> None:
         (b'{"payload": "e30=", "payloadType": "x", "signatures": []}', "non-empty"),
         (
             b'{"payload": "!!", "payloadType": "x", "signatures": [{"keyid": "k", "sig": ""}]}',
-            "encoding",
+            "payload is not base64",
         ),
     ],
 )

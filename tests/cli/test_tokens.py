@@ -71,3 +71,91 @@ def test_approves_as_is_refused_for_other_roles(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "approver tokens only" in run.stderr
     assert not (tmp_path / "tokens.json").exists()
+
+
+def audit_status(client: TestClient, token: str) -> int:
+    return client.get("/v1/audit", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_revoked_token_is_refused_by_the_running_service(tmp_path: Path) -> None:
+    token = mlgate(tmp_path, "add", "auditor-1", "auditor").stdout.splitlines()[0]
+    kept = mlgate(tmp_path, "add", "auditor-2", "auditor").stdout.splitlines()[0]
+    app = create_app(Settings(home=tmp_path), engines=1)
+    with TestClient(app) as client:
+        assert audit_status(client, token) == 200
+
+        run = mlgate(tmp_path, "revoke", "auditor-1")
+
+        assert run.returncode == 0, run.stderr
+        assert "revoked the auditor token of auditor-1" in run.stdout
+        assert audit_status(client, token) == 401
+        assert audit_status(client, kept) == 200
+    app.state.runtime.close()
+
+
+def test_revoking_a_holder_without_tokens_is_a_usage_error(tmp_path: Path) -> None:
+    run = mlgate(tmp_path, "revoke", "nobody")
+
+    assert run.returncode != 0
+    assert "has no a token" not in run.stderr
+    assert "no token for 'nobody'" in run.stderr
+
+
+def test_a_rotated_token_replaces_the_old_one(tmp_path: Path) -> None:
+    old = mlgate(tmp_path, "add", "ci", "gate").stdout.splitlines()[0]
+    mlgate(tmp_path, "add", "ci", "auditor")
+    app = create_app(Settings(home=tmp_path), engines=1)
+    with TestClient(app) as client:
+        run = mlgate(tmp_path, "rotate", "ci", "gate")
+        new = run.stdout.splitlines()[0]
+
+        status = {
+            t: client.post(
+                "/v1/decisions/promotion", json={}, headers={"Authorization": f"Bearer {t}"}
+            ).status_code
+            for t in (old, new)
+        }
+    app.state.runtime.close()
+    assert status[old] == 401
+    assert status[new] == 422  # authenticated; the empty body is the caller's mistake
+
+
+def test_a_hand_edit_keeping_size_and_mtime_still_revokes(tmp_path: Path) -> None:
+    token = mlgate(tmp_path, "add", "auditor-1", "auditor").stdout.splitlines()[0]
+    path = tmp_path / "tokens.json"
+    app = create_app(Settings(home=tmp_path), engines=1)
+    with TestClient(app) as client:
+        assert audit_status(client, token) == 200
+        before = path.stat()
+        text = path.read_text()
+        digest = token_hash(token)
+        path.write_text(text.replace(digest, "0" * 64))  # same size
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_size == before.st_size
+
+        assert audit_status(client, token) == 401
+    app.state.runtime.close()
+
+
+def test_state_files_and_directories_are_private(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    token = mlgate(home, "add", "ci", "gate").stdout.splitlines()[0]
+    app = create_app(Settings(home=home), engines=1)
+    with TestClient(app) as client:
+        client.post(
+            "/v1/decisions/promotion",
+            json={"target": {"stage": "staging"}, "evidence": {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    app.state.runtime.close()
+    modes = {
+        p.name: p.stat().st_mode & 0o777
+        for p in [home, *home.rglob("*")]
+        if not p.name.endswith(".json.tmp")
+    }
+    assert modes["home"] == 0o700
+    assert modes["ledger.sqlite3"] == 0o600
+    assert modes["tokens.json"] == 0o600
+    assert modes["keys"] == 0o700
+    open_to_others = {name: oct(mode) for name, mode in modes.items() if mode & 0o077}
+    assert open_to_others == {}

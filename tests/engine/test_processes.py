@@ -20,6 +20,7 @@ from service.audit.ledger import open_ledger
 from service.audit.writer import ledger_writer
 from service.childprocess import Child
 from service.decision import AuditReceipt, Decision
+from service.engine import processes
 from service.engine.processes import ProcessDecider
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
 from service.gate import Gatekeeper
@@ -139,15 +140,15 @@ def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
         assert len(ledger.stored_checkpoints()) == 1
 
 
-def test_a_worker_that_dies_fails_its_decision_and_is_replaced(
+def test_a_worker_that_dies_is_replaced_and_its_decision_judged_again(
     decider: ProcessDecider,
 ) -> None:
     pids = [w.process.pid for w in decider._workers if w.process.pid is not None]
 
     outcome = decide_while_killed(decider, pids)
 
-    assert isinstance(outcome, PolicyEngineUnavailable)
-    assert "decision worker process ended" in outcome.message
+    # Nothing was recorded for it, so it is judged again on a replacement, not failed.
+    assert isinstance(outcome, Decision) and outcome.outcome == "allow", outcome
     assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
 
 
@@ -195,8 +196,9 @@ def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
 
 
 def test_a_replacement_not_ready_within_the_decision_timeout_is_an_error(
-    settings: Settings,
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(processes, "START_SECONDS", 0.0)  # only the decision timeout bounds it
     impatient = settings.model_copy(update={"decision_timeout_seconds": 0.01})
     with running(impatient, workers=1) as decider:
         killed(decider._workers[0])
@@ -294,4 +296,27 @@ def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
     assert "did not answer within 1 s" in denied.reasons[0].message
     assert denied.audit is not None and denied.audit.seq == 1
     assert after.outcome == "allow"  # on a new worker: the stuck one was killed
+    assert verified_records(settings) == 2
+
+
+def test_a_request_queued_behind_one_that_times_out_is_judged_on_the_new_worker(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    (policies / "promotion" / "slow.rego").write_text(SLOW_RULE)
+    settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
+    slow = dataclasses.replace(fixture_request("approved"), model={"name": "slow-model"})
+    with running(settings, workers=1) as decider:
+
+        async def queued() -> list[Decision]:
+            await decider.check()
+            slow_one = asyncio.ensure_future(decider.decide(slow))
+            await asyncio.sleep(0.05)
+            ordinary = asyncio.ensure_future(decider.decide(fixture_request("approved")))
+            return list(await asyncio.gather(slow_one, ordinary))
+
+        denied, answered = asyncio.run(queued())
+
+    assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
+    assert answered.outcome == "allow"  # judged again on the worker that replaced the slow one
     assert verified_records(settings) == 2

@@ -156,7 +156,9 @@ def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: Pip
 
 def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: Pipeline) -> None:
     assert pipeline.recorded is not None
-    pipeline.decide_and_enact(request("2", "staging", enact=True))
+    pipeline.recorded.registry.set_alias(MODEL, "staging", "1")  # where it was before
+    moved = pipeline.decide_and_enact(request("2", "staging", enact=True))
+    assert moved.enactment is not None and moved.enactment.moved
     pipeline.recorded.registry.set_alias(MODEL, "staging", "3")  # behind the gate's back
 
     decision = pipeline.decide(request("2", "staging"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from service.audit.stores.base import (
@@ -44,6 +45,22 @@ class SharedReads:
             (after_seq, limit),
         )
         return [(int(seq), bytes(envelope)) for seq, envelope in rows]
+
+    def row_page(self, after_seq: int, limit: int) -> list[RecordRow]:
+        rows = self._read(
+            f"SELECT {COLUMNS} FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+        )
+        return [row_from(r) for r in rows]
+
+    def input_documents(self, digests: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(digests), 500):  # below every driver's parameter limit
+            chunk = tuple(digests[start : start + 500])
+            if chunk:
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT digest, document FROM inputs WHERE digest IN ({marks})"
+                found.update((str(d), bytes(doc)) for d, doc in self._read(sql, chunk))
+        return found
 
     def input_document(self, digest: str) -> bytes | None:
         rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))

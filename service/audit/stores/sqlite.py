@@ -23,6 +23,7 @@ from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 from service.file_identity import file_identity
 from service.sqlite_locks import while_locked
+from service.statefiles import private_directory, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -68,7 +69,9 @@ class SqliteStore(SharedReads):
             )
         try:
             if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # SQLite gives the -wal and -shm files the mode of the database file.
+                private_directory(path.parent)
+                private_file(path)
             self._conn = self._connect(create)
             self._opened = file_identity(path)
         except (OSError, sqlite3.Error) as exc:

@@ -1,0 +1,113 @@
+"""Finding 2: every mistake a client can make is a 422 naming the field, one code per kind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.conftest import Api
+from tests.api.test_signoffs import waive
+
+
+def leap_second_ahead(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT23:59:60Z")
+
+
+def test_a_waiver_expiring_at_a_leap_second_is_422(api: Api) -> None:
+    response = waive(api, "7", expires_at=leap_second_ahead(10))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["field"] == "expires_at"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"before": "99999999999999999999999"}, "before"),
+        ({"limit": "99999999999999999999999"}, "limit"),
+        ({"since": "2026-01-01T00:00:60Z"}, "since"),
+        ({"until": "9999-12-31T23:59:60Z"}, "until"),
+    ],
+)
+def test_out_of_range_query_parameters_are_422(api: Api, query: dict[str, Any], field: str) -> None:
+    response = api.client.get("/v1/audit", params=query, headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "last tuesday"},
+        {"until": "2026-13-45T00:00:00Z"},
+        {"before": "0"},
+        {"modle": "x"},
+        {"model": "a\x00b"},
+    ],
+)
+def test_every_query_mistake_has_the_one_code_invalid_request(
+    api: Api, query: dict[str, Any]
+) -> None:
+    response = api.client.get("/v1/audit", params=query, headers=api.headers("auditor"))
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+
+
+EDGE_TEXT = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "99999999999999999999999",
+            str(2**63),
+            "1e309",
+            "NaN",
+            "2026-12-31T23:59:60Z",
+            "9999-12-31T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "\x00",
+            "\ud7ff",
+            "deny",
+        ]
+    ),
+    st.text(max_size=20),
+)
+AUDIT_PARAMS = ("kind", "model", "version", "gate", "outcome", "since", "until", "before", "limit")
+
+
+@given(query=st.dictionaries(st.sampled_from(AUDIT_PARAMS), EDGE_TEXT, max_size=4))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_audit_query_is_answered_or_refused_naming_a_field(
+    api_route: Api, query: dict[str, str]
+) -> None:
+    response = api_route.client.get("/v1/audit", params=query, headers=api_route.headers("auditor"))
+
+    assert response.status_code in (200, 422), (query, response.text)
+    if response.status_code == 422:
+        assert response.json()["error"] == "invalid_request"
+        assert response.json()["field"] in query
+
+
+@given(expires_at=EDGE_TEXT, version=EDGE_TEXT)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_waiver_expiry_is_answered_or_refused_naming_a_field(
+    api_route: Api, expires_at: str, version: str
+) -> None:
+    response = waive(api_route, version, expires_at=expires_at)
+
+    assert response.status_code in (200, 403, 422), (expires_at, response.text)
+    if response.status_code == 422:
+        assert response.json()["error"] == "invalid_request"
