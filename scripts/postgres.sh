@@ -54,6 +54,15 @@ if ! "$bindir/pg_isready" -q -h "$host" -p "$port"; then
     [ "$(id -u)" -eq 0 ] && chown postgres: "$data"
     as_server "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  # A server killed with its machine leaves postmaster.pid behind; if no postgres runs under
+  # that pid now, the file is stale and would stop the start (another process may hold it).
+  if [ -f "$data/postmaster.pid" ]; then
+    pid=$(head -n 1 "$data/postmaster.pid")
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != postgres ]; then
+      say "removing the stale $data/postmaster.pid (pid $pid runs no postgres)"
+      rm -f "$data/postmaster.pid"
+    fi
+  fi
   say "starting $("$bindir/postgres" --version) on $host:$port"
   as_server "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
     -o "-h $host -p $port -k $data -c fsync=on" >/dev/null
