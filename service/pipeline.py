@@ -2,7 +2,7 @@
 
 Every entry point runs it: the HTTP route and its fast path, `mlgate decide` (local), `mlgate
 demo`. Where a step runs (a thread, a decision worker process, the ledger writer process) is
-the business of service/engine/deciders.py and processes.py, not of this module.
+the business of service/execution/threads.py and processes.py, not of this module.
 
 Evidence is gathered in a fixed order, the caller's first and mlgate's own records after
 (service/evidence/base.py says who may assert what):

@@ -19,11 +19,11 @@ from service.api.metrics import Metrics
 from service.api.readiness import WriteHealth
 from service.api.runtime import Runtime
 from service.audit.ledger import Ledger, open_ledger
-from service.engine.deciders import Decider, ThreadDecider
 from service.engine.factory import new_engine
 from service.engine.policyset import load_policy_set
-from service.engine.processes import ProcessDecider
 from service.errors import MlgateError
+from service.execution.processes import ProcessDecider
+from service.execution.threads import Decider, ThreadDecider
 from service.gate import Gatekeeper
 from service.pipeline import RecordedEvidence
 from service.schemas import default_schemas

@@ -14,8 +14,8 @@ from service.api.metrics import Metrics
 from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
 from service.engine.catalogue import RuleEntry, rule_catalogue
-from service.engine.deciders import Decider
 from service.engine.policyset import PolicySet, load_policy_set
+from service.execution.threads import Decider
 from service.inputdoc import now_rfc3339
 from service.pipeline import RecordedEvidence
 from service.settings import Settings

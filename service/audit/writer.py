@@ -12,9 +12,9 @@ import contextlib
 from multiprocessing.connection import Connection
 
 from service.audit.ledger import open_ledger
-from service.childprocess import Child, ChildEnd, portable
 from service.decision import AuditReceipt
 from service.errors import AuditWriteFailed, MlgateError
+from service.execution.childprocess import Child, ChildEnd, portable
 from service.settings import Settings
 
 MAX_BATCH = 128

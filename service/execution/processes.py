@@ -4,7 +4,8 @@ One interpreter runs one thread of Python at a time, and OPA's runtime does not 
 threads of one process; separate processes let decisions use every core. A worker judges (the
 policy's decision and the input's canonical bytes); the ledger writer (service/audit/writer.py)
 then records it, batching what arrives together into one transaction, and only then is the
-decision answered. The event loop talks to all of them without blocking (service/childprocess).
+decision answered. The event loop talks to all of them without blocking
+(service/execution/childprocess.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from service.audit.writer import ledger_writer
-from service.childprocess import Child, ChildEnd, portable
 from service.decision import AuditReceipt, Decision
 from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
+from service.execution.childprocess import Child, ChildEnd, portable
 from service.gate import Gatekeeper, engine_failure_judgement
 from service.pipeline import GateRequest, Pipeline, RecordedEvidence, gather
 from service.schemas import default_schemas

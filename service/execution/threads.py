@@ -1,5 +1,5 @@
 """Where decisions run: on threads of this process here, or in worker processes
-(service/engine/processes.py); either way through Gatekeeper.decide."""
+(service/execution/processes.py); either way through Gatekeeper.decide."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Protocol
 from service.decision import Decision
 from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
-from service.engine.pool import GatekeeperPool
 from service.errors import PolicyEngineUnavailable
+from service.execution.pool import GatekeeperPool
 from service.gate import Gatekeeper
 from service.pipeline import GateRequest, Pipeline, RecordedEvidence
 from service.settings import Settings

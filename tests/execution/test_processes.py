@@ -18,11 +18,11 @@ import pytest
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import open_ledger
 from service.audit.writer import ledger_writer
-from service.childprocess import Child
 from service.decision import AuditReceipt, Decision
-from service.engine import processes
-from service.engine.processes import ProcessDecider
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
+from service.execution import processes
+from service.execution.childprocess import Child
+from service.execution.processes import ProcessDecider
 from service.gate import Gatekeeper
 from service.pipeline import gather
 from service.settings import Settings
