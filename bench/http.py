@@ -42,10 +42,12 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
@@ -321,6 +323,31 @@ class CpuMeter:
         return used
 
 
+class WorkerKiller:
+    """SIGKILLs one decision worker of the server every `every` seconds, on a thread of its own,
+    until stop(); the pids it killed."""
+
+    def __init__(self, meter: CpuMeter, every: float) -> None:
+        self.meter, self.every = meter, every
+        self.killed: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            workers = [p for p, r in self.meter._processes().items() if r == "decision workers"]
+            if workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(workers[0], signal.SIGKILL)
+                    self.killed.append(workers[0])
+
+    def stop(self) -> list[int]:
+        self._stop.set()
+        self._thread.join()
+        return self.killed
+
+
 def report(label: str, load: Load, baseline_rate: float) -> tuple[float, float]:
     p50, p99 = percentile(load.latencies_ms, 50), percentile(load.latencies_ms, 99)
     print(label)
@@ -367,6 +394,13 @@ def main() -> int:
         metavar="URL",
         help="decide through this OPA server (the server backend) instead of the embedded engine",
     )
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        metavar="SECONDS",
+        help="SIGKILL one decision worker this often after the warm-up (a soak: the service "
+        "must replace it and judge its requests again elsewhere, with no error)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     if args.opa_url:
@@ -399,6 +433,7 @@ def main() -> int:
         with contextlib.suppress(OSError):  # no /proc here: the CPU figures are left out
             meter.begin()
             memory_before = meter.memory_mb()
+        killer = WorkerKiller(meter, args.kill_every) if args.kill_every else None
         saturated = asyncio.run(drive(port, gate_token, body, args.clients, args.seconds))
         cpu = meter.per_request_ms(len(saturated.seqs))
         offered = args.rate or max(1.0, saturated.rate / 2)
@@ -409,6 +444,7 @@ def main() -> int:
             if args.auditor
             else (Load(), Load())
         )
+        kills = killer.stop() if killer else []
         memory_after = meter.memory_mb() if memory_before else {}
         status, raw = asyncio.run(get(port, "/v1/audit/verify", auditor_token))
         _, exposition = asyncio.run(get(port, "/metrics", ""))
@@ -458,6 +494,11 @@ def main() -> int:
         for error in verifies.errors[:5]:
             print(f"    {error}")
 
+    if args.kill_every:
+        print(
+            f"decision workers killed: {len(kills)}, one every {args.kill_every:g} s; "
+            f"errors in all phases: {len(saturated.errors + paced.errors + paced_audited.errors)}"
+        )
     if memory_after:
         print("memory (resident MB), after the warm-up -> after the last phase")
         for role, after in memory_after.items():
