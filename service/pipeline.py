@@ -1,13 +1,15 @@
 """The one decision path: gather evidence -> assemble the input -> evaluate -> check -> record.
 
 Every entry point runs it: the HTTP route and its fast path, `mlgate decide` (local), `mlgate
-demo`. Where a step runs (a thread, a decision worker process, the ledger writer process) is
-the business of service/execution/threads.py and processes.py, not of this module.
+demo`; after the record is durable, enact (service/enact/) may move a registry alias. Where
+a step runs (a thread, a decision worker process, the ledger writer process) is the business
+of service/execution/, not of this module.
 
-Evidence is gathered in a fixed order, the caller's first and mlgate's own records after
-(service/evidence/base.py says who may assert what):
+Evidence is gathered in a fixed order (service/evidence/base.py says who may assert what):
 
-1. the request's (or the evidence files') documents: model card, metrics, lineage, baseline;
+1. the model registry, when the request asks for it: card, metrics, lineage, artifact digest
+   and the champion baseline (service/evidence/registry.py); the request's (or the evidence
+   files') documents add what it lacks, and a differing one is noted, not used;
 2. the sign-off records in the ledger: approvals and waivers for this model version;
 3. the ledger's earlier decisions: history (this version and artifact digest), which of the
    sign-offs' approvers asked for a decision on this version themselves (requesters), and the
