@@ -227,6 +227,17 @@ def row_from(values: Sequence[Any]) -> RecordRow:
     )
 
 
+# Indexes over the added columns, for the reads every decision makes (evidence/history.py,
+# risk_tier.py, the sign-off book): each seeks its rows instead of scanning the model's.
+ADDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS records_by_kind ON records (kind, model_name, model_version, seq)",
+    "CREATE INDEX IF NOT EXISTS records_by_stage "
+    "ON records (model_name, model_version, stage, seq)",
+    "CREATE INDEX IF NOT EXISTS records_by_caller "
+    "ON records (model_name, model_version, caller_id, seq)",
+)
+
+
 def added_column(name: str) -> str:
     """The ALTER TABLE that adds one of ADDED_COLUMNS to an older ledger's records table."""
     return f"ALTER TABLE records ADD COLUMN {name} TEXT NOT NULL DEFAULT '{ADDED_COLUMNS[name]}'"

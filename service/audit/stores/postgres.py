@@ -13,6 +13,7 @@ import psycopg
 from service.audit.envelope import GENESIS_PREV
 from service.audit.stores.base import (
     ADDED_COLUMNS,
+    ADDED_INDEXES,
     RecordRow,
     StoredCheckpoint,
     Tail,
@@ -63,7 +64,7 @@ INSERT INTO chain_head (id, seq, envelope_hash) VALUES (1, 0, '{GENESIS_PREV}')
 SCHEMA += "".join(
     added_column(name).replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS") + ";\n"
     for name in ADDED_COLUMNS
-)
+) + "".join(f"{index};\n" for index in ADDED_INDEXES)
 INSERT_RECORD = insert_record_sql("%s")
 CONNECT_TIMEOUT_S = 5
 

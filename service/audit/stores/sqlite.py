@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from service.audit.stores.base import (
     ADDED_COLUMNS,
+    ADDED_INDEXES,
     RecordRow,
     StoredCheckpoint,
     Tail,
@@ -109,6 +110,8 @@ class SqliteStore(SharedReads):
                 for name in ADDED_COLUMNS:
                     if name not in columns:  # a ledger written before the column existed
                         conn.execute(added_column(name))
+                for index in ADDED_INDEXES:
+                    conn.execute(index)
                 conn.execute("COMMIT")
             elif not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone():
                 raise sqlite3.DatabaseError("it has no records table; it is not an mlgate ledger")
