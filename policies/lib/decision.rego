@@ -17,24 +17,23 @@ make(denials, holds, ctx) := {
 	"reasons": array.concat(_sorted(active), _sorted(holds)),
 	"warnings": _sorted(warnings),
 } if {
-	waived := {r | some r in denials; _waiver(r, ctx)}
+	waivable := {r.code | some r in denials; not r.code in ctx.non_waivable}
+	lifting := waivers.first_active_by_code(waivable, ctx.waivers, ctx)
+	waived := {r | some r in denials; lifting[r.code]}
 	active := denials - waived
-	warnings := {object.union(r, {"waiver": _waiver(r, ctx)}) | some r in waived}
+	warnings := {object.union(r, {"waiver": _described(lifting[r.code])}) | some r in waived}
 }
 
-_waiver(reason, ctx) := w if {
-	not reason.code in ctx.non_waivable
-	found := waivers.matching(reason, ctx.waivers, ctx)
-	w := object.union(
-		{
-			"approved_by": found.approved_by,
-			"role": found.role,
-			"reason": found.reason,
-			"expires_at": found.expires_at,
-		},
-		_record_id(found),
-	)
-}
+# What a decision says of the waiver that lifted a denial.
+_described(found) := object.union(
+	{
+		"approved_by": found.approved_by,
+		"role": found.role,
+		"reason": found.reason,
+		"expires_at": found.expires_at,
+	},
+	_record_id(found),
+)
 
 # A waiver from the sign-off records names its record, so the decision says what it relied on.
 _record_id(waiver) := {"id": waiver.id} if is_string(waiver.id)

@@ -29,8 +29,14 @@ roles_for(code, ctx) := ctx.waiver_roles[code] if {
 } else := ctx.default_waiver_roles
 
 # METADATA
-# description: The first active waiver for the reason's code, undefined when none applies.
-matching(reason, waivers, ctx) := matches[0] if {
-	matches := [w | some w in waivers; is_active(w, reason.code, ctx)]
-	count(matches) > 0
+# description: |
+#   Rule code -> the first active waiver for it (in the order given), for each of `codes`
+#   that has one. Cost is linear in the waivers: one pass picks the active ones, and each code
+#   then looks among those; the codes are the policy's own rule codes, a fixed few whatever
+#   the input.
+first_active_by_code(codes, waivers, ctx) := {code: found[0] |
+	active := [w | some w in waivers; w.rule_code in codes; is_active(w, w.rule_code, ctx)]
+	some code in codes
+	found := [w | some w in active; w.rule_code == code]
+	count(found) > 0
 }
