@@ -54,3 +54,11 @@ def test_a_list_at_its_limit_is_judged_not_refused(api: Api, path: str, most: in
     response = api.decide(request_body(**{section: holder}))
 
     assert response.status_code == 200, response.text[:300]
+    holder[name] = (
+        {f"k{i}": {} for i in range(most + 1)}
+        if name == "by_group"
+        else [f"x{i}" for i in range(most + 1)]
+    )
+    over = api.decide(request_body(**{section: holder}))
+    assert over.status_code == 422, over.text[:300]
+    assert over.json()["field"] == f"evidence.{path}"

@@ -86,7 +86,7 @@ def test_a_deleted_input_document_fails_verification_unless_inputs_are_skipped(
 
 
 def test_sign_off_and_reload_records_verify_with_their_columns(
-    ledger: Ledger, keyring: Keyring
+    ledger: Ledger, stores: StoreFactory, keyring: Keyring
 ) -> None:
     from service.signoffs.book import SignoffBook
 
@@ -114,3 +114,6 @@ def test_sign_off_and_reload_records_verify_with_their_columns(
     report = ledger.verify(keyring)
     assert report.ok, report.problems
     assert ledger.get(approval["id"]).kind == "approval"
+    # ...and an edit to a sign-off record's column is caught like a decision's.
+    stores.execute("UPDATE records SET model_version = '2' WHERE decision_id = ?", (waiver["id"],))
+    assert {p.kind for p in ledger.verify(keyring).problems} == {"column mismatch"}

@@ -34,8 +34,10 @@ def test_instances_sharing_the_keys_write_one_ledger_that_verifies_from_either(
     first = Settings(home=tmp_path / "a", ledger_url=postgres_url)
     with open_ledger(first) as ledger:
         record_many(ledger, 2)
-    shutil.copytree(tmp_path / "a" / "keys", tmp_path / "b" / "keys")
     second = Settings(home=tmp_path / "b", ledger_url=postgres_url)
+    with pytest.raises(AuditKeyMissing):  # without the shared keys it is refused...
+        open_ledger(second)
+    shutil.copytree(tmp_path / "a" / "keys", tmp_path / "b" / "keys")  # ...with them it writes
 
     with open_ledger(second) as ledger:
         record_many(ledger, 2, start=10)

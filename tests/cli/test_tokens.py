@@ -138,6 +138,14 @@ def test_a_hand_edit_keeping_size_and_mtime_still_revokes(tmp_path: Path) -> Non
 
 
 def test_state_files_and_directories_are_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask: what the service does, not the umask, is tested
+    try:
+        _check_state_files_are_private(tmp_path)
+    finally:
+        os.umask(previous)
+
+
+def _check_state_files_are_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
     token = mlgate(home, "add", "ci", "gate").stdout.splitlines()[0]
     app = create_app(Settings(home=home), engines=1)

@@ -73,6 +73,16 @@ def _out_of_scope_uses(doc: dict[str, Any], n: int) -> None:
     doc["model_card"]["out_of_scope_uses"] = [f"use {i}" for i in range(n)]
 
 
+def _denials_and_waivers(doc: dict[str, Any], n: int) -> None:
+    # The pair the waiver matching multiplied: two denials per attribute, each waivable, and
+    # waivers of their code for other versions.
+    _attributes(doc, n)
+    waiver = doc["waivers"][0]
+    doc["waivers"] += [
+        dict(waiver, rule_code="FAIRNESS_EVIDENCE_MISSING", version=f"other-{i}") for i in range(n)
+    ]
+
+
 GROWERS: dict[str, Grow] = {
     "protected attributes": _attributes,
     "groups of one attribute": _groups,
@@ -80,6 +90,7 @@ GROWERS: dict[str, Grow] = {
     "approvals": _approvals,
     "history": _history,
     "lineage datasets": _datasets,
+    "denials with waivers": _denials_and_waivers,
 }
 # Lists the policies look up in or pass whole to a built-in rather than walk: their size alone
 # costs nothing counted, so they grow only together with the others.
