@@ -2,7 +2,10 @@
 
 Taking the chain lock proves little on a full disk (a transaction that commits nothing writes
 nothing), so readiness also asks: did the last decision's write succeed, is there room on the
-disk that holds the ledger, and does a small write with fsync beside it succeed.
+disk that holds the ledger, and does a small write with fsync beside it succeed. A database
+server's disk is not ours to probe: there the chain lock's transaction writes a record's rows
+and undoes them (Ledger.check_writable), which meets a revoked privilege or a trigger as a
+record would.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class WriteHealth:
         if failed is not None and time.monotonic() - failed[0] < FAILURE_HOLD_SECONDS:
             raise AuditWriteFailed(f"the last decision could not be recorded: {failed[1]}")
         directory = self._ledger_directory()
-        if directory is None:  # a database server: its transaction above is the probe
+        if directory is None:  # a database server: check_writable wrote and undid a record
             return
         floor = self.settings.ready_min_free_bytes
         free = shutil.disk_usage(directory).free

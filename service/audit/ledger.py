@@ -53,6 +53,9 @@ from service.errors import (
 )
 from service.settings import Settings
 
+# The id of the row a readiness probe writes and undoes (check_writable); never committed.
+PROBE_RECORD_ID = "mlgate-readiness-probe"
+
 
 @dataclass(frozen=True)
 class PendingRecord:
@@ -379,12 +382,30 @@ class Ledger:
     def check_writable(self) -> None:
         """Raise AuditWriteFailed (AuditKeyMissing for keys) if a record could not be written now.
 
-        For readiness probes: takes the chain lock once and commits nothing.
+        For readiness probes: takes the chain lock once, has the store probe a record's write
+        (`ChainWriter.probe`), and commits nothing.
         """
         keys = self._writer_keys()
         with self.store.write() as chain:
-            keys.current(utc_now())
-            chain.tail()
+            now = utc_now()
+            key = keys.current(now)
+            tail = chain.tail()
+            empty = sha256_digest(b"")
+            chain.probe(
+                RecordRow(
+                    seq=tail.seq + 1,
+                    decision_id=PROBE_RECORD_ID,
+                    recorded_at=format_time(now),
+                    gate="",
+                    outcome="",
+                    model_name="",
+                    model_version="",
+                    keyid=key.keyid,
+                    input_digest=empty,
+                    envelope_hash=empty.removeprefix("sha256:"),
+                    envelope=b"",
+                )
+            )
 
     def _writer_keys(self) -> KeySource:
         if self.keys is None:

@@ -174,3 +174,49 @@ def test_postgresql_a_refused_record_keeps_it_unready_until_a_record_is_written(
 
         assert decide(client, headers).status_code == 200
         assert ledger_readiness(client) == (200, "ok")
+
+
+# Two ways a server refuses a record while the chain lock is still granted: each is made, then
+# undone.
+REFUSALS = {
+    "revoked-insert": (
+        "REVOKE INSERT ON records FROM {role}",
+        "GRANT INSERT ON records TO {role}",
+        "(permission denied for table records)",
+        GRANT,
+    ),
+    "trigger": (
+        "CREATE FUNCTION refuse_records() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'records are frozen for maintenance'; END $$; "
+        "CREATE TRIGGER refuse_records BEFORE INSERT ON records "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_records()",
+        "DROP TRIGGER refuse_records ON records",
+        "(records are frozen for maintenance)",
+        "see the PostgreSQL log",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
+    tmp_path: Path, postgres_writer: tuple[str, psycopg.Connection[Any], str], refusal: str
+) -> None:
+    url, admin, role = postgres_writer
+    refuse, allow, cause, hint = REFUSALS[refusal]
+    with app_serving(Settings(home=tmp_path, ledger_url=url)) as (client, headers):
+        assert ledger_readiness(client) == (200, "ok")
+        admin.execute(refuse.format(role=role))
+
+        # No decision has been sent: what readiness writes must meet the refusal itself.
+        status, why = ledger_readiness(client)
+        assert status == 503
+        assert why.startswith("could not write the audit record to the PostgreSQL ledger "), why
+        assert cause in why
+        assert why.endswith(hint)
+
+        admin.execute(allow.format(role=role))
+        assert ledger_readiness(client) == (200, "ok")
+        # The probes left nothing behind: the first record is still seq 1.
+        assert admin.execute("SELECT count(*) FROM records").fetchone() == (0,)
+        assert admin.execute("SELECT count(*) FROM inputs").fetchone() == (0,)
+        assert decide(client, headers).json()["audit"]["seq"] == 1

@@ -116,6 +116,11 @@ class ChainWriter(Protocol):
 
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None: ...
 
+    def probe(self, row: RecordRow) -> None:
+        """Write `row` as an append would and undo it, for readiness: raises as the append
+        would if the database refuses the write; changes nothing."""
+        ...
+
 
 class Store(Protocol):
     """A ledger database. `write()` serialises appends across processes and machines.

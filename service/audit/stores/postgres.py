@@ -211,6 +211,14 @@ class _PostgresWriter:
             (digest, document),
         )
 
+    def probe(self, row: RecordRow) -> None:
+        # The server's disk is not ours to probe, and holding the chain lock writes nothing:
+        # the rows an append writes, in a savepoint rolled back, meet what refuses a record
+        # (a revoked privilege, a trigger that raises) as the record itself would.
+        with self._conn.transaction(force_rollback=True):
+            self.insert_input(row.input_digest, b"")
+            self.insert_record(row)
+
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(
             "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"

@@ -230,6 +230,11 @@ class _SqliteWriter:
             (digest, document),
         )
 
+    def probe(self, row: RecordRow) -> None:
+        """Nothing here: what refuses a SQLite record is its disk, and readiness probes that
+        with a write and fsync beside the file (service/api/readiness.py); rows rolled back
+        would never reach the disk."""
+
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(
             "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"
