@@ -35,14 +35,17 @@ from service.gates import Outcome
 
 
 def only_query(*names: str) -> Any:
-    """A dependency refusing query parameters other than `names`: a misspelt filter must not
-    quietly widen an audit query to every record."""
+    """A dependency refusing query parameters other than `names`, and any of them given twice:
+    a misspelt filter must not quietly widen an audit query to every record, nor a repeated
+    one quietly keep only its last value (each takes one)."""
 
     async def check(request: Request) -> None:
         for name in request.query_params:
             if name not in names:
                 expected = ", ".join(names)
                 raise InvalidField(name, f"unknown query parameter; expected one of: {expected}")
+            if len(request.query_params.getlist(name)) > 1:
+                raise InvalidField(name, "given more than once; it takes one value")
 
     return Depends(check)
 
