@@ -225,13 +225,15 @@ def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
     return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
 
 
+# `:path` lets a name holding a "/" reach the route, to be refused naming `name`, rather than
+# match no endpoint (404); the document shows the template as /v1/models/{name}/history.
 @router.get(
-    "/v1/models/{name}/history",
+    "/v1/models/{name:path}/history",
     summary="The alias moves the gate made for a model, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
         "signed ledger record: which alias, from which version to which, the decision it rests "
-        "on and who asked."
+        "on and who asked. A name holding a '/', which no registry name does, is a 422."
     ),
     responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
@@ -243,4 +245,6 @@ def model_history(
     alias: Annotated[str | None, Query(description="Only this alias.")] = None,
 ) -> dict[str, Any]:
     check_text_params(name=name, alias=alias)
+    if "/" in name:
+        raise InvalidField("name", "a model name cannot hold '/' (a registry name never does)")
     return {"model": name, "moves": alias_history(runtime.ledger, name, alias)}

@@ -82,6 +82,15 @@ def test_a_query_parameter_given_twice_is_422_naming_it(api: Api, path: str, que
     assert "more than once" in response.json()["message"]
 
 
+@pytest.mark.parametrize("name", ["team/fraud-detector", "a%2Fb", "fraud-detector/history"])
+def test_a_model_name_with_a_slash_is_422_naming_it(api: Api, name: str) -> None:
+    """It matched no endpoint, a 404 the document did not list for the operation."""
+    response = api.client.get(f"/v1/models/{name}/history", headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "name"
+
+
 EDGE_TEXT = st.one_of(
     st.sampled_from(
         [
