@@ -9,6 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from service.api.auth import ReaderCaller
 from service.api.errors import InvalidField
+from service.api.links import (
+    AUDIT_PAGE_LINKS,
+    LIST_AUDIT_RECORDS,
+    READ_DECISION,
+    READ_MODEL_HISTORY,
+    VERIFY_LEDGER,
+)
 from service.api.models import (
     AUTH_ERRORS,
     DATE_TIME,
@@ -61,6 +68,7 @@ _VALIDATION: dict[int | str, Any] = {
 
 @router.get(
     "/v1/decisions/{decision_id}",
+    operation_id=READ_DECISION,
     response_model=StoredDecision,
     response_model_exclude_none=True,
     summary="A recorded decision, with its signed record",
@@ -122,10 +130,11 @@ def read_decision(
 
 @router.get(
     "/v1/audit",
+    operation_id=LIST_AUDIT_RECORDS,
     response_model=AuditPage,
     response_model_exclude_none=True,
     summary="Audit records, newest first, filtered and paginated",
-    responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+    responses={200: {"links": AUDIT_PAGE_LINKS}, **AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
 def list_records(
     caller: ReaderCaller,
@@ -215,6 +224,7 @@ def _summary(record: LedgerRecord) -> AuditRecord:
 
 @router.get(
     "/v1/audit/verify",
+    operation_id=VERIFY_LEDGER,
     response_model=VerifyResult,
     summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
     description="200 with `ok: false` and the problems when the ledger does not verify.",
@@ -229,6 +239,7 @@ def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
 # match no endpoint (404); the document shows the template as /v1/models/{name}/history.
 @router.get(
     "/v1/models/{name:path}/history",
+    operation_id=READ_MODEL_HISTORY,
     summary="The alias moves the gate made for a model, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
