@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
 from service.api.errors import InvalidField
@@ -235,10 +236,25 @@ def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
     return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
 
 
-# `:path` lets a name holding a "/" reach the route, to be refused naming `name`, rather than
-# match no endpoint (404); the document shows the template as /v1/models/{name}/history.
+class _WholeName(Convertor[str]):
+    """A path parameter that may hold "/" (Starlette's `path` may not hold a newline), so that
+    such a name reaches the route, to be refused naming `name`, rather than match no endpoint
+    (404). The document shows the template as /v1/models/{name}/history."""
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("whole_name", _WholeName())
+
+
 @router.get(
-    "/v1/models/{name:path}/history",
+    "/v1/models/{name:whole_name}/history",
     operation_id=READ_MODEL_HISTORY,
     summary="The alias moves the gate made for a model, newest first",
     description=(
