@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import jsonschema_rs
@@ -13,12 +14,31 @@ from service.api.errors import InvalidField
 from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision import Caller, Decision, ModelRef
 from service.gates import Outcome
+from service.settings import PROJECT_ROOT
 from service.signoffs.rules import ARTIFACT_DIGEST
 
+
+def _timestamp_pattern() -> str:
+    """The pattern of $defs/timestamp in the gate's input schema: the RFC 3339 times OPA can
+    parse (upper-case T and Z, seconds 00-59, at most nine fractional digits)."""
+    schema = json.loads((PROJECT_ROOT / "schemas" / "gate_input.schema.json").read_text())
+    return str(schema["$defs"]["timestamp"]["pattern"])
+
+
+def _also_lower_case(pattern: str) -> str:
+    """The pattern accepting the lower-case t and z that RFC 3339 allows too (rfc3339 below
+    takes them and writes them upper-case)."""
+    widened = pattern.replace("T(", "[Tt](", 1).replace("(Z|", "([Zz]|", 1)
+    if widened.count("[Tt]") != 1 or widened.count("[Zz]") != 1:
+        raise RuntimeError(f"the input schema's timestamp pattern changed shape: {pattern}")
+    return widened
+
+
+_TIMESTAMP = re.compile(_timestamp_pattern())
 Stage = Literal["staging", "canary", "production"]
 RiskTier = Literal["low", "medium", "high"]
 SignoffStatus = Literal["approved", "rejected", "pending"]
-DATE_TIME: JsonDict = {"format": "date-time"}
+DATE_TIME: JsonDict = {"format": "date-time", "pattern": _also_lower_case(_TIMESTAMP.pattern)}
 _strict = ConfigDict(extra="forbid")
 
 EXAMPLE_TIME = "2026-11-21T12:00:00.000Z"
@@ -164,10 +184,19 @@ _date_time = jsonschema_rs.validator_for(
 
 
 def rfc3339(value: str) -> str:
-    """The same check the input schema makes, normalised to upper-case T and Z for OPA."""
+    """The same check the input schema makes ($defs/timestamp), on the value normalised to
+    upper-case T and Z for OPA. RFC 3339 also allows a leap second and any number of
+    fractional digits, which OPA cannot parse: a waiver expiring so would be recorded, and
+    then every decision reading it would deny with EVIDENCE_INVALID."""
     if not _date_time.is_valid(value):
         raise ValueError(f"expected an RFC 3339 date-time such as {EXAMPLE_TIME}; found {value!r}")
-    return value.upper()
+    normalised = value.upper()
+    if not _TIMESTAMP.match(normalised):
+        raise ValueError(
+            f"{value} is not a time this service can compare: it takes seconds 00 to 59 and at "
+            "most nine fractional digits"
+        )
+    return normalised
 
 
 def check_json_values(value: Any) -> None:

@@ -6,9 +6,17 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
 from service.api.errors import InvalidField
+from service.api.links import (
+    AUDIT_PAGE_LINKS,
+    LIST_AUDIT_RECORDS,
+    READ_DECISION,
+    READ_MODEL_HISTORY,
+    VERIFY_LEDGER,
+)
 from service.api.models import (
     AUTH_ERRORS,
     DATE_TIME,
@@ -35,14 +43,17 @@ from service.gates import Outcome
 
 
 def only_query(*names: str) -> Any:
-    """A dependency refusing query parameters other than `names`: a misspelt filter must not
-    quietly widen an audit query to every record."""
+    """A dependency refusing query parameters other than `names`, and any of them given twice:
+    a misspelt filter must not quietly widen an audit query to every record, nor a repeated
+    one quietly keep only its last value (each takes one)."""
 
     async def check(request: Request) -> None:
         for name in request.query_params:
             if name not in names:
                 expected = ", ".join(names)
                 raise InvalidField(name, f"unknown query parameter; expected one of: {expected}")
+            if len(request.query_params.getlist(name)) > 1:
+                raise InvalidField(name, "given more than once; it takes one value")
 
     return Depends(check)
 
@@ -58,6 +69,7 @@ _VALIDATION: dict[int | str, Any] = {
 
 @router.get(
     "/v1/decisions/{decision_id}",
+    operation_id=READ_DECISION,
     response_model=StoredDecision,
     response_model_exclude_none=True,
     summary="A recorded decision, with its signed record",
@@ -119,10 +131,11 @@ def read_decision(
 
 @router.get(
     "/v1/audit",
+    operation_id=LIST_AUDIT_RECORDS,
     response_model=AuditPage,
     response_model_exclude_none=True,
     summary="Audit records, newest first, filtered and paginated",
-    responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+    responses={200: {"links": AUDIT_PAGE_LINKS}, **AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
 def list_records(
     caller: ReaderCaller,
@@ -212,6 +225,7 @@ def _summary(record: LedgerRecord) -> AuditRecord:
 
 @router.get(
     "/v1/audit/verify",
+    operation_id=VERIFY_LEDGER,
     response_model=VerifyResult,
     summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
     description="200 with `ok: false` and the problems when the ledger does not verify.",
@@ -222,13 +236,31 @@ def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
     return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
 
 
+class _WholeName(Convertor[str]):
+    """A path parameter that may hold "/" (Starlette's `path` may not hold a newline), so that
+    such a name reaches the route, to be refused naming `name`, rather than match no endpoint
+    (404). The document shows the template as /v1/models/{name}/history."""
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("whole_name", _WholeName())
+
+
 @router.get(
-    "/v1/models/{name}/history",
+    "/v1/models/{name:whole_name}/history",
+    operation_id=READ_MODEL_HISTORY,
     summary="The alias moves the gate made for a model, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
         "signed ledger record: which alias, from which version to which, the decision it rests "
-        "on and who asked."
+        "on and who asked. A name holding a '/', which no registry name does, is a 422."
     ),
     responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
@@ -240,4 +272,6 @@ def model_history(
     alias: Annotated[str | None, Query(description="Only this alias.")] = None,
 ) -> dict[str, Any]:
     check_text_params(name=name, alias=alias)
+    if "/" in name:
+        raise InvalidField("name", "a model name cannot hold '/' (a registry name never does)")
     return {"model": name, "moves": alias_history(runtime.ledger, name, alias)}

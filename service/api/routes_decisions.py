@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from service.api.auth import GateCaller
 from service.api.errors import InvalidField
 from service.api.limits import check_limits
+from service.api.links import DECIDE, DECISION_LINKS
 from service.api.logs import decision_log
 from service.api.models import (
     AUTH_ERRORS,
@@ -42,6 +43,7 @@ async def known_gate(
 
 @router.post(
     "/v1/decisions/{gate}",
+    operation_id=DECIDE,
     response_model=Decision,
     response_model_exclude_none=True,
     summary="Ask a gate for a decision",
@@ -55,7 +57,10 @@ async def known_gate(
         "recorded is the token's id."
     ),
     responses={
-        200: {"content": {"application/json": {"example": EXAMPLE_DECISION}}},
+        200: {
+            "content": {"application/json": {"example": EXAMPLE_DECISION}},
+            "links": DECISION_LINKS,
+        },
         **AUTH_ERRORS,
         404: problem_example(404, "not_found", "no gate 'shipping'; the gates are promotion, …"),
         **BODY_ERRORS,

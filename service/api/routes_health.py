@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from service.api.links import HEALTHZ, METRICS, READYZ
 from service.api.models import Health, Readiness
 from service.api.runtime import RuntimeDep
 from service.engine.factory import check_engine
@@ -15,13 +16,14 @@ from service.errors import MlgateError
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get("/healthz", operation_id=HEALTHZ, response_model=Health, summary="The process is up")
 def healthz() -> Health:
     return Health()
 
 
 @router.get(
     "/readyz",
+    operation_id=READYZ,
     response_model=Readiness,
     response_model_exclude_none=True,
     summary="Ready to decide: policies loaded, the ledger writable, the tokens file readable",
@@ -62,6 +64,7 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 @router.get(
     "/metrics",
+    operation_id=METRICS,
     summary="Prometheus metrics",
     response_class=Response,
     responses={

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.api.auth import AdminCaller, AnyCaller
+from service.api.links import READ_POLICIES, RELOAD_POLICIES
 from service.api.models import (
     AUTH_ERRORS,
     GatePolicy,
@@ -69,6 +70,7 @@ def _rule(entry: RuleEntry) -> RuleInfo:
 
 @router.get(
     "/v1/policies",
+    operation_id=READ_POLICIES,
     response_model=PolicyInfo,
     summary="The policies in force: revision, files and the rule catalogue",
     description="Any role may read it. Every code a reason can carry is listed here.",
@@ -103,6 +105,7 @@ def _package(source: str) -> str:
 
 @router.post(
     "/v1/policies/reload",
+    operation_id=RELOAD_POLICIES,
     response_model=ReloadResult,
     summary="Load the policies from disk again (admin)",
     description=(

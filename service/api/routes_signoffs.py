@@ -10,6 +10,14 @@ from fastapi import APIRouter
 
 from service.api.auth import ApproverCaller
 from service.api.errors import Forbidden, InvalidField
+from service.api.links import (
+    APPROVAL_LINKS,
+    RECORD_APPROVAL,
+    RECORD_WAIVER,
+    WAIVER_LINKS,
+    WITHDRAW_WAIVER,
+    WITHDRAWAL_LINKS,
+)
 from service.api.models import (
     AUTH_ERRORS,
     BODY_ERRORS,
@@ -40,6 +48,7 @@ SELF_SIGNOFF: dict[int | str, Any] = {
 
 @router.post(
     "/v1/approvals",
+    operation_id=RECORD_APPROVAL,
     response_model=Approval,
     response_model_exclude_none=True,
     status_code=201,
@@ -52,7 +61,13 @@ SELF_SIGNOFF: dict[int | str, Any] = {
         "version may not approve it (403), and an approval never counts on a request its "
         "approver made."
     ),
-    responses={**AUTH_ERRORS, **SELF_SIGNOFF, **BODY_ERRORS, **UNAVAILABLE},
+    responses={
+        201: {"links": APPROVAL_LINKS},
+        **AUTH_ERRORS,
+        **SELF_SIGNOFF,
+        **BODY_ERRORS,
+        **UNAVAILABLE,
+    },
 )
 def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDep) -> Approval:
     check_json_values(request.model_dump())
@@ -77,6 +92,7 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
 
 @router.post(
     "/v1/waivers",
+    operation_id=RECORD_WAIVER,
     response_model=Waiver,
     status_code=201,
     summary="Record a time-boxed waiver of one rule for a model version",
@@ -88,7 +104,13 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
         "asked for a decision on this version (403); a waiver never counts on a request its "
         "approver made. The waiver is a signed record in the audit ledger."
     ),
-    responses={**AUTH_ERRORS, **SELF_SIGNOFF, **BODY_ERRORS, **UNAVAILABLE},
+    responses={
+        201: {"links": WAIVER_LINKS},
+        **AUTH_ERRORS,
+        **SELF_SIGNOFF,
+        **BODY_ERRORS,
+        **UNAVAILABLE,
+    },
 )
 def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -> Waiver:
     check_json_values(request.model_dump())
@@ -124,6 +146,7 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
 
 @router.delete(
     "/v1/waivers/{waiver_id}",
+    operation_id=WITHDRAW_WAIVER,
     response_model=WaiverWithdrawal,
     response_model_exclude_none=True,
     summary="Withdraw a waiver",
@@ -134,6 +157,7 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
         "waiver again answers the first withdrawal."
     ),
     responses={
+        200: {"links": WITHDRAWAL_LINKS},
         **AUTH_ERRORS,
         404: problem_example(404, "not_found", "no waiver '6d0e2b1a-…' in the SQLite ledger …"),
         **BODY_ERRORS,

@@ -39,6 +39,20 @@ TOKEN_IDS = {
     "auditor": "reviewer",
     "admin": "platform",
 }
+# Which token each operation is called with by the generated tests: the role the operation is
+# for; every other operation under /v1 reads, which an auditor's token may do.
+ROLE_BY_OPERATION = {
+    ("POST", "/v1/decisions/{gate}"): "gate",
+    ("POST", "/v1/approvals"): "approver",
+    ("POST", "/v1/waivers"): "approver",
+    ("DELETE", "/v1/waivers/{waiver_id}"): "approver",
+    ("POST", "/v1/policies/reload"): "admin",
+}
+
+
+def role_for(method: str, path: str) -> str:
+    """The role whose token calls the operation `method path` (a path template)."""
+    return ROLE_BY_OPERATION.get((method.upper(), path), "auditor")
 
 
 @dataclass

@@ -63,6 +63,43 @@ def test_every_query_mistake_has_the_one_code_invalid_request(
     assert response.json()["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v1/audit", "model=fraud-detector&model=other"),
+        ("/v1/audit", "limit=1&limit=500"),
+        ("/v1/audit", "kind=approval&kind=decision"),
+        ("/v1/decisions/x", "include=input&include=input"),
+        ("/v1/models/fraud-detector/history", "alias=champion&alias=challenger"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_422_naming_it(api: Api, path: str, query: str) -> None:
+    """Each query parameter takes one value; given twice, the service used the last one and
+    said nothing (?model=a&model=b listed b's records)."""
+    response = api.client.get(f"{path}?{query}", headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["field"] == query.partition("=")[0]
+    assert "more than once" in response.json()["message"]
+
+
+@pytest.mark.parametrize("name", ["team/fraud-detector", "a%2Fb", "fraud-detector/history"])
+def test_a_model_name_with_a_slash_is_422_naming_it(api: Api, name: str) -> None:
+    """It matched no endpoint, a 404 the document did not list for the operation."""
+    response = api.client.get(f"/v1/models/{name}/history", headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "name"
+
+
+@pytest.mark.parametrize("name", ["a%0Ab", "%0A", "a%0A/b"])
+def test_a_model_name_with_a_newline_reaches_the_route(api: Api, name: str) -> None:
+    response = api.client.get(f"/v1/models/{name}/history", headers=api.headers("auditor"))
+
+    assert response.status_code == (422 if "/" in name else 200), response.text
+
+
 EDGE_TEXT = st.one_of(
     st.sampled_from(
         [

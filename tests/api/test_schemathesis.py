@@ -18,15 +18,8 @@ from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from service.api.app import create_app
 from service.settings import Settings
-from tests.api.conftest import make_tokens
+from tests.api.conftest import make_tokens, role_for
 
-# Which token each operation is called with: the role the operation is for.
-ROLE_BY_OPERATION = {
-    ("POST", "/v1/decisions/{gate}"): "gate",
-    ("POST", "/v1/approvals"): "approver",
-    ("POST", "/v1/waivers"): "approver",
-    ("POST", "/v1/policies/reload"): "admin",
-}
 MAX_EXAMPLES = 25
 
 # Schemathesis makes one test per operation at collection time, so the app exists by then.
@@ -65,7 +58,7 @@ def _close_app() -> Iterator[None]:
     derandomize=True,
 )
 def test_the_api_keeps_its_openapi_promises(case: Any) -> None:
-    role = ROLE_BY_OPERATION.get((case.method.upper(), case.path), "auditor")
+    role = role_for(case.method, case.path)
     # /v1/decisions/x is both GET {decision_id} and POST {gate}, so a 405 there truly allows
     # "GET, POST", while schemathesis compares Allow with one template's methods.
     excluded = [allow_header_conformance] if case.path.startswith("/v1/decisions/") else []

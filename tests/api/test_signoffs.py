@@ -50,8 +50,8 @@ def approve(api: Api, version: str, as_role: str = "approver", **fields: Any) ->
     return api.client.post("/v1/approvals", json=body, headers=api.headers(as_role))
 
 
-def in_days(days: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def in_days(days: float, ending: str = "Z") -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S") + ending
 
 
 def waive(api: Api, version: str, as_role: str = "approver", **fields: Any) -> Any:
@@ -267,6 +267,34 @@ def test_a_waiver_turns_a_denial_into_a_warning_until_withdrawn(api: Api, versio
     ]
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        in_days(30, ".123456789Z"),
+        in_days(30, "z").replace("T", "t"),
+        in_days(30, "-00:00"),
+        (datetime.now(UTC) + timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%S.5+23:59"),
+    ],
+)
+def test_a_waiver_accepted_with_any_spelling_of_its_expiry_counts(
+    api: Api, version: str, spelling: str
+) -> None:
+    """An expiry with ten or more fractional digits was recorded (201) and then broke the input
+    schema of every later decision on the version, which denied with EVIDENCE_INVALID at
+    waivers[0].expires_at. Every spelling accepted now is one the policy can read."""
+    metrics = evidence()["metrics"]
+    metrics["values"]["calibration_ece"] = 0.035
+    at_canary(api, version)
+    approve(api, version)
+
+    response = waive(api, version, expires_at=spelling)
+
+    assert response.status_code == 201, response.json()
+    decision = api.decide(version_body(version, metrics=metrics)).json()
+    assert decision["outcome"] == "allow", decision["reasons"]
+    assert [w["code"] for w in decision["warnings"]] == ["METRIC_ABOVE_CEILING"]
+
+
 def test_withdrawing_an_unknown_waiver_is_404(api: Api) -> None:
     response = api.client.request(
         "DELETE", "/v1/waivers/nope", json={"reason": "x"}, headers=api.headers("approver")
@@ -306,6 +334,7 @@ def test_a_waiver_token_without_the_role_cannot_waive(api: Api, version: str) ->
         ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "is not in the future"),
         ({"expires_at": "2263-01-01T00:00:00Z"}, "expires_at", "more than 90 days ahead"),
         ({"expires_at": "2026-12-31T23:59:60Z"}, "expires_at", "not a time"),
+        ({"expires_at": in_days(30, ".1234567890Z")}, "expires_at", "nine fractional digits"),
         ({"expires_at": "next week"}, "expires_at", "RFC 3339"),
         ({"role": "data-steward"}, "role", "may be waived as model-risk-officer"),
         ({"role": None}, "role", "string"),
