@@ -10,7 +10,7 @@ import argparse
 import getpass
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from service.errors import UsageError
@@ -142,7 +142,9 @@ def run_waive(args: argparse.Namespace) -> int:
             approved_by=_me(),
             role=args.role,
             reason=args.reason,
-            expires_at=expires_at.isoformat().replace("+00:00", "Z"),
+            # In UTC: Python reads offsets RFC 3339 does not allow (+05:30:15), which the
+            # policy could not parse, and every decision on the version would then deny.
+            expires_at=expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         )
     finally:
         book.ledger.close()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -163,3 +164,34 @@ def test_approve_and_waive_in_local_mode_with_the_services_checks(tmp_path: Path
     )
     assert non_waivable.returncode == 2 and "may not be waived" in non_waivable.stderr
     assert too_long.returncode == 2 and "days ahead" in too_long.stderr
+
+
+def test_a_waiver_expiry_with_an_offset_in_seconds_is_kept_as_a_time_the_policy_reads(
+    tmp_path: Path,
+) -> None:
+    """RFC 3339 allows no seconds in an offset, Python's parser does: such an expiry, stored as
+    given, made every later decision on the version EVIDENCE_INVALID until it was withdrawn."""
+    home = tmp_path / "home"
+    assert decide(home, "regressed").returncode == 1
+    expires = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S+05:30:15")
+    ident = ["--model", "fraud-detector", "--version", "7", "--digest", DIGEST]
+    waived = mlgate(
+        home,
+        "waive",
+        *ident,
+        "--code",
+        "METRIC_REGRESSION_ABSOLUTE",
+        "--as",
+        "model-risk-officer",
+        "--reason",
+        "holdout overlap",
+        "--expires",
+        expires,
+        MLGATE_CALLER_ID="m.okafor",
+    )
+    assert waived.returncode == 0, waived.stderr
+    assert json.loads(waived.stdout)["expires_at"].endswith("Z")
+
+    after = decide(home, "regressed", "--format", "json")
+    assert "EVIDENCE_INVALID" not in codes(after)
+    assert "METRIC_REGRESSION_ABSOLUTE" in [w["code"] for w in json.loads(after.stdout)["warnings"]]
