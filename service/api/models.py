@@ -548,6 +548,36 @@ class StoredDecision(BaseModel):
     )
 
 
+class AliasMove(BaseModel):
+    """One alias move the gate made or tried (an `alias_move` ledger record, as signed)."""
+
+    # Signed fields a later version adds are shown, not dropped.
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    model: str
+    version: str
+    artifact_digest: str | None
+    alias: str
+    from_version: str | None = Field(description="The version the alias named; null if unset.")
+    to_version: str
+    moved: bool
+    outcome: Literal["moved", "failed"]
+    error: str | None = Field(description="Why the registry refused the move; null if moved.")
+    decision_id: str = Field(description="The decision the move rests on.")
+    decision_seq: int
+    requested_by: str
+    moved_at: str = Field(description="RFC 3339, UTC.")
+    record: int = Field(description="The seq of the alias_move record in the ledger.")
+
+
+class ModelHistory(BaseModel):
+    """The alias moves of a model, newest first."""
+
+    model: str
+    moves: list[AliasMove]
+
+
 class VerifyProblem(BaseModel):
     seq: int
     kind: str

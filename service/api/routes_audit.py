@@ -23,8 +23,10 @@ from service.api.models import (
     EXAMPLE_DECISION,
     EXAMPLE_DECISION_ID,
     UNAVAILABLE,
+    AliasMove,
     AuditPage,
     AuditRecord,
+    ModelHistory,
     RecordKind,
     StoredDecision,
     VerifyResult,
@@ -256,6 +258,7 @@ register_url_convertor("whole_name", _WholeName())
 @router.get(
     "/v1/models/{name:whole_name}/history",
     operation_id=READ_MODEL_HISTORY,
+    response_model=ModelHistory,
     summary="The alias moves the gate made for a model, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
@@ -270,8 +273,9 @@ def model_history(
     name: str,
     runtime: RuntimeDep,
     alias: Annotated[str | None, Query(description="Only this alias.")] = None,
-) -> dict[str, Any]:
+) -> ModelHistory:
     check_text_params(name=name, alias=alias)
     if "/" in name:
         raise InvalidField("name", "a model name cannot hold '/' (a registry name never does)")
-    return {"model": name, "moves": alias_history(runtime.ledger, name, alias)}
+    moves = alias_history(runtime.ledger, name, alias)
+    return ModelHistory(model=name, moves=[AliasMove.model_validate(m) for m in moves])
