@@ -35,7 +35,7 @@ from service.api.models import (
     rfc3339,
 )
 from service.api.runtime import RuntimeDep
-from service.audit.clock import parse_time
+from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
 from service.audit.ledger import LedgerRecord
 from service.decision import Decision
@@ -200,9 +200,15 @@ def _time(name: str, value: str | None) -> str | None:
     except ValueError as exc:
         raise InvalidField(name, str(exc)) from None
     try:
-        parse_time(checked)
-    except ValueError:  # RFC 3339 allows a leap second; Python's clock has none
-        raise InvalidField(name, f"{value} is not a time this service can compare") from None
+        format_time(parse_time(checked))
+    except (ValueError, OverflowError):
+        # RFC 3339 allows a leap second, which Python's clock lacks, and an offset that takes
+        # 0001-01-01 or 9999-12-31 out of the years it holds once in UTC.
+        raise InvalidField(
+            name,
+            f"{value} is not a time this service can compare (seconds 00 to 59, years 0001 to "
+            "9999 in UTC)",
+        ) from None
     return checked
 
 

@@ -369,3 +369,24 @@ class KeySource:
             else:
                 stamps.append((st.st_ino, st.st_mtime_ns, st.st_size))
         return tuple(stamps)
+
+
+class KeyringSource:
+    """The keyring at `path` for readers, loaded when first needed and again when the file
+    changes (inode, mtime or size), so a rotation is seen without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int, int] | None = None
+        self._keyring: Keyring | None = None
+
+    def current(self) -> Keyring:
+        """The keyring; AuditKeyMissing if it is missing or unreadable."""
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = (0, 0, 0)
+        if self._keyring is None or stamp != self._stamp:
+            self._keyring, self._stamp = load_keyring(self.path), stamp
+        return self._keyring

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from service.audit.envelope import (
 from service.audit.keys import (
     KeyFiles,
     Keyring,
+    KeyringSource,
     KeySource,
     SigningKey,
     ensure_default_keys,
@@ -41,7 +43,7 @@ from service.audit.stores.base import (
     StoredCheckpoint,
     iter_envelopes,
 )
-from service.audit.verify import VerifyReport
+from service.audit.verify import VerifyReport, signature_problem
 from service.canonical import canonical_json, sha256_digest
 from service.decision import AuditReceipt, Decision
 from service.errors import (
@@ -140,12 +142,20 @@ class Ledger:
     """Implements `service.gate.DecisionLedger` over a store, plus the reads audit needs."""
 
     def __init__(
-        self, store: Store, keys: KeySource | None = None, *, checkpoint_every: int = 1000
+        self,
+        store: Store,
+        keys: KeySource | None = None,
+        *,
+        checkpoint_every: int = 1000,
+        keyring: KeyringSource | None = None,
     ) -> None:
+        """`keyring` checks the signature of every record read (find, get); by default the
+        keyring beside `keys`. A ledger with neither checks the columns of what it lists only."""
         if checkpoint_every < 1:
             raise UsageError(f"checkpoint_every must be at least 1; found {checkpoint_every}")
         self.store = store
         self.keys = keys
+        self.keyring = keyring or (KeyringSource(keys.files.keyring) if keys else None)
         self.checkpoint_every = checkpoint_every
         # The Merkle frontier of the chain as this ledger last committed it, extended by its own
         # appends, so a checkpoint need not read back the records since the previous one. Any
@@ -419,6 +429,7 @@ class Ledger:
         row = self.store.record_by_decision(decision_id)
         if row is None:
             raise NotFound(f"no decision {decision_id!r} in the {self.store.description}")
+        self._check_read(row)
         return LedgerRecord.from_row(row)
 
     def get_seq(self, seq: int) -> LedgerRecord:
@@ -466,8 +477,15 @@ class Ledger:
         )
         rows = self.store.find(query)
         for row in rows:
-            _check_listed(row, self.store.description)
+            self._check_read(row)
         return [LedgerRecord.from_row(row) for row in rows]
+
+    def _check_read(self, row: RecordRow) -> None:
+        """LedgerTampered unless the row's signature verifies with the keyring and its columns
+        (what a query filters on) are what it signs: a record edited in the database, even
+        with its columns made to match, is never listed nor relied on by a decision."""
+        keyring = self.keyring.current() if self.keyring is not None else None
+        _check_listed(row, self.store.description, keyring)
 
     def last_seq(self) -> int:
         return self.store.last_seq()
@@ -510,19 +528,27 @@ class Ledger:
         return verify_store(self.store, keyring, [*stored, *checkpoints], progress, inputs=inputs)
 
 
-def _check_listed(row: RecordRow, where: str) -> None:
-    """LedgerTampered if a listed row's columns (what the query filtered on) are not what its
-    envelope signs; the signature itself is `audit verify`'s to check."""
+def _check_listed(row: RecordRow, where: str, keyring: Keyring | None) -> None:
+    """LedgerTampered if a read row's signature does not verify with `keyring` (when given),
+    or its columns (what the query filtered on) are not what its envelope signs."""
     try:
         envelope = open_envelope(row.envelope)
         statement = envelope.statement()
         kind = KIND_OF_PREDICATE.get(str(statement.get("predicateType")), "")
         keyids = tuple(s.keyid for s in envelope.signatures)
         expected = expected_columns(kind, statement["predicate"], keyids, row.envelope)
+        recorded_at = parse_time(statement["predicate"]["recorded_at"])
     except (ValueError, KeyError, TypeError) as exc:
         raise LedgerTampered(
             f"record seq {row.seq} in the {where} cannot be read ({exc}); run `mlgate audit verify`"
         ) from None
+    if keyring is not None:
+        problem = _signature_problem(row.envelope, recorded_at, keyring)
+        if problem is not None:
+            raise LedgerTampered(
+                f"record seq {row.seq} in the {where} is not validly signed ({problem}): "
+                "it cannot be trusted, listed or relied on; run `mlgate audit verify`"
+            )
     found = mismatches({n: str(getattr(row, n)) for n in expected}, expected)
     if found:
         raise LedgerTampered(
@@ -532,18 +558,24 @@ def _check_listed(row: RecordRow, where: str) -> None:
         )
 
 
+@lru_cache(maxsize=4096)
+def _signature_problem(raw: bytes, recorded_at: datetime, keyring: Keyring) -> str | None:
+    """The signature problem of an envelope, remembered per (bytes, keyring): the records each
+    decision reads (history, sign-offs, the recorded tier) are mostly the same ones again."""
+    found = signature_problem(open_envelope(raw), recorded_at, keyring)
+    return None if found is None else f"{found[0]}: {found[1]}"
+
+
 def _ledger_time(name: str, value: datetime | str | None) -> str | None:
     """A bound in the format recorded_at is stored in, so the database compares it as text."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = parse_time(value)
-        except ValueError:
-            raise UsageError(
-                f"{name} must be an ISO 8601 time such as 2026-01-31T00:00:00Z; found {value!r}"
-            ) from None
-    return format_time(value)
+    try:
+        return format_time(parse_time(value) if isinstance(value, str) else value)
+    except (ValueError, OverflowError):  # unparseable, or out of years 1-9999 once in UTC
+        raise UsageError(
+            f"{name} must be an ISO 8601 time such as 2026-01-31T00:00:00Z; found {value!r}"
+        ) from None
 
 
 def _checkpoint(
@@ -583,9 +615,11 @@ def _sign_checkpoint(
 
 
 def open_ledger_reader(settings: Settings) -> Ledger:
-    """The ledger MLGATE_LEDGER_URL names, for reading only (no signing key is loaded); it is
-    created, empty, if it does not exist yet, as a process beside the writer needs."""
-    return Ledger(_open_store(settings, create=True), None)
+    """The ledger MLGATE_LEDGER_URL names, for reading only (no signing key is loaded; the
+    keyring checks what is read); it is created, empty, if it does not exist yet, as a process
+    beside the writer needs."""
+    keyring = KeyringSource(KeyFiles.from_settings(settings).keyring)
+    return Ledger(_open_store(settings, create=True), None, keyring=keyring)
 
 
 def _open_store(settings: Settings, *, create: bool) -> Store:

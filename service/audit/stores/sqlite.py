@@ -231,9 +231,17 @@ class _SqliteWriter:
         )
 
     def probe(self, row: RecordRow) -> None:
-        """Nothing here: what refuses a SQLite record is its disk, and readiness probes that
-        with a write and fsync beside the file (service/api/readiness.py); rows rolled back
-        would never reach the disk."""
+        """The rows an append writes, in a savepoint rolled back: they meet what refuses a
+        record in the database itself (a trigger, a read-only file) as the record would. Rows
+        rolled back never reach the disk, which readiness probes with a write and fsync beside
+        the file (service/api/readiness.py)."""
+        self._conn.execute("SAVEPOINT readiness_probe")
+        try:
+            self.insert_input(row.input_digest, b"")
+            self.insert_record(row)
+        finally:
+            self._conn.execute("ROLLBACK TO readiness_probe")
+            self._conn.execute("RELEASE readiness_probe")
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(
