@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
@@ -34,6 +34,7 @@ from service.api.models import (
     problem_example,
     rfc3339,
 )
+from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
@@ -42,23 +43,6 @@ from service.decision import Decision
 from service.enact.history import alias_history
 from service.errors import NotFound
 from service.gates import Outcome
-
-
-def only_query(*names: str) -> Any:
-    """A dependency refusing query parameters other than `names`, and any of them given twice:
-    a misspelt filter must not quietly widen an audit query to every record, nor a repeated
-    one quietly keep only its last value (each takes one)."""
-
-    async def check(request: Request) -> None:
-        for name in request.query_params:
-            if name not in names:
-                expected = ", ".join(names)
-                raise InvalidField(name, f"unknown query parameter; expected one of: {expected}")
-            if len(request.query_params.getlist(name)) > 1:
-                raise InvalidField(name, "given more than once; it takes one value")
-
-    return Depends(check)
-
 
 router = APIRouter(tags=["audit"])
 MAX_PAGE = 500
@@ -237,9 +221,11 @@ def _summary(record: LedgerRecord) -> AuditRecord:
     response_model=VerifyResult,
     summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
     description="200 with `ok: false` and the problems when the ledger does not verify.",
-    responses={**AUTH_ERRORS, **UNAVAILABLE},
+    responses={**AUTH_ERRORS, **UNKNOWN_QUERY, **UNAVAILABLE},
 )
-def verify(caller: ReaderCaller, runtime: RuntimeDep) -> VerifyResult:
+def verify(
+    caller: ReaderCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
+) -> VerifyResult:
     keyring = load_keyring(runtime.settings.resolved_keyring)
     return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from service.api.auth import AdminCaller, AnyCaller
@@ -14,6 +16,7 @@ from service.api.models import (
     RuleInfo,
     problem_example,
 )
+from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
 from service.decision import SERVICE_CONTROLS
 from service.engine.base import decision_path
@@ -74,9 +77,11 @@ def _rule(entry: RuleEntry) -> RuleInfo:
     response_model=PolicyInfo,
     summary="The policies in force: revision, files and the rule catalogue",
     description="Any role may read it. Every code a reason can carry is listed here.",
-    responses={**AUTH_ERRORS},
+    responses={**AUTH_ERRORS, **UNKNOWN_QUERY},
 )
-def policies(caller: AnyCaller, runtime: RuntimeDep) -> PolicyInfo:
+def policies(
+    caller: AnyCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
+) -> PolicyInfo:
     policy_set = runtime.policy_set
     packages = {entry.package for entry in runtime.catalogue()}
     packages |= {_package(source) for source in policy_set.modules.values()}
@@ -121,7 +126,9 @@ def _package(source: str) -> str:
         ),
     },
 )
-def reload(caller: AdminCaller, runtime: RuntimeDep) -> ReloadResult:
+def reload(
+    caller: AdminCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
+) -> ReloadResult:
     previous, policy_set, seq = runtime.reload(caller.id)
     return ReloadResult(
         revision=policy_set.revision,

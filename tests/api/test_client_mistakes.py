@@ -150,3 +150,22 @@ def test_any_waiver_expiry_is_answered_or_refused_naming_a_field(
     assert response.status_code in (200, 403, 422), (expires_at, response.text)
     if response.status_code == 422:
         assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("GET", "/v1/policies", "auditor"),
+        ("GET", "/v1/audit/verify", "auditor"),
+        ("POST", "/v1/policies/reload", "admin"),
+    ],
+)
+def test_an_endpoint_taking_no_query_parameters_refuses_one(
+    api: Api, method: str, path: str, role: str
+) -> None:
+    """As the audit listing does: a parameter an endpoint ignores would let a caller believe
+    it filtered or chose something."""
+    response = api.client.request(method, path, params={"model": "x"}, headers=api.headers(role))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["field"] == "model"
