@@ -439,6 +439,7 @@ class Ledger:
                 f"no record with seq {seq} in the {self.store.description} "
                 f"(it ends at seq {self.last_seq()})"
             )
+        self._check_read(row)
         return LedgerRecord.from_row(row)
 
     def find(

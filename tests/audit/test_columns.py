@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from service.audit.keys import Keyring
@@ -117,3 +120,24 @@ def test_sign_off_and_reload_records_verify_with_their_columns(
     # ...and an edit to a sign-off record's column is caught like a decision's.
     stores.execute("UPDATE records SET model_version = '2' WHERE decision_id = ?", (waiver["id"],))
     assert {p.kind for p in ledger.verify(keyring).problems} == {"column mismatch"}
+
+
+def test_reading_one_record_by_seq_or_id_refuses_a_payload_edited_without_the_key(
+    filled: Ledger, stores: StoreFactory
+) -> None:
+    """The signature, not only the columns: a payload re-encoded with one byte changed keeps
+    every column, so only the signature check can refuse it (mlgate audit show, GET by id)."""
+    record = filled.get_seq(3)
+    envelope = json.loads(record.envelope)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["reasons"] = []
+    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    stores.execute(
+        "UPDATE records SET envelope = ? WHERE seq = 3", (json.dumps(envelope).encode(),)
+    )
+
+    with pytest.raises(LedgerTampered, match="not validly signed"):
+        filled.get_seq(3)
+    with pytest.raises(LedgerTampered, match="not validly signed"):
+        filled.get(record.decision_id)
+    assert filled.get_seq(2).seq == 2  # the others still read
