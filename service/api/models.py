@@ -14,6 +14,7 @@ from service.api.errors import InvalidField
 from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision import Caller, Decision, ModelRef
 from service.gates import Outcome
+from service.schemas import SchemaSet
 from service.settings import PROJECT_ROOT
 from service.signoffs.rules import ARTIFACT_DIGEST
 
@@ -21,8 +22,9 @@ from service.signoffs.rules import ARTIFACT_DIGEST
 def _timestamp_pattern() -> str:
     """The pattern of $defs/timestamp in the gate's input schema: the RFC 3339 times OPA can
     parse (upper-case T and Z, seconds 00-59, at most nine fractional digits)."""
-    schema = json.loads((PROJECT_ROOT / "schemas" / "gate_input.schema.json").read_text())
-    return str(schema["$defs"]["timestamp"]["pattern"])
+    return str(
+        SchemaSet(PROJECT_ROOT / "schemas").schema("gate_input")["$defs"]["timestamp"]["pattern"]
+    )
 
 
 def _also_lower_case(pattern: str) -> str:

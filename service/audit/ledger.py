@@ -477,16 +477,18 @@ class Ledger:
             limit=max(1, min(limit, 10_000)),
         )
         rows = self.store.find(query)
-        for row in rows:
-            self._check_read(row)
+        self._check_read(*rows)
         return [LedgerRecord.from_row(row) for row in rows]
 
-    def _check_read(self, row: RecordRow) -> None:
-        """LedgerTampered unless the row's signature verifies with the keyring and its columns
+    def _check_read(self, *rows: RecordRow) -> None:
+        """LedgerTampered unless each row's signature verifies with the keyring and its columns
         (what a query filters on) are what it signs: a record edited in the database, even
         with its columns made to match, is never listed nor relied on by a decision."""
+        if not rows:
+            return
         keyring = self.keyring.current() if self.keyring is not None else None
-        _check_listed(row, self.store.description, keyring)
+        for row in rows:
+            _check_listed(row, self.store.description, keyring)
 
     def last_seq(self) -> int:
         return self.store.last_seq()

@@ -24,7 +24,7 @@ from service.execution import processes
 from service.execution.childprocess import Child
 from service.execution.processes import ProcessDecider
 from service.gate import Gatekeeper
-from service.pipeline import gather
+from service.pipeline import GateRequest, gather
 from service.settings import Settings
 from tests.conftest import fixture_request
 
@@ -280,13 +280,19 @@ deny contains {"code": "NEVER"} if {
 """
 
 
-def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
-    tmp_path: Path, policy_copy: Callable[[], Path]
-) -> None:
+def slow_setup(tmp_path: Path, policy_copy: Callable[[], Path]) -> tuple[Settings, GateRequest]:
+    """Settings whose policies hold SLOW_RULE, with a 1 s decision timeout, and the request
+    that rule never finishes judging."""
     policies = policy_copy()
     (policies / "promotion" / "slow.rego").write_text(SLOW_RULE)
     settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
-    slow = dataclasses.replace(fixture_request("approved"), model={"name": "slow-model"})
+    return settings, dataclasses.replace(fixture_request("approved"), model={"name": "slow-model"})
+
+
+def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    settings, slow = slow_setup(tmp_path, policy_copy)
     with running(settings, workers=1) as decider:
         denied = asyncio.run(decider.decide(slow))
         after = asyncio.run(decider.decide(fixture_request("approved")))
@@ -302,10 +308,7 @@ def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
 def test_a_request_queued_behind_one_that_times_out_is_judged_on_the_new_worker(
     tmp_path: Path, policy_copy: Callable[[], Path]
 ) -> None:
-    policies = policy_copy()
-    (policies / "promotion" / "slow.rego").write_text(SLOW_RULE)
-    settings = Settings(home=tmp_path / "home", policy_dir=policies, decision_timeout_seconds=1.0)
-    slow = dataclasses.replace(fixture_request("approved"), model={"name": "slow-model"})
+    settings, slow = slow_setup(tmp_path, policy_copy)
     with running(settings, workers=1) as decider:
 
         async def queued() -> list[Decision]:
