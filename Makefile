@@ -11,7 +11,7 @@ OPA := $(TOOLS)/bin/opa
 OPA_STAMP := $(TOOLS)/opa-$(OPA_VERSION).stamp
 OPA_PORT ?= 8181
 
-.PHONY: install opa opa-if-go services test check pytest rego-test lint types \
+.PHONY: install opa opa-if-go services test check pytest rego-test lint types architecture \
 	run run-opa demo bench clean
 
 install: $(VENV)/.installed opa-if-go
@@ -53,7 +53,7 @@ $(VENV)/.installed: pyproject.toml
 services:
 	bash scripts/postgres.sh
 
-test: install check rego-test lint types pytest
+test: install check rego-test lint types architecture pytest
 
 pytest: install
 	$(BIN)/pytest -q
@@ -80,6 +80,10 @@ lint: install
 
 types: install
 	$(BIN)/mypy
+
+# DESIGN.md's architecture rules: the layers, the forbidden imports, no import cycles.
+architecture: install
+	$(BIN)/lint-imports
 
 run: install
 	$(BIN)/mlgate serve

@@ -37,12 +37,12 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+from service.compose import local_judge  # noqa: E402
 from service.engine.bundle import write_bundle  # noqa: E402
 from service.engine.server import ServerEngine, ServerOptions  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
-from service.inputdoc import assemble  # noqa: E402
+from service.evidence.inputdoc import assemble  # noqa: E402
 from service.settings import PROJECT_ROOT, get_settings  # noqa: E402
-from service.wiring import local_gatekeeper  # noqa: E402
 
 
 def sample(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -72,12 +72,12 @@ def approved_input() -> dict[str, Any]:
 
 def measure_gc(runs: int) -> None:
     """In a fresh process (GOGC is read when the engine loads): CPU per evaluation, peak RSS."""
-    gatekeeper = local_gatekeeper(get_settings(), audited=False)
+    judge = local_judge(get_settings())
     doc = approved_input()
-    sample(lambda: gatekeeper.engine.evaluate("promotion", doc), min(200, runs))
+    sample(lambda: judge.engine.evaluate("promotion", doc), min(200, runs))
     started = time.process_time()
     for _ in range(runs):
-        gatekeeper.engine.evaluate("promotion", doc)
+        judge.engine.evaluate("promotion", doc)
     cpu_us = (time.process_time() - started) / runs * 1e6
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"cpu_us": cpu_us, "rss_mb": rss_mb}))
@@ -136,7 +136,7 @@ def served_us(opa: Path, bundle: Path, doc: dict[str, Any], runs: int) -> list[f
                 break
             except OSError:
                 time.sleep(0.1)
-        policy_set = local_gatekeeper(get_settings(), audited=False).engine.policy_set
+        policy_set = local_judge(get_settings()).engine.policy_set
         engine = ServerEngine(policy_set, ServerOptions(f"http://127.0.0.1:{port}"))
         engine.check()
         times = sample(lambda: engine.evaluate("promotion", doc), runs)
@@ -155,7 +155,7 @@ def compare_backends(raw: list[float], doc: dict[str, Any], runs: int) -> None:
     embedded = [statistics.median(raw), statistics.fmean(raw), p99(raw)]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        policy_set = local_gatekeeper(get_settings(), audited=False).engine.policy_set
+        policy_set = local_judge(get_settings()).engine.policy_set
         bundle = write_bundle(policy_set, workdir / "bundle.tar.gz")
         native = native_us(opa, bundle, doc, workdir)
         served = served_us(opa, bundle, doc, runs)
@@ -186,12 +186,12 @@ def main() -> int:
         measure_gc(args.runs)
         return 0
 
-    gatekeeper = local_gatekeeper(get_settings(), audited=False)
+    judge = local_judge(get_settings())
     doc = approved_input()
-    assert gatekeeper.evaluate(doc).outcome == "allow", "the approved fixture must allow"
+    assert judge.evaluate(doc).outcome == "allow", "the approved fixture must allow"
 
-    raw = sample(lambda: gatekeeper.engine.evaluate("promotion", doc), args.runs)
-    full = sample(lambda: gatekeeper.evaluate(doc), args.runs)
+    raw = sample(lambda: judge.engine.evaluate("promotion", doc), args.runs)
+    full = sample(lambda: judge.evaluate(doc), args.runs)
 
     rows = [("raw OPA evaluation", raw), ("full decide (in-process)", full)]
     print(f"promotion decision on fixtures/evidence/approved, {args.runs} runs each")

@@ -23,9 +23,9 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 from service.cli.demo_registry import MODEL, build_demo_registry  # noqa: E402
-from service.pipeline import GateRequest  # noqa: E402
+from service.compose import local_path  # noqa: E402
+from service.decision.request import GateRequest  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.wiring import local_pipeline  # noqa: E402
 
 
 def sample(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -48,9 +48,8 @@ def main() -> int:
         print(f"building the demo registry in {store} ...", file=sys.stderr, flush=True)
         build_demo_registry(store)
         settings = Settings(home=home, mlflow_tracking_uri=store)
-        pipeline = local_pipeline(settings)
-        assert pipeline.recorded is not None
-        registry = pipeline.recorded.registry
+        pipeline = local_path(settings)
+        registry = pipeline.context.registry
         request = GateRequest(
             gate="promotion",
             caller={"id": "bench", "role": "cli"},
@@ -77,7 +76,7 @@ def main() -> int:
         rows = {
             "gather, cold (no cache)": sample(cold, max(3, args.runs // 5)),
             "gather, cached version": sample(cached, args.runs),
-            "policy evaluation": sample(lambda: pipeline.gatekeeper.evaluate(doc), args.runs),
+            "policy evaluation": sample(lambda: pipeline.judge.evaluate(doc), args.runs),
         }
     print(f"evidence for {MODEL} v2 to production from a local MLflow store")
     print(f"{'':<28}{'runs':>6}{'median ms':>12}{'mean ms':>12}")

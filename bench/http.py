@@ -54,11 +54,13 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 from service.api.auth import add_token  # noqa: E402
+from service.audit.ledger import open_ledger  # noqa: E402
+from service.compose import local_judge  # noqa: E402
 from service.evidence.base import RECORDED_ONLY  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
-from service.inputdoc import assemble  # noqa: E402
+from service.evidence.inputdoc import assemble  # noqa: E402
+from service.execution.inline import record_inline  # noqa: E402
 from service.settings import PROJECT_ROOT, Settings  # noqa: E402
-from service.wiring import local_gatekeeper  # noqa: E402
 
 EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
 # HTTP with its decision workers and ledger writer against one in-process thread. On 2 cores,
@@ -95,8 +97,11 @@ def percentile(values: list[float], pct: int) -> float:
 
 
 def baseline(home: Path, seconds: float) -> tuple[float, float, float]:
-    """Decisions per second, p50 and p99 ms of Gatekeeper.decide with the durable ledger."""
-    gatekeeper = local_gatekeeper(Settings(home=home))
+    """Decisions per second, p50 and p99 ms of judging and recording in one thread, with the
+    durable ledger."""
+    settings = Settings(home=home)
+    judge = local_judge(settings)
+    ledger = open_ledger(settings)
     evidence = read_evidence_dir(EVIDENCE)
     caller = {"id": "bench", "role": "gate"}
     times: list[float] = []
@@ -104,7 +109,9 @@ def baseline(home: Path, seconds: float) -> tuple[float, float, float]:
     while time.perf_counter() - start < seconds:
         began = time.perf_counter()
         doc = assemble("promotion", evidence, caller=caller, target={"stage": "production"})
-        decision = gatekeeper.decide(doc)
+        judged = judge.judge(doc)
+        record_inline(ledger, judged)
+        decision = judged.decision
         times.append((time.perf_counter() - began) * 1000)
         assert decision.outcome == "allow", "the approved fixture must allow"
     elapsed = time.perf_counter() - start

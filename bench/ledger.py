@@ -25,7 +25,7 @@ from service.audit.stores.base import Store
 from service.audit.stores.postgres import PostgresStore
 from service.audit.stores.sqlite import SqliteStore
 from service.canonical import canonical_json, document_digest
-from service.decision import Decision
+from service.decision.model import Decision
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 APPEND_P50_TARGET_MS = 1.0

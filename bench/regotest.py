@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.regotest import run_rego_tests  # noqa: E402
+from service.regotest.run import run_rego_tests  # noqa: E402
 
 WHEEL = "aicertify==0.8.1"
 CACHE = ROOT / ".tools" / "aicertify"

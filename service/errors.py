@@ -21,6 +21,16 @@ class UsageError(MlgateError):
     code = "usage_error"
 
 
+class InvalidField(UsageError):
+    """A well-formed request with one field whose value is not acceptable."""
+
+    code = "invalid_request"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
 class EvidenceUnreadable(MlgateError):
     """An evidence file is missing where required, or cannot be read or parsed."""
 

@@ -13,13 +13,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from service.decision.judge import Judge
+from service.decision.pipeline import GateRequest
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.evidence.base import EVIDENCE_FILE
 from service.evidence.files import read_evidence_dir
-from service.gate import Gatekeeper
-from service.inputdoc import assemble
-from service.pipeline import GateRequest
+from service.evidence.inputdoc import assemble
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import PROJECT_ROOT
 
@@ -38,9 +39,9 @@ def engine() -> EmbeddedEngine:
 
 
 @pytest.fixture(scope="session")
-def gatekeeper(engine: EmbeddedEngine) -> Gatekeeper:
+def gatekeeper(engine: EmbeddedEngine) -> Judge:
     """Evaluates without recording (tests of the ledger use their own)."""
-    return Gatekeeper(engine, default_schemas())
+    return Judge(engine, default_schemas(), default_gates())
 
 
 def fixture_input(name: str, stage: str = "production") -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.gate import Gatekeeper
+from service.decision.judge import Judge
 from service.schemas import default_schemas
 from tests.conftest import fixture_input
 
@@ -26,8 +26,9 @@ def _required_paths(
             schema = schemas.schema(ref.removesuffix(".schema.json"))
     if not isinstance(document, dict):
         return
-    conditional = [c["then"].get("required", []) for c in schema.get("allOf", []) if "then" in c]
-    for key in [*schema.get("required", []), *(k for keys in conditional for k in keys)]:
+    for part in schema.get("allOf", []):  # a gate's input schema: the common one and its own
+        yield from _required_paths(part, document, prefix)
+    for key in schema.get("required", []):
         if key in document:
             yield (*prefix, key)
     for key, sub in schema.get("properties", {}).items():
@@ -42,7 +43,7 @@ def prefix_schema(prefix: tuple[str, ...]) -> str:
 APPROVED = fixture_input("approved")
 # `gate` routes the request (the URL path or the CLI argument), so it is never evidence.
 REQUIRED = sorted(
-    set(_required_paths(default_schemas().schema("gate_input"), APPROVED, ())) - {("gate",)}
+    set(_required_paths(default_schemas().schema("promotion_input"), APPROVED, ())) - {("gate",)}
 )
 
 
@@ -55,7 +56,7 @@ def test_required_fields_are_found_in_the_approved_fixture() -> None:
 
 @pytest.mark.parametrize("path", REQUIRED, ids=".".join)
 def test_removing_a_required_field_denies_naming_it(
-    gatekeeper: Gatekeeper, path: tuple[str, ...]
+    gatekeeper: Judge, path: tuple[str, ...]
 ) -> None:
     doc = copy.deepcopy(APPROVED)
     node = doc
@@ -73,7 +74,7 @@ def test_removing_a_required_field_denies_naming_it(
     ), [r.message for r in decision.reasons]
 
 
-def test_wrong_type_denies_with_expected_and_found(gatekeeper: Gatekeeper) -> None:
+def test_wrong_type_denies_with_expected_and_found(gatekeeper: Judge) -> None:
     doc = copy.deepcopy(APPROVED)
     doc["metrics"]["values"]["auc"] = "0.94"
 
@@ -85,7 +86,7 @@ def test_wrong_type_denies_with_expected_and_found(gatekeeper: Gatekeeper) -> No
     ]
 
 
-def test_bad_timestamp_denies_naming_field(gatekeeper: Gatekeeper) -> None:
+def test_bad_timestamp_denies_naming_field(gatekeeper: Judge) -> None:
     doc = copy.deepcopy(APPROVED)
     doc["waivers"] = [
         {
@@ -104,7 +105,7 @@ def test_bad_timestamp_denies_naming_field(gatekeeper: Gatekeeper) -> None:
     assert any(r.field == "waivers[0].expires_at" for r in decision.reasons)
 
 
-def test_schema_problems_and_policy_problems_are_listed_together(gatekeeper: Gatekeeper) -> None:
+def test_schema_problems_and_policy_problems_are_listed_together(gatekeeper: Judge) -> None:
     decision = gatekeeper.evaluate(fixture_input("incomplete-card"))
 
     assert decision.outcome == "deny"

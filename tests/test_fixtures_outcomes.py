@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.gate import Gatekeeper
+from service.decision.judge import Judge
 from tests.conftest import fixture_input
 
 EXPECTED = {
@@ -28,7 +28,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_outcome(gatekeeper: Gatekeeper, name: str) -> None:
+def test_fixture_outcome(gatekeeper: Judge, name: str) -> None:
     outcome, codes = EXPECTED[name]
 
     decision = gatekeeper.evaluate(fixture_input(name))
@@ -36,7 +36,7 @@ def test_fixture_outcome(gatekeeper: Gatekeeper, name: str) -> None:
     assert (decision.outcome, [r.code for r in decision.reasons]) == (outcome, codes)
 
 
-def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Gatekeeper) -> None:
+def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Judge) -> None:
     [reason] = gatekeeper.evaluate(fixture_input("regressed")).reasons
 
     assert reason.metric == "auc"
@@ -50,7 +50,7 @@ def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Gateke
     assert reason.controls == ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
 
 
-def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Gatekeeper) -> None:
+def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Judge) -> None:
     [warning] = gatekeeper.evaluate(fixture_input("waived")).warnings
 
     assert warning.code == "METRIC_REGRESSION_ABSOLUTE"
@@ -59,7 +59,7 @@ def test_waived_fixture_carries_the_waiver_as_a_warning(gatekeeper: Gatekeeper) 
     assert warning.waiver["expires_at"] == "2030-12-31T00:00:00Z"
 
 
-def test_staging_needs_no_history_or_approval(gatekeeper: Gatekeeper) -> None:
+def test_staging_needs_no_history_or_approval(gatekeeper: Judge) -> None:
     doc = fixture_input("high-risk-pending-approval", stage="staging")
     del doc["history"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.gate import Gatekeeper
+from service.decision.judge import Judge
 from tests.conftest import fixture_input
 
 
-def test_a_group_that_leaves_out_tpr_cannot_hide_a_fairness_gap(gatekeeper: Gatekeeper) -> None:
+def test_a_group_that_leaves_out_tpr_cannot_hide_a_fairness_gap(gatekeeper: Judge) -> None:
     # On the old code, age band 18-25 at tpr 0.55 denied and leaving its tpr out allowed.
     doc = fixture_input("approved")
     del doc["metrics"]["by_group"]["age_band"]["18-25"]["tpr"]
@@ -45,7 +45,7 @@ def test_a_group_that_leaves_out_tpr_cannot_hide_a_fairness_gap(gatekeeper: Gate
     ],
 )
 def test_fairness_needs_every_group_and_at_least_two(
-    gatekeeper: Gatekeeper, groups: dict[str, dict[str, float]], codes: list[str]
+    gatekeeper: Judge, groups: dict[str, dict[str, float]], codes: list[str]
 ) -> None:
     doc = fixture_input("approved")
     doc["metrics"]["by_group"]["region"] = groups
@@ -53,7 +53,7 @@ def test_fairness_needs_every_group_and_at_least_two(
     assert sorted(r.code for r in gatekeeper.evaluate(doc).reasons) == codes
 
 
-def test_relative_regression_reason_is_in_the_metrics_unit(gatekeeper: Gatekeeper) -> None:
+def test_relative_regression_reason_is_in_the_metrics_unit(gatekeeper: Judge) -> None:
     # On the old code: code METRIC_REGRESSION, actual 34.0 ms against threshold -0.1 (a ratio).
     doc = fixture_input("approved")
     doc["metrics"]["values"]["latency_p99_ms"] = 34.0
@@ -78,7 +78,7 @@ def test_relative_regression_reason_is_in_the_metrics_unit(gatekeeper: Gatekeepe
 
 @pytest.mark.parametrize("text", ["\u200b", " \u200c\u200d ", "\u2060\t", "\u00a0"])
 def test_a_card_section_without_a_visible_character_is_missing(
-    gatekeeper: Gatekeeper, text: str
+    gatekeeper: Judge, text: str
 ) -> None:
     # On the old code a zero-width space counted as a filled-in section.
     doc = fixture_input("approved")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
-from service.regotest import RunOptions, run_rego_tests
+from service.regotest.run import RunOptions, run_rego_tests
 from tests.conftest import POLICY_DIR
 
 LIBRARY = {

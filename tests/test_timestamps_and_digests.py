@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from service.audit.envelope import decision_subject
+from service.decision.judge import Judge
 from service.engine.embedded import new_opa
-from service.gate import Gatekeeper
 from service.schemas import default_schemas
 from tests.conftest import fixture_input
 
@@ -70,7 +70,7 @@ def test_every_timestamp_the_schema_accepts_opa_parses(timestamp: str, accepted:
 @pytest.mark.parametrize("timestamp", ["2026-11-20t09:00:00z", "2016-12-31T23:59:60Z"])
 @pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
 def test_an_unparseable_history_timestamp_is_invalid_evidence_in_any_order(
-    gatekeeper: Gatekeeper, timestamp: str, first: bool
+    gatekeeper: Judge, timestamp: str, first: bool
 ) -> None:
     # On the old code this was a deny blaming the policy engine, or not, by the entry order.
     doc = with_history_time(timestamp, first=first)
@@ -88,7 +88,7 @@ def test_an_unparseable_history_timestamp_is_invalid_evidence_in_any_order(
     "field", ["requested_at", "waivers[0].expires_at", "approvals[0].decided_at"]
 )
 def test_every_timestamp_opa_cannot_parse_is_invalid_evidence(
-    gatekeeper: Gatekeeper, field: str
+    gatekeeper: Judge, field: str
 ) -> None:
     doc = fixture_input("waived")
     bad = "2026-12-31t00:00:00z"
@@ -110,7 +110,7 @@ def test_every_timestamp_opa_cannot_parse_is_invalid_evidence(
     ["sha256:" + "9B2F6E1C" * 8, "s3://models/fraud-detector/7/model.pkl", "sha256:9b2f"],
 )
 def test_an_invalid_artifact_digest_denies_and_is_not_signed_as_the_subject(
-    gatekeeper: Gatekeeper, digest: str
+    gatekeeper: Judge, digest: str
 ) -> None:
     doc = fixture_input("approved")
     doc["lineage"]["artifact_digest"] = digest
@@ -129,7 +129,7 @@ def test_an_invalid_artifact_digest_denies_and_is_not_signed_as_the_subject(
     }
 
 
-def test_a_dataset_digest_keeps_its_sources_form(gatekeeper: Gatekeeper) -> None:
+def test_a_dataset_digest_keeps_its_sources_form(gatekeeper: Judge) -> None:
     doc = fixture_input("approved")
     doc["lineage"]["datasets"][0]["digest"] = "f1a2b3c4"  # MLflow's own dataset digest
 

@@ -1,1 +1,1 @@
-"""The HTTP decision service: a FastAPI app over the decision path in service/gate.py."""
+"""The HTTP decision service: a FastAPI app over the decision path (service/decision/)."""

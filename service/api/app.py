@@ -18,14 +18,16 @@ from service.api.fastpath import DecisionFastPath
 from service.api.metrics import Metrics
 from service.api.readiness import WriteHealth
 from service.api.runtime import Runtime
-from service.audit.ledger import Ledger, open_ledger
+from service.audit.ledger import open_ledger
+from service.decision.gatespec import GateRegistry
+from service.decision.judge import Judge
 from service.engine.factory import new_engine
 from service.engine.policyset import load_policy_set
 from service.errors import MlgateError
+from service.evidence.context import EvidenceContext
 from service.execution.processes import ProcessDecider
 from service.execution.threads import Decider, ThreadDecider
-from service.gate import Gatekeeper
-from service.pipeline import RecordedEvidence
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
@@ -46,48 +48,40 @@ IDLE_CHECKPOINT_SECONDS = 60.0
 
 def create_app(
     settings: Settings,
-    gatekeeper: Gatekeeper | None = None,
     *,
     engines: int | None = None,
     workers: int = 0,
+    gates: GateRegistry | None = None,
 ) -> FastAPI:
-    """The app over `settings`.
+    """The app over `settings`, answering `gates` (default: every gate mlgate ships).
 
-    Decisions run in this process on `engines` OPA instances (a given gatekeeper: on it alone),
-    or, with `workers`, in that many worker processes, each with its own engine, and one
-    ledger writer process that records them in batches.
+    Decisions run in this process on `engines` OPA instances, or, with `workers`, in that many
+    worker processes, each with its own engine, and one ledger writer process that records
+    them in batches.
     """
+    gates = gates or default_gates()
     owned: list[Any] = []
     ledger = open_ledger(settings)
     owned.append(ledger)
     signoffs = SignoffBook(ledger)
+    context = EvidenceContext(ledger, settings)
     decider: Decider
     if workers > 0:
-        decider = ProcessDecider(settings, workers)
-    elif gatekeeper is not None:
-        own = gatekeeper.ledger if isinstance(gatekeeper.ledger, Ledger) else ledger
-        decider = ThreadDecider(
-            [Gatekeeper(gatekeeper.engine, gatekeeper.schemas, own)],
-            RecordedEvidence(own, settings),
-            settings.policy_dir,
-            settings,
-        )
+        decider = ProcessDecider(settings, workers, gates)
     else:
         policy_set = load_policy_set(settings.policy_dir)
         size = engines or min(MAX_ENGINES, os.cpu_count() or 1)
-        gatekeepers = [
-            Gatekeeper(new_engine(settings, policy_set), default_schemas(), ledger)
-            for _ in range(size)
+        judges = [
+            Judge(new_engine(settings, policy_set), default_schemas(), gates) for _ in range(size)
         ]
-        decider = ThreadDecider(
-            gatekeepers, RecordedEvidence(ledger, settings), settings.policy_dir, settings
-        )
+        decider = ThreadDecider(judges, ledger, context, settings.policy_dir, settings)
     runtime = Runtime(
         settings=settings,
         decider=decider,
+        gates=gates,
         ledger=ledger,
         signoffs=signoffs,
-        recorded=RecordedEvidence(ledger, settings),
+        context=context,
         tokens=TokenTable(settings.resolved_tokens_file),
         metrics=Metrics(lambda: decider.ledger_counts),
         write_health=WriteHealth(settings),

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.api.errors import Forbidden, TokensFileInvalid, Unauthorized
-from service.decision import Caller
+from service.decision.model import Caller
 from service.errors import UsageError
 from service.statefiles import private_directory
 

@@ -38,16 +38,6 @@ class TokensFileInvalid(MlgateError):
     code = "tokens_file_invalid"
 
 
-class InvalidField(UsageError):
-    """A well-formed request with one field whose value is not acceptable."""
-
-    code = "invalid_request"
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-
-
 BODY_UNPARSED = "There was an error parsing the body"
 STATUS_BY_CODE = {
     "unauthorized": 401,

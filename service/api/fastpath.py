@@ -20,9 +20,8 @@ from service.api.errors import error_response
 from service.api.models import DecisionRequest
 from service.api.routes_decisions import answer
 from service.api.runtime import Runtime
-from service.decision import Caller
+from service.decision.model import Caller
 from service.errors import MlgateError
-from service.gates import GATES
 
 PREFIX = "/v1/decisions/"
 _JSON = (b"content-type", b"application/json")
@@ -35,7 +34,7 @@ class DecisionFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        gate = _gate(scope)
+        gate = _gate(scope, self.runtime)
         # The first of repeated headers counts, as in the route (Starlette's Headers.get).
         headers = dict(reversed(scope["headers"])) if gate else {}
         caller = self._caller(headers)
@@ -74,12 +73,12 @@ class DecisionFastPath:
         return caller if caller is not None and caller.role == "gate" else None
 
 
-def _gate(scope: Scope) -> str | None:
+def _gate(scope: Scope, runtime: Runtime) -> str | None:
     if scope["type"] != "http" or scope["method"] != "POST":
         return None
     path: str = scope["path"]
     gate = path[len(PREFIX) :] if path.startswith(PREFIX) else None
-    return gate if gate in GATES else None
+    return gate if gate in runtime.gates else None
 
 
 def _sized_json(headers: dict[bytes, bytes]) -> bool:

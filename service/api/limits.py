@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from service.api.errors import InvalidField
+from service.errors import InvalidField
 
 # (dotted path in the evidence, most items). Far above any real model card or report.
 LIST_LIMITS: tuple[tuple[str, int], ...] = (

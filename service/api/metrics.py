@@ -9,7 +9,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
-from service.decision import Decision
+from service.decision.model import Decision
 
 # Reasons the service gives when the engine failed or answered something that is not a decision.
 ENGINE_ERROR_CODES = {"POLICY_ENGINE_ERROR": "engine_error", "POLICY_RESULT_INVALID": "bad_result"}

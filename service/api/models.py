@@ -10,10 +10,9 @@ import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
-from service.api.errors import InvalidField
 from service.canonical import MAX_NESTING, text_problem, unencodable
-from service.decision import Caller, Decision, ModelRef
-from service.gates import Outcome
+from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome
+from service.errors import InvalidField
 from service.schemas import SchemaSet
 from service.settings import PROJECT_ROOT
 from service.signoffs.rules import ARTIFACT_DIGEST
@@ -539,7 +538,7 @@ class AuditPage(BaseModel):
 class StoredDecision(BaseModel):
     """A recorded decision with the exact signed record it was stored as."""
 
-    decision: Decision
+    decision: DecisionAnswer
     recorded_at: str
     keyid: str
     envelope: dict[str, Any] = Field(

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from service.api.errors import InvalidField
 from service.api.models import problem_example
+from service.errors import InvalidField
 
 
 def only_query(*names: str) -> Any:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
-from service.api.errors import InvalidField
 from service.api.links import (
     AUDIT_PAGE_LINKS,
     LIST_AUDIT_RECORDS,
@@ -39,15 +38,14 @@ from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
 from service.audit.ledger import LedgerRecord
-from service.decision import Decision
+from service.decision.model import DecisionAnswer, Outcome
 from service.enact.history import alias_history
-from service.errors import NotFound
-from service.gates import Outcome
+from service.errors import InvalidField, NotFound
 
 router = APIRouter(tags=["audit"])
 MAX_PAGE = 500
 MAX_SEQ = 2**63 - 1  # the largest seq either store can hold
-_DECISION_FIELDS = set(Decision.model_fields) - {"audit"}
+_DECISION_FIELDS = set(DecisionAnswer.model_fields) - {"audit", "enactment"}
 _VALIDATION: dict[int | str, Any] = {
     422: problem_example(422, "invalid_request", "limit: must be at most 500", "limit")
 }
@@ -100,7 +98,7 @@ def read_decision(
             f"GET /v1/audit?kind={record.kind} lists them"
         )
     predicate = record.predicate()
-    decision = Decision.model_validate(
+    decision = DecisionAnswer.model_validate(
         {
             **{k: v for k, v in predicate.items() if k in _DECISION_FIELDS},
             "audit": {"seq": record.seq, "envelope_digest": record.envelope_digest},

@@ -1,15 +1,13 @@
-"""POST /v1/decisions/{gate}: parse the request, hand it to the gatekeeper, answer its decision."""
+"""POST /v1/decisions/{gate}: parse the request, run the decision path, answer its decision."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from service.api.auth import GateCaller
-from service.api.errors import InvalidField
 from service.api.limits import check_limits
 from service.api.links import DECIDE, DECISION_LINKS
 from service.api.logs import decision_log
@@ -23,28 +21,30 @@ from service.api.models import (
     problem_example,
 )
 from service.api.runtime import Runtime
-from service.decision import Caller, Decision
-from service.enact.mlflow_alias import enact
-from service.errors import AuditWriteFailed, NotFound
-from service.evidence.base import RECORDED_ONLY
-from service.gates import GATES
-from service.pipeline import CallerMayNotAssert, GateRequest
+from service.decision.model import Caller, DecisionAnswer
+from service.decision.pipeline import run
+from service.decision.request import GateRequest
+from service.errors import AuditWriteFailed, InvalidField
+from service.gates.registry import default_gates
 
 router = APIRouter(tags=["decisions"])
 
 
 async def known_gate(
-    gate: Annotated[str, Path(description=f"One of: {', '.join(GATES)}.", examples=["promotion"])],
+    http: Request,
+    gate: Annotated[
+        str, Path(description=f"One of: {', '.join(default_gates())}.", examples=["promotion"])
+    ],
 ) -> str:
-    if gate not in GATES:
-        raise NotFound(f"no gate {gate!r}; the gates are {', '.join(GATES)}")
+    runtime: Runtime = http.app.state.runtime
+    runtime.gates.spec(gate)  # NotFound naming the gates there are
     return gate
 
 
 @router.post(
     "/v1/decisions/{gate}",
     operation_id=DECIDE,
-    response_model=Decision,
+    response_model=DecisionAnswer,
     response_model_exclude_none=True,
     summary="Ask a gate for a decision",
     description=(
@@ -92,13 +92,19 @@ async def answer(
     fields = request.model_dump(exclude_unset=True, exclude={"evidence"})
     check_json_values({**fields, "evidence": evidence})
     check_limits(evidence)
-    if gate == "promotion" and request.target is None:
-        raise InvalidField("target", 'the promotion gate needs {"stage": ...}')
-    for key in RECORDED_ONLY:  # refused here too, before the request goes to a worker
-        if key in evidence:
-            raise CallerMayNotAssert(key)
     model = request.model.model_dump(exclude_none=True) if request.model else None
     registry = runtime.settings.has_registry and request.model is not None
+    gate_request = GateRequest(
+        gate=gate,
+        caller=caller.model_dump(),
+        evidence=evidence,
+        target=request.target.model_dump(exclude_none=True) if request.target else None,
+        model=model,
+        registry=registry,
+        enact=request.enact,
+    )
+    # The gate's own checks first (the path makes them again), then this service's.
+    runtime.gates.spec(gate).check(gate_request)
     if request.evidence is None and not registry:
         raise InvalidField(
             "evidence",
@@ -109,26 +115,13 @@ async def answer(
         raise InvalidField(
             "enact", "needs a model registry and a model version named in `model` to move"
         )
-    gate_request = GateRequest(
-        gate=gate,
-        caller=caller.model_dump(),
-        evidence=evidence,
-        target=request.target.model_dump(exclude_none=True) if request.target else None,
-        model=model,
-        registry=registry,
-        enact=request.enact,
-    )
     try:
-        decision = await runtime.decider.decide(gate_request)
+        decision = await run(gate_request, runtime.gates, runtime.decider, runtime.context)
     except AuditWriteFailed as exc:
         runtime.metrics.ledger_failed(gate)
         runtime.write_health.failed(exc.message)
         raise
     runtime.write_health.succeeded()
-    if gate_request.enact:
-        await asyncio.to_thread(
-            enact, decision, gate_request, runtime.recorded, runtime.policy_set.config
-        )
     elapsed = time.perf_counter() - started
     runtime.metrics.observe(decision, elapsed)
     decision_log.info(

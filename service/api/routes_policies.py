@@ -18,14 +18,14 @@ from service.api.models import (
 )
 from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
-from service.decision import SERVICE_CONTROLS
+from service.decision.checks import SERVICE_CONTROLS
 from service.engine.base import decision_path
 from service.engine.catalogue import RuleEntry
-from service.gates import GATES
 
 router = APIRouter(tags=["policies"])
 
-# The reasons service/decision.py gives on its own, listed so the catalogue covers every code.
+# The reasons the service gives on its own (service/decision/checks.py), listed so the
+# catalogue covers every code.
 SERVICE_RULES = [
     RuleInfo(
         code=code,
@@ -34,7 +34,7 @@ SERVICE_RULES = [
         severity="critical",
         controls=SERVICE_CONTROLS,
         rule="service",
-        file="service/decision.py",
+        file="service/decision/checks.py",
         line=0,
     )
     for code, title, description in (
@@ -94,7 +94,7 @@ def policies(
                 entrypoint=f"data.{decision_path(gate)}",
                 has_policy=f"mlgate.{gate}" in packages,
             )
-            for gate in GATES
+            for gate in runtime.gates
         ],
         rules=[_rule(entry) for entry in runtime.catalogue()],
         service_rules=SERVICE_RULES,

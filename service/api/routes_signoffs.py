@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from service.api.auth import ApproverCaller
-from service.api.errors import Forbidden, InvalidField
+from service.api.errors import Forbidden
 from service.api.links import (
     APPROVAL_LINKS,
     RECORD_APPROVAL,
@@ -33,6 +33,7 @@ from service.api.models import (
     problem_example,
 )
 from service.api.runtime import RuntimeDep
+from service.errors import InvalidField
 from service.signoffs.rules import WaiverRefused, check_waiver, roles_for_code
 
 router = APIRouter(tags=["sign-off"])

@@ -13,11 +13,12 @@ from service.api.auth import TokenTable
 from service.api.metrics import Metrics
 from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
+from service.clock import now_rfc3339
+from service.decision.gatespec import GateRegistry
 from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.policyset import PolicySet, load_policy_set
+from service.evidence.context import EvidenceContext
 from service.execution.threads import Decider
-from service.inputdoc import now_rfc3339
-from service.pipeline import RecordedEvidence
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
 
@@ -27,10 +28,11 @@ class Runtime:
     """What the routes use; built by create_app and kept on app.state."""
 
     settings: Settings
-    decider: Decider
+    decider: Decider  # where the decision path is placed (service/execution/)
+    gates: GateRegistry  # the gates this app answers
     ledger: Ledger  # this process's own connection: reads, verification, readiness
     signoffs: SignoffBook  # sign-offs are records in `ledger`
-    recorded: RecordedEvidence  # `ledger` and the registry, for enacting in this process
+    context: EvidenceContext  # `ledger` and the registry, for effects run in this process
     tokens: TokenTable
     metrics: Metrics
     write_health: WriteHealth

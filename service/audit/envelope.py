@@ -11,7 +11,7 @@ from typing import Any
 
 from service.audit.keys import SigningKey
 from service.canonical import canonical_json
-from service.decision import Decision
+from service.decision.model import Decision
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"

@@ -45,7 +45,7 @@ from service.audit.stores.base import (
 )
 from service.audit.verify import VerifyReport, signature_problem
 from service.canonical import canonical_json, sha256_digest
-from service.decision import AuditReceipt, Decision
+from service.decision.model import AuditReceipt, Decision, DecisionAnswer
 from service.errors import (
     AuditKeyMissing,
     AuditWriteFailed,
@@ -132,14 +132,15 @@ class LedgerRecord:
         predicate: dict[str, Any] = self.statement()["predicate"]
         return predicate
 
-    def decision(self) -> Decision:
+    def decision(self) -> DecisionAnswer:
         """The decision as it was answered, rebuilt from the signed predicate, with its receipt."""
         receipt = AuditReceipt(seq=self.seq, envelope_digest=self.envelope_digest)
-        return Decision.model_validate({**self.predicate(), "audit": receipt})
+        return DecisionAnswer.model_validate({**self.predicate(), "audit": receipt})
 
 
 class Ledger:
-    """Implements `service.gate.DecisionLedger` over a store, plus the reads audit needs."""
+    """Records signed, chained records in a store (decisions and events), plus the reads audit
+    needs."""
 
     def __init__(
         self,

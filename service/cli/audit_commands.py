@@ -340,10 +340,7 @@ def audit_checkpoint(args: argparse.Namespace) -> int:
 
 
 def audit_reproduce(args: argparse.Namespace) -> int:
-    from service.engine.factory import new_engine
-    from service.engine.policyset import load_policy_set
-    from service.gate import Gatekeeper
-    from service.schemas import default_schemas
+    from service.compose import local_judge
 
     settings = get_settings()
     ledger, record = _find_record(args.id)
@@ -359,10 +356,8 @@ def audit_reproduce(args: argparse.Namespace) -> int:
             f"record seq {record.seq} cannot be read ({exc}); run `mlgate audit verify`"
         ) from None
     input_doc = ledger.input_document(str(recorded["input_digest"]))
-    gatekeeper = Gatekeeper(
-        new_engine(settings, load_policy_set(settings.policy_dir)), default_schemas()
-    )
-    now = gatekeeper.evaluate(input_doc)
+    # The recorded input was gathered once; only the judge step of the path runs again.
+    now = local_judge(settings).evaluate(input_doc)
     same = now.outcome == recorded["outcome"]
     print(f"decision  {recorded['decision_id']} (seq {record.seq}, {recorded['gate']})")
     print(f"recorded  {recorded['outcome']} at {recorded['recorded_at']}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from service.engine.policycheck import CheckReport, check_policy_dir, default_opa_binary
+from service.gates.registry import default_gates
 from service.settings import get_settings
 
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     root: Path = args.dir or settings.policy_dir
     opa = None if args.no_opa else (args.opa or default_opa_binary())
-    report = check_policy_dir(root, settings.schema_dir, opa)
+    report = check_policy_dir(root, settings.schema_dir, default_gates(), opa)
     if args.format == "json":
         print(json.dumps(_as_json(root, report), indent=2))
     else:

@@ -9,16 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.cli.exitcodes import EXIT_CODES
 from service.cli.render import FORMATS, render
-from service.decision import Decision
+from service.decision.model import STAGES, DecisionAnswer
+from service.decision.request import GateRequest
 from service.errors import UsageError
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
-from service.gates import EXIT_CODES, GATES
-from service.pipeline import GateRequest
+from service.gates.registry import default_gates
 from service.settings import get_settings
-
-STAGES = ("staging", "canary", "production")
 
 
 def register(commands: Any) -> None:
@@ -28,7 +27,7 @@ def register(commands: Any) -> None:
         description="Ask a gate for a decision. Exit codes: 0 allow, 1 deny, 2 usage or "
         "input error, 3 rollback, 4 hold.",
     )
-    parser.add_argument("gate", choices=GATES)
+    parser.add_argument("gate", choices=list(default_gates()))
     parser.add_argument(
         "--evidence",
         type=Path,
@@ -42,15 +41,15 @@ def register(commands: Any) -> None:
         action="store_true",
         help="on allow, move the stage's alias in the registry to the version",
     )
-    parser.add_argument("--to", dest="stage", choices=STAGES, help="target stage (promotion)")
+    parser.add_argument("--to", dest="stage", choices=STAGES, help="target stage")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.gate == "promotion" and args.stage is None:
-        raise UsageError("decide promotion needs --to STAGE (staging, canary or production)")
+    if default_gates().spec(args.gate).needs_target and args.stage is None:
+        raise UsageError(f"decide {args.gate} needs --to STAGE ({', '.join(STAGES)})")
     if (args.model is None) != (args.version is None):
         raise UsageError("--model and --version go together: the registry's model version")
     if args.evidence is None and args.model is None:
@@ -83,16 +82,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CODES[decision.outcome]
 
 
-def _local(request: GateRequest) -> Decision:
-    from service.wiring import local_pipeline
+def _local(request: GateRequest) -> DecisionAnswer:
+    from service.compose import local_path
 
     settings = get_settings()
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
-    return local_pipeline(settings).decide_and_enact(dataclasses.replace(request, caller=caller))
+    return local_path(settings).decide(dataclasses.replace(request, caller=caller))
 
 
-def _remote(url: str, request: GateRequest) -> Decision:
-    from service.client import request_decision
+def _remote(url: str, request: GateRequest) -> DecisionAnswer:
+    from service.cli.remote import request_decision
 
     held_back = sorted(key for key in RECORDED_ONLY if key in request.evidence)
     if held_back:

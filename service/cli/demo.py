@@ -12,10 +12,11 @@ from typing import Any
 
 import yaml
 
+from service.decision.request import GateRequest
 from service.enact.history import alias_history
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
-from service.pipeline import GateRequest, Pipeline
+from service.execution.inline import LocalPath
 from service.settings import PROJECT_ROOT, Settings, get_settings
 
 
@@ -29,10 +30,10 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from service.audit.verify import verify_ledger
-    from service.wiring import local_pipeline
+    from service.compose import local_path
 
     settings = get_settings()
-    pipeline = local_pipeline(settings)
+    pipeline = local_path(settings)
     fixtures = sorted(p for p in (PROJECT_ROOT / "fixtures" / "evidence").iterdir() if p.is_dir())
     rows = []
     for fixture in fixtures:
@@ -55,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
         rows.append((fixture.name, decision.outcome.upper(), str(seq), note))
 
     widths = [max(len(r[i]) for r in [*rows, ("fixture", "outcome", "seq", "")]) for i in range(3)]
-    print(
-        f"promotion to {args.stage}, policy {pipeline.gatekeeper.engine.policy_set.revision[:19]}"
-    )
+    print(f"promotion to {args.stage}, policy {pipeline.policy_set.revision[:19]}")
     header = ("fixture", "outcome", "seq")
     print(
         f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]:>{widths[2]}}  "
@@ -81,11 +80,10 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _flow(pipeline: Pipeline) -> None:
+def _flow(pipeline: LocalPath) -> None:
     """A new version of the approved model through staging and canary to production, where it
     waits for an approval recorded in the ledger: the history and the sign-off come from the
     ledger, not from the evidence files."""
-    assert pipeline.recorded is not None
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")  # new each run: its own history
     evidence = read_evidence_dir(PROJECT_ROOT / "fixtures" / "evidence" / "approved")
     own = {k: v for k, v in evidence.items() if k not in RECORDED_ONLY}
@@ -109,7 +107,7 @@ def _flow(pipeline: Pipeline) -> None:
 
     for stage in ("staging", "canary", "production"):
         decide(stage)
-    approval = pipeline.recorded.book.approve(
+    approval = pipeline.context.book.approve(
         model="fraud-detector",
         version=version,
         artifact_digest=digest,
@@ -122,18 +120,18 @@ def _flow(pipeline: Pipeline) -> None:
     decide("production")
 
 
-def _registry_flow(settings: Settings, local: Pipeline) -> None:
+def _registry_flow(settings: Settings, local: LocalPath) -> None:
     """Versions of a real scikit-learn model in a local MLflow store (service/cli/demo_registry),
     each decided from the registry alone with --enact, against the champion the registry
     names; production of the good one needs registry provenance (require_registry switched on
     in a copy of the thresholds) and a recorded approval."""
     from service.cli.demo_registry import CHAMPION, build_demo_registry
-    from service.wiring import local_pipeline
+    from service.compose import local_path
 
     model = "fraud-detector-mlflow"
     notes = build_demo_registry(settings.resolved_mlflow_uri, model)
     strict = _with_registry_required(settings.policy_dir, settings.home / "demo-policies")
-    pipeline = local_pipeline(settings.model_copy(update={"policy_dir": strict}))
+    pipeline = local_path(settings.model_copy(update={"policy_dir": strict}))
     print(f"from the MLflow registry at {settings.resolved_mlflow_uri} ({model}), with --enact;")
     print("high-risk production requires card, metrics and lineage from the registry here")
 
@@ -148,7 +146,7 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
             registry=True,
             enact=True,
         )
-        decision = pipeline.decide_and_enact(request)
+        decision = pipeline.decide(request)
         first = decision.reasons[0].message if decision.reasons else ""
         moved = decision.enactment.note if decision.enactment else ""
         print(
@@ -161,9 +159,8 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
         for stage in ("staging", "canary", "production"):
             if decide(version, stage) != "allow":
                 break
-    assert pipeline.recorded is not None
-    digest = pipeline.recorded.registry.evidence(model, "2").artifact_digest
-    approval = local.recorded.book.approve(  # type: ignore[union-attr]
+    digest = pipeline.context.versions.evidence(model, "2").artifact_digest
+    approval = local.context.book.approve(
         model=model,
         version="2",
         artifact_digest=digest,
@@ -175,7 +172,7 @@ def _registry_flow(settings: Settings, local: Pipeline) -> None:
     print(f"  v2 approved as model-risk-officer (seq {approval['record']})")
     decide("2", "production")
     print(f"alias history (mlgate history --model {model}):")
-    for move in alias_history(pipeline.recorded.ledger, model):
+    for move in alias_history(pipeline.context.ledger, model):
         print(
             f"  {move['alias']:<9} {_from(move)} -> v{move['to_version']}  "
             f"decision {move['decision_id'][:8]}  seq {move['record']}"

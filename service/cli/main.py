@@ -6,16 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from service.cli.exitcodes import ERROR_EXIT_CODES, EXIT_USAGE
 from service.errors import MlgateError
-from service.gates import EXIT_USAGE
-
-# Exit codes for errors that are not a decision; everything else a user did wrong is 2.
-ERROR_EXIT_CODES = {
-    "audit_write_failed": 5,
-    "audit_key_missing": 5,
-    "ledger_unreadable": 5,
-    "policy_engine_unavailable": 6,
-}
 
 
 def build_parser() -> argparse.ArgumentParser:

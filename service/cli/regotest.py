@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from service.errors import UsageError
-from service.regojunit import junit_xml
-from service.regotest import RunOptions, TestReport, run_rego_tests
+from service.regotest.junit import junit_xml
+from service.regotest.run import RunOptions, TestReport, run_rego_tests
 from service.settings import get_settings
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from service.decision import Decision, Reason
+from service.decision.model import DecisionAnswer, Reason
 
 FORMATS = ("text", "json", "markdown")
 _MARK = {"allow": "✅", "hold": "⏸️", "deny": "⛔", "rollback": "↩️"}
 
 
-def render(decision: Decision, fmt: str) -> str:
+def render(decision: DecisionAnswer, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2)
     if fmt == "markdown":
@@ -18,13 +18,13 @@ def render(decision: Decision, fmt: str) -> str:
     return _text(decision)
 
 
-def _headline(decision: Decision) -> str:
+def _headline(decision: DecisionAnswer) -> str:
     target = (decision.target or {}).get("stage")
     where = f" to {target}" if target else ""
     return f"{decision.gate} of {decision.model.name} v{decision.model.version}{where}"
 
 
-def _text(decision: Decision) -> str:
+def _text(decision: DecisionAnswer) -> str:
     lines = [f"{decision.outcome.upper()}  {_headline(decision)}"]
     lines += [f"  ✗ {r.code}: {r.message}{_controls(r)}" for r in decision.reasons]
     lines += [f"  ! {r.code}{_waived(r)}: {r.message}{_waiver(r)}" for r in decision.warnings]
@@ -52,7 +52,7 @@ def _waiver(reason: Reason) -> str:
     return f" (waived by {w.get('approved_by')} until {w.get('expires_at')}: {w.get('reason')})"
 
 
-def _markdown(decision: Decision) -> str:
+def _markdown(decision: DecisionAnswer) -> str:
     mark = _MARK.get(decision.outcome, "")
     lines = [f"### {mark} {decision.outcome.upper()}: {_headline(decision)}", ""]
     if decision.reasons:

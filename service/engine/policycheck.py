@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from service.engine.problems import Problem
 from service.engine.rulecheck import REASON_SETS, reason_rule_heads, rule_problems
 from service.engine.thresholds import config_problems
 from service.errors import MlgateError, PolicyLoadError
-from service.gates import GATES
 from service.settings import PROJECT_ROOT
 
 ENTRYPOINT = "decision"
@@ -41,8 +41,14 @@ class CheckReport:
     opa_binary: str | None
 
 
-def check_policy_dir(root: Path, schema_dir: Path, opa_binary: str | None = None) -> CheckReport:
+def check_policy_dir(
+    root: Path, schema_dir: Path, gates: Iterable[str], opa_binary: str | None = None
+) -> CheckReport:
     """Every problem of the policy set under `root`, with file (relative to `root`) and line.
+
+    `gates`: the names of the gates the service answers; each one's package (mlgate.<gate>),
+    when the set has it, needs its entrypoint, and a data file named for a gate needs its
+    package.
 
     `opa_binary`: path of OPA's command-line tool; when given, `opa check --strict` and
     `opa fmt --fail` run on `root` too (the embedded engine has neither). Raises nothing for
@@ -55,7 +61,7 @@ def check_policy_dir(root: Path, schema_dir: Path, opa_binary: str | None = None
     problems = [
         *config_problems(root, policy_set.files, schema_dir),
         *rule_problems(policy_set),
-        *_compile_problems(policy_set),
+        *_compile_problems(policy_set, tuple(gates)),
     ]
     if opa_binary:
         problems += opa_tool_problems(opa_binary, root)
@@ -76,7 +82,7 @@ def default_opa_binary() -> str | None:
     return str(built) if built.is_file() else shutil.which("opa")
 
 
-def _compile_problems(policy_set: PolicySet) -> list[Problem]:
+def _compile_problems(policy_set: PolicySet, gates: tuple[str, ...]) -> list[Problem]:
     """Compile errors, rule heads the text scan missed, and missing entrypoints."""
     try:
         opa = new_opa()
@@ -107,7 +113,7 @@ def _compile_problems(policy_set: PolicySet) -> list[Problem]:
                     "(`opa fmt` does) so its METADATA can be checked",
                 )
             )
-    return problems + _entrypoint_problems(policy_set, parsed)
+    return problems + _entrypoint_problems(policy_set, parsed, gates)
 
 
 def _parsed_modules(opa: Any, policy_set: PolicySet) -> dict[str, Any]:
@@ -121,9 +127,11 @@ def _rule_name(rule: Any) -> str:
     return str(rule["head"]["ref"][0]["value"])
 
 
-def _entrypoint_problems(policy_set: PolicySet, parsed: dict[str, Any]) -> list[Problem]:
+def _entrypoint_problems(
+    policy_set: PolicySet, parsed: dict[str, Any], gates: tuple[str, ...]
+) -> list[Problem]:
     problems = []
-    for gate in GATES:
+    for gate in gates:
         package = f"mlgate.{gate}"
         files = [rel for rel, mod in parsed.items() if _package(mod) == package]
         configured = f"data/{gate}.yaml" in policy_set.files

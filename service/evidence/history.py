@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from service.audit.ledger import Ledger
+from service.evidence.base import LEDGER_DECISIONS
+from service.evidence.context import EvidenceContext
+from service.evidence.gathered import Gathered, Part
+from service.evidence.signoffs import appended
 
-STAGES = ("staging", "canary", "production")
+
+@dataclass(frozen=True)
+class HistorySource:
+    """The `gate`'s earlier allows of this version and artifact at each of `stages`."""
+
+    gate: str
+    stages: Sequence[str]
+
+    def read(self, gathered: Gathered, context: EvidenceContext) -> Part:
+        named = gathered.named_version()
+        if named is None:
+            return Part()
+        digest = gathered.identity().get("artifact_digest")
+        found = recorded_history(
+            context.ledger,
+            *named,
+            digest if isinstance(digest, str) else None,
+            gate=self.gate,
+            stages=self.stages,
+        )
+        documents, provenance = appended(gathered, "history", found, LEDGER_DECISIONS)
+        return Part(documents=documents, provenance=provenance)
 
 
 def recorded_history(
-    ledger: Ledger, model: str, version: str, artifact_digest: str | None
+    ledger: Ledger,
+    model: str,
+    version: str,
+    artifact_digest: str | None,
+    *,
+    gate: str,
+    stages: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """The newest promotion allow of this version at each stage, oldest first, as
+    """The newest `gate` allow of this version at each stage, oldest first, as
     prior_decision objects (schemas/gate_input.schema.json): {decision_id, gate, stage,
     version, outcome, decided_at, artifact_digest, risk_tier}.
 
@@ -24,12 +57,12 @@ def recorded_history(
     if not artifact_digest:
         return []
     history: list[dict[str, Any]] = []
-    for stage in STAGES:
+    for stage in stages:
         for record in ledger.find(
             kind="decision",
             model=model,
             version=version,
-            gate="promotion",
+            gate=gate,
             outcome="allow",
             artifact_digest=artifact_digest,
             stage=stage,
@@ -38,7 +71,7 @@ def recorded_history(
             decision = record.predicate()
             prior = {
                 "decision_id": decision["decision_id"],
-                "gate": "promotion",
+                "gate": gate,
                 "stage": stage,
                 "version": version,
                 "outcome": "allow",

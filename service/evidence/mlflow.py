@@ -1,4 +1,4 @@
-"""Evidence from an MLflow 3 model registry: the trusted source of a model version's card,
+"""Evidence documents from an MLflow 3 model registry: the trusted source of a model version's card,
 metrics, lineage and artifact digest, and of the champion it is compared against.
 
 For (name, version) the registry gives:
@@ -23,23 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.errors import MlgateError, NotFound
 from service.evidence.cards import CARD_FORMS, read_card
+from service.registry.mlflow import MlflowRegistry
 
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GROUP_PREFIX = "group/"
-
-
-class RegistryUnavailable(MlgateError):
-    """The model registry cannot be reached or read; nothing was decided."""
-
-    code = "registry_unavailable"
 
 
 @dataclass(frozen=True)
@@ -51,73 +44,17 @@ class VersionEvidence:
     missing: list[str] = field(default_factory=list)  # what could not be found, and why
 
 
-class MlflowRegistry:
-    """Reads evidence from, and moves aliases in, the MLflow registry at `tracking_uri`."""
+class VersionReader:
+    """Builds a model version's evidence documents from what `registry` returns."""
 
-    def __init__(
-        self, tracking_uri: str, cache_dir: Path, *, retries: int = 1, timeout_s: float = 10.0
-    ) -> None:
-        # MLflow reads these from the environment on each request; its defaults (7 retries
-        # with backoff, 120 s) would keep a gate waiting minutes on an unreachable registry.
-        os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries)
-        os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(timeout_s))
-        from mlflow import MlflowClient
-
-        self.tracking_uri = tracking_uri
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
-        self.cache_dir = cache_dir / store
-        self.description = f"the MLflow registry at {tracking_uri}"
-
-    def _call(self, what: str, call: Any, *args: Any) -> Any:
-        """`call(*args)`, with MLflow's errors turned into ours."""
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return call(*args)
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                raise NotFound(f"{what} is not in {self.description}") from None
-            raise RegistryUnavailable(
-                f"{self.description} could not be read ({what}): {exc.message}"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise RegistryUnavailable(
-                f"{self.description} could not be read ({what}): {exc}"
-            ) from None
-
-    def version(self, name: str, version: str) -> Any:
-        """The ModelVersion; NotFound if the registry has no such version."""
-        return self._call(
-            f"version {version} of model {name!r}", self.client.get_model_version, name, version
-        )
-
-    def alias_version(self, name: str, alias: str) -> str | None:
-        """The version `alias` names now, or None when it names none."""
-        try:
-            found = self._call(
-                f"alias {alias!r} of model {name!r}",
-                self.client.get_model_version_by_alias,
-                name,
-                alias,
-            )
-        except NotFound:
-            return None
-        return str(found.version)
-
-    def set_alias(self, name: str, alias: str, version: str) -> None:
-        self._call(
-            f"alias {alias!r} of model {name!r}",
-            self.client.set_registered_model_alias,
-            name,
-            alias,
-            version,
-        )
+    def __init__(self, registry: MlflowRegistry) -> None:
+        self.registry = registry
+        self.cache_dir = registry.cache_dir
 
     def evidence(self, name: str, version: str) -> VersionEvidence:
         """The version's card, metrics, lineage and artifact digest; from the cache when this
         version (same source and run) was read before. NotFound, RegistryUnavailable."""
-        model_version = self.version(name, version)
+        model_version = self.registry.version(name, version)
         key = f"{model_version.source}|{model_version.run_id}"
         cached = self.cache_dir / _safe(name) / f"{_safe(str(version))}.json"
         if cached.is_file():
@@ -147,23 +84,15 @@ class MlflowRegistry:
         source = str(model_version.source or "")
         logged = None
         if source.startswith("models:/m-"):
-            logged = self._call(
-                f"logged model of {name} v{version}",
-                self.client.get_logged_model,
-                source.removeprefix("models:/"),
-            )
-        run = (
-            self._call(f"run of {name} v{version}", self.client.get_run, model_version.run_id)
-            if model_version.run_id
-            else None
-        )
+            logged = self.registry.logged_model(source.removeprefix("models:/"))
+        run = self.registry.run(model_version.run_id) if model_version.run_id else None
         with tempfile.TemporaryDirectory(prefix="mlgate-artifacts-") as tmp:
-            artifacts = self._download(
+            artifacts = self.registry.download(
                 logged.artifact_location if logged is not None else source, Path(tmp) / "model"
             )
             digest = artifact_digest(artifacts)
             run_files = (
-                self._download(f"runs:/{model_version.run_id}/", Path(tmp) / "run")
+                self.registry.download(f"runs:/{model_version.run_id}/", Path(tmp) / "run")
                 if run is not None
                 else None
             )
@@ -182,18 +111,6 @@ class MlflowRegistry:
         documents["lineage"] = _lineage(run, digest)
         final = run is None or run.info.status == "FINISHED"
         return VersionEvidence(documents, digest, missing), final
-
-    def _download(self, uri: str, target: Path) -> Path:
-        import mlflow.artifacts
-
-        target.mkdir(parents=True)
-        path = self._call(
-            f"artifacts at {uri}",
-            lambda: mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=str(target), tracking_uri=self.tracking_uri
-            ),
-        )
-        return Path(path)
 
     def metrics_of(self, name: str, version: str) -> dict[str, Any] | None:
         """The metric set of a version (for the baseline), or None if it has none."""

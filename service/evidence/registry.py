@@ -1,5 +1,5 @@
-"""The registry as the first evidence source: its documents, the caller's additions, and notes
-on where the two disagree or an alias moved behind the gate's back.
+"""The registry as an evidence source: its documents, the caller's additions, and notes on
+where the two disagree or an alias moved behind the gate's back.
 
 Precedence (DESIGN.md): the registry, then files, then inline. Where the registry holds a
 document, it is used; a caller's document that differs from it is noted (a warning naming the
@@ -8,43 +8,80 @@ first differing field) and not used. What the registry lacks, the caller may add
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from service.audit.ledger import Ledger
-from service.evidence.mlflow import MlflowRegistry
+from service.evidence.base import RECORDED_ONLY
+from service.evidence.context import EvidenceContext
+from service.evidence.gathered import Gathered, Part
+from service.evidence.mlflow import VersionReader
 
 REGISTRY = "registry: MLflow"
 # Evidence the registry can supply for a version.
 REGISTRY_PARTS = ("model_card", "metrics", "lineage", "baseline")
-# Stage -> the alias promotion to it moves, and whose holder is the baseline, unless
-# data.mlgate.config.promotion.aliases says otherwise.
-DEFAULT_ALIASES = {"production": "champion", "canary": "canary", "staging": "staging"}
 
 
-def stage_alias(config: Mapping[str, Any], stage: str) -> str:
-    """The alias of `stage`: promotion.aliases in the thresholds data, else DEFAULT_ALIASES."""
-    aliases = config.get("promotion", {}).get("aliases", {})
-    return str(aliases.get(stage) or DEFAULT_ALIASES.get(stage, stage))
+@dataclass(frozen=True)
+class RegistrySource:
+    """The model version's card, metrics, lineage and artifact digest from the registry, and
+    as baseline the version that `alias_of(config, target)` names now; read only when the
+    request asks for the registry. Its documents replace the caller's (a differing one is
+    noted), and its artifact digest replaces any the request named (noted too)."""
+
+    alias_of: Callable[[Mapping[str, Any], Mapping[str, Any] | None], str]
+
+    def read(self, gathered: Gathered, context: EvidenceContext) -> Part:
+        if not gathered.from_registry:
+            return Part()
+        name = str(gathered.model.get("name", ""))
+        version = str(gathered.model.get("version", ""))
+        documents, digest, notes = registry_documents(
+            context.versions,
+            context.ledger,
+            name,
+            version,
+            self.alias_of(gathered.config, gathered.target),
+        )
+        caller_parts = {k: v for k, v in gathered.documents.items() if k not in RECORDED_ONLY}
+        merged_docs, provenance, conflicts = merged(documents, caller_parts, gathered.caller_source)
+        notes += conflicts
+        claimed = gathered.model.get("artifact_digest")
+        if claimed is not None and claimed != digest:
+            notes.append(
+                {
+                    "code": "EVIDENCE_CONFLICT",
+                    "field": "model.artifact_digest",
+                    "message": f"the request names artifact {claimed}, the registry holds "
+                    f"{digest}; the registry's is used",
+                }
+            )
+        return Part(
+            documents=merged_docs,
+            provenance={**provenance, "model": REGISTRY},
+            notes=tuple(notes),
+            model={"artifact_digest": digest},
+        )
 
 
 def registry_documents(
-    registry: MlflowRegistry, ledger: Ledger, name: str, version: str, alias: str
+    versions: VersionReader, ledger: Ledger, name: str, version: str, alias: str
 ) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
     """(documents, artifact digest, notes) for the version: its card, metrics and lineage, and
     as baseline the version `alias` names now (this version itself when it holds the alias:
     a promotion again compares it with itself). Notes say what
     the registry lacks and whether `alias` points elsewhere than the gate last moved it.
     NotFound, RegistryUnavailable."""
-    read = registry.evidence(name, version)
+    read = versions.evidence(name, version)
     documents = dict(read.documents)
     notes = [
         {"code": "REGISTRY_EVIDENCE_MISSING", "field": m.split(":")[0], "message": m}
         for m in read.missing
     ]
-    holder = registry.alias_version(name, alias)
+    holder = versions.registry.alias_version(name, alias)
     if holder is not None:  # the version itself, when it holds the alias already
-        metrics = registry.metrics_of(name, holder)
+        metrics = versions.metrics_of(name, holder)
         if metrics is not None:
             documents["baseline"] = {"version": holder, "metrics": metrics}
     last = last_alias_move(ledger, name, alias)

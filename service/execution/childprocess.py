@@ -5,8 +5,8 @@ buffers what the child has not read yet, and answers are parsed as they arrive. 
 side is plain blocking `multiprocessing.connection.Connection` calls; both sides frame
 messages the way `Connection.send_bytes` does (a 4-byte big-endian length, then a pickle).
 
-Decision workers (service/execution/processes.py) and the ledger writer (service/audit/writer.py)
-are such children.
+Decision workers (service/execution/processes.py) and the ledger writer
+(service/execution/ledger_writer.py) are such children.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""A pool of gatekeepers over separate OPA instances, since one instance evaluates one input at
-a time; policies can be swapped for a new revision while requests are in flight."""
+"""A pool of judges over separate OPA instances, since one instance evaluates one input at a
+time; policies can be swapped for a new revision while requests are in flight."""
 
 from __future__ import annotations
 
@@ -8,25 +8,25 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from service.decision.judge import Judge
 from service.engine.policyset import PolicySet
-from service.gate import Gatekeeper
 
 
-class GatekeeperPool:
-    """Leases one gatekeeper per request; those of a replaced revision are closed when returned."""
+class JudgePool:
+    """Leases one judge per request; those of a replaced revision are closed when returned."""
 
-    def __init__(self, gatekeepers: list[Gatekeeper]) -> None:
-        if not gatekeepers:
-            raise ValueError("a gatekeeper pool needs at least one gatekeeper")
+    def __init__(self, judges: list[Judge]) -> None:
+        if not judges:
+            raise ValueError("a judge pool needs at least one judge")
         self._lock = threading.Lock()
-        self._idle: queue.SimpleQueue[tuple[int, Gatekeeper]] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[tuple[int, Judge]] = queue.SimpleQueue()
         self._generation = 0
         self._size = 0
-        self._policy_set = gatekeepers[0].engine.policy_set
-        self._fill(gatekeepers)
+        self._policy_set = judges[0].engine.policy_set
+        self._fill(judges)
 
     @classmethod
-    def build(cls, make: Callable[[], Gatekeeper], size: int) -> GatekeeperPool:
+    def build(cls, make: Callable[[], Judge], size: int) -> JudgePool:
         return cls([make() for _ in range(max(1, size))])
 
     @property
@@ -38,46 +38,46 @@ class GatekeeperPool:
         return self._size
 
     @contextmanager
-    def lease(self) -> Iterator[Gatekeeper]:
+    def lease(self) -> Iterator[Judge]:
         while True:
-            generation, gatekeeper = self._idle.get()
+            generation, judge = self._idle.get()
             if generation == self._generation:
                 break
-            _close(gatekeeper)
+            _close(judge)
         try:
-            yield gatekeeper
+            yield judge
         finally:
             if generation == self._generation:
-                self._idle.put((generation, gatekeeper))
+                self._idle.put((generation, judge))
             else:
-                _close(gatekeeper)
+                _close(judge)
 
-    def replace(self, gatekeepers: list[Gatekeeper]) -> None:
-        """Serve later requests from `gatekeepers`; requests in flight finish on the old ones."""
-        if not gatekeepers:
-            raise ValueError("a gatekeeper pool needs at least one gatekeeper")
+    def replace(self, judges: list[Judge]) -> None:
+        """Serve later requests from `judges`; requests in flight finish on the old ones."""
+        if not judges:
+            raise ValueError("a judge pool needs at least one judge")
         with self._lock:
             self._generation += 1
-            self._policy_set = gatekeepers[0].engine.policy_set
-            self._fill(gatekeepers)
+            self._policy_set = judges[0].engine.policy_set
+            self._fill(judges)
 
-    def _fill(self, gatekeepers: list[Gatekeeper]) -> None:
-        self._size = len(gatekeepers)
-        for gatekeeper in gatekeepers:
-            self._idle.put((self._generation, gatekeeper))
+    def _fill(self, judges: list[Judge]) -> None:
+        self._size = len(judges)
+        for judge in judges:
+            self._idle.put((self._generation, judge))
 
     def close(self) -> None:
         with self._lock:
             self._generation += 1
         while True:
             try:
-                _, gatekeeper = self._idle.get_nowait()
+                _, judge = self._idle.get_nowait()
             except queue.Empty:
                 return
-            _close(gatekeeper)
+            _close(judge)
 
 
-def _close(gatekeeper: Gatekeeper) -> None:
-    close = getattr(gatekeeper.engine, "close", None)
+def _close(judge: Judge) -> None:
+    close = getattr(judge.engine, "close", None)
     if close is not None:
         close()

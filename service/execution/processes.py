@@ -2,9 +2,9 @@
 
 One interpreter runs one thread of Python at a time, and OPA's runtime does not scale across
 threads of one process; separate processes let decisions use every core. A worker judges (the
-policy's decision and the input's canonical bytes); the ledger writer (service/audit/writer.py)
-then records it, batching what arrives together into one transaction, and only then is the
-decision answered. The event loop talks to all of them without blocking
+policy's decision and the input's canonical bytes); the ledger writer
+(service/execution/ledger_writer.py) then records it, batching what arrives together into one
+transaction, and only then is the decision answered. The event loop talks to all of them without blocking
 (service/execution/childprocess.py).
 """
 
@@ -16,19 +16,30 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from service.audit.writer import ledger_writer
-from service.decision import AuditReceipt, Decision
+from service.decision.gatespec import GateRegistry
+from service.decision.judge import Judge, Judged, engine_failure_judgement
+from service.decision.model import AuditReceipt
+from service.decision.pipeline import gather
+from service.decision.request import GateRequest
 from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
+from service.evidence.context import EvidenceContext
 from service.execution.childprocess import Child, ChildEnd, portable
-from service.gate import Gatekeeper, engine_failure_judgement
-from service.pipeline import GateRequest, Pipeline, RecordedEvidence, gather
+from service.execution.inline import judge_request
+from service.execution.ledger_writer import ledger_writer
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
 
 
-def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generation: int) -> None:
+def _serve(
+    conn: Connection,
+    settings: Settings,
+    policy_set: PolicySet,
+    generation: int,
+    gates: GateRegistry,
+) -> None:
     """A worker's life: load, say ready, then judge requests until the pipe closes.
 
     The worker evaluates the policy set the service checked and holds, never what the policy
@@ -39,10 +50,10 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
     end = ChildEnd(conn)
     try:
         engine = new_engine(settings, policy_set)
-        gatekeeper = Gatekeeper(engine, default_schemas())
+        judge = Judge(engine, default_schemas(), gates)
         from service.audit.ledger import open_ledger_reader
 
-        recorded = RecordedEvidence(open_ledger_reader(settings), settings)
+        context = EvidenceContext(open_ledger_reader(settings), settings)
     except BaseException as exc:
         end.failed_to_start(portable(exc, _worker_failed))
         return
@@ -64,10 +75,10 @@ def _serve(conn: Connection, settings: Settings, policy_set: PolicySet, generati
                             f"not {request.generation}, and was not sent them"
                         )
                     fresh = new_engine(settings, reloaded)
-                    gatekeeper.engine.close()  # type: ignore[attr-defined]
-                    gatekeeper = Gatekeeper(fresh, gatekeeper.schemas)
+                    judge.engine.close()  # type: ignore[attr-defined]
+                    judge = Judge(fresh, judge.schemas, judge.gates)
                     generation = request.generation
-                result = Pipeline(gatekeeper, recorded).judge(gate_request)
+                result = judge_request(judge, gate_request, context)
             end.answer(request, True, result)
         except BaseException as exc:
             end.answer(request, False, portable(exc, _worker_failed))
@@ -77,10 +88,12 @@ def _worker_failed(detail: str) -> PolicyEngineUnavailable:
     return PolicyEngineUnavailable(f"the decision worker failed: {detail}")
 
 
-def _decision_worker(settings: Settings, policy_set: PolicySet, generation: int) -> Child:
+def _decision_worker(
+    settings: Settings, policy_set: PolicySet, generation: int, gates: GateRegistry
+) -> Child:
     return Child(
         _serve,
-        (settings, policy_set, generation),
+        (settings, policy_set, generation, gates),
         "mlgate-decide",
         lambda why: PolicyEngineUnavailable(f"a decision worker process {why}"),
     )
@@ -98,8 +111,9 @@ class ProcessDecider:
     request comes; while the replacement starts, requests go to the workers still running, or
     wait for it without holding up the event loop."""
 
-    def __init__(self, settings: Settings, workers: int) -> None:
+    def __init__(self, settings: Settings, workers: int, gates: GateRegistry | None = None) -> None:
         self.settings = settings
+        self.gates = gates or default_gates()
         self._lock = threading.Lock()
         self._generation = 0
         self._policy_set = load_policy_set(settings.policy_dir)
@@ -122,25 +136,25 @@ class ProcessDecider:
     def policy_set(self) -> PolicySet:
         return self._policy_set
 
-    async def decide(self, request: GateRequest) -> Decision:
-        """Judge on the least busy worker, record, answer. A request whose worker went away
-        under it (killed for another request's timeout, or crashed) had nothing recorded, so it
-        is judged again on another worker, up to RETRIES times, rather than failed with it."""
+    async def judged(self, request: GateRequest) -> Judged:
+        """Gather and judge on the least busy worker. A request whose worker went away under
+        it (killed for another request's timeout, or crashed) had nothing recorded, so it is
+        judged again on another worker, up to RETRIES times, rather than failed with it."""
         for attempt in range(RETRIES + 1):
-            worker, writer = await self._children()
+            worker = await self._worker()
             try:
-                return await self._decide_on(worker, writer, request)
+                return await self._judged_on(worker, request)
             except PolicyEngineUnavailable:
                 if worker.alive or attempt == RETRIES:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _decide_on(self, worker: Child, writer: Child, request: GateRequest) -> Decision:
+    async def _judged_on(self, worker: Child, request: GateRequest) -> Judged:
         timeout = self.settings.decision_timeout_seconds
         generation, policy_set = self._generation, self._policy_set
         behind = self._holds.get(worker) != generation
         self._holds[worker] = generation
-        judged: tuple[Decision, bytes]
+        judged: Judged
         try:
             # Awaited in this task (no task of its own, as wait_for would make): the request is
             # on the worker's books before the next request picks the least busy worker.
@@ -152,8 +166,10 @@ class ProcessDecider:
             # the next request. The gate denies, and says why, as for any engine failure.
             worker.kill(f"was stopped after {timeout:g} s without a decision")
             # Judged on the request's own evidence: the recorded evidence was never gathered.
+            spec = self.gates.spec(request.gate)
             judged = engine_failure_judgement(
-                gather(request, None),
+                spec,
+                gather(request, spec, None),
                 policy_set.revision,
                 f"it did not answer within {timeout:g} s (MLGATE_DECISION_TIMEOUT_SECONDS)",
             )
@@ -161,12 +177,15 @@ class ProcessDecider:
             if behind:  # it may not have taken them: send them again with its next request
                 self._holds.pop(worker, None)
             raise
-        decision = judged[0]
+        return judged
+
+    async def recorded(self, judged: Judged) -> AuditReceipt:
+        """Record on the ledger writer, batched with what arrives together."""
+        writer = await self._writer_ready()
         receipt: AuditReceipt
-        receipt, *counts = await writer.call("record", judged)
+        receipt, *counts = await writer.call("record", (judged.decision, judged.canonical))
         self._count(writer, counts)
-        decision.audit = receipt
-        return decision
+        return receipt
 
     @property
     def ledger_counts(self) -> tuple[int, int]:
@@ -179,16 +198,31 @@ class ProcessDecider:
             self._counted, self._counts = writer, (commits, records)
 
     async def check(self) -> None:
-        _, writer = await self._children()
+        writer = await self._writer_ready()
         pings = [child.call("ping", None) for child in self._workers if child.has_started]
         *_, counts = await asyncio.wait_for(
             asyncio.gather(*pings, writer.call("ping", None)), timeout=10
         )
         self._count(writer, list(counts))
 
-    async def _children(self) -> tuple[Child, Child]:
-        """The least busy worker that is ready, and the writer; children that died are replaced
-        first, and if none is ready yet, the first one to be is used."""
+    async def _worker(self) -> Child:
+        """The least busy worker that is ready; workers that died are replaced first, and if
+        none is ready yet, the first one to be is used."""
+        workers, _ = self._replace_dead()
+        ready = [worker for worker in workers if worker.has_started]
+        if ready:
+            return min(ready, key=lambda child: child.busy)
+        return await self._first_started(workers)
+
+    async def _writer_ready(self) -> Child:
+        """The ledger writer, replaced first if it died, once it is ready."""
+        _, writer = self._replace_dead()
+        if not writer.has_started:
+            await self._first_started([writer])
+        return writer
+
+    def _replace_dead(self) -> tuple[list[Child], Child]:
+        """The workers and the writer, each child that died replaced by a new one."""
         with self._lock:
             for i, worker in enumerate(self._workers):
                 if not worker.alive:
@@ -199,15 +233,7 @@ class ProcessDecider:
             if not self._writer.alive:
                 self._writer.close()
                 self._writer = ledger_writer(self.settings)
-            workers, writer = list(self._workers), self._writer
-        ready = [worker for worker in workers if worker.has_started]
-        if ready:
-            worker = min(ready, key=lambda child: child.busy)
-        else:
-            worker = await self._first_started(workers)
-        if not writer.has_started:
-            await self._first_started([writer])
-        return worker, writer
+            return list(self._workers), self._writer
 
     async def _first_started(self, children: list[Child]) -> Child:
         """The first of `children` to be ready, waiting at most the decision timeout or
@@ -223,7 +249,7 @@ class ProcessDecider:
         return starting[first]
 
     def _new_worker(self) -> Child:
-        worker = _decision_worker(self.settings, self._policy_set, self._generation)
+        worker = _decision_worker(self.settings, self._policy_set, self._generation, self.gates)
         self._holds[worker] = self._generation
         return worker
 

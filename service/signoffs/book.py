@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 from service.audit.ledger import Ledger
+from service.clock import now_rfc3339
 from service.errors import MlgateError, NotFound
-from service.inputdoc import now_rfc3339
 
 # How many records of one kind on one model version are read back; far above real use.
 READ_LIMIT = 10_000

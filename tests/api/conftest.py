@@ -102,10 +102,13 @@ def request_body(stage: str = "staging", **changes: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def in_process(home: Path, fast_path: bool) -> Iterator[Api]:
+def in_process(home: Path, fast_path: bool, workers: int = 0) -> Iterator[Api]:
+    """The app in this process; with `workers`, decisions are judged in that many decision
+    worker processes and recorded by the ledger writer process, as `mlgate serve` runs them;
+    without, on two threads of this process."""
     settings = Settings(home=home, max_body_bytes=256 * 1024, fast_path=fast_path)
     tokens = make_tokens(settings)
-    app = create_app(settings, engines=2)
+    app = create_app(settings, engines=2, workers=workers)
     with TestClient(app) as client:
         yield Api(client, tokens, settings)
     app.state.runtime.close()
@@ -125,10 +128,20 @@ def api_route(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         yield api
 
 
-@pytest.fixture(scope="module", params=["fast-path", "route"])
+@pytest.fixture(scope="module")
+def api_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The app as `mlgate serve` builds it: decisions judged in a decision worker process and
+    recorded by the ledger writer process."""
+    with in_process(tmp_path_factory.mktemp("mlgate-home"), fast_path=True, workers=1) as api:
+        yield api
+
+
+@pytest.fixture(scope="module", params=["fast-path", "route", "workers"])
 def api(request: pytest.FixtureRequest) -> Api:
-    """Every API test runs twice, through the decision fast path (service/api/fastpath.py)
-    and through the FastAPI route, so the two give the same answer on every case."""
+    """Every API test runs three times: through the decision fast path
+    (service/api/fastpath.py) and through the FastAPI route, on threads, so the two give the
+    same answer on every case; and with the decision path placed in worker processes, as
+    `mlgate serve` runs it (service/execution/processes.py)."""
     chosen: Api = request.getfixturevalue(f"api_{request.param.replace('-', '_')}")
     return chosen
 

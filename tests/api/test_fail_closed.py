@@ -23,10 +23,13 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-def test_a_decision_that_cannot_be_recorded_is_a_503_and_never_an_allow(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 1], ids=["threads", "workers"])
+def test_a_decision_that_cannot_be_recorded_is_a_503_and_never_an_allow(
+    tmp_path: Path, workers: int
+) -> None:
     settings = Settings(home=tmp_path)
     token = add_token(settings.resolved_tokens_file, "ci", "gate")
-    app = create_app(settings, engines=1)
+    app = create_app(settings, engines=1, workers=workers)
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app) as client:
         assert (

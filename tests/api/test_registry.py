@@ -14,14 +14,18 @@ from service.settings import Settings
 from tests.api.conftest import Api, TestClient, make_tokens
 
 
-@pytest.fixture(scope="module")
-def with_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+@pytest.fixture(scope="module", params=["threads", "workers"])
+def with_registry(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Api]:
+    """A service over a local MLflow store, deciding on a thread or, as `mlgate serve` does,
+    in a decision worker process (the effect runs in the service's own process either way)."""
     home = tmp_path_factory.mktemp("registry-home")
     store = f"sqlite:///{home / 'mlflow.db'}"
     build_demo_registry(store)
     settings = Settings(home=home, mlflow_tracking_uri=store)
     tokens = make_tokens(settings)
-    app = create_app(settings, engines=1)
+    app = create_app(settings, engines=1, workers=1 if request.param == "workers" else 0)
     with TestClient(app) as client:
         yield Api(client, tokens, settings)
     app.state.runtime.close()

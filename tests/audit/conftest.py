@@ -10,7 +10,7 @@ import pytest
 
 from service.audit.keys import KeyFiles, Keyring, init_keys, load_keyring
 from service.audit.ledger import Ledger
-from service.decision import Decision
+from service.decision.model import Decision
 from tests.audit.factory import (
     ARTIFACT,
     StoreFactory,

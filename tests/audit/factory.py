@@ -14,7 +14,14 @@ from service.audit.keys import KeyFiles, KeySource
 from service.audit.ledger import Ledger
 from service.audit.stores.base import Store
 from service.canonical import document_digest
-from service.decision import Caller, Decision, ModelRef, Reason
+from service.decision.model import (
+    Caller,
+    Decision,
+    DecisionAnswer,
+    ModelRef,
+    Reason,
+    answered,
+)
 
 ARTIFACT = "sha256:" + "9b2f" * 16
 
@@ -79,12 +86,12 @@ def make_decision(
     return decision, doc
 
 
-def record_many(ledger: Ledger, count: int, start: int = 0) -> list[Decision]:
+def record_many(ledger: Ledger, count: int, start: int = 0) -> list[DecisionAnswer]:
+    """`count` decisions recorded in `ledger`, each with the receipt of its record."""
     decisions = []
     for n in range(start, start + count):
         decision, doc = make_decision(n=n)
-        decision.audit = ledger.record(decision, doc)
-        decisions.append(decision)
+        decisions.append(answered(decision, ledger.record(decision, doc)))
     return decisions
 
 

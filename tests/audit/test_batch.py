@@ -7,7 +7,7 @@ import hashlib
 from service.audit.keys import Keyring
 from service.audit.ledger import Ledger
 from service.canonical import canonical_json
-from service.decision import AuditReceipt, Decision
+from service.decision.model import AuditReceipt, Decision
 from service.errors import AuditWriteFailed
 from tests.audit.factory import StoreFactory, make_decision, record_many
 

@@ -13,7 +13,7 @@ import pytest
 
 from service.audit.ledger import Ledger, open_ledger
 from service.cli.main import main
-from service.gate import Gatekeeper
+from service.decision.judge import Judge
 from service.settings import get_settings
 from tests.audit.factory import make_decision, record_many
 from tests.audit.test_tampering import flip_char
@@ -160,7 +160,7 @@ def test_verify_without_a_ledger_says_where_it_looked(mlgate: Mlgate) -> None:
 
 
 def test_reproduce_finds_the_same_outcome_under_the_same_policies(
-    mlgate: Mlgate, gatekeeper: Gatekeeper, approved_input: dict[str, Any]
+    mlgate: Mlgate, gatekeeper: Judge, approved_input: dict[str, Any]
 ) -> None:
     decision = gatekeeper.evaluate(approved_input)
     with open_ledger(get_settings()) as ledger:
@@ -174,7 +174,7 @@ def test_reproduce_finds_the_same_outcome_under_the_same_policies(
 
 def test_reproduce_names_the_revision_a_record_was_made_under(
     mlgate: Mlgate,
-    gatekeeper: Gatekeeper,
+    gatekeeper: Judge,
     approved_input: dict[str, Any],
     policy_copy: Callable[[], Path],
     monkeypatch: pytest.MonkeyPatch,

@@ -15,8 +15,9 @@ from service.audit.keys import KeyFiles, Keyring, KeySource
 from service.audit.ledger import Ledger
 from service.audit.stores.postgres import PostgresStore
 from service.audit.stores.sqlite import SqliteStore
+from service.decision.judge import Judge
 from service.errors import AuditKeyMissing, AuditWriteFailed
-from service.gate import Gatekeeper
+from service.gates.registry import default_gates
 from service.settings import PROJECT_ROOT
 from tests.audit.factory import StoreFactory, make_decision, record_many
 from tests.conftest import POSTGRES_URL
@@ -156,14 +157,15 @@ def test_a_corrupt_keyring_fails_the_append(stores: StoreFactory, key_files: Key
             ledger.record(decision, doc)
 
 
-def test_the_gatekeeper_gives_no_answer_when_the_record_fails(
+def test_the_path_gives_no_answer_when_the_record_fails(
     engine: Any, approved_input: dict[str, Any], tmp_path: Path, key_files: KeyFiles
 ) -> None:
+    from service.execution.inline import record_inline
     from service.schemas import default_schemas
 
     key_files.private_key.unlink()
     ledger = Ledger(SqliteStore(tmp_path / "ledger.sqlite3"), KeySource(key_files))
-    gatekeeper = Gatekeeper(engine, default_schemas(), ledger)
+    judge = Judge(engine, default_schemas(), default_gates())
     with pytest.raises(AuditWriteFailed):
-        gatekeeper.decide(approved_input)
+        record_inline(ledger, judge.judge(approved_input))
     assert ledger.last_seq() == 0

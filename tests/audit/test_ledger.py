@@ -12,6 +12,7 @@ from service.audit.envelope import GENESIS_PREV
 from service.audit.keys import KeyFiles, Keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.merkle import merkle_root
+from service.decision.model import answered
 from service.errors import AuditWriteFailed, NotFound, UsageError
 from service.settings import Settings
 from tests.audit.factory import StoreFactory, make_decision, make_input, record_many
@@ -28,8 +29,8 @@ def test_a_receipt_names_the_seq_and_the_digest_of_the_stored_bytes(ledger: Ledg
 
 def test_the_recorded_decision_can_be_read_back_as_it_was_answered(ledger: Ledger) -> None:
     decision, doc = make_decision()
-    decision.audit = ledger.record(decision, doc)
-    assert ledger.get(decision.decision_id).decision() == decision
+    receipt = ledger.record(decision, doc)
+    assert ledger.get(decision.decision_id).decision() == answered(decision, receipt)
 
 
 def test_each_record_chains_to_the_exact_bytes_of_the_one_before(ledger: Ledger) -> None:

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
+from service.decision.judge import Judge
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policycheck import check_policy_dir
 from service.engine.policyset import load_policy_set
 from service.engine.rulecheck import reason_rule_heads
 from service.errors import PolicyLoadError
-from service.gate import Gatekeeper
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import PROJECT_ROOT
 from tests.conftest import POLICY_DIR, fixture_input
@@ -78,7 +79,7 @@ def test_a_compile_error_is_reported_at_its_file_and_line(policy_copy: Callable[
     root = policy_copy()
     (root / "promotion" / "broken.rego").write_text("package mlgate.promotion\n\nx := y\n")
 
-    report = check_policy_dir(root, SCHEMAS)
+    report = check_policy_dir(root, SCHEMAS, default_gates())
 
     assert [(p.file, p.line) for p in report.problems] == [("promotion/broken.rego", 3)]
     assert "var y is unsafe" in report.problems[0].message
@@ -89,7 +90,7 @@ def test_a_gate_without_its_entrypoint_fails_the_check(policy_copy: Callable[[],
     rego = root / PROMOTION
     rego.write_text(rego.read_text().replace("# entrypoint: true\n", ""))
 
-    [problem] = check_policy_dir(root, SCHEMAS).problems
+    [problem] = check_policy_dir(root, SCHEMAS, default_gates()).problems
 
     assert (problem.file, problem.line) == (PROMOTION, 0)
     assert problem.message.startswith("package mlgate.promotion has no `decision` rule")
@@ -113,7 +114,7 @@ def test_the_opa_tool_joins_in_when_given(policy_copy: Callable[[], Path], tmp_p
     fake.write_text('#!/bin/sh\necho "$1: pretend failure" >&2\nexit 1\n')
     fake.chmod(0o755)
 
-    report = check_policy_dir(policy_copy(), SCHEMAS, str(fake))
+    report = check_policy_dir(policy_copy(), SCHEMAS, default_gates(), str(fake))
 
     assert [p.message for p in report.problems] == [
         "opa check --strict: check: pretend failure",
@@ -156,7 +157,7 @@ def test_deleting_a_rules_metadata_fails_the_check(
     lines = rego.read_text().splitlines()
     rego.write_text("\n".join(lines[:start] + lines[head:]) + "\n")
 
-    problems = [str(p) for p in check_policy_dir(root, SCHEMAS).problems]
+    problems = [str(p) for p in check_policy_dir(root, SCHEMAS, default_gates()).problems]
 
     assert any(f"{PROMOTION}:{start + 1}: a rule adding to" in p for p in problems), problems
     with pytest.raises(PolicyLoadError):
@@ -206,7 +207,7 @@ def test_misspelling_a_threshold_key_fails_the_check_or_denies(
     root = policy_copy()
     _misspelt(root, line, column, str(path[-1]))
 
-    problems = check_policy_dir(root, SCHEMAS).problems
+    problems = check_policy_dir(root, SCHEMAS, default_gates()).problems
 
     if len(path) >= 2 and path[-2] in _NAME_PARENTS:
         assert problems == []
@@ -214,7 +215,7 @@ def test_misspelling_a_threshold_key_fails_the_check_or_denies(
         doc = fixture_input("approved", stage=stage)
         doc["model"]["risk_tier"] = doc["model_card"]["risk_tier"] = tier
         engine = EmbeddedEngine(load_policy_set(root))
-        decision = Gatekeeper(engine, default_schemas()).evaluate(doc)
+        decision = Judge(engine, default_schemas(), default_gates()).evaluate(doc)
         engine.close()
         assert decision.outcome == "deny"
         assert "METRIC_MISSING" in {r.code for r in decision.reasons}

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
+from service.decision.judge import Judge
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.errors import PolicyLoadError
-from service.gate import Gatekeeper
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 
 
-def gatekeeper_for(policy_dir: Path) -> Gatekeeper:
-    return Gatekeeper(EmbeddedEngine(load_policy_set(policy_dir)), default_schemas())
+def gatekeeper_for(policy_dir: Path) -> Judge:
+    return Judge(EmbeddedEngine(load_policy_set(policy_dir)), default_schemas(), default_gates())
 
 
 def test_revision_is_stable_for_the_same_files(policy_copy: Callable[[], Path]) -> None:
@@ -85,7 +86,7 @@ def test_invalid_data_file_names_file_and_line(policy_copy: Callable[[], Path]) 
         load_policy_set(root)
 
 
-def _single_policy(tmp_path: Path, body: str) -> Gatekeeper:
+def _single_policy(tmp_path: Path, body: str) -> Judge:
     (tmp_path / "promotion.rego").write_text(f"package mlgate.promotion\n\n{body}\n")
     return gatekeeper_for(tmp_path)
 
@@ -155,7 +156,7 @@ def test_runtime_error_in_policy_denies(tmp_path: Path, approved_input: dict[str
 
 
 def test_clock_comes_from_the_input_so_past_decisions_replay(
-    gatekeeper: Gatekeeper, approved_input: dict[str, Any]
+    gatekeeper: Judge, approved_input: dict[str, Any]
 ) -> None:
     from tests.conftest import fixture_input
 
@@ -166,7 +167,7 @@ def test_clock_comes_from_the_input_so_past_decisions_replay(
 
 
 def test_input_digest_covers_the_whole_canonical_document(
-    gatekeeper: Gatekeeper, approved_input: dict[str, Any]
+    gatekeeper: Judge, approved_input: dict[str, Any]
 ) -> None:
     from service.canonical import canonical_json, document_digest
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from service.regotest import RunOptions, run_rego_tests
+from service.regotest.run import RunOptions, run_rego_tests
 from service.settings import PROJECT_ROOT
 from tests.test_regotest import V0_LIBRARY, write_library
 

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from service.decision.judge import Judge
 from service.engine.catalogue import rule_catalogue
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set, read_policy_set
 from service.engine.rulecheck import rule_problems
 from service.errors import PolicyLoadError
-from service.gate import Gatekeeper
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from tests.conftest import POLICY_DIR
 
@@ -147,7 +148,7 @@ def test_a_rule_that_slips_through_still_denies_as_critical(
     )
     engine = EmbeddedEngine(read_policy_set(root))  # unchecked, as if the load check missed it
 
-    decision = Gatekeeper(engine, default_schemas()).evaluate(approved_input)
+    decision = Judge(engine, default_schemas(), default_gates()).evaluate(approved_input)
 
     assert decision.outcome == "deny"
     assert [r.model_dump(exclude_none=True) for r in decision.reasons] == [

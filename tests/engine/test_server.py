@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 
-from service.audit.ledger import open_ledger
+from service.audit.ledger import Ledger, open_ledger
+from service.decision.judge import Judge
+from service.decision.model import Decision
 from service.engine.factory import check_engine, new_engine
 from service.engine.policyset import load_policy_set
 from service.engine.push import push_policies
 from service.engine.server import ServerEngine, ServerOptions, new_client
 from service.errors import PolicyEngineUnavailable, UsageError
-from service.gate import Gatekeeper
+from service.execution.inline import record_inline
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
 from tests.conftest import EVIDENCE_DIR, POLICY_DIR, fixture_input
@@ -26,16 +29,16 @@ FIXTURES = sorted(p.name for p in EVIDENCE_DIR.iterdir() if p.is_dir())
 STAGES = ("staging", "production")
 
 
-def comparable(gatekeeper: Gatekeeper, input_doc: dict[str, Any]) -> dict[str, Any]:
+def comparable(gatekeeper: Judge, input_doc: dict[str, Any]) -> dict[str, Any]:
     return gatekeeper.evaluate(input_doc).model_dump(exclude={"decision_id"})
 
 
 @pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_server_and_embedded_engines_give_identical_decisions(
-    fixture: str, stage: str, gatekeeper: Gatekeeper, server_engine: ServerEngine
+    fixture: str, stage: str, gatekeeper: Judge, server_engine: ServerEngine
 ) -> None:
-    served = Gatekeeper(server_engine, default_schemas())
+    served = Judge(server_engine, default_schemas(), default_gates())
     input_doc = fixture_input(fixture, stage)
     assert comparable(served, input_doc) == comparable(gatekeeper, input_doc)
 
@@ -54,7 +57,9 @@ def test_bundle_loads_and_the_server_serves_its_revision(server_engine: ServerEn
 def test_decision_records_the_revision_the_server_evaluated_under(
     server_engine: ServerEngine,
 ) -> None:
-    decision = Gatekeeper(server_engine, default_schemas()).evaluate(fixture_input("approved"))
+    decision = Judge(server_engine, default_schemas(), default_gates()).evaluate(
+        fixture_input("approved")
+    )
     assert decision.outcome == "allow"
     assert decision.policy_revision == server_engine.served_revision()
 
@@ -74,7 +79,8 @@ def test_a_revision_mismatch_allows_nothing_and_says_so(
     settings = Settings(home=tmp_path, opa_url=opa_server.url)
     engine = new_engine(settings, expected)
     with open_ledger(settings) as ledger:
-        decision = Gatekeeper(engine, default_schemas(), ledger).decide(fixture_input("approved"))
+        judge = Judge(engine, default_schemas(), default_gates())
+        decision = decide_and_record(judge, ledger, fixture_input("approved"))
         recorded = ledger.get(decision.decision_id).decision()
     assert decision.outcome == "deny"
     assert opa_server.policy_set.revision in decision.reasons[0].message
@@ -96,7 +102,9 @@ def test_pushed_policies_are_served_and_checked(opa_path: Path) -> None:
         client.close_connection()
         assert report.revision == policy_set.revision
         engine.check()
-        decision = Gatekeeper(engine, default_schemas()).evaluate(fixture_input("regressed"))
+        decision = Judge(engine, default_schemas(), default_gates()).evaluate(
+            fixture_input("regressed")
+        )
         assert decision.outcome == "deny"
         assert [r.code for r in decision.reasons] == ["METRIC_REGRESSION_ABSOLUTE"]
         engine.close()
@@ -136,7 +144,8 @@ def recorded_deny(
 
     def decide(url: str) -> tuple[str, str]:
         engine = ServerEngine(opa_server.policy_set, ServerOptions(url, timeout_seconds=0.5))
-        decision = Gatekeeper(engine, default_schemas(), ledger).decide(fixture_input("approved"))
+        judge = Judge(engine, default_schemas(), default_gates())
+        decision = decide_and_record(judge, ledger, fixture_input("approved"))
         engine.close()
         recorded = ledger.get(decision.decision_id).decision()
         assert decision.outcome == recorded.outcome == "deny"
@@ -189,3 +198,10 @@ def test_an_undefined_or_malformed_result_gives_a_recorded_deny(
 def test_an_opa_url_with_a_path_is_refused() -> None:
     with pytest.raises(UsageError, match="must have no path"):
         new_client(ServerOptions("http://127.0.0.1:8181/opa"))
+
+
+def decide_and_record(judge: Judge, ledger: Ledger, input_doc: dict[str, Any]) -> Decision:
+    """Judge the input and record the judgement, as the decision path does in one process."""
+    judged = judge.judge(input_doc)
+    record_inline(ledger, judged)
+    return judged.decision

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from service.decision.judge import Judge
 from service.evidence.cards import CARD_FORMS, read_card
 from service.evidence.mlflow import find_card
-from service.gate import Gatekeeper
 from tests.conftest import PROJECT_ROOT, fixture_input
 
 CARDS = PROJECT_ROOT / "fixtures" / "cards"
@@ -18,7 +18,7 @@ CARDS = PROJECT_ROOT / "fixtures" / "cards"
 @pytest.mark.parametrize("form", ["hugging-face", "model-card-toolkit"])
 @pytest.mark.parametrize("stage", ["staging", "production"])
 def test_a_published_card_gives_the_same_decision_as_the_mlgate_card(
-    gatekeeper: Gatekeeper, form: str, stage: str
+    gatekeeper: Judge, form: str, stage: str
 ) -> None:
     native = fixture_input("approved", stage)
     card = read_card(CARDS / form)

@@ -4,6 +4,7 @@ the history MLflow lacks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -18,12 +19,14 @@ import httpx
 import pytest
 
 from service.cli.demo_registry import MODEL, build_demo_registry
+from service.compose import local_path
+from service.decision.request import GateRequest
 from service.enact.history import alias_history
 from service.errors import NotFound
-from service.evidence.mlflow import MlflowRegistry, RegistryUnavailable
-from service.pipeline import GateRequest, Pipeline
+from service.evidence.mlflow import VersionReader
+from service.execution.inline import LocalPath
+from service.registry.mlflow import MlflowRegistry, RegistryUnavailable
 from service.settings import Settings
-from service.wiring import local_pipeline
 from tests.api.conftest import free_port
 from tests.conftest import POLICY_DIR
 
@@ -40,12 +43,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def pipeline(store: str, tmp_path: Path) -> Iterator[Pipeline]:
+def pipeline(store: str, tmp_path: Path) -> Iterator[LocalPath]:
     settings = Settings(home=tmp_path / "home", mlflow_tracking_uri=store, policy_dir=POLICY_DIR)
-    made = local_pipeline(settings)
+    made = local_path(settings)
     yield made
-    assert made.recorded is not None
-    made.recorded.ledger.close()
+    made.ledger.close()
 
 
 def request(version: str, stage: str = "staging", **fields: Any) -> GateRequest:
@@ -68,7 +70,7 @@ def codes(reasons: Any) -> list[str]:
 def test_a_version_reads_card_metrics_lineage_and_digest_from_the_registry(
     store: str, tmp_path: Path
 ) -> None:
-    registry = MlflowRegistry(store, tmp_path / "cache")
+    registry = VersionReader(MlflowRegistry(store, tmp_path / "cache"))
 
     read = registry.evidence(MODEL, "2")
 
@@ -88,19 +90,19 @@ def test_a_version_reads_card_metrics_lineage_and_digest_from_the_registry(
 def test_the_artifact_digest_is_deterministic_and_the_version_cached(
     store: str, tmp_path: Path
 ) -> None:
-    first = MlflowRegistry(store, tmp_path / "a").evidence(MODEL, "2")
-    second = MlflowRegistry(store, tmp_path / "b").evidence(MODEL, "2")
-    cached = MlflowRegistry(store, tmp_path / "a").evidence(MODEL, "2")
+    first = VersionReader(MlflowRegistry(store, tmp_path / "a")).evidence(MODEL, "2")
+    second = VersionReader(MlflowRegistry(store, tmp_path / "b")).evidence(MODEL, "2")
+    cached = VersionReader(MlflowRegistry(store, tmp_path / "a")).evidence(MODEL, "2")
 
     assert first.artifact_digest == second.artifact_digest == cached.artifact_digest
     assert (
         first.artifact_digest
-        != MlflowRegistry(store, tmp_path / "a").evidence(MODEL, "3").artifact_digest
+        != VersionReader(MlflowRegistry(store, tmp_path / "a")).evidence(MODEL, "3").artifact_digest
     )
     assert list((tmp_path / "a").rglob("2.json")), "the version's evidence was not cached"
 
 
-def test_each_version_gets_its_decision_from_the_registry_alone(pipeline: Pipeline) -> None:
+def test_each_version_gets_its_decision_from_the_registry_alone(pipeline: LocalPath) -> None:
     good, regressed, broken = (pipeline.decide(request(v)) for v in ("2", "3", "4"))
 
     assert good.outcome == "allow"
@@ -110,7 +112,7 @@ def test_each_version_gets_its_decision_from_the_registry_alone(pipeline: Pipeli
     assert codes(broken.reasons) == ["LINEAGE_COMMIT_MISSING", "LINEAGE_TRAINING_DATA_MISSING"]
 
 
-def test_the_champion_alias_names_the_baseline(pipeline: Pipeline) -> None:
+def test_the_champion_alias_names_the_baseline(pipeline: LocalPath) -> None:
     doc = pipeline.gather(request("2", "production"))
 
     assert doc["baseline"]["version"] == "1"
@@ -118,7 +120,7 @@ def test_the_champion_alias_names_the_baseline(pipeline: Pipeline) -> None:
 
 
 def test_caller_evidence_that_differs_from_the_registry_is_a_warning_and_not_used(
-    pipeline: Pipeline,
+    pipeline: LocalPath,
 ) -> None:
     registry_metrics = pipeline.gather(request("3"))["metrics"]
     claimed = json.loads(json.dumps(registry_metrics))
@@ -136,30 +138,48 @@ def test_caller_evidence_that_differs_from_the_registry_is_a_warning_and_not_use
     ]
 
 
-def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: Pipeline) -> None:
-    assert pipeline.recorded is not None
-    registry = pipeline.recorded.registry
+def test_a_request_naming_another_artifact_is_a_warning_and_the_registrys_digest_is_judged(
+    pipeline: LocalPath,
+) -> None:
+    held = pipeline.gather(request("2"))["model"]["artifact_digest"]
+    claimed = "sha256:" + "0" * 64
+    asked = request("2")
+
+    decision = pipeline.decide(
+        dataclasses.replace(asked, model={**dict(asked.model or {}), "artifact_digest": claimed})
+    )
+
+    assert decision.outcome == "allow"
+    assert decision.model.artifact_digest == held != claimed
+    assert [(w.code, w.field, w.severity) for w in decision.warnings] == [
+        ("EVIDENCE_CONFLICT", "model.artifact_digest", "low")
+    ]
+    assert claimed in decision.warnings[0].message and held in decision.warnings[0].message
+    assert decision.provenance["model"] == "registry: MLflow"
+
+
+def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: LocalPath) -> None:
+    registry = pipeline.context.registry
     before = registry.alias_version(MODEL, "staging")
 
-    allowed = pipeline.decide_and_enact(request("2", enact=True))
-    denied = pipeline.decide_and_enact(request("3", enact=True))
+    allowed = pipeline.decide(request("2", enact=True))
+    denied = pipeline.decide(request("3", enact=True))
 
     assert allowed.enactment is not None and allowed.enactment.moved
     assert registry.alias_version(MODEL, "staging") == "2"
     assert denied.enactment is not None and not denied.enactment.moved
-    [move, *_] = alias_history(pipeline.recorded.ledger, MODEL, "staging")
+    [move, *_] = alias_history(pipeline.context.ledger, MODEL, "staging")
     assert (move["from_version"], move["to_version"]) == (before, "2")
     assert move["decision_id"] == allowed.decision_id
     assert move["record"] == allowed.enactment.record
     assert allowed.audit is not None and move["record"] > allowed.audit.seq
 
 
-def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: Pipeline) -> None:
-    assert pipeline.recorded is not None
-    pipeline.recorded.registry.set_alias(MODEL, "staging", "1")  # where it was before
-    moved = pipeline.decide_and_enact(request("2", "staging", enact=True))
+def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: LocalPath) -> None:
+    pipeline.context.registry.set_alias(MODEL, "staging", "1")  # where it was before
+    moved = pipeline.decide(request("2", "staging", enact=True))
     assert moved.enactment is not None and moved.enactment.moved
-    pipeline.recorded.registry.set_alias(MODEL, "staging", "3")  # behind the gate's back
+    pipeline.context.registry.set_alias(MODEL, "staging", "3")  # behind the gate's back
 
     decision = pipeline.decide(request("2", "staging"))
 
@@ -167,14 +187,14 @@ def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: Pipeline) -> Non
     assert "names v3, but the gate last moved it to v2" in warning.message
 
 
-def test_a_version_the_registry_lacks_is_not_found(pipeline: Pipeline) -> None:
+def test_a_version_the_registry_lacks_is_not_found(pipeline: LocalPath) -> None:
     with pytest.raises(NotFound, match="version 99 of model 'fraud-detector' is not in"):
         pipeline.decide(request("99"))
 
 
 def test_an_unreachable_registry_fails_fast_and_decides_nothing(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    registry = MlflowRegistry(url, tmp_path / "cache", retries=0, timeout_s=2)
+    registry = VersionReader(MlflowRegistry(url, tmp_path / "cache", retries=0, timeout_s=2))
 
     started = time.monotonic()
     with pytest.raises(RegistryUnavailable, match="could not be read"):
@@ -269,11 +289,10 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_through_a_real_mlflow_server(mlflow_server: str, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, mlflow_tracking_uri=mlflow_server, policy_dir=POLICY_DIR)
-    pipeline = local_pipeline(settings)
+    pipeline = local_path(settings)
 
-    decision = pipeline.decide_and_enact(request("2", enact=True))
+    decision = pipeline.decide(request("2", enact=True))
 
     assert decision.outcome == "allow", decision.reasons
     assert decision.enactment is not None and decision.enactment.moved
-    assert pipeline.recorded is not None
-    assert pipeline.recorded.registry.alias_version(MODEL, "staging") == "2"
+    assert pipeline.context.registry.alias_version(MODEL, "staging") == "2"

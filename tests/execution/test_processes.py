@@ -17,16 +17,23 @@ import pytest
 
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import open_ledger
-from service.audit.writer import ledger_writer
-from service.decision import AuditReceipt, Decision
+from service.decision.judge import Judge
+from service.decision.model import AuditReceipt, DecisionAnswer
+from service.decision.pipeline import gather, run
+from service.decision.request import GateRequest
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
 from service.execution import processes
 from service.execution.childprocess import Child
+from service.execution.ledger_writer import ledger_writer
 from service.execution.processes import ProcessDecider
-from service.gate import Gatekeeper
-from service.pipeline import GateRequest, gather
+from service.gates.registry import default_gates
 from service.settings import Settings
 from tests.conftest import fixture_request
+
+
+async def decide(decider: ProcessDecider, request: GateRequest) -> DecisionAnswer:
+    """The decision path placed on `decider` (no effects: nothing here enacts)."""
+    return await run(request, default_gates(), decider, None)
 
 
 @pytest.fixture
@@ -63,8 +70,8 @@ def verified_records(settings: Settings) -> int:
 def test_concurrent_decisions_are_each_recorded_once_before_they_are_answered(
     decider: ProcessDecider, settings: Settings
 ) -> None:
-    async def decide_all() -> list[Decision]:
-        return await asyncio.gather(*(decider.decide(doc) for doc in inputs(40)))
+    async def decide_all() -> list[DecisionAnswer]:
+        return await asyncio.gather(*(decide(decider, doc) for doc in inputs(40)))
 
     decisions = asyncio.run(decide_all())
 
@@ -76,15 +83,18 @@ def test_concurrent_decisions_are_each_recorded_once_before_they_are_answered(
 
 
 def test_the_writer_commits_what_arrives_together_in_one_transaction(
-    settings: Settings, gatekeeper: Gatekeeper
+    settings: Settings, gatekeeper: Judge
 ) -> None:
-    judged = [gatekeeper.judge(gather(request, None)) for request in inputs(30)]
+    spec = default_gates().spec("promotion")
+    judged = [gatekeeper.judge(gather(request, spec, None)) for request in inputs(30)]
     writer = ledger_writer(settings)
     writer.wait_ready()
     try:
 
         async def record_all() -> list[Any]:
-            return await asyncio.gather(*(writer.call("record", entry) for entry in judged))
+            return await asyncio.gather(
+                *(writer.call("record", (entry.decision, entry.canonical)) for entry in judged)
+            )
 
         answers = asyncio.run(record_all())
     finally:
@@ -98,14 +108,14 @@ def test_the_writer_commits_what_arrives_together_in_one_transaction(
     assert verified_records(settings) == 30
 
 
-def decide_while_killed(decider: ProcessDecider, pids: list[int]) -> BaseException | Decision:
+def decide_while_killed(decider: ProcessDecider, pids: list[int]) -> BaseException | DecisionAnswer:
     """Ask for a decision while the processes `pids` are stopped, so it waits at one of them,
     then kill them; what the decision came to."""
 
-    async def run() -> BaseException | Decision:
+    async def run() -> BaseException | DecisionAnswer:
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
-        pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+        pending = asyncio.ensure_future(decide(decider, inputs(1)[0]))
         await asyncio.sleep(1.0)
         assert not pending.done()
         for pid in pids:
@@ -125,7 +135,7 @@ def decide_while_killed(decider: ProcessDecider, pids: list[int]) -> BaseExcepti
 def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
     decider: ProcessDecider, settings: Settings
 ) -> None:
-    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+    assert asyncio.run(decide(decider, inputs(1)[0])).outcome == "allow"
     writer = decider._writer
     assert writer is not None and writer.process.pid is not None
 
@@ -133,7 +143,7 @@ def test_a_writer_that_dies_fails_its_decisions_closed_and_is_replaced(
 
     assert isinstance(outcome, AuditWriteFailed)
     assert "ledger writer process ended" in outcome.message
-    after = asyncio.run(decider.decide(inputs(1)[0]))
+    after = asyncio.run(decide(decider, inputs(1)[0]))
     assert (after.outcome, after.audit and after.audit.seq) == ("allow", 2)
     assert verified_records(settings) == 2
     with open_ledger(settings, create=False) as ledger:  # the new writer covered what it found
@@ -148,8 +158,8 @@ def test_a_worker_that_dies_is_replaced_and_its_decision_judged_again(
     outcome = decide_while_killed(decider, pids)
 
     # Nothing was recorded for it, so it is judged again on a replacement, not failed.
-    assert isinstance(outcome, Decision) and outcome.outcome == "allow", outcome
-    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+    assert isinstance(outcome, DecisionAnswer) and outcome.outcome == "allow", outcome
+    assert asyncio.run(decide(decider, inputs(1)[0])).outcome == "allow"
 
 
 def killed(child: Child) -> Child:
@@ -163,8 +173,8 @@ def test_while_a_dead_worker_is_replaced_decisions_go_to_the_worker_still_runnin
 ) -> None:
     dead = killed(decider._workers[0])
 
-    async def run() -> tuple[Decision, Child, bool]:
-        decision = await decider.decide(inputs(1)[0])
+    async def run() -> tuple[DecisionAnswer, Child, bool]:
+        decision = await decide(decider, inputs(1)[0])
         replacement = decider._workers[0]
         return decision, replacement, replacement.has_started
 
@@ -173,7 +183,7 @@ def test_while_a_dead_worker_is_replaced_decisions_go_to_the_worker_still_runnin
     assert decision.outcome == "allow"
     assert replacement is not dead and not replacement_ready  # answered without waiting for it
     replacement.wait_ready()
-    assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+    assert asyncio.run(decide(decider, inputs(1)[0])).outcome == "allow"
 
 
 def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
@@ -182,8 +192,8 @@ def test_while_the_only_worker_is_replaced_the_event_loop_keeps_running(
     with running(settings, workers=1) as decider:
         dead = killed(decider._workers[0])
 
-        async def run() -> tuple[bool, Decision]:
-            pending = asyncio.ensure_future(decider.decide(inputs(1)[0]))
+        async def run() -> tuple[bool, DecisionAnswer]:
+            pending = asyncio.ensure_future(decide(decider, inputs(1)[0]))
             await asyncio.sleep(0)  # the decision starts: it replaces the worker, then waits
             replacement = decider._workers[0]
             waiting = replacement is not dead and not replacement.has_started
@@ -203,22 +213,22 @@ def test_a_replacement_not_ready_within_the_decision_timeout_is_an_error(
     with running(impatient, workers=1) as decider:
         killed(decider._workers[0])
         with pytest.raises(PolicyEngineUnavailable, match=r"not ready within 0\.01 s"):
-            asyncio.run(decider.decide(inputs(1)[0]))
+            asyncio.run(decide(decider, inputs(1)[0]))
         decider._workers[0].wait_ready()
         decider.settings = settings  # a timeout a decision can be made in
-        assert asyncio.run(decider.decide(inputs(1)[0])).outcome == "allow"
+        assert asyncio.run(decide(decider, inputs(1)[0])).outcome == "allow"
 
 
 def test_a_failed_write_is_an_error_never_an_answer(
     decider: ProcessDecider, settings: Settings
 ) -> None:
-    asyncio.run(decider.decide(inputs(1)[0]))
+    asyncio.run(decide(decider, inputs(1)[0]))
     ledger_file = Path(settings.resolved_ledger_url.removeprefix("sqlite:///"))
     with sqlite3.connect(ledger_file) as conn:  # someone breaks the ledger under the service
         conn.execute("ALTER TABLE inputs RENAME TO inputs_moved")
 
     with pytest.raises(AuditWriteFailed, match="could not write the audit record"):
-        asyncio.run(decider.decide(inputs(1)[0]))
+        asyncio.run(decide(decider, inputs(1)[0]))
 
     asyncio.run(decider.check())  # the writer itself is still up and answering
 
@@ -233,10 +243,10 @@ def test_a_worker_started_after_the_files_changed_evaluates_the_policies_in_forc
 ) -> None:
     policies = policy_copy()
     with running(Settings(home=tmp_path / "home", policy_dir=policies), workers=1) as decider:
-        before = asyncio.run(decider.decide(inputs(1)[0]))
+        before = asyncio.run(decide(decider, inputs(1)[0]))
         raise_auc_floors(policies)  # edited on disk, not reloaded
         killed(decider._workers[0])
-        after = asyncio.run(decider.decide(inputs(1)[0]))  # on the worker started since
+        after = asyncio.run(decide(decider, inputs(1)[0]))  # on the worker started since
 
     assert (before.outcome, after.outcome) == ("allow", "allow")
     assert after.policy_revision == before.policy_revision == decider.policy_set.revision
@@ -251,9 +261,9 @@ def test_a_reload_reaches_every_worker_as_it_was_checked_not_as_the_files_are_no
         _, reloaded = decider.reload()
         (policies / "promotion" / "broken.rego").write_text("package mlgate.promotion\nx := {\n")
 
-        async def decide_all() -> list[Decision]:
+        async def decide_all() -> list[DecisionAnswer]:
             await decider.check()  # both workers connected to this loop: the load spreads
-            return await asyncio.gather(*(decider.decide(doc) for doc in inputs(20)))
+            return await asyncio.gather(*(decide(decider, doc) for doc in inputs(20)))
 
         decisions = asyncio.run(decide_all())
         sent = [decider._holds[worker] for worker in decider._workers]
@@ -294,8 +304,8 @@ def test_an_engine_that_does_not_answer_in_time_is_a_recorded_deny(
 ) -> None:
     settings, slow = slow_setup(tmp_path, policy_copy)
     with running(settings, workers=1) as decider:
-        denied = asyncio.run(decider.decide(slow))
-        after = asyncio.run(decider.decide(fixture_request("approved")))
+        denied = asyncio.run(decide(decider, slow))
+        after = asyncio.run(decide(decider, fixture_request("approved")))
 
     assert denied.outcome == "deny"
     assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
@@ -311,11 +321,11 @@ def test_a_request_queued_behind_one_that_times_out_is_judged_on_the_new_worker(
     settings, slow = slow_setup(tmp_path, policy_copy)
     with running(settings, workers=1) as decider:
 
-        async def queued() -> list[Decision]:
+        async def queued() -> list[DecisionAnswer]:
             await decider.check()
-            slow_one = asyncio.ensure_future(decider.decide(slow))
+            slow_one = asyncio.ensure_future(decide(decider, slow))
             await asyncio.sleep(0.05)
-            ordinary = asyncio.ensure_future(decider.decide(fixture_request("approved")))
+            ordinary = asyncio.ensure_future(decide(decider, fixture_request("approved")))
             return list(await asyncio.gather(slow_one, ordinary))
 
         denied, answered = asyncio.run(queued())

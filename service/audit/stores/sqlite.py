@@ -20,10 +20,10 @@ from service.audit.stores.base import (
     column_values,
     insert_record_sql,
 )
+from service.audit.stores.file_identity import file_identity
 from service.audit.stores.reads import SharedReads
+from service.audit.stores.sqlite_locks import while_locked
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
-from service.file_identity import file_identity
-from service.sqlite_locks import while_locked
 from service.statefiles import private_directory, private_file
 
 SCHEMA = """

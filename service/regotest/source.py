@@ -1,7 +1,7 @@
 """The top-level statements of a Rego module, found without OPA: where each rule's head and
 bodies are, by offset and line.
 
-Enough to name test rules and to add v1 keywords to v0 rules (service/regov0.py); OPA still
+Enough to name test rules and to add v1 keywords to v0 rules (service/regotest/v0.py); OPA still
 parses and compiles every module, so a statement this scanner gets wrong fails loudly there.
 """
 

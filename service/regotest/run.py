@@ -18,10 +18,10 @@ from typing import Any
 
 from service.engine.embedded import new_opa, opa_message
 from service.errors import PolicyLoadError
-from service.regoexplain import failed_expression
-from service.regolibrary import RegoLibrary, load_library
-from service.regosource import package_of, test_rules
-from service.regov0 import looks_like_v0
+from service.regotest.explain import failed_expression
+from service.regotest.library import RegoLibrary, load_library
+from service.regotest.source import package_of, test_rules
+from service.regotest.v0 import looks_like_v0
 
 try:
     from opa_bindings import OpaError

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-
-def now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from service.clock import now_rfc3339
 
 
 def assemble(
@@ -26,7 +23,7 @@ def assemble(
         "gate": gate,
         "requested_at": requested_at or now_rfc3339(),
         "caller": dict(caller),
-        "model": {**_model_from_evidence(evidence), **dict(model or {})},
+        "model": {**model_from_evidence(evidence), **dict(model or {})},
     }
     if target is not None:
         doc["target"] = dict(target)
@@ -34,7 +31,9 @@ def assemble(
     return doc
 
 
-def _model_from_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+def model_from_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's identity as the card (name, version, risk tier) and the lineage (artifact
+    digest) give it."""
     card = evidence.get("model_card")
     lineage = evidence.get("lineage")
     card = card if isinstance(card, Mapping) else {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from service.regotest import TestReport, TestResult
+from service.regotest.run import TestReport, TestResult
 
 
 def junit_xml(report: TestReport, elapsed: float) -> str:

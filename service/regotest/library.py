@@ -14,7 +14,7 @@ from typing import Any
 
 from service.engine.policyset import DATA_SUFFIXES, decode_text, parse_data_text, read_policy_set
 from service.errors import PolicyLoadError
-from service.regov0 import to_v1
+from service.regotest.v0 import to_v1
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def load_library(
     root: Path, data_paths: tuple[Path, ...] = (), *, v0_compatible: bool = False
 ) -> RegoLibrary:
     """Read the library under `root` and the extra `data_paths`; with `v0_compatible`, modules
-    in Rego v0 syntax are translated to v1 (service/regov0.py)."""
+    in Rego v0 syntax are translated to v1 (service/regotest/v0.py)."""
     policy_set = read_policy_set(root)  # any library: none of the gates' own checks
     modules = {f"{root.name}/{rel}": src for rel, src in policy_set.modules.items()}
     data = dict(policy_set.data)

@@ -1,14 +1,19 @@
-"""Builds the defaults once: policies from disk, the engine the settings choose, the ledger,
-and the decision pipeline over them for local CLI mode."""
+"""The composition root: builds the defaults once (policies from disk, the engine the settings
+choose, the ledger, the evidence context, the gate registry) and the decision path over them
+for local CLI mode. The API app composes its own in service/api/app.py from the same parts."""
 
 from __future__ import annotations
 
 import sys
 
+from service.audit.ledger import open_ledger
+from service.decision.gatespec import GateRegistry
+from service.decision.judge import Judge
 from service.engine.factory import Engine, new_engine
 from service.engine.policyset import load_policy_set
-from service.gate import Gatekeeper
-from service.pipeline import Pipeline, RecordedEvidence
+from service.evidence.context import EvidenceContext
+from service.execution.inline import LocalPath
+from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
 
@@ -17,31 +22,21 @@ def local_engine(settings: Settings) -> Engine:
     return new_engine(settings, load_policy_set(settings.policy_dir))
 
 
-def local_gatekeeper(settings: Settings, *, audited: bool = True) -> Gatekeeper:
-    """The gatekeeper of this process; with audited=True every decide() goes to the ledger."""
-    engine = local_engine(settings)  # first: a broken policy or install leaves nothing behind
-    ledger = None
-    if audited:
-        from service.audit.ledger import open_ledger
-
-        ledger = open_ledger(settings)
-    return Gatekeeper(engine, default_schemas(), ledger)
+def local_judge(settings: Settings, gates: GateRegistry | None = None) -> Judge:
+    """A judge over this process's engine and the shipped gates (or `gates`)."""
+    return Judge(local_engine(settings), default_schemas(), gates or default_gates())
 
 
-def local_pipeline(settings: Settings) -> Pipeline:
-    """The decision pipeline of local CLI mode: this process's engine, and the ledger under
+def local_path(settings: Settings, gates: GateRegistry | None = None) -> LocalPath:
+    """The decision path of local CLI mode: this process's engine, and the ledger under
     MLGATE_HOME both as the record of its decisions and as the source of sign-offs and
     history. Says so, loudly, when that ledger is new (see `fresh_home_notice`)."""
     fresh = _is_fresh(settings)
-    gatekeeper = local_gatekeeper(settings)
-    assert gatekeeper.ledger is not None
-    from service.audit.ledger import Ledger
-
-    ledger = gatekeeper.ledger
-    assert isinstance(ledger, Ledger)
+    judge = local_judge(settings, gates)  # first: a broken policy or install leaves nothing
+    ledger = open_ledger(settings)
     if fresh:
         print(fresh_home_notice(settings), file=sys.stderr)
-    return Pipeline(gatekeeper, RecordedEvidence(ledger, settings))
+    return LocalPath(judge, ledger, EvidenceContext(ledger, settings))
 
 
 def _is_fresh(settings: Settings) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from service.regosource import statements
+from service.regotest.source import statements
 
 _HAS_IF = re.compile(r"\bif\s*$")
 _PARTIAL_SET = re.compile(r"([A-Za-z_][\w.]*)\s*\[(.*)\]\s*", re.DOTALL)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from service.decision import Decision
+from service.decision.model import DecisionAnswer
 from service.errors import (
     AuditWriteFailed,
     EvidenceUnreadable,
@@ -30,7 +30,7 @@ def request_decision(
     body: Mapping[str, Any],
     *,
     transport: httpx.BaseTransport | None = None,
-) -> Decision:
+) -> DecisionAnswer:
     """POST `body` (a decision request: evidence, model, target, enact) to
     <url>/v1/decisions/<gate>; the caller is whoever the token names.
 
@@ -55,7 +55,7 @@ def request_decision(
     if response.status_code != 200:
         raise _error(endpoint, response)
     try:
-        return Decision.model_validate(response.json())
+        return DecisionAnswer.model_validate(response.json())
     except (ValueError, ValidationError) as exc:
         raise PolicyEngineUnavailable(
             f"{endpoint} answered 200 with something that is not a decision: {exc}"

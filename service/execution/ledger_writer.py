@@ -12,7 +12,7 @@ import contextlib
 from multiprocessing.connection import Connection
 
 from service.audit.ledger import open_ledger
-from service.decision import AuditReceipt
+from service.decision.model import AuditReceipt
 from service.errors import AuditWriteFailed, MlgateError
 from service.execution.childprocess import Child, ChildEnd, portable
 from service.settings import Settings

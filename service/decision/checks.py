@@ -1,92 +1,25 @@
-"""The decision a gate gives: checked against its schema, and fail-closed when anything fails."""
+"""The reasons the service itself gives: evidence that breaks its schema, notes the evidence
+sources left, an engine that could not decide, a policy result that is not a decision. Each
+denies (fail closed) or, for notes that only inform, warns."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from service.gates import Gate, Outcome
+from service.decision.model import Reason
 from service.schemas import SchemaSet, Violation
 
 # Reasons the service itself gives, when the policy cannot be asked or its answer is unusable.
 SERVICE_CONTROLS = ["NIST AI RMF GOVERN 1.4", "SR 11-7 IV"]
 
 
-class Reason(BaseModel):
-    rule: str
-    code: str
-    severity: str
-    message: str
-    controls: list[str] = Field(default_factory=list)
-    metric: str | None = None
-    field: str | None = None
-    actual: Any = None
-    threshold: Any = None
-    baseline: Any = None  # the champion's value, for checks against it (same unit as actual)
-    relative_change: float | None = None  # (c - b) / |b|, signed so that positive is better
-    waiver: dict[str, Any] | None = None
-
-
-class ModelRef(BaseModel):
-    name: str
-    version: str
-    artifact_digest: str | None = None
-    # The tier the decision was judged under: the card's, or the model's recorded tier if that
-    # is higher (service/gate.py, judged_risk_tier).
-    risk_tier: str | None = None
-
-
-class Caller(BaseModel):
-    id: str
-    role: str
-
-
-class AuditReceipt(BaseModel):
-    seq: int
-    envelope_digest: str
-
-
-class Enactment(BaseModel):
-    """What `enact` did after the decision was recorded (service/enact/mlflow_alias.py)."""
-
-    alias: str
-    moved: bool
-    from_version: str | None = None
-    to_version: str | None = None
-    record: int | None = None  # the seq of the alias_move record
-    note: str
-
-
-class Decision(BaseModel):
-    """The answer to one gate request, as returned to the caller and recorded in the ledger."""
-
-    decision_id: str
-    gate: Gate
-    outcome: Outcome
-    reasons: list[Reason]
-    warnings: list[Reason] = Field(default_factory=list)
-    model: ModelRef
-    target: dict[str, Any] | None = None
-    target_version: str | None = None
-    caller: Caller
-    requested_at: str
-    policy_revision: str
-    input_digest: str
-    evidence_digests: dict[str, str] = Field(default_factory=dict)
-    # Where each part of the input came from (service/evidence/base.py), and the ids of the
-    # sign-off records (approvals, waivers) in the ledger that the input carried.
-    provenance: dict[str, str] = Field(default_factory=dict)
-    signoff_records: list[str] = Field(default_factory=list)
-    audit: AuditReceipt | None = None
-    enactment: Enactment | None = None  # not part of the decision's record: its own record
-
-
-def service_reason(code: str, message: str, *, rule: str, field: str | None = None) -> Reason:
+def service_reason(
+    code: str, message: str, *, rule: str, field: str | None = None, severity: str = "critical"
+) -> Reason:
     return Reason(
         rule=rule,
         code=code,
-        severity="critical",
+        severity=severity,
         message=message,
         field=field,
         controls=SERVICE_CONTROLS,
@@ -120,15 +53,15 @@ def _notes(input_doc: Any, missing: bool) -> list[Reason]:
         code = str(note.get("code"))
         if (code == "REGISTRY_EVIDENCE_MISSING") != missing:
             continue
-        reason = service_reason(
-            code,
-            str(note.get("message")),
-            rule=_NOTE_RULES.get(code, code),
-            field=note.get("field"),
+        found.append(
+            service_reason(
+                code,
+                str(note.get("message")),
+                rule=_NOTE_RULES.get(code, code),
+                field=note.get("field"),
+                severity="critical" if missing else "low",
+            )
         )
-        if not missing:
-            reason.severity = "low"
-        found.append(reason)
     return found
 
 

@@ -1,0 +1,59 @@
+"""The decision path on its own, without the HTTP route in front of it: it refuses what only
+mlgate's own records may supply, whoever calls it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from service.compose import local_path
+from service.decision.pipeline import gather, run
+from service.decision.request import CallerMayNotAssert, GateRequest
+from service.evidence.base import RECORDED_ONLY, REQUEST
+from service.gates.registry import default_gates
+from service.settings import Settings
+from tests.conftest import POLICY_DIR, fixture_request
+
+PROMOTION = default_gates().spec("promotion")
+
+
+def untrusted(key: str) -> GateRequest:
+    """The approved fixture's request as a caller over HTTP would send it, carrying `key`."""
+    trusted = fixture_request("approved")
+    evidence = {k: v for k, v in trusted.evidence.items() if k not in RECORDED_ONLY}
+    return dataclasses.replace(
+        trusted, evidence={**evidence, key: []}, source=REQUEST, trusted=False
+    )
+
+
+@pytest.mark.parametrize("key", sorted(RECORDED_ONLY))
+def test_gathering_refuses_what_only_the_records_supply(key: str) -> None:
+    with pytest.raises(CallerMayNotAssert) as refused:
+        gather(untrusted(key), PROMOTION, None)
+
+    assert refused.value.field == f"evidence.{key}"
+    assert "a caller may not send" in refused.value.message
+
+
+@pytest.mark.parametrize("key", ["approvals", "waivers", "history"])
+def test_the_path_records_nothing_for_a_request_that_asserts_its_own_signoffs(
+    key: str, tmp_path: Path
+) -> None:
+    path = local_path(Settings(home=tmp_path, policy_dir=POLICY_DIR))
+    request = untrusted(key)
+
+    with pytest.raises(CallerMayNotAssert):
+        asyncio.run(run(request, path.gates, path.placement, path.context))
+
+    assert path.ledger.last_seq() == 0
+    path.ledger.close()
+
+
+def test_a_trusted_operator_may_bring_them_marked_as_such() -> None:
+    doc = gather(fixture_request("approved"), PROMOTION, None)
+
+    assert doc["approvals"] and doc["history"]
+    assert doc["provenance"]["approvals"] == "evidence file (local mode: trusted operator)"
