@@ -4,8 +4,8 @@ One interpreter runs one thread of Python at a time, and OPA's runtime does not 
 threads of one process; separate processes let decisions use every core. A worker judges (the
 policy's decision and the input's canonical bytes); the ledger writer
 (service/execution/ledger_writer.py) then records it, batching what arrives together into one
-transaction, and only then is the decision answered. The event loop talks to all of them without blocking
-(service/execution/childprocess.py).
+transaction, and only then is the decision answered. The event loop talks to all of them
+without blocking (service/execution/childprocess.py).
 """
 
 from __future__ import annotations
