@@ -640,6 +640,24 @@ def _open_store(settings: Settings, *, create: bool) -> Store:
     )
 
 
+def verify_ledger(
+    settings: Settings,
+    *,
+    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
+    progress: Callable[[int], None] | None = None,
+    inputs: bool = True,
+) -> VerifyReport:
+    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does.
+
+    Here, beside the ledger: the verifier is handed records and opens no ledger by itself."""
+    keyring = load_keyring(settings.resolved_keyring)
+    ledger = open_ledger(settings, create=False)
+    try:
+        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
+    finally:
+        ledger.close()
+
+
 def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
     """The ledger MLGATE_LEDGER_URL names, ready to record (or, with create=False, to read).
 

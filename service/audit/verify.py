@@ -19,9 +19,8 @@ from service.audit.envelope import (
     MalformedEnvelope,
     open_envelope,
 )
-from service.audit.keys import Keyring, load_keyring
+from service.audit.keys import Keyring
 from service.audit.merkle import MerkleFrontier, leaf_hash
-from service.settings import Settings
 
 ProblemKind = Literal[
     "malformed",
@@ -136,25 +135,6 @@ def verify_envelopes(
     if progress is not None:
         progress(verifier.position)
     return verifier.finish()
-
-
-def verify_ledger(
-    settings: Settings,
-    *,
-    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
-    progress: Callable[[int], None] | None = None,
-    inputs: bool = True,
-) -> VerifyReport:
-    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does."""
-    # Imported here: the ledger module uses this one to verify, so it cannot be imported at the top.
-    from service.audit.ledger import open_ledger
-
-    keyring = load_keyring(settings.resolved_keyring)
-    ledger = open_ledger(settings, create=False)
-    try:
-        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
-    finally:
-        ledger.close()
 
 
 def signature_problem(

@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.audit.verify import verify_ledger
+    from service.audit.ledger import verify_ledger
     from service.wiring import local_pipeline
 
     settings = get_settings()
