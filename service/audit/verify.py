@@ -13,13 +13,13 @@ from service.audit.checkpoint import Checkpoint, CheckpointInvalid, open_checkpo
 from service.audit.clock import format_time, parse_time
 from service.audit.envelope import (
     GENESIS_PREV,
-    KIND_OF_PREDICATE,
     PAYLOAD_TYPE,
     Envelope,
     MalformedEnvelope,
     open_envelope,
 )
 from service.audit.keys import Keyring
+from service.audit.kinds import kind_of_predicate
 from service.audit.merkle import MerkleFrontier, leaf_hash
 
 ProblemKind = Literal[
@@ -115,9 +115,6 @@ class Opened:
     envelope: Envelope
     predicate: dict[str, Any]
     signed: bool  # a signature by a known, valid key covers it
-
-
-_KIND_OF = KIND_OF_PREDICATE
 
 
 def verify_envelopes(
@@ -272,7 +269,7 @@ class ChainVerifier:
             if envelope.payload_type != PAYLOAD_TYPE:
                 raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
             statement = envelope.statement()
-            kind = _KIND_OF.get(str(statement.get("predicateType")))
+            kind = kind_of_predicate(str(statement.get("predicateType")))
             if kind is None:
                 raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
             predicate = statement["predicate"]
@@ -292,13 +289,13 @@ class ChainVerifier:
             self._place(seq, digest, None)
             self._compare_checkpoints()
             return None
-        self._kinds[kind] += 1
+        self._kinds[kind.name] += 1
         found = signature_problem(envelope, recorded_at, self.keyring)
         if found is not None:
             self._problem(seq, found[0], found[1], position)
         self._place(seq, digest, prev)
         self._compare_checkpoints()
-        return Opened(seq, kind, envelope, predicate, signed=found is None)
+        return Opened(seq, kind.name, envelope, predicate, signed=found is None)
 
     def record_problem(self, seq: int, kind: ProblemKind, message: str) -> None:
         """A problem found outside the chain (its columns, its input) with the record just fed."""
