@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
+from service.audit.kinds import KIND_NAMES
 from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome
 from service.errors import InvalidField
@@ -470,9 +471,12 @@ class WaiverWithdrawal(BaseModel):
     withdrawn_at: str = Field(json_schema_extra=DATE_TIME)
 
 
-RecordKind = Literal[
-    "decision", "approval", "waiver", "waiver_withdrawal", "policy_reload", "alias_move"
-]
+# The kinds the ledger records (service/audit/kinds.py), as the values `kind` may take. mypy
+# cannot read a Literal built at run time, so to it a kind is a str.
+if TYPE_CHECKING:
+    RecordKind = str
+else:
+    RecordKind = Literal[KIND_NAMES]
 
 
 class AuditRecord(BaseModel):

@@ -12,26 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from service.audit.kinds import DecisionColumns, EventColumns, Field, record_kind
 from service.canonical import canonical_json, sha256_digest
 
 # Predicate fields the chain adds to a record's own content.
 CHAIN_FIELDS = ("seq", "prev", "recorded_at")
-# For records other than decisions: what the `outcome` column holds (a field of the content,
-# or a constant) and which content field names the person in `caller_id`.
-EVENT_OUTCOME: dict[str, tuple[str, str]] = {
-    "approval": ("field", "status"),
-    "waiver": ("constant", "granted"),
-    "waiver_withdrawal": ("constant", "withdrawn"),
-    "policy_reload": ("constant", "reloaded"),
-    "alias_move": ("field", "outcome"),
-}
-EVENT_BY = {
-    "approval": "approver",
-    "waiver": "approved_by",
-    "waiver_withdrawal": "withdrawn_by",
-    "policy_reload": "",
-    "alias_move": "requested_by",
-}
 # The columns compared, in the order problems are listed.
 CHECKED = (
     "decision_id",
@@ -51,28 +36,30 @@ CHECKED = (
 )
 
 
-class UnknownRecordKind(ValueError):
-    """A record kind this module has no column rules for (add it to EVENT_OUTCOME/EVENT_BY)."""
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
 def event_columns(kind: str, content: Mapping[str, Any]) -> dict[str, str]:
-    """outcome and caller_id of a non-decision record, from its own signed content.
+    """outcome and caller_id of a non-decision record, from its own signed content, by its
+    kind's rules (service/audit/kinds.py).
 
-    Raises UnknownRecordKind for a kind without rules, and KeyError if the content lacks the
-    field its kind's outcome is read from.
+    Raises UnknownRecordKind for a kind not in the table, ValueError for a decision (its
+    columns are its own fields), and KeyError if the content lacks the field its kind's outcome
+    is read from.
     """
-    if kind not in EVENT_OUTCOME:
-        raise UnknownRecordKind(
-            f"no column rules for record kind {kind!r}; add it to service/audit/columns.py"
-        )
-    source, name = EVENT_OUTCOME[kind]
-    outcome = _text(content[name]) if source == "field" else name
-    by_field = EVENT_BY[kind]
-    return {"outcome": outcome, "caller_id": _text(content.get(by_field)) if by_field else ""}
+    rules = record_kind(kind).columns
+    if not isinstance(rules, EventColumns):
+        raise ValueError(f"a {kind} record is indexed by its own fields, not as an event")
+    return _event_columns(rules, content)
+
+
+def _event_columns(rules: EventColumns, content: Mapping[str, Any]) -> dict[str, str]:
+    outcome = rules.outcome
+    return {
+        "outcome": _text(content[outcome.name]) if isinstance(outcome, Field) else outcome,
+        "caller_id": _text(content.get(rules.by)) if rules.by else "",
+    }
 
 
 def expected_columns(
@@ -91,7 +78,8 @@ def expected_columns(
     }
     if keyids and keyids[0]:  # an envelope without a key id leaves the column unchecked
         columns["keyid"] = keyids[0]
-    if kind == "decision":
+    rules = record_kind(kind).columns
+    if isinstance(rules, DecisionColumns):
         model = predicate["model"]
         target = predicate.get("target") or {}
         columns |= {
@@ -108,7 +96,7 @@ def expected_columns(
         }
         return columns
     content = {k: v for k, v in predicate.items() if k not in CHAIN_FIELDS}
-    columns |= event_columns(kind, content)
+    columns |= _event_columns(rules, content)
     columns |= {
         "decision_id": _text(content.get("id")),
         "gate": "",

@@ -10,22 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.audit.keys import SigningKey
+from service.audit.kinds import DECISION, record_kind
 from service.canonical import canonical_json
 from service.decision.model import Decision
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://mlgate.dev/decision/v1"
-# One versioned predicate type per kind of record (service/audit/stores/base.RECORD_KINDS).
-PREDICATE_TYPES = {
-    "decision": PREDICATE_TYPE,
-    "approval": "https://mlgate.dev/approval/v1",
-    "waiver": "https://mlgate.dev/waiver/v1",
-    "waiver_withdrawal": "https://mlgate.dev/waiver-withdrawal/v1",
-    "policy_reload": "https://mlgate.dev/policy-reload/v1",
-    "alias_move": "https://mlgate.dev/alias-move/v1",
-}
-KIND_OF_PREDICATE = {predicate_type: kind for kind, predicate_type in PREDICATE_TYPES.items()}
 GENESIS_PREV = "0" * 64
 # The one form of artifact digest a subject may carry (schemas/lineage.schema.json says so too).
 ARTIFACT_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -177,13 +167,14 @@ def statement_payload(
     seq: int,
     prev: str,
     at: str,
-    predicate_type: str = PREDICATE_TYPE,
+    kind: str = DECISION,
 ) -> bytes:
+    """The statement of a record of `kind`, whose predicate type says what kind it is."""
     return canonical_json(
         {
             "_type": STATEMENT_TYPE,
             "subject": subject,
-            "predicateType": predicate_type,
+            "predicateType": record_kind(kind).predicate_type,
             "predicate": {**predicate, "seq": seq, "prev": prev, "recorded_at": at},
         }
     )

@@ -15,9 +15,8 @@ from service.audit.checkpoint import seal_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
 from service.audit.columns import event_columns, expected_columns, mismatches
 from service.audit.envelope import (
-    KIND_OF_PREDICATE,
     PAYLOAD_TYPE,
-    PREDICATE_TYPES,
+    MalformedEnvelope,
     decision_predicate,
     decision_subject,
     open_envelope,
@@ -33,6 +32,7 @@ from service.audit.keys import (
     ensure_default_keys,
     load_keyring,
 )
+from service.audit.kinds import DECISION, DecisionColumns, kind_of_predicate, record_kind
 from service.audit.merkle import MerkleFrontier, leaf_hash
 from service.audit.storecheck import verify_store
 from service.audit.stores.base import (
@@ -81,7 +81,7 @@ class PendingRecord:
 
 def _decision_record(decision: Decision, document: bytes, digest: str) -> PendingRecord:
     return PendingRecord(
-        kind="decision",
+        kind=DECISION,
         record_id=decision.decision_id,
         gate=decision.gate,
         outcome=decision.outcome,
@@ -252,7 +252,7 @@ class Ledger:
                     seq=seq,
                     prev=prev,
                     at=at,
-                    predicate_type=PREDICATE_TYPES[record.kind],
+                    kind=record.kind,
                 )
                 envelope = seal(PAYLOAD_TYPE, payload, key)
                 prev = hashlib.sha256(envelope).hexdigest()
@@ -296,20 +296,21 @@ class Ledger:
         by: str = "",
     ) -> AuditReceipt:
         """Sign, chain and durably store a record that is not a decision: a sign-off
-        (approval, waiver), a waiver's withdrawal or a policy reload.
+        (approval, waiver), a waiver's withdrawal, a policy reload or an alias move, one of
+        the kinds in service/audit/kinds.py (UnknownRecordKind for any other).
 
         `predicate` is the record's own content (the chain adds seq, prev and recorded_at);
         `model` is (name, version, artifact digest) of the version it is about, if any, and
         `outcome` what it says (approved, rejected, granted, withdrawn, reloaded) and `by` who
         gave it: all are indexed for queries. Raises AuditWriteFailed if it cannot be stored.
         """
-        if kind not in PREDICATE_TYPES or kind == "decision":
+        if isinstance(record_kind(kind).columns, DecisionColumns):
             raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
         indexed = event_columns(kind, predicate)
         if indexed != {"outcome": outcome, "caller_id": by}:
             # The verifier derives these columns from the signed content: they must agree.
             raise ValueError(
-                f"a {kind} record's outcome and by must be {indexed} (service/audit/columns.py); "
+                f"a {kind} record's outcome and by must be {indexed} (service/audit/kinds.py); "
                 f"found outcome={outcome!r}, by={by!r}"
             )
         document = canonical_json(dict(predicate))
@@ -538,9 +539,11 @@ def _check_listed(row: RecordRow, where: str, keyring: Keyring | None) -> None:
     try:
         envelope = open_envelope(row.envelope)
         statement = envelope.statement()
-        kind = KIND_OF_PREDICATE.get(str(statement.get("predicateType")), "")
+        kind = kind_of_predicate(str(statement.get("predicateType")))
+        if kind is None:
+            raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
         keyids = tuple(s.keyid for s in envelope.signatures)
-        expected = expected_columns(kind, statement["predicate"], keyids, row.envelope)
+        expected = expected_columns(kind.name, statement["predicate"], keyids, row.envelope)
         recorded_at = parse_time(statement["predicate"]["recorded_at"])
     except (ValueError, KeyError, TypeError) as exc:
         raise LedgerTampered(
@@ -639,6 +642,24 @@ def _open_store(settings: Settings, *, create: bool) -> Store:
     raise UsageError(
         f"MLGATE_LEDGER_URL must be sqlite:///PATH or postgresql://USER@HOST/DB; found {url!r}"
     )
+
+
+def verify_ledger(
+    settings: Settings,
+    *,
+    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
+    progress: Callable[[int], None] | None = None,
+    inputs: bool = True,
+) -> VerifyReport:
+    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does.
+
+    Here, beside the ledger: the verifier is handed records and opens no ledger by itself."""
+    keyring = load_keyring(settings.resolved_keyring)
+    ledger = open_ledger(settings, create=False)
+    try:
+        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
+    finally:
+        ledger.close()
 
 
 def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:

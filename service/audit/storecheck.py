@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from service.audit.columns import UnknownRecordKind, expected_columns, mismatches
+from service.audit.columns import expected_columns, mismatches
 from service.audit.keys import Keyring
+from service.audit.kinds import UnknownRecordKind
 from service.audit.stores.base import PAGE_SIZE, RecordRow, Store
 from service.audit.verify import PROGRESS_EVERY, ChainVerifier, Opened, VerifyReport
 from service.canonical import sha256_digest

@@ -13,15 +13,14 @@ from service.audit.checkpoint import Checkpoint, CheckpointInvalid, open_checkpo
 from service.audit.clock import format_time, parse_time
 from service.audit.envelope import (
     GENESIS_PREV,
-    KIND_OF_PREDICATE,
     PAYLOAD_TYPE,
     Envelope,
     MalformedEnvelope,
     open_envelope,
 )
-from service.audit.keys import Keyring, load_keyring
+from service.audit.keys import Keyring
+from service.audit.kinds import kind_of_predicate
 from service.audit.merkle import MerkleFrontier, leaf_hash
-from service.settings import Settings
 
 ProblemKind = Literal[
     "malformed",
@@ -118,9 +117,6 @@ class Opened:
     signed: bool  # a signature by a known, valid key covers it
 
 
-_KIND_OF = KIND_OF_PREDICATE
-
-
 def verify_envelopes(
     envelopes: Iterable[bytes],
     keyring: Keyring,
@@ -136,25 +132,6 @@ def verify_envelopes(
     if progress is not None:
         progress(verifier.position)
     return verifier.finish()
-
-
-def verify_ledger(
-    settings: Settings,
-    *,
-    checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
-    progress: Callable[[int], None] | None = None,
-    inputs: bool = True,
-) -> VerifyReport:
-    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does."""
-    # Imported here: the ledger module uses this one to verify, so it cannot be imported at the top.
-    from service.audit.ledger import open_ledger
-
-    keyring = load_keyring(settings.resolved_keyring)
-    ledger = open_ledger(settings, create=False)
-    try:
-        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
-    finally:
-        ledger.close()
 
 
 def signature_problem(
@@ -292,7 +269,7 @@ class ChainVerifier:
             if envelope.payload_type != PAYLOAD_TYPE:
                 raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
             statement = envelope.statement()
-            kind = _KIND_OF.get(str(statement.get("predicateType")))
+            kind = kind_of_predicate(str(statement.get("predicateType")))
             if kind is None:
                 raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
             predicate = statement["predicate"]
@@ -312,13 +289,13 @@ class ChainVerifier:
             self._place(seq, digest, None)
             self._compare_checkpoints()
             return None
-        self._kinds[kind] += 1
+        self._kinds[kind.name] += 1
         found = signature_problem(envelope, recorded_at, self.keyring)
         if found is not None:
             self._problem(seq, found[0], found[1], position)
         self._place(seq, digest, prev)
         self._compare_checkpoints()
-        return Opened(seq, kind, envelope, predicate, signed=found is None)
+        return Opened(seq, kind.name, envelope, predicate, signed=found is None)
 
     def record_problem(self, seq: int, kind: ProblemKind, message: str) -> None:
         """A problem found outside the chain (its columns, its input) with the record just fed."""

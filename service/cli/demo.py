@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.audit.verify import verify_ledger
+    from service.audit.ledger import verify_ledger
     from service.compose import local_path
 
     settings = get_settings()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from service.errors import PolicyLoadError
-
-if TYPE_CHECKING:
-    from service.engine.policyset import PolicySet
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)")
 _RULE_NAME = re.compile(r"^([A-Za-z_][\w]*)")
@@ -31,7 +29,16 @@ class RuleEntry:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def rule_catalogue(policy_set: PolicySet) -> list[RuleEntry]:
+class PolicySources(Protocol):
+    """What the catalogue reads of a policy set (service/engine/policyset.PolicySet): the
+    source text of its Rego modules, by path. The set's loader checks it with the catalogue,
+    so the catalogue knows no loader."""
+
+    @property
+    def modules(self) -> Mapping[str, str]: ...
+
+
+def rule_catalogue(policy_set: PolicySources) -> list[RuleEntry]:
     """Rules with a `custom.code`, in file and line order; tests are not part of the catalogue."""
     entries: list[RuleEntry] = []
     for rel, source in sorted(policy_set.modules.items()):

@@ -8,16 +8,14 @@ firing without any test noticing. Read from the source text, so it needs no engi
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import yaml
 
-from service.engine.catalogue import rule_catalogue
+from service.engine.catalogue import PolicySources, rule_catalogue
 from service.engine.problems import Problem
 from service.errors import PolicyLoadError
-
-if TYPE_CHECKING:
-    from service.engine.policyset import PolicySet
 
 # The sets a gate's decision is made of; a rule adding to one of them gives a reason.
 REASON_SETS = ("deny", "hold", "warn", "rollback")
@@ -30,6 +28,14 @@ _HEAD = re.compile(
 )
 
 
+class CheckedPolicies(PolicySources, Protocol):
+    """What the checks read of a policy set (service/engine/policyset.PolicySet, which runs
+    them as it loads): its modules' source text and its thresholds data."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+
 def reason_rule_heads(source: str) -> list[tuple[int, str]]:
     """(1-based line, set name) of every rule head that adds to a reason set."""
     return [
@@ -39,7 +45,7 @@ def reason_rule_heads(source: str) -> list[tuple[int, str]]:
     ]
 
 
-def rule_problems(policy_set: PolicySet) -> list[Problem]:
+def rule_problems(policy_set: CheckedPolicies) -> list[Problem]:
     """Reason rules without usable METADATA, and codes used by more than one rule.
 
     Test modules (`*_test.rego`) are not checked. Each problem is at the rule's head line.
@@ -70,7 +76,7 @@ def rule_problems(policy_set: PolicySet) -> list[Problem]:
     return problems
 
 
-def _config_code_problems(policy_set: PolicySet, codes: set[str]) -> list[Problem]:
+def _config_code_problems(policy_set: CheckedPolicies, codes: set[str]) -> list[Problem]:
     """Codes the thresholds data names (non_waivable, waivers.roles) that no rule has: a
     misspelt one would quietly let that rule be waived."""
     problems: list[Problem] = []

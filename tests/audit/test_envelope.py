@@ -10,7 +10,6 @@ import pytest
 from service.audit.envelope import (
     GENESIS_PREV,
     PAYLOAD_TYPE,
-    PREDICATE_TYPE,
     STATEMENT_TYPE,
     MalformedEnvelope,
     decision_predicate,
@@ -52,7 +51,7 @@ def test_the_statement_names_the_model_artifact_and_carries_the_chain_fields() -
     )
     statement = json.loads(payload)
     assert statement["_type"] == STATEMENT_TYPE
-    assert statement["predicateType"] == PREDICATE_TYPE
+    assert statement["predicateType"] == "https://mlgate.dev/decision/v1"
     assert statement["subject"] == [
         {"name": "fraud-detector@7", "digest": {"sha256": ARTIFACT.removeprefix("sha256:")}}
     ]

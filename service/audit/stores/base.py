@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.audit.envelope import GENESIS_PREV
+from service.audit.kinds import DECISION
 
 # Columns copied out of the envelope so records can be found; verification never trusts them.
 RECORD_COLUMNS = (
@@ -31,21 +32,12 @@ RECORD_COLUMNS = (
 # Columns added after the first ledgers were written: a store adds any its table lacks when it
 # opens (TEXT NOT NULL with this default). Each is copied from the signed envelope.
 ADDED_COLUMNS = {
-    "kind": "decision",
+    "kind": DECISION,  # the ledgers written before other kinds held decisions only
     "caller_id": "",
     "artifact_digest": "",
     "stage": "",
     "risk_tier": "",
 }
-# What a record is: a decision, or one of the records the decisions rely on.
-RECORD_KINDS = (
-    "decision",
-    "approval",
-    "waiver",
-    "waiver_withdrawal",
-    "policy_reload",
-    "alias_move",
-)
 # Reads of the whole ledger go in pages by seq, so no transaction stays open for a long walk.
 PAGE_SIZE = 1000
 
@@ -63,7 +55,7 @@ class RecordRow:
     input_digest: str
     envelope_hash: str  # sha256 hex of `envelope`, the next record's `prev`
     envelope: bytes
-    kind: str = "decision"  # one of RECORD_KINDS; for other kinds `decision_id` is the record's id
+    kind: str = DECISION  # in audit/kinds.KINDS; other kinds keep their own id in `decision_id`
     caller_id: str = ""  # a decision's caller, a sign-off's approver
     artifact_digest: str = ""
     stage: str = ""  # a decision's target stage
