@@ -14,7 +14,7 @@ import data.mlgate.lib.reasons
 # title: Promotion decision
 # description: The gate's answer; the service queries exactly this rule.
 # entrypoint: true
-decision := decisions.make(deny, hold, {
+decision := decisions.make({"deny": deny, "hold": hold}, {
 	"waivers": object.get(input, "waivers", []),
 	"model": input.model,
 	"requesters": _requesters,
