@@ -12,9 +12,17 @@ import data.mlgate.lib.reasons
 
 # METADATA
 # title: Promotion decision
-# description: The gate's answer; the service queries exactly this rule.
+# description: |
+#   The gate's answer; the service queries exactly this rule. Names the risk tier it judged
+#   under, so the service records that tier rather than working it out again.
 # entrypoint: true
-decision := decisions.make({"deny": deny, "hold": hold}, {
+decision := object.union(
+	decisions.make({"deny": deny, "hold": hold}, _signoff_context),
+	_judged_under,
+)
+
+# What a waiver of this request is checked against (data.mlgate.lib.decision.make).
+_signoff_context := {
 	"waivers": object.get(input, "waivers", []),
 	"model": input.model,
 	"requesters": _requesters,
@@ -22,13 +30,19 @@ decision := decisions.make({"deny": deny, "hold": hold}, {
 	"non_waivable": object.get(_promotion, "non_waivable", []),
 	"waiver_roles": object.get(_promotion, ["waivers", "roles"], {}),
 	"default_waiver_roles": _tier_approver_roles,
-})
+}
+
+# Only a known tier is claimed: evidence naming another is refused by its schema anyway.
+_judged_under := {"risk_tier": tier} if tier in object.keys(_tier_rank)
+
+else := {}
 
 _promotion := object.get(data.mlgate.config, "promotion", {})
 
 # The model card's risk tier decides the thresholds; a card without one is judged as high
 # risk. A request cannot choose it (RISK_TIER_CONFLICT), nor lower the tier the model was last
-# judged under (RISK_TIER_LOWERED): the higher of the two applies. service/gate.py records it.
+# judged under (RISK_TIER_LOWERED): the higher of the two applies. The decision names it
+# (risk_tier), so the service records the tier the policy judged under.
 _card_tier := object.get(input, ["model_card", "risk_tier"], "high")
 
 _recorded_tier := object.get(input, ["recorded_risk_tier", "tier"], _card_tier)

@@ -57,7 +57,7 @@ decide(doc) := result if {
 codes(doc) := {r.code | some r in decide(doc).reasons}
 
 test_promotion_allowed_with_complete_evidence if {
-	decide(approved) == {"outcome": "allow", "reasons": [], "warnings": []}
+	decide(approved) == {"outcome": "allow", "reasons": [], "warnings": [], "risk_tier": "high"}
 }
 
 test_promotion_denied_when_auc_below_floor if {
@@ -306,6 +306,7 @@ test_promotion_holds_while_approval_pending if {
 			"controls": ["SR 11-7 IV", "EU AI Act Art. 14"],
 		}],
 		"warnings": [],
+		"risk_tier": "high",
 	}
 }
 
@@ -393,7 +394,7 @@ test_missing_risk_tier_is_judged_as_high if {
 
 test_low_tier_needs_no_approval_fairness_or_baseline if {
 	doc := with_tier(approved, "low")
-	decide(json.remove(doc, ["approvals", "baseline", "metrics/by_group"])) == {"outcome": "allow", "reasons": [], "warnings": []}
+	decide(json.remove(doc, ["approvals", "baseline", "metrics/by_group"])) == {"outcome": "allow", "reasons": [], "warnings": [], "risk_tier": "low"}
 }
 
 test_model_override_raises_floor if {
@@ -535,4 +536,23 @@ test_registry_provenance_required_where_the_thresholds_say_so[note] if {
 	result := promotion.decision with input as object.union(approved, {"provenance": provenance})
 		with data.mlgate.config as strict
 	{r.field | some r in result.reasons; r.code == "REGISTRY_PROVENANCE_REQUIRED"} == denied
+}
+
+# The decision names the tier it judged under, so the service records that one.
+test_decision_names_the_tier_it_judged_under[note] := passed if {
+	some note, case in {
+		"the card's tier": [with_tier(approved, "low"), "low"],
+		"high when the card names none": [json.remove(approved, ["model/risk_tier", "model_card/risk_tier"]), "high"],
+		"the recorded tier over a lower card's": [object.union(with_tier(approved, "low"), {"recorded_risk_tier": {"tier": "high"}}), "high"],
+		"the card's over a lower recorded one": [object.union(approved, {"recorded_risk_tier": {"tier": "medium"}}), "high"],
+		"an unconfigured tier as well": [with_tier(approved, "medium"), "medium"],
+	}
+	[doc, judged] := case
+	passed := decide(doc).risk_tier == judged
+}
+
+test_decision_claims_no_tier_outside_low_medium_high if {
+	result := decide(with_tier(approved, "critical"))
+	not "risk_tier" in object.keys(result)
+	result.outcome == "deny"
 }
