@@ -45,3 +45,16 @@ test_fairness_needs_two_groups_with_the_metric[note] := passed if {
 	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/by_group/region", "value": case.groups}])
 	passed := codes(doc) == case.codes
 }
+
+# A gap at max_gap passes; only a larger one denies. max_gap 0.25, gaps 1/128 either side.
+test_a_fairness_gap_passes_at_max_gap[note] := passed if {
+	some note, case in {
+		"at max_gap": [0.75, ["allow", set()]],
+		"just under": [0.7421875, ["allow", set()]],
+		"just over": [0.7578125, ["deny", {["FAIRNESS_GAP_EXCEEDED", 0.2578125, 0.25]}]],
+	}
+	[tpr, expected] := case
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/by_group/region", "value": {"uk": {"tpr": 0.5}, "eu": {"tpr": tpr}}}])
+	thresholds := pinned({"fairness": {"metric": "tpr", "max_gap": 0.25}}, {})
+	passed := verdict(decided_under(thresholds, doc)) == expected
+}

@@ -25,7 +25,7 @@ test_a_request_naming_another_artifact_than_the_lineage_is_denied if {
 	}
 }
 
-test_registry_provenance_required_where_the_thresholds_say_so[note] if {
+test_registry_provenance_required_where_the_thresholds_say_so[note] := passed if {
 	some note, case in {
 		"caller's evidence denies": [{"metrics": "request", "lineage": "registry: MLflow"}, {"metrics"}],
 		"registry evidence passes": [{"metrics": "registry: MLflow", "lineage": "registry: MLflow"}, set()],
@@ -39,5 +39,5 @@ test_registry_provenance_required_where_the_thresholds_say_so[note] if {
 	}])
 	result := promotion.decision with input as object.union(approved, {"provenance": provenance})
 		with data.mlgate.config as strict
-	{r.field | some r in result.reasons; r.code == "REGISTRY_PROVENANCE_REQUIRED"} == denied
+	passed := {r.field | some r in result.reasons; r.code == "REGISTRY_PROVENANCE_REQUIRED"} == denied
 }

@@ -42,3 +42,27 @@ test_floor_boundaries[note] := passed if {
 	])
 	passed := decide(doc).outcome == case.outcome
 }
+
+# A floor passes at its value: floor 0.5, and values 1/128 either side (exact in binary).
+test_a_floor_passes_at_its_value[note] := passed if {
+	some note, case in {
+		"at the floor": [0.5, ["allow", set()]],
+		"just under": [0.4921875, ["deny", {["METRIC_BELOW_FLOOR", 0.4921875, 0.5]}]],
+		"just over": [0.5078125, ["allow", set()]],
+	}
+	[auc, expected] := case
+	doc := json.patch(approved, [{"op": "replace", "path": "/metrics/values/auc", "value": auc}])
+	passed := verdict(decided_under(pinned({}, {"floors": {"auc": 0.5}}), doc)) == expected
+}
+
+# A ceiling passes at its value: ceiling 0.25, and values 1/128 either side.
+test_a_ceiling_passes_at_its_value[note] := passed if {
+	some note, case in {
+		"at the ceiling": [0.25, ["allow", set()]],
+		"just under": [0.2421875, ["allow", set()]],
+		"just over": [0.2578125, ["deny", {["METRIC_ABOVE_CEILING", 0.2578125, 0.25]}]],
+	}
+	[ece, expected] := case
+	doc := json.patch(approved, [{"op": "add", "path": "/metrics/values/calibration_ece", "value": ece}])
+	passed := verdict(decided_under(pinned({}, {"ceilings": {"calibration_ece": 0.25}}), doc)) == expected
+}

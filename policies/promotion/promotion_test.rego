@@ -148,14 +148,14 @@ test_request_cannot_lower_the_cards_risk_tier if {
 	}]
 }
 
-test_waiver_does_not_count_when[note] if {
+test_waiver_does_not_count_when[note] := passed if {
 	some note, patch in {
 		"given for another artifact": {"artifact_digest": "sha256:ef"},
 		"given by the requester": {"approved_by": "ci@example.com"},
 		"given in a role that may not waive": {"role": "data-steward"},
 		"without a role": {"role": null},
 	}
-	decide(object.union(regressed, {"waivers": [object.union(waiver, patch)]})).outcome == "deny"
+	passed := decide(object.union(regressed, {"waivers": [object.union(waiver, patch)]})).outcome == "deny"
 }
 
 test_waiver_roles_per_code_come_from_data if {
@@ -221,4 +221,27 @@ test_decision_claims_no_tier_outside_low_medium_high if {
 	result := decide(with_tier(approved, "critical"))
 	not "risk_tier" in object.keys(result)
 	result.outcome == "deny"
+}
+
+# Boundary tables pin a policy configured with one threshold and nothing else (a tier's
+# settings, e.g. fairness, and its production stage's), so each sees only the limit it is about.
+pinned(tier_settings, production) := {"promotion": {"tiers": {"high": object.union(tier_settings, {"stages": {"production": production}})}}}
+
+decided_under(thresholds, doc) := result if {
+	result := promotion.decision with input as doc with data.mlgate.config as thresholds
+}
+
+# The outcome, and each reason's code with the value and the limit it quotes.
+verdict(result) := [result.outcome, {[r.code, r.actual, r.threshold] | some r in result.reasons}]
+
+# A waiver lifts a denial until the instant it expires, not at it.
+test_a_waiver_lifts_until_the_instant_it_expires[note] := passed if {
+	some note, case in {
+		"expiring a nanosecond after the request": ["2026-11-21T12:00:00.000000001Z", "allow"],
+		"expiring at the request": ["2026-11-21T12:00:00Z", "deny"],
+		"expired a nanosecond before the request": ["2026-11-21T11:59:59.999999999Z", "deny"],
+	}
+	[expires_at, outcome] := case
+	doc := object.union(regressed, {"waivers": [object.union(waiver, {"expires_at": expires_at})]})
+	passed := decide(doc).outcome == outcome
 }

@@ -118,3 +118,67 @@ test_lower_is_better_absolute_regression_names_the_allowed_ceiling if {
 	r.threshold == 32
 	r.actual == 33
 }
+
+# Absolute regression passes at the threshold the champion and min_absolute_change give, in
+# both directions, with a required gain and with a tolerated drop. Values 1/128 either side.
+# A case: [metric, greater_is_better, min_absolute_change, champion, candidate, threshold, outcome].
+test_absolute_regression_passes_at_its_threshold[note] := passed if {
+	some note, case in {
+		"higher is better, at baseline + 0.25": ["auc", true, 0.25, 0.5, 0.75, 0.75, "allow"],
+		"higher is better, just under": ["auc", true, 0.25, 0.5, 0.7421875, 0.75, "deny"],
+		"higher is better, just over": ["auc", true, 0.25, 0.5, 0.7578125, 0.75, "allow"],
+		"tolerated drop, at baseline - 0.25": ["auc", true, -0.25, 0.75, 0.5, 0.5, "allow"],
+		"tolerated drop, just under": ["auc", true, -0.25, 0.75, 0.4921875, 0.5, "deny"],
+		"tolerated drop, just over": ["auc", true, -0.25, 0.75, 0.5078125, 0.5, "allow"],
+		"lower is better, at baseline - 4": ["latency_p99_ms", false, 4, 32, 28, 28, "allow"],
+		"lower is better, just under": ["latency_p99_ms", false, 4, 32, 27.9921875, 28, "allow"],
+		"lower is better, just over": ["latency_p99_ms", false, 4, 32, 28.0078125, 28, "deny"],
+		"tolerated rise, at baseline + 4": ["latency_p99_ms", false, -4, 32, 36, 36, "allow"],
+		"tolerated rise, just under": ["latency_p99_ms", false, -4, 32, 35.9921875, 36, "allow"],
+		"tolerated rise, just over": ["latency_p99_ms", false, -4, 32, 36.0078125, 36, "deny"],
+	}
+	[metric, greater_is_better, change, baseline, candidate, threshold, outcome] := case
+	spec := {"greater_is_better": greater_is_better, "min_absolute_change": change}
+	passed := _regression_verdict(metric, spec, baseline, candidate) == _expected(outcome, "METRIC_REGRESSION_ABSOLUTE", candidate, threshold)
+}
+
+# Relative regression passes at the threshold: (c - b) / |b| (or (b - c) / |b| when lower is
+# better) equal to min_relative_change; against a champion of 0, MLflow's margin of 1e-10.
+# A case: [metric, greater_is_better, min_relative_change, champion, candidate, threshold, outcome].
+test_relative_regression_passes_at_its_threshold[note] := passed if {
+	some note, case in {
+		"higher is better, at +50%": ["auc", true, 0.5, 0.5, 0.75, 0.75, "allow"],
+		"higher is better, just under": ["auc", true, 0.5, 0.5, 0.7421875, 0.75, "deny"],
+		"higher is better, just over": ["auc", true, 0.5, 0.5, 0.7578125, 0.75, "allow"],
+		"tolerated drop, at -50%": ["auc", true, -0.5, 0.5, 0.25, 0.25, "allow"],
+		"tolerated drop, just under": ["auc", true, -0.5, 0.5, 0.2421875, 0.25, "deny"],
+		"tolerated drop, just over": ["auc", true, -0.5, 0.5, 0.2578125, 0.25, "allow"],
+		"lower is better, at -12.5%": ["latency_p99_ms", false, 0.125, 32, 28, 28, "allow"],
+		"lower is better, just under": ["latency_p99_ms", false, 0.125, 32, 27.9921875, 28, "allow"],
+		"lower is better, just over": ["latency_p99_ms", false, 0.125, 32, 28.0078125, 28, "deny"],
+		"tolerated rise, at +12.5%": ["latency_p99_ms", false, -0.125, 32, 36, 36, "allow"],
+		"tolerated rise, just under": ["latency_p99_ms", false, -0.125, 32, 35.9921875, 36, "allow"],
+		"tolerated rise, just over": ["latency_p99_ms", false, -0.125, 32, 36.0078125, 36, "deny"],
+		"champion 0, higher is better, at 1e-10": ["auc", true, 0, 0, 1e-10, 1e-10, "allow"],
+		"champion 0, higher is better, just under": ["auc", true, 0, 0, 5e-11, 1e-10, "deny"],
+		"champion 0, higher is better, just over": ["auc", true, 0, 0, 2e-10, 1e-10, "allow"],
+		"champion 0, lower is better, at -1e-10": ["latency_p99_ms", false, 0, 0, -1e-10, -1e-10, "allow"],
+		"champion 0, lower is better, just under": ["latency_p99_ms", false, 0, 0, -2e-10, -1e-10, "allow"],
+		"champion 0, lower is better, just over": ["latency_p99_ms", false, 0, 0, -5e-11, -1e-10, "deny"],
+	}
+	[metric, greater_is_better, change, baseline, candidate, threshold, outcome] := case
+	spec := {"greater_is_better": greater_is_better, "min_relative_change": change}
+	passed := _regression_verdict(metric, spec, baseline, candidate) == _expected(outcome, "METRIC_REGRESSION_RELATIVE", candidate, threshold)
+}
+
+# The verdict on a candidate against a champion under one regression spec and nothing else.
+_regression_verdict(metric, spec, baseline, candidate) := verdict(decided_under(pinned({}, {"regression": {metric: spec}}), doc)) if {
+	doc := json.patch(approved, [
+		{"op": "add", "path": sprintf("/metrics/values/%s", [metric]), "value": candidate},
+		{"op": "add", "path": sprintf("/baseline/metrics/values/%s", [metric]), "value": baseline},
+	])
+}
+
+_expected("allow", _, _, _) := ["allow", set()]
+
+_expected("deny", code, actual, threshold) := ["deny", {[code, actual, threshold]}]

@@ -59,3 +59,23 @@ test_an_allow_under_a_lower_tier_is_no_history_for_a_higher_one if {
 	codes(doc) == {"STAGE_ORDER"}
 	decide(json.patch(approved, [{"op": "add", "path": "/history/0/risk_tier", "value": "high"}])).outcome == "allow"
 }
+
+# An earlier allow counts only when it was decided before the request, not at the same instant.
+test_an_earlier_allow_counts_only_before_the_request[note] := passed if {
+	some note, case in {
+		"a nanosecond before": ["2026-11-21T11:59:59.999999999Z", set()],
+		"at the request": ["2026-11-21T12:00:00Z", {"STAGE_ORDER"}],
+		"a nanosecond after": ["2026-11-21T12:00:00.000000001Z", {"STAGE_ORDER"}],
+	}
+	[decided_at, denied] := case
+	doc := json.patch(approved, [{"op": "replace", "path": "/history/0/decided_at", "value": decided_at}])
+	passed := codes(doc) == denied
+}
+
+# A waiver lifts denials only: one given for the pending approval leaves the gate holding.
+test_a_waiver_cannot_stand_in_for_a_pending_approval if {
+	doc := json.patch(approved, [{"op": "replace", "path": "/approvals/0/status", "value": "pending"}])
+	approval_waiver := object.union(waiver, {"rule_code": "APPROVAL_PENDING"})
+	result := decide(object.union(doc, {"waivers": [approval_waiver]}))
+	[result.outcome, [r.code | some r in result.reasons], result.warnings] == ["hold", ["APPROVAL_PENDING"], []]
+}
