@@ -1,28 +1,53 @@
 # METADATA
 # title: Decision
 # description: |
-#   Turns a gate's denials and holds into its decision: waived denials become warnings,
-#   and the worst remaining outcome wins (allow < hold < deny).
+#   Turns a gate's reasons, grouped by the outcome each asks for, into its decision: the worst
+#   outcome that has a reason wins (allow < hold < deny < rollback). Waivers lift denials
+#   only, which then become warnings; rollback reasons and holds are never waived.
 package mlgate.lib.decision
 
 import data.mlgate.lib.waivers
 
+# The outcomes a reason can ask for, worst first; allow is having none.
+_worst_first := ["rollback", "deny", "hold"]
+
 # METADATA
 # description: |
+#   by_outcome maps "rollback", "deny" and "hold" to the set of reasons asking for that
+#   outcome; a key left out has none. Any other key (a misspelt outcome) leaves the decision
+#   undefined, which the service answers with a deny. Reasons come out worst first.
 #   ctx carries waivers, non_waivable (codes no waiver may lift) and what
 #   data.mlgate.lib.waivers.is_active needs: model, requesters, now_ns (the request time),
 #   waiver_roles and default_waiver_roles.
-make(denials, holds, ctx) := {
-	"outcome": _outcome(active, holds),
-	"reasons": array.concat(_sorted(active), _sorted(holds)),
+make(by_outcome, ctx) := {
+	"outcome": _outcome(remaining),
+	"reasons": _worst_first_reasons(remaining),
 	"warnings": _sorted(warnings),
 } if {
+	every key, _ in by_outcome { key in _worst_first }
+	denials := object.get(by_outcome, "deny", set())
 	waivable := {r.code | some r in denials; not r.code in ctx.non_waivable}
 	lifting := waivers.first_active_by_code(waivable, ctx.waivers, ctx)
 	waived := {r | some r in denials; lifting[r.code]}
-	active := denials - waived
+	remaining := {
+		"rollback": object.get(by_outcome, "rollback", set()),
+		"deny": denials - waived,
+		"hold": object.get(by_outcome, "hold", set()),
+	}
 	warnings := {object.union(r, {"waiver": _described(lifting[r.code])}) | some r in waived}
 }
+
+# The worst outcome that still has a reason once waivers have lifted what they may.
+_outcome(remaining) := found[0] if {
+	found := [outcome | some outcome in _worst_first; count(remaining[outcome]) > 0]
+	count(found) > 0
+} else := "allow"
+
+# Rollback reasons, then denials, then holds; each kind in a stable order.
+_worst_first_reasons(remaining) := array.concat(
+	array.concat(_sorted(remaining.rollback), _sorted(remaining.deny)),
+	_sorted(remaining.hold),
+)
 
 # What a decision says of the waiver that lifted a denial.
 _described(found) := object.union(
@@ -39,17 +64,5 @@ _described(found) := object.union(
 _record_id(waiver) := {"id": waiver.id} if is_string(waiver.id)
 
 else := {}
-
-_outcome(active, _) := "deny" if count(active) > 0
-
-_outcome(active, holds) := "hold" if {
-	count(active) == 0
-	count(holds) > 0
-}
-
-_outcome(active, holds) := "allow" if {
-	count(active) == 0
-	count(holds) == 0
-}
 
 _sorted(reasons) := [r | some r in reasons]

@@ -235,7 +235,7 @@ def test_f4_metadata_typo_silently_disables_a_deny_rule(editable: tuple[Api, Pat
     low["values"]["auc"] = 0.5
     assert "METRIC_BELOW_FLOOR" in outcome(api, body("1", "staging", metrics=low))[1]
     _edit(
-        policies / "promotion" / "promotion.rego",
+        policies / "promotion" / "metrics.rego",
         "#   code: METRIC_BELOW_FLOOR",
         "#   cod: METRIC_BELOW_FLOOR",
     )
@@ -246,7 +246,7 @@ def test_f4_metadata_typo_silently_disables_a_deny_rule(editable: tuple[Api, Pat
 def test_f4_metadata_typo_decision_after_reload(editable: tuple[Api, Path]) -> None:
     api, policies = editable
     _edit(
-        policies / "promotion" / "promotion.rego",
+        policies / "promotion" / "metrics.rego",
         "#   code: METRIC_BELOW_FLOOR",
         "#   cod: METRIC_BELOW_FLOOR",
     )

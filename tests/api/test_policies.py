@@ -33,7 +33,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "severity": "high",
         "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
         "rule": "data.mlgate.promotion.deny",
-        "file": "promotion/promotion.rego",
+        "file": "promotion/metrics.rego",
         "line": floors["line"],
     }
     assert {"APPROVAL_PENDING", "STAGE_ORDER", "LINEAGE_COMMIT_MISSING"} <= {

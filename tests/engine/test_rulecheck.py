@@ -110,7 +110,7 @@ def test_two_rules_with_one_code_refuse_the_set(policy_copy: Callable[[], Path])
         e for e in rule_catalogue(read_policy_set(POLICY_DIR)) if e.code == "METRIC_BELOW_FLOOR"
     ]
     assert found == [
-        f"promotion/promotion.rego:{floor.line}: code METRIC_BELOW_FLOOR is already used by the "
+        f"{floor.file}:{floor.line}: code METRIC_BELOW_FLOOR is already used by the "
         "rule at promotion/extra.rego:8; codes must be unique"
     ]
 

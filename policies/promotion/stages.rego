@@ -1,0 +1,82 @@
+# Stage order and human approval.
+package mlgate.promotion
+
+import data.mlgate.lib.reasons
+
+# METADATA
+# title: Stage order is respected
+# description: The version was allowed at an earlier stage before it goes to this one.
+# custom:
+#   code: STAGE_ORDER
+#   severity: high
+#   controls: ["SR 11-7 IV", "NIST AI RMF MANAGE 1.1"]
+deny contains reason if {
+	required := object.get(_promotion, ["stage_prerequisites", stage], [])
+	count(required) > 0
+	not _passed_any(required)
+	msg := sprintf("v%s has no earlier allow at %s, which %s requires", [input.model.version, concat(" or ", required), stage])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "history"})
+}
+
+_passed_any(stages) if {
+	some prior in object.get(input, "history", [])
+	prior.gate == "promotion"
+	prior.outcome == "allow"
+	prior.version == input.model.version
+	prior.stage in stages
+	_judged_at_least_as_strictly(prior)
+	time.parse_rfc3339_ns(prior.decided_at) < time.parse_rfc3339_ns(input.requested_at)
+}
+
+# An allow under a lower tier (lighter checks) does not count for this one. An earlier decision
+# that names no tier (an evidence file's, in local mode) is taken as given.
+_judged_at_least_as_strictly(prior) if not prior.risk_tier
+
+_judged_at_least_as_strictly(prior) if _tier_rank[prior.risk_tier] >= _tier_rank[tier]
+
+# METADATA
+# title: Approval was not rejected
+# description: No required approver rejected this version.
+# custom:
+#   code: APPROVAL_REJECTED
+#   severity: critical
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 14"]
+deny contains reason if {
+	some role in object.get(stage_settings, "approver_roles", [])
+	some approval in _approvals_for(role)
+	approval.status == "rejected"
+	msg := sprintf("%s (%s) rejected v%s", [approval.approver, role, input.model.version])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
+}
+
+# METADATA
+# title: Human approval is given
+# description: |
+#   Each approver role the tier requires has approved this version; nobody who asked for a
+#   decision on it can approve it. Until then the gate holds.
+# custom:
+#   code: APPROVAL_PENDING
+#   severity: medium
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 14"]
+hold contains reason if {
+	some role in object.get(stage_settings, "approver_roles", [])
+	not _is_approved_by(role)
+	msg := sprintf("v%s to %s awaits approval by a %s (%s)", [input.model.version, stage, role, _approval_state(role)])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
+}
+
+# An approval counts for the artifact it was given for, and never when its approver asked for a
+# decision on this version (now or before).
+_approvals_for(role) := [a |
+	some a in object.get(input, "approvals", [])
+	a.role == role
+	a.version == input.model.version
+	a.artifact_digest == input.model.artifact_digest
+	not a.approver in _requesters
+]
+
+_is_approved_by(role) if "approved" in {a.status | some a in _approvals_for(role)}
+
+_approval_state(role) := "pending" if {
+	"pending" in {a.status | some a in _approvals_for(role)}
+} else := "none requested"
