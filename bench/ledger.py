@@ -26,6 +26,7 @@ from service.audit.stores.postgres import PostgresStore
 from service.audit.stores.sqlite import SqliteStore
 from service.canonical import canonical_json, document_digest
 from service.decision.model import Decision
+from service.decision.recording import decision_record, pending_decision
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 APPEND_P50_TARGET_MS = 1.0
@@ -116,12 +117,12 @@ def bench_appends(
     work = [(decision_for(doc), doc) for doc in map(input_document, range(count))]
     latencies = []
     with Ledger(store, keys) as ledger:
-        ledger.record(*work[0])  # warm-up: schema, key load, first page
+        ledger.record(pending_decision(*work[0]))  # warm-up: schema, key load, first page
         if batch == 1:
             started = time.perf_counter()
             for decision, doc in work[1:]:
                 t0 = time.perf_counter()
-                ledger.record(decision, doc)
+                ledger.record(pending_decision(decision, doc))
                 latencies.append(time.perf_counter() - t0)
         else:
             # The service's writer gets the bytes already encoded, by the decision workers.
@@ -129,7 +130,9 @@ def bench_appends(
             started = time.perf_counter()
             for i in range(0, len(encoded), batch):
                 t0 = time.perf_counter()
-                results = ledger.record_batch(encoded[i : i + batch])
+                results = ledger.record_batch(
+                    [decision_record(d, document) for d, document in encoded[i : i + batch]]
+                )
                 latencies.append(time.perf_counter() - t0)
                 if any(isinstance(result, Exception) for result in results):
                     raise SystemExit(f"a batched append failed: {results}")

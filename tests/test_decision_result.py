@@ -7,10 +7,10 @@ import copy
 from typing import Any
 
 import pytest
+from service.gate import judged_risk_tier
 
 from service.decision import check_policy_result
 from service.engine.embedded import EmbeddedEngine
-from service.gate import judged_risk_tier
 from service.schemas import default_schemas
 from tests.conftest import EVIDENCE_DIR, fixture_input
 

@@ -37,7 +37,7 @@ from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
-from service.audit.ledger import LedgerRecord
+from service.audit.records import LedgerRecord
 from service.decision.model import DecisionAnswer, Outcome
 from service.enact.history import alias_history
 from service.errors import InvalidField, NotFound

@@ -12,7 +12,6 @@ from typing import Any
 from service.audit.keys import SigningKey
 from service.audit.kinds import DECISION, record_kind
 from service.canonical import canonical_json
-from service.decision.model import Decision
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -118,46 +117,6 @@ def _b64decode(text: str, where: str) -> bytes:
         return binascii.a2b_base64(standard, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise MalformedEnvelope(f"{where} is not base64 (standard or URL-safe): {exc}") from None
-
-
-def decision_predicate(decision: Decision) -> dict[str, Any]:
-    """The decision's part of the predicate; the chain adds seq, prev and recorded_at."""
-    return {
-        "decision_id": decision.decision_id,
-        "gate": decision.gate,
-        "outcome": decision.outcome,
-        "reasons": [r.model_dump(mode="json", exclude_none=True) for r in decision.reasons],
-        "warnings": [r.model_dump(mode="json", exclude_none=True) for r in decision.warnings],
-        "model": decision.model.model_dump(mode="json"),
-        "policy_revision": decision.policy_revision,
-        "input_digest": decision.input_digest,
-        "evidence_digests": dict(decision.evidence_digests),
-        "caller": decision.caller.model_dump(mode="json"),
-        "requested_at": decision.requested_at,
-        "target": decision.target,
-        "target_version": decision.target_version,
-        "provenance": dict(decision.provenance),
-        "signoff_records": list(decision.signoff_records),
-    }
-
-
-def decision_subject(decision: Decision) -> list[dict[str, Any]]:
-    """The model artifact the decision is about.
-
-    A decision made without a valid artifact digest (evidence missing, or a digest that is
-    not `sha256:` and 64 lower-case hex digits, which validation refused) is still recorded:
-    its subject then carries the input document's digest, which is what the decision is
-    provably about. Nothing that failed validation is signed as a subject.
-    """
-    artifact = decision.model.artifact_digest
-    valid = artifact is not None and ARTIFACT_DIGEST.fullmatch(artifact) is not None
-    digest = artifact if valid and artifact is not None else decision.input_digest
-    algorithm, _, value = digest.partition(":")
-    if not value:
-        algorithm, value = "sha256", digest
-    return [
-        {"name": f"{decision.model.name}@{decision.model.version}", "digest": {algorithm: value}}
-    ]
 
 
 def statement_payload(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +16,6 @@ from service.audit.columns import event_columns, expected_columns, mismatches
 from service.audit.envelope import (
     PAYLOAD_TYPE,
     MalformedEnvelope,
-    decision_predicate,
-    decision_subject,
     open_envelope,
     seal,
     statement_payload,
@@ -32,8 +29,10 @@ from service.audit.keys import (
     ensure_default_keys,
     load_keyring,
 )
-from service.audit.kinds import DECISION, DecisionColumns, kind_of_predicate, record_kind
+from service.audit.kinds import DecisionColumns, kind_of_predicate, record_kind
 from service.audit.merkle import MerkleFrontier, leaf_hash
+from service.audit.receipt import AuditReceipt
+from service.audit.records import LedgerRecord, PendingRecord
 from service.audit.storecheck import verify_store
 from service.audit.stores.base import (
     ChainWriter,
@@ -45,7 +44,6 @@ from service.audit.stores.base import (
 )
 from service.audit.verify import VerifyReport, signature_problem
 from service.canonical import canonical_json, sha256_digest
-from service.decision.model import AuditReceipt, Decision, DecisionAnswer
 from service.errors import (
     AuditKeyMissing,
     AuditWriteFailed,
@@ -57,85 +55,6 @@ from service.settings import Settings
 
 # The id of the row a readiness probe writes and undoes (check_writable); never committed.
 PROBE_RECORD_ID = "mlgate-readiness-probe"
-
-
-@dataclass(frozen=True)
-class PendingRecord:
-    """A record about to be signed into the chain, with the columns it will be found by."""
-
-    kind: str
-    record_id: str
-    gate: str
-    outcome: str
-    model_name: str
-    model_version: str
-    subject: list[dict[str, Any]]
-    predicate: dict[str, Any]
-    document: bytes  # stored content-addressed by `digest` (a decision's input document)
-    digest: str
-    caller_id: str = ""
-    artifact_digest: str = ""
-    stage: str = ""
-    risk_tier: str = ""
-
-
-def _decision_record(decision: Decision, document: bytes, digest: str) -> PendingRecord:
-    return PendingRecord(
-        kind=DECISION,
-        record_id=decision.decision_id,
-        gate=decision.gate,
-        outcome=decision.outcome,
-        model_name=decision.model.name,
-        model_version=decision.model.version,
-        subject=decision_subject(decision),
-        predicate=decision_predicate(decision),
-        document=document,
-        digest=digest,
-        caller_id=decision.caller.id,
-        artifact_digest=decision.model.artifact_digest or "",
-        stage=str((decision.target or {}).get("stage") or ""),
-        risk_tier=decision.model.risk_tier or "",
-    )
-
-
-@dataclass(frozen=True)
-class LedgerRecord:
-    """One stored record: its exact envelope bytes and the columns it is found by."""
-
-    seq: int
-    decision_id: str
-    recorded_at: str
-    keyid: str
-    input_digest: str
-    envelope_digest: str  # "sha256:<hex>" of `envelope`
-    envelope: bytes
-    kind: str = "decision"
-
-    @classmethod
-    def from_row(cls, row: RecordRow) -> LedgerRecord:
-        return cls(
-            row.seq,
-            row.decision_id,
-            row.recorded_at,
-            row.keyid,
-            row.input_digest,
-            "sha256:" + row.envelope_hash,
-            row.envelope,
-            row.kind,
-        )
-
-    def statement(self) -> dict[str, Any]:
-        """The signed in-toto Statement (not verified here; see `Ledger.verify`)."""
-        return open_envelope(self.envelope).statement()
-
-    def predicate(self) -> dict[str, Any]:
-        predicate: dict[str, Any] = self.statement()["predicate"]
-        return predicate
-
-    def decision(self) -> DecisionAnswer:
-        """The decision as it was answered, rebuilt from the signed predicate, with its receipt."""
-        receipt = AuditReceipt(seq=self.seq, envelope_digest=self.envelope_digest)
-        return DecisionAnswer.model_validate({**self.predicate(), "audit": receipt})
 
 
 class Ledger:
@@ -172,65 +91,49 @@ class Ledger:
     def close(self) -> None:
         self.store.close()
 
-    def record(
-        self, decision: Decision, input_doc: Mapping[str, Any], *, canonical: bytes | None = None
-    ) -> AuditReceipt:
-        """Sign, chain and durably store the decision and its input; AuditWriteFailed if not.
+    def record(self, pending: PendingRecord) -> AuditReceipt:
+        """Sign, chain and durably store one record and its document; AuditWriteFailed if not.
 
-        A failure leaves nothing behind: the record, its input and any checkpoint are written
-        in one transaction, so the chain never has a half-written link or a gap.
+        A failure leaves nothing behind: the record, its document and any checkpoint are
+        written in one transaction, so the chain never has a half-written link or a gap.
         """
-        try:
-            document = canonical if canonical is not None else canonical_json(input_doc)
-        except (TypeError, ValueError) as exc:
-            raise AuditWriteFailed(
-                f"the input document cannot be stored as JSON ({exc}); the decision was not "
-                "recorded"
-            ) from None
-        (result,) = self.record_batch([(decision, document)])
+        (result,) = self.record_batch([pending])
         if isinstance(result, AuditWriteFailed):
             raise result
         return result
 
     def record_batch(
-        self, entries: Sequence[tuple[Decision, bytes]]
+        self, entries: Sequence[PendingRecord]
     ) -> list[AuditReceipt | AuditWriteFailed]:
-        """Record each (decision, canonical input bytes) in one transaction: group commit.
+        """Record each entry in one transaction: group commit.
 
         One fsync makes the whole batch durable, so a single writer keeps up with many
         deciders. The result for each entry is its receipt, or why it was not recorded: an
-        entry whose input does not match its digest fails alone; if the transaction fails,
-        every entry fails and nothing of the batch is stored.
+        entry whose document does not hash to its digest fails alone; if the transaction
+        fails, every entry fails and nothing of the batch is stored.
         """
         results: dict[int, AuditReceipt | AuditWriteFailed] = {}
-        accepted: list[tuple[int, Decision, bytes, str]] = []
-        for i, (decision, document) in enumerate(entries):
-            digest = sha256_digest(document)
-            if digest == decision.input_digest:
-                accepted.append((i, decision, document, digest))
+        accepted: list[tuple[int, PendingRecord]] = []
+        for i, pending in enumerate(entries):
+            digest = sha256_digest(pending.document)
+            if digest == pending.digest:
+                accepted.append((i, pending))
             else:
                 results[i] = AuditWriteFailed(
-                    f"decision {decision.decision_id} says its input digest is "
-                    f"{decision.input_digest}, but the input document given hashes to {digest}; "
+                    f"{pending.kind} {pending.record_id} says its input digest is "
+                    f"{pending.digest}, but the input document given hashes to {digest}; "
                     "record the document the decision was made on"
                 )
         if accepted:
             try:
-                receipts = self._append(accepted)
+                receipts = self._append_records(accepted)
             except Exception as exc:  # the gate's contract: any failure is an AuditWriteFailed
-                for i, decision, _, _ in accepted:
-                    results[i] = self._write_failure(decision, exc)
+                for i, pending in accepted:
+                    results[i] = self._write_failure(pending, exc)
             else:
                 for i, receipt in receipts:
                     results[i] = receipt
         return [results[i] for i in range(len(entries))]  # every entry has its result
-
-    def _append(
-        self, accepted: list[tuple[int, Decision, bytes, str]]
-    ) -> list[tuple[int, AuditReceipt]]:
-        return self._append_records(
-            [(i, _decision_record(d, doc, dg)) for i, d, doc, dg in accepted]
-        )
 
     def _append_records(
         self, pending: list[tuple[int, PendingRecord]]
@@ -350,11 +253,11 @@ class Ledger:
             return None
         return cached.copy()
 
-    def _write_failure(self, decision: Decision, exc: Exception) -> AuditWriteFailed:
+    def _write_failure(self, pending: PendingRecord, exc: Exception) -> AuditWriteFailed:
         if isinstance(exc, AuditWriteFailed):
             return exc
         failure = AuditWriteFailed(
-            f"could not record decision {decision.decision_id} in the "
+            f"could not record {pending.kind} {pending.record_id} in the "
             f"{self.store.description}: {type(exc).__name__}: {exc}"
         )
         failure.__cause__ = exc

@@ -13,7 +13,8 @@ from service.audit.checkpoint import CheckpointInvalid, open_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
 from service.audit.envelope import Envelope, MalformedEnvelope, open_envelope
 from service.audit.keys import KeyFiles, init_keys, load_keyring
-from service.audit.ledger import Ledger, LedgerRecord, open_ledger
+from service.audit.ledger import Ledger, open_ledger
+from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
 from service.errors import AuditKeyMissing, UsageError
 from service.settings import get_settings

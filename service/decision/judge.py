@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.audit.records import PendingRecord
 from service.canonical import canonical_members, sha256_digest
 from service.decision.checks import (
     check_policy_result,
@@ -20,6 +21,7 @@ from service.decision.checks import (
 )
 from service.decision.gatespec import GateRegistry, GateSpec
 from service.decision.model import Caller, Decision, ModelRef, Outcome, Reason
+from service.decision.recording import decision_record
 from service.engine.base import PolicyEngine
 from service.errors import PolicyEngineUnavailable
 from service.schemas import SchemaSet
@@ -34,6 +36,10 @@ class Judged:
 
     decision: Decision
     canonical: bytes
+
+    def record(self) -> PendingRecord:
+        """The ledger record of this judgement (service/decision/recording.py)."""
+        return decision_record(self.decision, self.canonical)
 
 
 class Judge:

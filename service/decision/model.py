@@ -8,6 +8,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.audit.receipt import AuditReceipt
+
 Outcome = Literal["allow", "hold", "deny", "rollback"]
 # Best to worst: when several rules fire, the worst wins (DESIGN.md, Outcomes).
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
@@ -15,6 +17,21 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # The stages a model version is deployed to, in the order it goes through them.
 Stage = Literal["staging", "canary", "production"]
 STAGES: tuple[str, ...] = get_args(Stage)
+
+__all__ = [
+    "OUTCOMES",
+    "STAGES",
+    "AuditReceipt",
+    "Caller",
+    "Decision",
+    "DecisionAnswer",
+    "Enactment",
+    "ModelRef",
+    "Outcome",
+    "Reason",
+    "Stage",
+    "answered",
+]
 
 _frozen = ConfigDict(frozen=True)
 
@@ -48,14 +65,6 @@ class Caller(BaseModel):
     model_config = _frozen
     id: str
     role: str
-
-
-class AuditReceipt(BaseModel):
-    """Where the ledger put a record: its sequence number and the digest of its envelope."""
-
-    model_config = _frozen
-    seq: int
-    envelope_digest: str
 
 
 class Enactment(BaseModel):

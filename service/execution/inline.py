@@ -13,7 +13,6 @@ from service.decision.model import AuditReceipt, DecisionAnswer
 from service.decision.pipeline import gather, run
 from service.decision.request import GateRequest
 from service.engine.policyset import PolicySet
-from service.errors import AuditWriteFailed
 from service.evidence.context import EvidenceContext
 
 
@@ -25,10 +24,7 @@ def judge_request(judge: Judge, request: GateRequest, context: EvidenceContext |
 
 def record_inline(ledger: Ledger, judged: Judged) -> AuditReceipt:
     """Record one judgement in `ledger` on this thread; AuditWriteFailed if it is not durable."""
-    (result,) = ledger.record_batch([(judged.decision, judged.canonical)])
-    if isinstance(result, AuditWriteFailed):
-        raise result
-    return result
+    return ledger.record(judged.record())
 
 
 class InlinePlacement:

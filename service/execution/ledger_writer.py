@@ -12,7 +12,7 @@ import contextlib
 from multiprocessing.connection import Connection
 
 from service.audit.ledger import open_ledger
-from service.decision.model import AuditReceipt
+from service.audit.receipt import AuditReceipt
 from service.errors import AuditWriteFailed, MlgateError
 from service.execution.childprocess import Child, ChildEnd, portable
 from service.settings import Settings
@@ -36,7 +36,7 @@ def ledger_writer(settings: Settings) -> Child:
 def serve_ledger(conn: Connection, settings: Settings) -> None:
     """The writer's life: open the ledger, say ready, then record batches until the pipe closes.
 
-    Requests: ("record", (Decision, canonical input bytes)), answered with the AuditReceipt and
+    Requests: ("record", PendingRecord), answered with the AuditReceipt and
     the writer's commits and records so far, or ("ping", None), answered with those two counts
     once everything sent before it is recorded.
     """

@@ -183,7 +183,7 @@ class ProcessDecider:
         """Record on the ledger writer, batched with what arrives together."""
         writer = await self._writer_ready()
         receipt: AuditReceipt
-        receipt, *counts = await writer.call("record", (judged.decision, judged.canonical))
+        receipt, *counts = await writer.call("record", judged.record())
         self._count(writer, counts)
         return receipt
 

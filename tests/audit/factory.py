@@ -22,6 +22,7 @@ from service.decision.model import (
     Reason,
     answered,
 )
+from service.decision.recording import pending_decision
 
 ARTIFACT = "sha256:" + "9b2f" * 16
 
@@ -91,7 +92,7 @@ def record_many(ledger: Ledger, count: int, start: int = 0) -> list[DecisionAnsw
     decisions = []
     for n in range(start, start + count):
         decision, doc = make_decision(n=n)
-        decisions.append(answered(decision, ledger.record(decision, doc)))
+        decisions.append(answered(decision, ledger.record(pending_decision(decision, doc))))
     return decisions
 
 

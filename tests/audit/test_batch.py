@@ -6,10 +6,16 @@ import hashlib
 
 from service.audit.keys import Keyring
 from service.audit.ledger import Ledger
+from service.audit.records import PendingRecord
 from service.canonical import canonical_json
 from service.decision.model import AuditReceipt, Decision
+from service.decision.recording import decision_record
 from service.errors import AuditWriteFailed
 from tests.audit.factory import StoreFactory, make_decision, record_many
+
+
+def records(entries: list[tuple[Decision, bytes]]) -> list[PendingRecord]:
+    return [decision_record(decision, document) for decision, document in entries]
 
 
 def judged(n: int) -> tuple[Decision, bytes]:
@@ -21,7 +27,7 @@ def test_a_batch_is_chained_in_order_after_what_was_there(ledger: Ledger, keyrin
     record_many(ledger, 2)
     batch = [judged(n) for n in range(10, 15)]
 
-    receipts = ledger.record_batch(batch)
+    receipts = ledger.record_batch(records(batch))
 
     assert [r.seq for r in receipts if isinstance(r, AuditReceipt)] == [3, 4, 5, 6, 7]
     for (decision, _), receipt in zip(batch, receipts, strict=True):
@@ -38,7 +44,7 @@ def test_a_mismatched_entry_fails_alone(ledger: Ledger) -> None:
     good, other = judged(1), judged(2)
     wrong = (judged(3)[0], other[1])  # the bytes of another decision's input
 
-    results = ledger.record_batch([good, wrong, other])
+    results = ledger.record_batch(records([good, wrong, other]))
 
     assert isinstance(results[0], AuditReceipt) and isinstance(results[2], AuditReceipt)
     assert isinstance(results[1], AuditWriteFailed)
@@ -54,7 +60,7 @@ def test_when_the_transaction_fails_every_entry_fails_and_nothing_is_stored(
     first = judged(1)
     again = (first[0].model_copy(update={}), first[1])  # the same decision id twice
 
-    results = ledger.record_batch([judged(2), first, again])
+    results = ledger.record_batch(records([judged(2), first, again]))
 
     messages = [r.message for r in results if isinstance(r, AuditWriteFailed)]
     assert len(messages) == 3

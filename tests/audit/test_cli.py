@@ -14,6 +14,7 @@ import pytest
 from service.audit.ledger import Ledger, open_ledger
 from service.cli.main import main
 from service.decision.judge import Judge
+from service.decision.recording import pending_decision
 from service.settings import get_settings
 from tests.audit.factory import make_decision, record_many
 from tests.audit.test_tampering import flip_char
@@ -164,7 +165,7 @@ def test_reproduce_finds_the_same_outcome_under_the_same_policies(
 ) -> None:
     decision = gatekeeper.evaluate(approved_input)
     with open_ledger(get_settings()) as ledger:
-        ledger.record(decision, approved_input)
+        ledger.record(pending_decision(decision, approved_input))
     run = mlgate("audit", "reproduce", decision.decision_id)
     assert run.code == 0, run.err
     assert f"recorded  {decision.outcome} at" in run.out
@@ -181,7 +182,7 @@ def test_reproduce_names_the_revision_a_record_was_made_under(
 ) -> None:
     decision = gatekeeper.evaluate(approved_input)
     with open_ledger(get_settings()) as ledger:
-        ledger.record(decision, approved_input)
+        ledger.record(pending_decision(decision, approved_input))
     policies = policy_copy()
     rego = next(policies.rglob("*.rego"))
     rego.write_text(rego.read_text() + "\n# edited after the decision was recorded\n")
@@ -195,7 +196,7 @@ def test_reproduce_names_the_revision_a_record_was_made_under(
 def test_a_record_with_an_unknown_input_cannot_be_reproduced(mlgate: Mlgate) -> None:
     decision, doc = make_decision()
     with open_ledger(get_settings()) as ledger:
-        ledger.record(decision, doc)
+        ledger.record(pending_decision(decision, doc))
     with sqlite3.connect(ledger_path()) as conn:
         conn.execute("DELETE FROM inputs")
     run = mlgate("audit", "reproduce", decision.decision_id)

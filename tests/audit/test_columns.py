@@ -9,6 +9,7 @@ import pytest
 
 from service.audit.keys import Keyring
 from service.audit.ledger import Ledger
+from service.decision.recording import pending_decision
 from service.errors import LedgerTampered
 from tests.audit.factory import StoreFactory, make_decision, record_many
 from tests.audit.test_tampering import kinds_by_seq
@@ -64,7 +65,7 @@ def test_a_listing_refuses_a_record_whose_filtered_column_was_edited(
     ledger: Ledger, stores: StoreFactory
 ) -> None:
     decision, doc = make_decision(outcome="allow")
-    ledger.record(decision, doc)
+    ledger.record(pending_decision(decision, doc))
     stores.execute("UPDATE records SET outcome = 'deny' WHERE seq = 1")
     with pytest.raises(LedgerTampered, match="outcome 'deny' \\(signed: 'allow'\\)"):
         ledger.find(outcome="deny")

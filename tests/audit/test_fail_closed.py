@@ -16,6 +16,7 @@ from service.audit.ledger import Ledger
 from service.audit.stores.postgres import PostgresStore
 from service.audit.stores.sqlite import SqliteStore
 from service.decision.judge import Judge
+from service.decision.recording import pending_decision
 from service.errors import AuditKeyMissing, AuditWriteFailed
 from service.gates.registry import default_gates
 from service.settings import PROJECT_ROOT
@@ -40,10 +41,12 @@ def test_a_ledger_locked_by_another_writer_fails_then_recovers(
     holder.execute("BEGIN IMMEDIATE")
     decision, doc = make_decision(n=99)
     with pytest.raises(AuditWriteFailed, match="longer than 200 ms"):
-        ledger.record(decision, doc)
+        ledger.record(pending_decision(decision, doc))
     holder.execute("ROLLBACK")
     holder.close()
-    assert ledger.record(decision, doc).seq == 3  # no gap where the failed append was
+    assert (
+        ledger.record(pending_decision(decision, doc)).seq == 3
+    )  # no gap where the failed append was
     assert ledger.verify(keyring).ok
 
 
@@ -91,7 +94,9 @@ def test_a_connection_postgresql_dropped_is_opened_again_before_the_next_append(
     assert drop_connections(postgres_url) == 1
 
     decision, doc = make_decision(n=99)
-    assert ledger.record(decision, doc).seq == 3  # on a new connection, nothing written twice
+    assert (
+        ledger.record(pending_decision(decision, doc)).seq == 3
+    )  # on a new connection, nothing written twice
     assert drop_connections(postgres_url) == 1
     assert ledger.last_seq() == 3  # reads too
     assert ledger.verify(keyring).ok
@@ -111,7 +116,7 @@ def test_a_ledger_file_removed_or_replaced_under_the_store_fails_closed(
 
     decision, doc = make_decision(n=7)
     with pytest.raises(AuditWriteFailed, match=f"was {change} while this process had it open"):
-        ledger.record(decision, doc)
+        ledger.record(pending_decision(decision, doc))
     with pytest.raises(AuditWriteFailed, match=f"was {change}"):
         ledger.check_writable()  # what /readyz asks
 
@@ -123,7 +128,7 @@ def test_a_missing_signing_key_fails_and_writes_nothing(
     with stores.ledger(key_files) as ledger:
         decision, doc = make_decision()
         with pytest.raises(AuditKeyMissing, match=r"no signing key at .* `mlgate keys init`"):
-            ledger.record(decision, doc)
+            ledger.record(pending_decision(decision, doc))
         assert ledger.last_seq() == 0
 
 
@@ -134,7 +139,7 @@ def test_a_corrupt_signing_key_fails_with_what_to_do(
     with stores.ledger(key_files) as ledger:
         decision, doc = make_decision()
         with pytest.raises(AuditKeyMissing, match="not an unencrypted PEM private key"):
-            ledger.record(decision, doc)
+            ledger.record(pending_decision(decision, doc))
         assert ledger.last_seq() == 0
 
 
@@ -154,7 +159,7 @@ def test_a_corrupt_keyring_fails_the_append(stores: StoreFactory, key_files: Key
     with stores.ledger(key_files) as ledger:
         decision, doc = make_decision()
         with pytest.raises(AuditKeyMissing, match="is not valid JSON"):
-            ledger.record(decision, doc)
+            ledger.record(pending_decision(decision, doc))
 
 
 def test_the_path_gives_no_answer_when_the_record_fails(

@@ -31,6 +31,7 @@ from service.audit.ledger import Ledger
 from service.audit.stores.base import ADDED_COLUMNS, RecordRow
 from service.audit.verify import verify_envelopes
 from service.canonical import canonical_json
+from service.decision.recording import pending_decision
 from tests.audit.factory import ARTIFACT, make_decision
 from tests.audit.test_tampering import kinds_by_seq
 
@@ -117,7 +118,7 @@ def test_every_kind_is_written_found_by_its_kind_and_verified(
     """The columns the writer stores and the ones the verifier and the listings expect come
     from the same rules, for each kind in the table."""
     decision, document = make_decision()
-    ledger.record(decision, document)
+    ledger.record(pending_decision(decision, document))
     for name in EVENT_KINDS:
         content, outcome, by = event_content(name)
         model = (content["model"], content["version"], ARTIFACT)

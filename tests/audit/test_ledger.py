@@ -13,6 +13,7 @@ from service.audit.keys import KeyFiles, Keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.merkle import merkle_root
 from service.decision.model import answered
+from service.decision.recording import pending_decision, recorded_answer
 from service.errors import AuditWriteFailed, NotFound, UsageError
 from service.settings import Settings
 from tests.audit.factory import StoreFactory, make_decision, make_input, record_many
@@ -20,7 +21,7 @@ from tests.audit.factory import StoreFactory, make_decision, make_input, record_
 
 def test_a_receipt_names_the_seq_and_the_digest_of_the_stored_bytes(ledger: Ledger) -> None:
     decision, doc = make_decision()
-    receipt = ledger.record(decision, doc)
+    receipt = ledger.record(pending_decision(decision, doc))
     stored = ledger.get(decision.decision_id)
     assert receipt.seq == stored.seq == 1
     assert receipt.envelope_digest == "sha256:" + hashlib.sha256(stored.envelope).hexdigest()
@@ -29,8 +30,8 @@ def test_a_receipt_names_the_seq_and_the_digest_of_the_stored_bytes(ledger: Ledg
 
 def test_the_recorded_decision_can_be_read_back_as_it_was_answered(ledger: Ledger) -> None:
     decision, doc = make_decision()
-    receipt = ledger.record(decision, doc)
-    assert ledger.get(decision.decision_id).decision() == answered(decision, receipt)
+    receipt = ledger.record(pending_decision(decision, doc))
+    assert recorded_answer(ledger.get(decision.decision_id)) == answered(decision, receipt)
 
 
 def test_each_record_chains_to_the_exact_bytes_of_the_one_before(ledger: Ledger) -> None:
@@ -48,8 +49,8 @@ def test_the_input_document_is_stored_once_by_its_digest(
     doc = make_input(42)
     first, _ = make_decision(doc)
     second, _ = make_decision(doc, outcome="allow")
-    ledger.record(first, doc)
-    ledger.record(second, doc)
+    ledger.record(pending_decision(first, doc))
+    ledger.record(pending_decision(second, doc))
     assert ledger.input_document(first.input_digest) == doc
     assert stores.execute("SELECT count(*) FROM inputs")[0][0] == 1
 
@@ -57,7 +58,7 @@ def test_the_input_document_is_stored_once_by_its_digest(
 def test_a_decision_whose_input_digest_does_not_match_is_not_recorded(ledger: Ledger) -> None:
     decision, doc = make_decision()
     with pytest.raises(AuditWriteFailed, match="hashes to"):
-        ledger.record(decision, {**doc, "metrics": {"auc": 0.99}})
+        ledger.record(pending_decision(decision, {**doc, "metrics": {"auc": 0.99}}))
     assert ledger.last_seq() == 0
 
 
@@ -66,7 +67,7 @@ def test_records_can_be_found_by_model_gate_outcome_and_time(ledger: Ledger) -> 
     other = make_input(9, model="churn")
     decisions.append(make_decision(other))
     for decision, doc in decisions:
-        ledger.record(decision, doc)
+        ledger.record(pending_decision(decision, doc))
     assert [r.seq for r in ledger.find(model="churn")] == [7]
     assert [r.seq for r in ledger.find(model="fraud-detector", outcome="allow")] == [6, 4, 2]
     assert [r.seq for r in ledger.find(gate="promotion", limit=2)] == [7, 6]
@@ -114,7 +115,7 @@ def test_checkpoints_stay_right_when_two_writers_take_turns(
         for turn in range(12):
             writer = service if turn % 4 else cli
             decision, doc = make_decision(n=turn)
-            writer.record(decision, doc)
+            writer.record(pending_decision(decision, doc))
             if turn == 4:
                 service.checkpoint()  # on demand, at a size that is no multiple of 3
         stored = [open_checkpoint(raw, keyring) for raw in service.stored_checkpoints()]
@@ -148,7 +149,7 @@ def test_open_ledger_picks_the_store_from_the_url(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", ledger_url=f"sqlite:///{tmp_path}/l.sqlite3")
     with open_ledger(settings) as ledger:
         decision, doc = make_decision()
-        assert ledger.record(decision, doc).seq == 1
+        assert ledger.record(pending_decision(decision, doc)).seq == 1
     with pytest.raises(UsageError, match="must be sqlite:///PATH or postgresql://"):
         open_ledger(Settings(home=tmp_path, ledger_url="mysql://x"))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.audit.keys import KeyFiles
+from service.decision.recording import pending_decision
 from service.errors import AuditWriteFailed, MlgateError
 from tests.audit.factory import StoreFactory, make_decision, record_many
 
@@ -49,7 +50,7 @@ def write_until_killed(kind: str, location: str, key_dir: str, start: int) -> No
         n = start
         while True:
             decision, doc = make_decision(n=n)
-            ledger.record(decision, doc)
+            ledger.record(pending_decision(decision, doc))
             print(decision.decision_id, flush=True)
             n += 1
 
@@ -62,7 +63,7 @@ def write_until_the_disk_is_full(location: str, key_dir: str, limit: int) -> Non
         for n in range(100_000):
             decision, doc = make_decision(n=n)
             try:
-                ledger.record(decision, doc)
+                ledger.record(pending_decision(decision, doc))
             except AuditWriteFailed as exc:
                 print(f"failed {exc.message}", flush=True)
                 return

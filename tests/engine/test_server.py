@@ -13,6 +13,7 @@ import pytest
 from service.audit.ledger import Ledger, open_ledger
 from service.decision.judge import Judge
 from service.decision.model import Decision
+from service.decision.recording import recorded_answer
 from service.engine.factory import check_engine, new_engine
 from service.engine.policyset import load_policy_set
 from service.engine.push import push_policies
@@ -81,7 +82,7 @@ def test_a_revision_mismatch_allows_nothing_and_says_so(
     with open_ledger(settings) as ledger:
         judge = Judge(engine, default_schemas(), default_gates())
         decision = decide_and_record(judge, ledger, fixture_input("approved"))
-        recorded = ledger.get(decision.decision_id).decision()
+        recorded = recorded_answer(ledger.get(decision.decision_id))
     assert decision.outcome == "deny"
     assert opa_server.policy_set.revision in decision.reasons[0].message
     assert f"expects {expected.revision}" in decision.reasons[0].message
@@ -147,7 +148,7 @@ def recorded_deny(
         judge = Judge(engine, default_schemas(), default_gates())
         decision = decide_and_record(judge, ledger, fixture_input("approved"))
         engine.close()
-        recorded = ledger.get(decision.decision_id).decision()
+        recorded = recorded_answer(ledger.get(decision.decision_id))
         assert decision.outcome == recorded.outcome == "deny"
         return decision.reasons[0].message, recorded.reasons[0].message
 

@@ -6,6 +6,7 @@ import pytest
 
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import Ledger
+from service.decision.recording import pending_decision
 from service.signoffs.book import SelfSignoff, SignoffBook
 from tests.audit.factory import make_decision
 
@@ -90,7 +91,7 @@ def test_withdrawing_what_is_not_a_waiver_is_not_found(ledger: Ledger) -> None:
 
 def test_whoever_asked_for_a_decision_on_a_version_may_not_sign_it_off(ledger: Ledger) -> None:
     decision, doc = make_decision()
-    ledger.record(decision, doc)
+    ledger.record(pending_decision(decision, doc))
     requester, name, version = decision.caller.id, decision.model.name, decision.model.version
     book = SignoffBook(ledger)
 
