@@ -12,7 +12,7 @@ from pydantic.config import JsonDict
 
 from service.audit.kinds import KIND_NAMES
 from service.canonical import MAX_NESTING, text_problem, unencodable
-from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome
+from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Stage
 from service.errors import InvalidField
 from service.schemas import SchemaSet
 from service.settings import PROJECT_ROOT
@@ -37,7 +37,6 @@ def _also_lower_case(pattern: str) -> str:
 
 
 _TIMESTAMP = re.compile(_timestamp_pattern())
-Stage = Literal["staging", "canary", "production"]
 RiskTier = Literal["low", "medium", "high"]
 SignoffStatus = Literal["approved", "rejected", "pending"]
 DATE_TIME: JsonDict = {"format": "date-time", "pattern": _also_lower_case(_TIMESTAMP.pattern)}
@@ -68,8 +67,10 @@ class ModelIdentity(BaseModel):
 
 class Target(BaseModel):
     model_config = _strict
-    stage: Stage = Field(description="The stage the version would move to.")
-    alias: str | None = Field(default=None, description="The registry alias to move, if any.")
+    stage: Stage = Field(
+        description="The stage the version would move to; the gate's data names the alias that "
+        "stage moves (promotion.aliases)."
+    )
 
 
 def _evidence(description: str) -> Any:
