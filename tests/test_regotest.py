@@ -107,6 +107,26 @@ def test_table_test_cases_are_judged_one_by_one(tmp_path: Path) -> None:
     ]
 
 
+def test_a_table_case_whose_body_fails_is_a_failure_not_a_missing_key(tmp_path: Path) -> None:
+    # The rule's value has keys only for the cases that held; "two" must not vanish (opa test
+    # reports it as failed too).
+    files = {
+        "t/t_test.rego": (
+            "package t_test\n\ntest_cases[note] if {\n"
+            '\tsome note, n in {"one": 1, "two": 2, "three": 3}\n'
+            "\tn != 2\n}\n"
+        )
+    }
+    report = run_rego_tests(write_library(tmp_path / "lib", files))
+
+    assert sorted((r.name, r.passed) for r in report.results) == [
+        ('t_test.test_cases["one"]', True),
+        ('t_test.test_cases["three"]', True),
+        ('t_test.test_cases["two"]', False),
+    ]
+    assert report.failed == 1
+
+
 def test_no_tests_fails(tmp_path: Path) -> None:
     root = write_library(tmp_path / "lib", {"a/a.rego": "package a\n\nx := 1\n"})
 

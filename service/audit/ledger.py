@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -262,6 +263,10 @@ class Ledger:
         )
         failure.__cause__ = exc
         return failure
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """The store's named lock, shared by every instance writing this ledger."""
+        return self.store.exclusive(name)
 
     def checkpoint(self) -> bytes:
         """Sign and store a checkpoint of the ledger as it is now; returns its envelope bytes."""

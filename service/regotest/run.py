@@ -243,12 +243,52 @@ class _Session:
         elapsed = time.perf_counter() - started
         values: list[Any] = next((v for _, v in bindings.get(f"d{len(test.path)}", [])), [])
         results = _judge(test, values)
+        if test.is_table and values and isinstance(values[0], dict | list):
+            results += self._absent_cases(test, list(values[0]))
         # A table test's cases share one evaluation: its time is on the first case.
         results = [_with(results[0], duration=elapsed), *results[1:]]
         if self._options.var_values and not all(r.passed for r in results):
             explanation = self._explain(test)
             results = [r if r.passed else _with(r, explanation=explanation) for r in results]
         return results
+
+    def _absent_cases(self, test: RegoTest, produced: list[Any]) -> list[TestResult]:
+        """The cases of a `test_x[case] if {...}` table whose body did not hold. Such a rule's
+        value has a key only for the cases whose body held, so a failing case is simply
+        absent: as `opa test` does, the cases the body reached are read from the evaluation's
+        trace (the values the case variable took inside the rule), and those the value lacks
+        failed."""
+        source = self._library.modules[test.file]
+        variable = _case_variable(source, test.rows[0])
+        if variable is None:
+            return []
+        try:
+            self._evaluate([test.path], trace=True)
+        except (OpaError, TestTimedOut):
+            return []
+        reached: dict[str, Any] = {}
+        for event in self._opa.last_trace or []:
+            match = _TRACE_LOCATION.match(str(event.get("location", "")))
+            if match is None or match.group(1) != test.file:
+                continue
+            if not test.rows[0] <= int(match.group(2)) <= test.rows[1]:
+                continue
+            local_values = event.get("locals") or {}
+            if variable in local_values:
+                case = local_values[variable]
+                reached[json.dumps(case, sort_keys=True)] = case
+        held = {json.dumps(case, sort_keys=True) for case in produced}
+        return [
+            TestResult(
+                f"{test.name}[{json.dumps(case)}]",
+                test.file,
+                False,
+                "the case's body did not hold",
+                row=test.rows[0],
+            )
+            for key, case in sorted(reached.items())
+            if key not in held
+        ]
 
     def _explain(self, test: RegoTest) -> str:
         try:
@@ -272,6 +312,19 @@ class _Session:
 
 def _with(result: TestResult, **changes: Any) -> TestResult:
     return TestResult(**{**result.__dict__, **changes})
+
+
+_TRACE_LOCATION = re.compile(r"^(.*):(\d+)$")
+
+
+def _case_variable(source: str, row: int) -> str | None:
+    """The variable naming the cases in the head of a `test_x[case]` rule at `row`, or None
+    when the key is not a variable."""
+    lines = source.splitlines()
+    found = re.search(
+        r"test_\w*\[\s*([A-Za-z_]\w*)\s*\]", lines[row - 1] if row <= len(lines) else ""
+    )
+    return found.group(1) if found else None
 
 
 def _judge(test: RegoTest, values: list[Any]) -> list[TestResult]:

@@ -114,6 +114,10 @@ class ChainWriter(Protocol):
         ...
 
 
+# How long a named lock (Store.exclusive) is waited for before giving up.
+LOCK_TIMEOUT_S = 30.0
+
+
 class Store(Protocol):
     """A ledger database. `write()` serialises appends across processes and machines.
 
@@ -125,6 +129,12 @@ class Store(Protocol):
 
     def write(self) -> AbstractContextManager[ChainWriter]:
         """A transaction holding the chain lock; commits durably on exit, rolls back on error."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Hold the lock `name` against every process and machine using this ledger while the
+        block runs (the chain lock is not taken: appends go on); AuditWriteFailed if it cannot
+        be had within LOCK_TIMEOUT_S."""
         ...
 
     def last_seq(self) -> int: ...

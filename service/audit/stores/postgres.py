@@ -14,6 +14,7 @@ from service.audit.envelope import GENESIS_PREV
 from service.audit.stores.base import (
     ADDED_COLUMNS,
     ADDED_INDEXES,
+    LOCK_TIMEOUT_S,
     RecordRow,
     StoredCheckpoint,
     Tail,
@@ -158,6 +159,24 @@ class PostgresStore(SharedReads):
                     yield _PostgresWriter(self._on_live_connection(begin))
             except psycopg.Error as exc:
                 raise self._failure("write the audit record to", exc) from None
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A session advisory lock keyed by `name`, on a connection of its own (so the shared
+        one stays free for appends and reads), released when the block ends."""
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
+            conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (name,))
+        except psycopg.Error as exc:
+            raise AuditWriteFailed(
+                f"could not take the lock {name!r} in the {self.description}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            yield
+        finally:
+            conn.close()  # ends the session, and with it the lock
 
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         # The shared queries use sqlite's `?`; psycopg wants `%s`.

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from service.audit.stores.base import (
     ADDED_COLUMNS,
     ADDED_INDEXES,
+    LOCK_TIMEOUT_S,
     RecordRow,
     StoredCheckpoint,
     Tail,
@@ -153,6 +154,26 @@ class SqliteStore(SharedReads):
                 "record written now would be lost; the decision was not recorded and must "
                 f"not be acted on: {then}"
             )
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A write transaction on a small lock database beside the ledger (`<ledger>-locks`),
+        so the ledger's own appends are not held up. SQLite serves one machine, and its write
+        lock is one for the whole file: every named lock is the same lock here."""
+        path = self.path.with_name(self.path.name + "-locks")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT_S)
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise AuditWriteFailed(
+                f"could not take the lock {name!r} in {path} within {LOCK_TIMEOUT_S:g} s: {exc}"
+            ) from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            conn.close()
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, tried every fraction of a millisecond until the busy timeout.
