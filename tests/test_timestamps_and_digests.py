@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.audit.envelope import decision_subject
 from service.decision.judge import Judge
+from service.decision.recording import decision_subject
 from service.engine.embedded import new_opa
 from service.schemas import default_schemas
 from tests.conftest import fixture_input

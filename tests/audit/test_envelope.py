@@ -12,14 +12,13 @@ from service.audit.envelope import (
     PAYLOAD_TYPE,
     STATEMENT_TYPE,
     MalformedEnvelope,
-    decision_predicate,
-    decision_subject,
     open_envelope,
     pae,
     seal,
     statement_payload,
 )
 from service.audit.keys import SigningKey, key_id
+from service.decision.recording import decision_predicate, decision_subject
 from tests.audit.factory import ARTIFACT, make_decision, make_input
 
 
