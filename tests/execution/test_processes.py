@@ -93,7 +93,7 @@ def test_the_writer_commits_what_arrives_together_in_one_transaction(
 
         async def record_all() -> list[Any]:
             return await asyncio.gather(
-                *(writer.call("record", (entry.decision, entry.canonical)) for entry in judged)
+                *(writer.call("record", entry.record()) for entry in judged)
             )
 
         answers = asyncio.run(record_all())

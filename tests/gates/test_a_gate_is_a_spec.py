@@ -51,6 +51,8 @@ _ceiling := data.mlgate.config.drill.max_error_rate
 
 _rate := input.metrics.values.error_rate
 
+_has_rate if is_number(_rate)
+
 # METADATA
 # title: Error rate within the ceiling
 # description: The error rate is at or below the drill's ceiling.
@@ -73,7 +75,7 @@ rollback contains reason if {
 #   severity: medium
 #   controls: ["NIST AI RMF MANAGE 4.1"]
 hold contains reason if {
-	not is_number(_rate)
+	not _has_rate
 	msg := "metrics.values.error_rate is missing"
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "metrics.values.error_rate"})
 }
