@@ -54,6 +54,31 @@ SERVICE_RULES = [
             "The policy's decision is undefined or breaks schemas/decision.schema.json; the "
             "gate denies.",
         ),
+        (
+            "REGISTRY_EVIDENCE_MISSING",
+            "The registry holds the evidence",
+            "The registry lacks a part of the version's evidence (card, metrics); the gate "
+            "denies, naming the part and the forms accepted.",
+        ),
+        (
+            "RUN_NOT_FINISHED",
+            "The model version's run has finished",
+            "The version's source run is not FINISHED, so its metrics and artifacts can still "
+            "change; the gate denies, naming the status.",
+        ),
+        (
+            "EVIDENCE_CHANGED",
+            "Evidence judged before has not changed since",
+            "A card, metrics or lineage read from the registry differs from what an earlier "
+            "decision on the same version and artifact recorded; the gate denies, naming the "
+            "document and both digests. No waiver lifts it.",
+        ),
+        (
+            "BASELINE_OF_RECORD_UNREADABLE",
+            "The champion of record can be read back",
+            "The decision that installed the champion has no stored input to read its "
+            "metrics from; the gate denies rather than compare against anything else.",
+        ),
     )
 ]
 

@@ -38,43 +38,47 @@ def evidence_reasons(violations: list[Violation]) -> list[Reason]:
     ]
 
 
-# Notes the evidence sources leave in the input (service/evidence/registry.py), as reasons.
+# Notes the evidence sources leave in the input (service/evidence/), as reasons: code -> (the
+# rule's title, whether it denies). A denying note is a service reason: no waiver lifts it.
 _NOTE_RULES = {
-    "REGISTRY_EVIDENCE_MISSING": "The registry holds the evidence",
-    "EVIDENCE_CONFLICT": "Evidence agrees with the registry",
-    "ALIAS_MOVED_OUTSIDE_GATE": "Aliases move only through the gate",
+    "REGISTRY_EVIDENCE_MISSING": ("The registry holds the evidence", True),
+    "RUN_NOT_FINISHED": ("The model version's run has finished", True),
+    "EVIDENCE_CHANGED": ("Evidence judged before has not changed since", True),
+    "BASELINE_OF_RECORD_UNREADABLE": ("The champion of record can be read back", True),
+    "EVIDENCE_CONFLICT": ("Evidence agrees with the registry", False),
 }
 
 
-def _notes(input_doc: Any, missing: bool) -> list[Reason]:
+def _notes(input_doc: Any, denying: bool) -> list[Reason]:
     notes = input_doc.get("evidence_notes") if isinstance(input_doc, dict) else None
     found = []
     for note in notes if isinstance(notes, list) else []:
         code = str(note.get("code"))
-        if (code == "REGISTRY_EVIDENCE_MISSING") != missing:
+        rule, denies = _NOTE_RULES.get(code, (code, True))  # an unknown note denies
+        if denies != denying:
             continue
         found.append(
             service_reason(
                 code,
                 str(note.get("message")),
-                rule=_NOTE_RULES.get(code, code),
+                rule=rule,
                 field=note.get("field"),
-                severity="critical" if missing else "low",
+                severity="critical" if denies else "low",
             )
         )
     return found
 
 
 def registry_missing_reasons(input_doc: Any) -> list[Reason]:
-    """What the registry lacks of a version it was asked for: each denies, naming the part and
-    the forms accepted."""
-    return _notes(input_doc, missing=True)
+    """What makes the gathered evidence unfit to judge: the registry lacks a part, the run has
+    not finished, evidence judged before has changed. Each denies, whatever the policy says."""
+    return _notes(input_doc, denying=True)
 
 
 def evidence_note_warnings(input_doc: Any) -> list[Reason]:
-    """Conflicts between the caller's evidence and the registry's (the registry's was used),
-    and aliases moved outside the gate: warnings on the decision."""
-    return _notes(input_doc, missing=False)
+    """Conflicts between the caller's evidence and the registry's (the registry's was used):
+    warnings on the decision."""
+    return _notes(input_doc, denying=False)
 
 
 def engine_failure_reason(message: str) -> Reason:

@@ -75,6 +75,7 @@ def gather(
         caller_source=request.source,
         from_registry=request.registry,
         config=config or {},
+        enact=request.enact,
     )
     if context is not None:
         for source in spec.sources:

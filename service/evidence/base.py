@@ -22,6 +22,7 @@ RECORDED_ONLY = {
     "history": "the ledger's earlier decisions on this model version and artifact",
     "recorded_risk_tier": "the ledger's earlier decisions on this model",
     "requesters": "the ledger's earlier decisions on this model version",
+    "alias_of_record": "the ledger's alias moves",
 }
 
 

@@ -33,7 +33,8 @@ class Part:
 class Gathered:
     """The evidence so far. `model` is the identity the request named, with what sources
     learnt (the registry's artifact digest); `config` is data.mlgate.config of the policy set
-    in force; `from_registry` says the request asked for the registry's evidence."""
+    in force; `from_registry` says the request asked for the registry's evidence; `enact`
+    that it asks for the gate's effect too."""
 
     documents: Mapping[str, Any]
     provenance: Mapping[str, str]
@@ -43,6 +44,7 @@ class Gathered:
     from_registry: bool
     config: Mapping[str, Any]
     notes: tuple[Mapping[str, str], ...] = ()
+    enact: bool = False  # the request asks for the gate's effect after a durable decision
 
     def identity(self) -> dict[str, Any]:
         """The model's name, version, tier and digest: the card's and the lineage's, under

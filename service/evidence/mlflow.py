@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class VersionEvidence:
     documents: dict[str, Any]  # model_card, metrics, lineage (each only if found)
     artifact_digest: str
     missing: list[str] = field(default_factory=list)  # what could not be found, and why
+    # The status of the version's source run (MLflow's RunStatus: RUNNING, FINISHED, FAILED,
+    # KILLED, SCHEDULED); None when the version has no run. Only FINISHED evidence is final.
+    run_status: str | None = None
 
 
 class VersionReader:
@@ -51,35 +55,55 @@ class VersionReader:
         self.registry = registry
         self.cache_dir = registry.cache_dir
 
-    def evidence(self, name: str, version: str) -> VersionEvidence:
-        """The version's card, metrics, lineage and artifact digest; from the cache when this
-        version (same source and run) was read before. NotFound, RegistryUnavailable."""
+    def evidence(self, name: str, version: str, *, fresh: bool = False) -> VersionEvidence:
+        """The version's card, metrics, lineage, artifact digest and run status; from the cache
+        when this version (same source and run) was read before and `fresh` is false. With
+        `fresh`, everything is read from the registry again (the artifacts hashed anew): the
+        model's owner can overwrite a finished run's artifacts and log to it, so a decision
+        that can enact or reach production never takes them from a cache.
+        NotFound, RegistryUnavailable."""
         model_version = self.registry.version(name, version)
         key = f"{model_version.source}|{model_version.run_id}"
         cached = self.cache_dir / _safe(name) / f"{_safe(str(version))}.json"
-        if cached.is_file():
+        if not fresh and cached.is_file():
             stored = json.loads(cached.read_text(encoding="utf-8"))
-            if stored.get("key") == key:
-                return VersionEvidence(stored["documents"], stored["digest"], stored["missing"])
-        read, final = self._read_version(model_version)
-        if not final:  # its run may still log artifacts or metrics: read it again next time
+            if stored.get("key") == key and "run_status" in stored:
+                return VersionEvidence(
+                    stored["documents"], stored["digest"], stored["missing"], stored["run_status"]
+                )
+        read = self._read_version(model_version)
+        if read.run_status not in (None, "FINISHED"):  # its run may still change: no cache
             return read
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(
-            json.dumps(
-                {
-                    "key": key,
-                    "documents": read.documents,
-                    "digest": read.artifact_digest,
-                    "missing": read.missing,
-                }
-            ),
-            encoding="utf-8",
+        stored_text = json.dumps(
+            {
+                "key": key,
+                "documents": read.documents,
+                "digest": read.artifact_digest,
+                "missing": read.missing,
+                "run_status": read.run_status,
+            }
         )
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=cached.parent, suffix=".tmp", delete=False, encoding="utf-8"
+        ) as partial:
+            partial.write(stored_text)
+        os.replace(partial.name, cached)  # readers see the old file or the new, never half
         return read
 
-    def _read_version(self, model_version: Any) -> tuple[VersionEvidence, bool]:
-        """The version's evidence, and whether it is final (its run has ended: FINISHED)."""
+    def artifact_digest_now(self, name: str, version: str) -> str:
+        """The digest of the version's model artifacts as the registry holds them now, read
+        and hashed anew (never cached): what an alias move checks just before it moves."""
+        model_version = self.registry.version(name, version)
+        source = str(model_version.source or "")
+        location = source
+        if source.startswith("models:/m-"):
+            location = self.registry.logged_model(source.removeprefix("models:/")).artifact_location
+        with tempfile.TemporaryDirectory(prefix="mlgate-artifacts-") as tmp:
+            return artifact_digest(self.registry.download(location, Path(tmp) / "model"))
+
+    def _read_version(self, model_version: Any) -> VersionEvidence:
+        """The version's evidence as the registry holds it now."""
         name, version = model_version.name, str(model_version.version)
         source = str(model_version.source or "")
         logged = None
@@ -109,8 +133,8 @@ class VersionReader:
         else:
             missing.append(f"metrics: {name} v{version} has no metrics in the registry")
         documents["lineage"] = _lineage(run, digest)
-        final = run is None or run.info.status == "FINISHED"
-        return VersionEvidence(documents, digest, missing), final
+        status = None if run is None else str(run.info.status)
+        return VersionEvidence(documents, digest, missing, status)
 
     def metrics_of(self, name: str, version: str) -> dict[str, Any] | None:
         """The metric set of a version (for the baseline), or None if it has none."""

@@ -28,21 +28,25 @@ class RegistrySource:
     """The model version's card, metrics, lineage and artifact digest from the registry, and
     as baseline the version that `alias_of(config, target)` names now; read only when the
     request asks for the registry. Its documents replace the caller's (a differing one is
-    noted), and its artifact digest replaces any the request named (noted too)."""
+    noted), and its artifact digest replaces any the request named (noted too). A request
+    that enacts, or goes to one of `fresh_stages`, is judged on the registry as it is now,
+    never on a cache."""
 
     alias_of: Callable[[Mapping[str, Any], Mapping[str, Any] | None], str]
+    fresh_stages: tuple[str, ...] = ()
 
     def read(self, gathered: Gathered, context: EvidenceContext) -> Part:
         if not gathered.from_registry:
             return Part()
         name = str(gathered.model.get("name", ""))
         version = str(gathered.model.get("version", ""))
+        stage = str((gathered.target or {}).get("stage", ""))
         documents, digest, notes = registry_documents(
             context.versions,
-            context.ledger,
             name,
             version,
             self.alias_of(gathered.config, gathered.target),
+            fresh=gathered.enact or stage in self.fresh_stages,
         )
         caller_parts = {k: v for k, v in gathered.documents.items() if k not in RECORDED_ONLY}
         merged_docs, provenance, conflicts = merged(documents, caller_parts, gathered.caller_source)
@@ -66,35 +70,35 @@ class RegistrySource:
 
 
 def registry_documents(
-    versions: VersionReader, ledger: Ledger, name: str, version: str, alias: str
+    versions: VersionReader, name: str, version: str, alias: str, *, fresh: bool = False
 ) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
     """(documents, artifact digest, notes) for the version: its card, metrics and lineage, and
     as baseline the version `alias` names now (this version itself when it holds the alias:
-    a promotion again compares it with itself). Notes say what
-    the registry lacks and whether `alias` points elsewhere than the gate last moved it.
-    NotFound, RegistryUnavailable."""
-    read = versions.evidence(name, version)
+    a promotion again compares it with itself; the baseline of record replaces it when the
+    gate has installed one, service/evidence/baseline.py). Notes say what the registry lacks,
+    and that a run which has not FINISHED is not evidence yet. NotFound, RegistryUnavailable."""
+    read = versions.evidence(name, version, fresh=fresh)
     documents = dict(read.documents)
     notes = [
         {"code": "REGISTRY_EVIDENCE_MISSING", "field": m.split(":")[0], "message": m}
         for m in read.missing
     ]
+    if read.run_status not in (None, "FINISHED"):
+        run = documents.get("lineage", {}).get("run_id", "?")
+        notes.append(
+            {
+                "code": "RUN_NOT_FINISHED",
+                "field": "lineage.run_id",
+                "message": f"{name} v{version} comes from run {run}, which is {read.run_status}, "
+                "not FINISHED: its metrics and artifacts can still change, so it cannot be "
+                "judged until the run has finished",
+            }
+        )
     holder = versions.registry.alias_version(name, alias)
     if holder is not None:  # the version itself, when it holds the alias already
         metrics = versions.metrics_of(name, holder)
         if metrics is not None:
             documents["baseline"] = {"version": holder, "metrics": metrics}
-    last = last_alias_move(ledger, name, alias)
-    if last is not None and str(last.get("to_version")) != str(holder):
-        notes.append(
-            {
-                "code": "ALIAS_MOVED_OUTSIDE_GATE",
-                "field": "baseline",
-                "message": f"alias {alias!r} of {name} names v{holder}, but the gate last moved "
-                f"it to v{last.get('to_version')} (record {last.get('id')}): it was moved "
-                "outside the gate",
-            }
-        )
     return documents, read.artifact_digest, notes
 
 

@@ -11,11 +11,13 @@ from typing import Any
 from service.decision.gatespec import GateSpec
 from service.decision.model import STAGES, AuditReceipt, Decision, Enactment
 from service.enact.alias import move_alias
+from service.evidence.baseline import BaselineOfRecordSource
 from service.evidence.context import EvidenceContext
 from service.evidence.history import HistorySource
 from service.evidence.registry import RegistrySource
 from service.evidence.risk_tier import RecordedTierSource
 from service.evidence.signoffs import RequesterSource, SignoffSource
+from service.evidence.unchanged import EvidenceUnchangedSource
 
 NAME = "promotion"
 # Stage -> the alias promotion to it moves, and whose holder is the baseline, unless
@@ -53,7 +55,9 @@ PROMOTION = GateSpec(
     name=NAME,
     summary="may this model version move to the target stage?",
     sources=(
-        RegistrySource(alias_of=_target_alias),
+        RegistrySource(alias_of=_target_alias, fresh_stages=("production",)),
+        BaselineOfRecordSource(alias_of=_target_alias),
+        EvidenceUnchangedSource(),
         SignoffSource(),
         HistorySource(gate=NAME, stages=STAGES),
         RequesterSource(),

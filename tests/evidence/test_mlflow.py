@@ -175,7 +175,9 @@ def test_enact_moves_the_alias_after_an_allow_and_records_the_move(pipeline: Loc
     assert allowed.audit is not None and move["record"] > allowed.audit.seq
 
 
-def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: LocalPath) -> None:
+def test_an_alias_moved_outside_the_gate_holds_and_the_champion_of_record_stays(
+    pipeline: LocalPath,
+) -> None:
     pipeline.context.registry.set_alias(MODEL, "staging", "1")  # where it was before
     moved = pipeline.decide(request("2", "staging", enact=True))
     assert moved.enactment is not None and moved.enactment.moved
@@ -183,8 +185,9 @@ def test_an_alias_moved_outside_the_gate_is_a_warning(pipeline: LocalPath) -> No
 
     decision = pipeline.decide(request("2", "staging"))
 
-    [warning] = [w for w in decision.warnings if w.code == "ALIAS_MOVED_OUTSIDE_GATE"]
-    assert "names v3, but the gate last moved it to v2" in warning.message
+    assert decision.outcome == "hold"
+    [reason] = [r for r in decision.reasons if r.code == "ALIAS_MOVED_OUTSIDE_GATE"]
+    assert "names v3 in the registry, but the gate last installed v2" in reason.message
 
 
 def test_a_version_the_registry_lacks_is_not_found(pipeline: LocalPath) -> None:

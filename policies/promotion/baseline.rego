@@ -1,0 +1,56 @@
+# The champion of record: the version the gate itself last installed behind the stage's alias.
+package mlgate.promotion
+
+import data.mlgate.lib.reasons
+
+# METADATA
+# title: The alias names the champion of record
+# description: |
+#   The registry's alias for the target stage names the version the gate last installed
+#   behind it. If someone moved it outside the gate, the champion of record stays the
+#   baseline and the gate holds until a person has looked (alias_moved_outside_gate: hold).
+# custom:
+#   code: ALIAS_MOVED_OUTSIDE_GATE
+#   severity: high
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 12"]
+hold contains reason if {
+	_is_alias_moved_outside_gate
+	_alias_conflict_outcome == "hold"
+	reason := reasons.from_rule(rego.metadata.rule(), _alias_moved_message, {"field": "alias_of_record"})
+}
+
+# METADATA
+# title: The alias names the champion of record (refused)
+# description: |
+#   As above, at the stages whose alias_moved_outside_gate says deny: an alias moved outside
+#   the gate refuses the promotion until the alias is back on the champion of record.
+# custom:
+#   code: ALIAS_MOVED_OUTSIDE_GATE_DENIED
+#   severity: critical
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 12"]
+deny contains reason if {
+	_is_alias_moved_outside_gate
+	_alias_conflict_outcome == "deny"
+	reason := reasons.from_rule(rego.metadata.rule(), _alias_moved_message, {"field": "alias_of_record"})
+}
+
+# Only when the registry was read: it names a version (or none) other than the one of record.
+_is_alias_moved_outside_gate if {
+	record := input.alias_of_record
+	"registry_version" in object.keys(record)
+	record.registry_version != record.version
+}
+
+_alias_conflict_outcome := object.get(_promotion, ["alias_moved_outside_gate", stage], "hold")
+
+_alias_moved_message := sprintf(
+	"alias %s of %s names %s in the registry, but the gate last installed v%s behind it (alias move %s): it was moved outside the gate; the champion of record v%s stays the baseline",
+	[
+		input.alias_of_record.alias, input.model.name, _named(input.alias_of_record.registry_version),
+		input.alias_of_record.version, input.alias_of_record.move, input.alias_of_record.version,
+	],
+)
+
+_named(version) := sprintf("v%s", [version]) if is_string(version)
+
+else := "no version"
