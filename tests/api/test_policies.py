@@ -43,6 +43,10 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "EVIDENCE_INVALID",
         "POLICY_ENGINE_ERROR",
         "POLICY_RESULT_INVALID",
+        "REGISTRY_EVIDENCE_MISSING",
+        "RUN_NOT_FINISHED",
+        "EVIDENCE_CHANGED",
+        "BASELINE_OF_RECORD_UNREADABLE",
     }
     assert [(g["gate"], g["has_policy"]) for g in info["gates"]] == [
         ("promotion", True),
