@@ -155,3 +155,26 @@ def test_a_lookalike_of_a_model_judged_high_gets_no_low_tier_production_allow(
     ).json()["records"]
     assert [r["model"]["name"] for r in listed] == ["fraud-detector"] * 2
 
+
+def test_the_same_artifact_under_another_name_keeps_the_tier_it_was_judged_under(
+    api: Api, version: str
+) -> None:
+    first = api.decide(
+        {"target": {"stage": "staging"}, "evidence": card_named("fraud-detector", version)}
+    ).json()
+    assert (first["outcome"], first["model"]["risk_tier"]) == ("allow", "high")
+
+    # Another valid name, the same artifact digest, a card that says low risk.
+    renamed = {
+        "model": {"name": "fraud-detector-2", "version": "1"},
+        "target": {"stage": "staging"},
+        "evidence": card_named("fraud-detector-2", "1", "low"),
+    }
+    decision = api.decide(renamed).json()
+
+    assert decision["model"]["artifact_digest"] == first["model"]["artifact_digest"]
+    assert decision["model"]["risk_tier"] == "high", decision
+    assert decision["outcome"] == "deny"
+    lowered = [r for r in decision["reasons"] if r["code"] == "RISK_TIER_LOWERED"]
+    assert len(lowered) == 1, decision["reasons"]
+    assert "judged as high-risk before" in lowered[0]["message"]
