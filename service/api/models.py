@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jsonschema_rs
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from service.audit.kinds import KIND_NAMES
 from service.canonical import MAX_NESTING, text_problem, unencodable
 from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Stage
 from service.errors import InvalidField
+from service.modelname import MAX_LENGTH, PATTERN, RULE, name_problem
 from service.schemas import SchemaSet
 from service.settings import PROJECT_ROOT
 from service.signoffs.rules import ARTIFACT_DIGEST
@@ -49,11 +51,31 @@ EXAMPLE_DIGEST = "sha256:9b2f6e1c4d8a7b3e5f0c2d9a6b1e4f7c8d3a5b0e2f9c6d1a4b7e0f3
 EXAMPLE_RECORD_ID = "6d0e2b1a-4c3f-4e5d-8a9b-0c1d2e3f4a5b"
 
 
+def _one_form(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("model_name", "{problem}", {"problem": f"{problem}; {RULE}"})
+    return value
+
+
+# A model name wherever the API takes one (service/modelname.py): a look-alike is a 422 naming
+# the field, the character at fault and the form expected.
+ModelName = Annotated[
+    str,
+    AfterValidator(_one_form),
+    Field(
+        description=RULE[0].upper() + RULE[1:] + "; any other form is refused (422).",
+        json_schema_extra={"pattern": PATTERN, "minLength": 1, "maxLength": MAX_LENGTH},
+        examples=["fraud-detector"],
+    ),
+]
+
+
 class ModelIdentity(BaseModel):
     """Which model version the request is about; defaults to the model card's own fields."""
 
     model_config = _strict
-    name: str = Field(min_length=1, examples=["fraud-detector"])
+    name: ModelName
     version: str = Field(min_length=1, examples=["7"])
     risk_tier: RiskTier | None = Field(
         default=None,
@@ -329,7 +351,7 @@ class ApprovalRequest(BaseModel):
             }
         },
     )
-    model: str = Field(min_length=1, max_length=200)
+    model: ModelName
     version: str = Field(min_length=1, max_length=100)
     artifact_digest: str = Field(
         pattern=ARTIFACT_DIGEST,
@@ -397,7 +419,7 @@ class WaiverRequest(BaseModel):
         max_length=100,
         description="A code from GET /v1/policies; a non-waivable code is refused (422).",
     )
-    model: str = Field(min_length=1, max_length=200)
+    model: ModelName
     version: str = Field(min_length=1, max_length=100)
     artifact_digest: str = Field(
         pattern=ARTIFACT_DIGEST,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
@@ -26,6 +26,7 @@ from service.api.models import (
     AuditPage,
     AuditRecord,
     ModelHistory,
+    ModelName,
     RecordKind,
     StoredDecision,
     VerifyResult,
@@ -134,9 +135,7 @@ def list_records(
         RecordKind | None,
         Query(description="Only records of this kind (decisions and what they rely on)."),
     ] = None,
-    model: Annotated[
-        str | None, Query(description="Model name.", examples=["fraud-detector"])
-    ] = None,
+    model: Annotated[ModelName | None, Query(description="Model name.")] = None,
     version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
     gate: Annotated[str | None, Query(examples=["promotion"])] = None,
     outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
@@ -154,7 +153,7 @@ def list_records(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AuditPage:
-    check_text_params(model=model, version=version, gate=gate)
+    check_text_params(version=version, gate=gate)
     bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
     records = runtime.ledger.find(
         kind=kind,
@@ -253,19 +252,17 @@ register_url_convertor("whole_name", _WholeName())
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
         "signed ledger record: which alias, from which version to which, the decision it rests "
-        "on and who asked. A name holding a '/', which no registry name does, is a 422."
+        "on and who asked. A name not in the one form of a model name is a 422."
     ),
     responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
 def model_history(
     caller: ReaderCaller,
     _: Annotated[None, only_query("alias")],
-    name: str,
+    name: Annotated[ModelName, Path()],
     runtime: RuntimeDep,
     alias: Annotated[str | None, Query(description="Only this alias.")] = None,
 ) -> ModelHistory:
-    check_text_params(name=name, alias=alias)
-    if "/" in name:
-        raise InvalidField("name", "a model name cannot hold '/' (a registry name never does)")
+    check_text_params(alias=alias)
     moves = alias_history(runtime.ledger, name, alias)
     return ModelHistory(model=name, moves=[AliasMove.model_validate(m) for m in moves])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import model_name
 from service.cli.exitcodes import EXIT_CODES
 from service.cli.render import FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
@@ -34,7 +35,9 @@ def register(commands: Any) -> None:
         metavar="DIR",
         help="evidence files; with --model/--version they may add what the registry lacks",
     )
-    parser.add_argument("--model", metavar="NAME", help="gather evidence from the registry")
+    parser.add_argument(
+        "--model", type=model_name, metavar="NAME", help="gather evidence from the registry"
+    )
     parser.add_argument("--version", metavar="N", help="the model version (with --model)")
     parser.add_argument(
         "--enact",
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         registry=model is not None,
         enact=args.enact,
     )
+    # Before either mode: the name a service would refuse is not sent to it either.
+    request.refuse_lookalike_name()
     decision = _remote(url, request) if url else _local(request)
     print(render(decision, args.format))
     return EXIT_CODES[decision.outcome]

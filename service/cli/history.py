@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from service.cli.arguments import model_name
 from service.settings import get_settings
 
 
@@ -16,7 +17,7 @@ def register(commands: Any) -> None:
         description="Every alias move recorded in the ledger for the model, newest first: "
         "which alias, from which version to which, the decision it rests on, who asked.",
     )
-    parser.add_argument("--model", required=True, metavar="NAME")
+    parser.add_argument("--model", type=model_name, required=True, metavar="NAME")
     parser.add_argument("--alias", metavar="A", help="only this alias")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(func=run)

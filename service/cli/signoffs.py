@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from service.cli.arguments import model_name
 from service.errors import UsageError
 from service.settings import get_settings
 
@@ -41,7 +42,7 @@ def register(commands: Any) -> None:
         "it, an expiry in the past or beyond waivers.max_days (default 90).",
     )
     waive.add_argument("--withdraw", metavar="ID", help="withdraw the waiver with this id")
-    waive.add_argument("--model", metavar="NAME")
+    waive.add_argument("--model", type=model_name, metavar="NAME")
     waive.add_argument("--version", metavar="V")
     waive.add_argument("--digest", metavar="DIGEST", help=DIGEST_HELP)
     waive.add_argument("--code", metavar="CODE", help="the rule code to waive")
@@ -52,7 +53,7 @@ def register(commands: Any) -> None:
 
 
 def _identify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="NAME")
+    parser.add_argument("--model", type=model_name, required=True, metavar="NAME")
     parser.add_argument("--version", required=True, metavar="V")
     parser.add_argument("--digest", required=True, metavar="DIGEST", help=DIGEST_HELP)
 

@@ -65,6 +65,7 @@ class GateSpec:
             raise InvalidField("target", f'the {self.name} gate needs {{"stage": ...}}')
         if request.enact and self.effect is None:
             raise InvalidField("enact", f"the {self.name} gate has nothing to enact")
+        request.refuse_lookalike_name()
         request.refuse_recorded_only()
 
 

@@ -60,9 +60,11 @@ def gather(
     sources in order (none when `context` is None), and the provenance of every part.
     `config` is data.mlgate.config, which sources may read (the stage aliases).
 
-    Raises CallerMayNotAssert for an untrusted request that carries approvals, waivers or
+    Raises InvalidField for a model name not in the one form (service/modelname.py),
+    CallerMayNotAssert for an untrusted request that carries approvals, waivers or
     history; the sources' own errors (NotFound or RegistryUnavailable when the registry is
     asked for a version it cannot give). Reads only."""
+    request.refuse_lookalike_name()
     request.refuse_recorded_only()
     gathered = Gathered(
         documents=dict(request.evidence),

@@ -8,6 +8,7 @@ from typing import Any
 
 from service.errors import InvalidField
 from service.evidence.base import RECORDED_ONLY, REQUEST
+from service.modelname import check_model_name
 
 
 class CallerMayNotAssert(InvalidField):
@@ -42,6 +43,19 @@ class GateRequest:
     trusted: bool = False
     registry: bool = False
     enact: bool = False
+
+    def refuse_lookalike_name(self) -> None:
+        """Raise InvalidField unless the model's name is in the one form (service/modelname.py):
+        the request's `model.name`, or, when the request names no model, the model card's
+        `name`, which the input document then takes as the model's. A card without a name is
+        judged, not refused (the schema check denies naming it)."""
+        if self.model is not None and "name" in self.model:
+            check_model_name("model.name", self.model["name"])
+            return
+        card = self.evidence.get("model_card")
+        if isinstance(card, Mapping) and "name" in card:
+            where = "evidence.model_card.name" if self.source == REQUEST else "model_card.name"
+            check_model_name(where, card["name"])
 
     def refuse_recorded_only(self) -> None:
         """Raise CallerMayNotAssert unless the request is trusted or carries none of the parts

@@ -20,7 +20,7 @@ RECORDED_ONLY = {
     "approvals": "the sign-off records (POST /v1/approvals, mlgate approve)",
     "waivers": "the sign-off records (POST /v1/waivers, mlgate waive)",
     "history": "the ledger's earlier decisions on this model version and artifact",
-    "recorded_risk_tier": "the ledger's earlier decisions on this model",
+    "recorded_risk_tier": "the ledger's earlier decisions on this model or its artifact",
     "requesters": "the ledger's earlier decisions on this model version",
     "alias_of_record": "the ledger's alias moves",
 }

@@ -14,6 +14,7 @@ from typing import Any
 from service.audit.ledger import Ledger
 from service.clock import now_rfc3339
 from service.errors import MlgateError, NotFound
+from service.modelname import check_model_name
 
 # How many records of one kind on one model version are read back; far above real use.
 READ_LIMIT = 10_000
@@ -57,9 +58,11 @@ class SignoffBook:
     ) -> dict[str, Any]:
         """Record an approval (status approved, rejected or pending); the stored approval.
 
-        Raises SelfSignoff when `approver` asked for a decision on this version, and
+        Raises InvalidField for a model name not in the one form (service/modelname.py),
+        SelfSignoff when `approver` asked for a decision on this version, and
         AuditWriteFailed when the record cannot be stored.
         """
+        check_model_name("model", model)
         self._refuse_requester(model, version, approver)
         approval: dict[str, Any] = {
             "id": str(uuid.uuid4()),
@@ -91,8 +94,10 @@ class SignoffBook:
         """Record a time-boxed waiver of one rule code; the stored waiver.
 
         The caller checks the code, role and expiry first (service/signoffs/rules.py). Raises
-        SelfSignoff when `approved_by` asked for a decision on this version.
+        InvalidField for a model name not in the one form, SelfSignoff when `approved_by` asked
+        for a decision on this version.
         """
+        check_model_name("model", model)
         self._refuse_requester(model, version, approved_by)
         waiver: dict[str, Any] = {
             "id": str(uuid.uuid4()),

@@ -107,15 +107,20 @@ def test_f1_card_tier_downgrade_lifts_a_recorded_non_waivable_rejection(
 def test_f1_low_tier_staging_allow_counts_as_history_for_high_tier_production(
     api: Api, version: str
 ) -> None:
-    # A model never judged before: staging under the card's "low" tier checks nothing.
+    # A model never judged before (a new name and a new artifact: the same artifact under a
+    # new name keeps the tier it was judged under): staging under the card's "low" tier checks
+    # nothing.
+    fresh = f"sha256:{int(version):064x}"
     bad = evidence()["metrics"]
     bad["values"]["auc"] = 0.1
     low = body(version, "staging", tier="low", metrics=bad)
     low["evidence"]["model_card"]["name"] = f"fresh-{version}"
+    low["evidence"]["lineage"]["artifact_digest"] = fresh
     assert outcome(api, low)[0] == "allow"
     # That allow was judged under "low": it is no history for the high-risk production request.
     high = body(version)
     high["evidence"]["model_card"]["name"] = f"fresh-{version}"
+    high["evidence"]["lineage"]["artifact_digest"] = fresh
     got = outcome(api, high)
     assert "STAGE_ORDER" in got[1], f"a low-tier staging allow satisfied STAGE_ORDER: {got}"
 

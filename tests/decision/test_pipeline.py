@@ -12,6 +12,7 @@ import pytest
 from service.compose import local_path
 from service.decision.pipeline import gather, run
 from service.decision.request import CallerMayNotAssert, GateRequest
+from service.errors import InvalidField
 from service.evidence.base import RECORDED_ONLY, REQUEST
 from service.gates.registry import default_gates
 from service.settings import Settings
@@ -57,3 +58,45 @@ def test_a_trusted_operator_may_bring_them_marked_as_such() -> None:
 
     assert doc["approvals"] and doc["history"]
     assert doc["provenance"]["approvals"] == "evidence file (local mode: trusted operator)"
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (  # the name the request gives
+            dataclasses.replace(
+                fixture_request("approved"), model={"name": "fraud\u2010detector", "version": "7"}
+            ),
+            "model.name",
+        ),
+        (  # the card's, which the input takes as the model's when the request gives none
+            dataclasses.replace(
+                fixture_request("approved"),
+                evidence={
+                    **fixture_request("approved").evidence,
+                    "model_card": {
+                        **fixture_request("approved").evidence["model_card"],
+                        "name": "fraud-detector ",
+                    },
+                },
+            ),
+            "model_card.name",
+        ),
+    ],
+    ids=["request", "card"],
+)
+def test_the_path_records_nothing_for_a_lookalike_model_name(
+    request_: GateRequest, field: str, tmp_path: Path
+) -> None:
+    """Whoever calls the path (the API, the CLI, the demo, a Python caller), a name not in the
+    one form is refused before anything is read or recorded."""
+    path = local_path(Settings(home=tmp_path, policy_dir=POLICY_DIR))
+
+    with pytest.raises(InvalidField) as refused:
+        asyncio.run(run(request_, path.gates, path.placement, path.context))
+    with pytest.raises(InvalidField):
+        gather(request_, PROMOTION, None)
+
+    assert refused.value.field == field
+    assert path.ledger.last_seq() == 0
+    path.ledger.close()

@@ -242,6 +242,8 @@ ADDED_INDEXES = (
     "ON records (model_name, model_version, stage, seq)",
     "CREATE INDEX IF NOT EXISTS records_by_caller "
     "ON records (model_name, model_version, caller_id, seq)",
+    # The decisions on one artifact under any name (risk_tier.py: a tier follows the artifact).
+    "CREATE INDEX IF NOT EXISTS records_by_artifact ON records (kind, artifact_digest, seq)",
 )
 
 
