@@ -1,7 +1,8 @@
 """The static checks of a policy set that `mlgate check` runs before a commit.
 
 Load and compile with the real OPA engine, thresholds files against their schemas, METADATA
-and unique codes on every rule that can give a reason, and one entrypoint per gate. When
+and unique codes on every rule that can give a reason, one entrypoint per gate and no default
+that could answer allow. When
 OPA's own command-line tool is at hand, `opa check --strict` and `opa fmt --fail` join in.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.engine.defaults import ENTRYPOINT, default_rule_lines, default_rule_problems
 from service.engine.embedded import load_into, new_opa
 from service.engine.policyset import PolicySet, read_policy_set
 from service.engine.problems import Problem
@@ -23,7 +25,6 @@ from service.engine.thresholds import config_problems
 from service.errors import MlgateError, PolicyLoadError
 from service.settings import PROJECT_ROOT
 
-ENTRYPOINT = "decision"
 _ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
 # OPA reports compile errors as "<root>/<file>:<line>: <message>".
 _OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message>.*)$")
@@ -61,6 +62,7 @@ def check_policy_dir(
     problems = [
         *config_problems(root, policy_set.files, schema_dir),
         *rule_problems(policy_set),
+        *default_rule_problems(policy_set.modules),
         *_compile_problems(policy_set, tuple(gates)),
     ]
     if opa_binary:
@@ -83,7 +85,8 @@ def default_opa_binary() -> str | None:
 
 
 def _compile_problems(policy_set: PolicySet, gates: tuple[str, ...]) -> list[Problem]:
-    """Compile errors, rule heads the text scan missed, and missing entrypoints."""
+    """Compile errors, rule heads and defaults the text scans missed, and missing
+    entrypoints."""
     try:
         opa = new_opa()
     except MlgateError as exc:
@@ -99,10 +102,22 @@ def _compile_problems(policy_set: PolicySet, gates: tuple[str, ...]) -> list[Pro
         opa.close()
     problems = []
     for rel, module in sorted(parsed.items()):
+        source = policy_set.modules[rel]
+        defaults = sum(bool(rule.get("default")) for rule in module.get("rules", []))
+        if defaults != len(default_rule_lines(source)):
+            problems.append(
+                Problem(
+                    rel,
+                    0,
+                    f"OPA parses {defaults} default rules but {len(default_rule_lines(source))} "
+                    "`default` heads start a line; write each at the start of its line "
+                    "(`opa fmt` does) so its value can be checked",
+                )
+            )
         if rel.endswith("_test.rego"):
             continue
         parsed_heads = sum(_rule_name(rule) in REASON_SETS for rule in module.get("rules", []))
-        scanned = len(reason_rule_heads(policy_set.modules[rel]))
+        scanned = len(reason_rule_heads(source))
         if parsed_heads != scanned:
             problems.append(
                 Problem(

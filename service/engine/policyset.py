@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from service.engine.defaults import default_rule_problems
 from service.engine.problems import refuse
 from service.engine.rulecheck import rule_problems
 from service.engine.thresholds import config_problems
@@ -50,12 +51,19 @@ def load_policy_set(root: Path, schema_dir: Path | None = None) -> PolicySet:
     """Read every .rego and data file below `root`; the revision hashes paths and contents.
 
     Refuses the set (PolicyLoadError naming file:line of each problem) when a thresholds file
-    breaks its schema in `schema_dir` (default: the settings' schema_dir), or when a rule that
-    can give a reason lacks METADATA code and severity or shares its code with another rule.
+    breaks its schema in `schema_dir` (default: the settings' schema_dir), when a rule that
+    can give a reason lacks METADATA code and severity or shares its code with another rule,
+    or when a `default` could answer allow.
     """
     policy_set = read_policy_set(root)
     schemas = schema_dir or get_settings().schema_dir
-    refuse([*config_problems(root, policy_set.files, schemas), *rule_problems(policy_set)])
+    refuse(
+        [
+            *config_problems(root, policy_set.files, schemas),
+            *rule_problems(policy_set),
+            *default_rule_problems(policy_set.modules),
+        ]
+    )
     return policy_set
 
 

@@ -129,6 +129,29 @@ def test_the_opa_tool_joins_in_when_given(policy_copy: Callable[[], Path], tmp_p
     ]
 
 
+# Review finding: a default allow on the gate's entrypoint passed `mlgate check`.
+def test_a_default_allow_on_the_entrypoint_fails_the_check_and_the_load(
+    policy_copy: Callable[[], Path],
+) -> None:
+    root = policy_copy()
+    rego = root / PROMOTION
+    default = 'default decision := {"outcome": "allow", "reasons": [], "warnings": []}'
+    rego.write_text(rego.read_text() + f"\n{default}\n")
+    line = len(rego.read_text().splitlines())
+    expected = (
+        f"{PROMOTION}:{line}: `default decision` gives package mlgate.promotion's entrypoint a "
+        "value its rules did not decide; remove it: an undefined decision already denies, and "
+        "a default would turn a later slip (a misspelt rule or input path) into a silent allow"
+    )
+
+    run = mlgate_check(str(root))
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[0] == f"{root}/{expected}"
+    with pytest.raises(PolicyLoadError, match=re.escape(expected)):
+        load_policy_set(root)
+
+
 # The mutation check: every easy mistake either fails `mlgate check` (and the load) or, where
 # the mistake is a well-formed name the schema cannot know, still denies.
 
