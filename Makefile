@@ -59,7 +59,8 @@ pytest: install
 	$(BIN)/pytest -q
 
 # Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
-# entrypoints, and OPA's own `opa check --strict` and `opa fmt --fail` with the pinned opa.
+# entrypoints, no default allow, and OPA's own `opa check --strict` (input paths typed by the
+# gate input schemas) and `opa fmt --fail` with the pinned opa.
 # Regal is not served by the Go module proxy here (README).
 check: install
 	@if [ -x $(OPA) ]; then \

@@ -12,6 +12,7 @@ import data.mlgate.lib.reasons
 #   code: ARTIFACT_DIGEST_CONFLICT
 #   severity: critical
 #   controls: ["EU AI Act Art. 12", "SR 11-7 IV"]
+#   when_present: [model.artifact_digest, lineage.artifact_digest]
 deny contains reason if {
 	claimed := input.model.artifact_digest
 	recorded := input.lineage.artifact_digest

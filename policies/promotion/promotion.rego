@@ -115,6 +115,7 @@ _is_configured if object.get(_promotion, ["tiers", tier, "stages", stage], null)
 #   code: RISK_TIER_CONFLICT
 #   severity: critical
 #   controls: ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"]
+#   when_present: [model.risk_tier]
 deny contains reason if {
 	claimed := input.model.risk_tier
 	claimed != _card_tier

@@ -28,6 +28,7 @@ _baseline_values := object.get(input, ["baseline", "metrics", "values"], {})
 #   code: BASELINE_METRIC_MISSING
 #   severity: high
 #   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+#   when_present: [baseline]
 deny contains reason if {
 	input.baseline
 	some name, _ in object.get(stage_settings, "regression", {})
@@ -46,6 +47,7 @@ deny contains reason if {
 #   code: METRIC_REGRESSION_ABSOLUTE
 #   severity: high
 #   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+#   when_present: [baseline]
 deny contains reason if {
 	some name, spec in object.get(stage_settings, "regression", {})
 	"min_absolute_change" in object.keys(spec)
@@ -75,6 +77,7 @@ deny contains reason if {
 #   code: METRIC_REGRESSION_RELATIVE
 #   severity: high
 #   controls: ["SR 11-7 III.B", "NIST AI RMF MEASURE 2.13"]
+#   when_present: [baseline]
 deny contains reason if {
 	some name, spec in object.get(stage_settings, "regression", {})
 	"min_relative_change" in object.keys(spec)

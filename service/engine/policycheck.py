@@ -1,29 +1,38 @@
 """The static checks of a policy set that `mlgate check` runs before a commit.
 
 Load and compile with the real OPA engine, thresholds files against their schemas, METADATA
-and unique codes on every rule that can give a reason, and one entrypoint per gate. When
-OPA's own command-line tool is at hand, `opa check --strict` and `opa fmt --fail` join in.
+and unique codes on every rule that can give a reason, one entrypoint per gate and no default
+that could answer allow. With OPA's command-line tool at hand, `opa check --strict` with each
+package's input typed by its gate's schema (a reference to an input path the schema does not
+define is an error) and `opa fmt --fail` join in; without it, the summary says what was not
+checked. Warnings (rules that fire only when an optional field is given) do not fail it.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.engine.defaults import ENTRYPOINT, default_rule_lines, default_rule_problems
 from service.engine.embedded import load_into, new_opa
+from service.engine.inputpaths import (
+    object_get_problems,
+    optional_only_warnings,
+    package_of,
+    rule_name,
+)
+from service.engine.inputschema import InputSchemas
 from service.engine.policyset import PolicySet, read_policy_set
 from service.engine.problems import Problem
 from service.engine.rulecheck import REASON_SETS, reason_rule_heads, rule_problems
 from service.engine.thresholds import config_problems
+from service.engine.typecheck import TIMEOUT_SECONDS, input_annotation_problems, type_problems
 from service.errors import MlgateError, PolicyLoadError
-from service.settings import PROJECT_ROOT
 
-ENTRYPOINT = "decision"
 _ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
 # OPA reports compile errors as "<root>/<file>:<line>: <message>".
 _OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message>.*)$")
@@ -31,14 +40,16 @@ _OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What `mlgate check` found: `problems` (empty when the set is safe to commit) and what
-    was looked at (counts of modules, data files and reason rules; the opa tool's path)."""
+    """What `mlgate check` found: `problems` (empty when the set is safe to commit),
+    `warnings` (worth a look, not failing it) and what was looked at (counts of modules, data
+    files and reason rules; the opa tool's path, None when it did not run)."""
 
     problems: list[Problem]
     modules: int
     data_files: int
     reason_rules: int
     opa_binary: str | None
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def check_policy_dir(
@@ -50,9 +61,9 @@ def check_policy_dir(
     when the set has it, needs its entrypoint, and a data file named for a gate needs its
     package.
 
-    `opa_binary`: path of OPA's command-line tool; when given, `opa check --strict` and
-    `opa fmt --fail` run on `root` too (the embedded engine has neither). Raises nothing for
-    a broken policy set: each failure is a Problem.
+    `opa_binary`: path of OPA's command-line tool; when given, `opa check --strict` with the
+    gate input schemas of `schema_dir` and `opa fmt --fail` run too (the embedded engine has
+    neither). Raises nothing for a broken policy set: each failure is a Problem.
     """
     try:
         policy_set = read_policy_set(root)
@@ -61,10 +72,24 @@ def check_policy_dir(
     problems = [
         *config_problems(root, policy_set.files, schema_dir),
         *rule_problems(policy_set),
-        *_compile_problems(policy_set, tuple(gates)),
+        *default_rule_problems(policy_set.modules),
+        *input_annotation_problems(policy_set.modules),
     ]
+    compiled, parsed = _compile_problems(policy_set, tuple(gates))
+    problems += compiled
+    warnings: list[Problem] = []
+    try:
+        schemas = InputSchemas(schema_dir)
+    except PolicyLoadError as exc:
+        problems.append(Problem("", 0, exc.message))
+    else:
+        for rel, module in sorted(parsed.items()):
+            source = policy_set.modules[rel]
+            problems += object_get_problems(rel, source, module, schemas)
+            if not rel.endswith("_test.rego"):
+                warnings += optional_only_warnings(rel, source, module, schemas)
     if opa_binary:
-        problems += opa_tool_problems(opa_binary, root)
+        problems += opa_tool_problems(opa_binary, policy_set, schema_dir)
     modules = [rel for rel in policy_set.modules if not rel.endswith("_test.rego")]
     return CheckReport(
         problems=sorted(set(problems)),
@@ -72,37 +97,47 @@ def check_policy_dir(
         data_files=len(policy_set.files) - len(policy_set.modules),
         reason_rules=sum(len(reason_rule_heads(policy_set.modules[rel])) for rel in modules),
         opa_binary=opa_binary,
+        warnings=sorted(set(warnings)),
     )
 
 
-def default_opa_binary() -> str | None:
-    """OPA's command-line tool: the one `make opa` built into the project's tools folder, else
-    one on PATH; None when neither is there."""
-    built = PROJECT_ROOT / ".tools" / "bin" / "opa"
-    return str(built) if built.is_file() else shutil.which("opa")
-
-
-def _compile_problems(policy_set: PolicySet, gates: tuple[str, ...]) -> list[Problem]:
-    """Compile errors, rule heads the text scan missed, and missing entrypoints."""
+def _compile_problems(
+    policy_set: PolicySet, gates: tuple[str, ...]
+) -> tuple[list[Problem], dict[str, Any]]:
+    """Compile errors, rule heads and defaults the text scans missed, and missing
+    entrypoints; and the modules as OPA parsed them (none when the set does not compile)."""
     try:
         opa = new_opa()
     except MlgateError as exc:
-        return [Problem("", 0, exc.message)]
+        return [Problem("", 0, exc.message)], {}
     try:
         load_into(opa, policy_set)
     except PolicyLoadError as exc:
         opa.close()
-        return [_opa_problem(line, policy_set.root.name) for line in exc.message.splitlines()]
+        lines = exc.message.splitlines()
+        return [_opa_problem(line, policy_set.root.name) for line in lines], {}
     try:
         parsed = _parsed_modules(opa, policy_set)
     finally:
         opa.close()
     problems = []
     for rel, module in sorted(parsed.items()):
+        source = policy_set.modules[rel]
+        defaults = sum(bool(rule.get("default")) for rule in module.get("rules", []))
+        if defaults != len(default_rule_lines(source)):
+            problems.append(
+                Problem(
+                    rel,
+                    0,
+                    f"OPA parses {defaults} default rules but {len(default_rule_lines(source))} "
+                    "`default` heads start a line; write each at the start of its line "
+                    "(`opa fmt` does) so its value can be checked",
+                )
+            )
         if rel.endswith("_test.rego"):
             continue
-        parsed_heads = sum(_rule_name(rule) in REASON_SETS for rule in module.get("rules", []))
-        scanned = len(reason_rule_heads(policy_set.modules[rel]))
+        parsed_heads = sum(rule_name(rule) in REASON_SETS for rule in module.get("rules", []))
+        scanned = len(reason_rule_heads(source))
         if parsed_heads != scanned:
             problems.append(
                 Problem(
@@ -113,7 +148,7 @@ def _compile_problems(policy_set: PolicySet, gates: tuple[str, ...]) -> list[Pro
                     "(`opa fmt` does) so its METADATA can be checked",
                 )
             )
-    return problems + _entrypoint_problems(policy_set, parsed, gates)
+    return problems + _entrypoint_problems(policy_set, parsed, gates), parsed
 
 
 def _parsed_modules(opa: Any, policy_set: PolicySet) -> dict[str, Any]:
@@ -123,17 +158,13 @@ def _parsed_modules(opa: Any, policy_set: PolicySet) -> dict[str, Any]:
     return parsed
 
 
-def _rule_name(rule: Any) -> str:
-    return str(rule["head"]["ref"][0]["value"])
-
-
 def _entrypoint_problems(
     policy_set: PolicySet, parsed: dict[str, Any], gates: tuple[str, ...]
 ) -> list[Problem]:
     problems = []
     for gate in gates:
         package = f"mlgate.{gate}"
-        files = [rel for rel, mod in parsed.items() if _package(mod) == package]
+        files = [rel for rel, mod in parsed.items() if package_of(mod) == package]
         configured = f"data/{gate}.yaml" in policy_set.files
         if not files:
             if configured:
@@ -156,10 +187,6 @@ def _entrypoint_problems(
                 )
             )
     return problems
-
-
-def _package(module: Any) -> str:
-    return ".".join(str(part["value"]) for part in module["package"]["path"][1:])
 
 
 def _entrypoint_lines(source: str) -> list[int]:
@@ -186,18 +213,14 @@ def _opa_problem(line: str, prefix: str) -> Problem:
     return Problem(file, int(match["line"]), match["message"])
 
 
-def opa_tool_problems(opa_binary: str, root: Path) -> list[Problem]:
-    """`opa check --strict` and `opa fmt --fail --list` on `root`, each failure a Problem."""
-    problems = []
-    commands = {
-        "opa check --strict": [opa_binary, "check", "--strict", str(root)],
-        "opa fmt --fail": [opa_binary, "fmt", "--fail", "--list", str(root)],
-    }
-    for name, argv in commands.items():
-        run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
-        if run.returncode == 0:
-            continue
+def opa_tool_problems(opa_binary: str, policy_set: PolicySet, schema_dir: Path) -> list[Problem]:
+    """`opa check --strict` with the gate input schemas (at file:line) and `opa fmt --fail
+    --list` on the set's root, each failure a Problem."""
+    problems = type_problems(policy_set, schema_dir, opa_binary)
+    argv = [opa_binary, "fmt", "--fail", "--list", str(policy_set.root)]
+    run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=TIMEOUT_SECONDS)
+    if run.returncode != 0:
         lines = [ln for ln in (run.stdout + run.stderr).splitlines() if ln.strip()]
         for line in lines or [f"exit code {run.returncode}"]:
-            problems.append(Problem("", 0, f"{name}: {line.strip()}"))
+            problems.append(Problem("", 0, f"opa fmt --fail: {line.strip()}"))
     return problems

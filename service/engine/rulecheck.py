@@ -56,7 +56,7 @@ def rule_problems(policy_set: CheckedPolicies) -> list[Problem]:
             continue
         lines = source.splitlines()
         for number, name in reason_rule_heads(source):
-            problem = _metadata_problem(_metadata_above(lines, number - 1), name)
+            problem = _metadata_problem(metadata_above(lines, number - 1), name)
             if problem:
                 problems.append(Problem(rel, number, problem))
     try:
@@ -99,7 +99,7 @@ def _config_code_problems(policy_set: CheckedPolicies, codes: set[str]) -> list[
     return problems
 
 
-def _metadata_above(lines: list[str], head: int) -> str | None:
+def metadata_above(lines: list[str], head: int) -> str | None:
     """The METADATA block directly above line index `head`, as YAML text; None when absent."""
     start = head
     while start > 0 and lines[start - 1].lstrip().startswith("#"):

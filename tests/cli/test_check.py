@@ -23,6 +23,7 @@ from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import PROJECT_ROOT
 from tests.conftest import POLICY_DIR, fixture_input
+from tests.engine.conftest import opa_binary
 
 SCHEMAS = PROJECT_ROOT / "schemas"
 PROMOTION = "promotion/promotion.rego"  # the gate's entrypoint
@@ -35,9 +36,10 @@ PROMOTION_FILES = sorted(
 CONFIG = "data/promotion.yaml"
 
 
-def mlgate_check(*args: str) -> subprocess.CompletedProcess[str]:
+def mlgate_check(*args: str, opa: Path | None = None) -> subprocess.CompletedProcess[str]:
+    tool = ["--opa", str(opa)] if opa else ["--no-opa"]
     return subprocess.run(
-        [sys.executable, "-m", "service.cli.main", "check", "--no-opa", *args],
+        [sys.executable, "-m", "service.cli.main", "check", *tool, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -48,7 +50,7 @@ def test_the_shipped_policies_pass_the_check() -> None:
     run = mlgate_check(str(POLICY_DIR))
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("ok: 21 modules, 1 data files, 23 reason rules checked")
+    assert run.stdout.startswith("ok: 23 modules, 1 data files, 25 reason rules checked")
 
 
 def test_each_problem_is_a_file_line_and_the_exit_code_is_1(
@@ -77,7 +79,8 @@ def test_each_problem_is_a_file_line_and_the_exit_code_is_1(
         "YAML 1.1 reads 8e1 as text; write 80 or 8.0e+1",
         f"{root}/promotion/extra.rego:3: a rule adding to `deny` needs METADATA with title and "
         "custom: {code, severity}; it has none",
-        "2 problem(s): 22 modules, 1 data files, 24 reason rules checked; no opa tool (skipped)",
+        "2 problem(s): 24 modules, 1 data files, 26 reason rules checked; no opa tool: input "
+        "paths against the gate schemas, opa check --strict and opa fmt not checked (--opa PATH)",
     ]
 
 
@@ -129,6 +132,134 @@ def test_the_opa_tool_joins_in_when_given(policy_copy: Callable[[], Path], tmp_p
     ]
 
 
+def test_the_shipped_policies_pass_the_check_with_opas_tool() -> None:
+    opa = opa_binary()
+
+    run = mlgate_check(str(POLICY_DIR), opa=opa)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout == f"ok: 23 modules, 1 data files, 25 reason rules checked; opa tool {opa}\n"
+
+
+# Review finding: a fully documented rule reading `input.metrics.value.auc` (for `values`)
+# passed `mlgate check` and `opa check --strict`, and never fired: a 0.92 model passed it.
+AUC_FLOOR = """package mlgate.promotion
+
+import data.mlgate.lib.reasons
+
+# METADATA
+# title: AUC hard floor
+# description: Whatever the tier and stage, a candidate's AUC is at least 0.93.
+# custom:
+#   code: AUC_HARD_FLOOR
+#   severity: critical
+#   controls: ["SR 11-7 III.B"]
+deny contains reason if {
+	input.metrics.KEY.auc < 0.93
+	msg := sprintf("auc %v is below the hard floor 0.93", [input.metrics.KEY.auc])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": "auc"})
+}
+"""
+UNDEFINED_VALUE = (
+    "input.metrics.value.auc: promotion_input.schema.json defines no value in input.metrics "
+    "(input.metrics has by_group, dataset, evaluated_at, run_id, values); a rule reading a path "
+    "the input never has would never fire"
+)
+
+
+def test_a_misspelt_input_path_fails_the_check_and_the_load_at_its_file_and_line(
+    policy_copy: Callable[[], Path],
+) -> None:
+    opa = opa_binary()
+    root = policy_copy()
+    (root / "promotion" / "auc_floor.rego").write_text(AUC_FLOOR.replace("KEY", "value"))
+    plain = subprocess.run([opa, "check", "--strict", root], capture_output=True, check=False)
+
+    run = mlgate_check(str(root), opa=opa)
+
+    assert plain.returncode == 0  # OPA alone cannot know the input has no metrics.value
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[:-1] == [
+        f"{root}/promotion/auc_floor.rego:13: {UNDEFINED_VALUE}",
+        f"{root}/promotion/auc_floor.rego:14: {UNDEFINED_VALUE}",
+    ]
+    with pytest.raises(PolicyLoadError) as refused:
+        load_policy_set(root)
+    assert f"promotion/auc_floor.rego:13: {UNDEFINED_VALUE}" in refused.value.message
+
+
+def test_the_correct_path_passes_the_check_and_denies_below_the_floor(
+    policy_copy: Callable[[], Path],
+) -> None:
+    opa = opa_binary()
+    root = policy_copy()
+    (root / "promotion" / "auc_floor.rego").write_text(AUC_FLOOR.replace("KEY", "values"))
+    doc = fixture_input("approved")
+    doc["metrics"]["values"]["auc"] = 0.92
+
+    run = mlgate_check(str(root), opa=opa)
+    engine = EmbeddedEngine(load_policy_set(root))
+    decision = Judge(engine, default_schemas(), default_gates()).evaluate(doc)
+    engine.close()
+
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.splitlines() == [  # still silent without an auc: a warning says so
+        f"{root}/promotion/auc_floor.rego:12: warning: AUC_HARD_FLOOR fires only when "
+        "metrics.values.auc is given, which promotion_input.schema.json does not require: "
+        "without it the rule is silent. If that is meant, list it in its METADATA under "
+        "custom.when_present",
+        f"ok, 1 warning(s): 24 modules, 1 data files, 26 reason rules checked; opa tool {opa}",
+    ]
+    assert decision.outcome == "deny"
+    assert "AUC_HARD_FLOOR" in {r.code for r in decision.reasons}
+
+
+def test_a_misspelt_key_object_get_reads_from_input_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """`object.get` takes its keys as a value, so OPA's type checker cannot see them: misspelt
+    here, nobody counted as having asked for the decision and a requester could approve it."""
+    root = policy_copy()
+    rego = root / PROMOTION
+    right, wrong = 'object.get(input, "requesters", [])', 'object.get(input, "requestors", [])'
+    lines = rego.read_text().splitlines()
+    line = 1 + next(i for i, text in enumerate(lines) if right in text)
+    rego.write_text(rego.read_text().replace(right, wrong))
+
+    run = mlgate_check(str(root))
+
+    assert run.returncode == 1
+    [problem, _] = run.stdout.splitlines()
+    assert problem.startswith(
+        f"{root}/{PROMOTION}:{line}: object.get reads input.requestors: "
+        "promotion_input.schema.json defines no requestors in input (input has "
+    )
+    assert problem.endswith("waivers); a misspelt key quietly yields the default")
+
+
+# Review finding: a default allow on the gate's entrypoint passed `mlgate check`.
+def test_a_default_allow_on_the_entrypoint_fails_the_check_and_the_load(
+    policy_copy: Callable[[], Path],
+) -> None:
+    root = policy_copy()
+    rego = root / PROMOTION
+    default = 'default decision := {"outcome": "allow", "reasons": [], "warnings": []}'
+    rego.write_text(rego.read_text() + f"\n{default}\n")
+    line = len(rego.read_text().splitlines())
+    expected = (
+        f"{PROMOTION}:{line}: `default decision` gives package mlgate.promotion's entrypoint a "
+        "value its rules did not decide; remove it: an undefined decision already denies, and "
+        "a default would turn a later slip (a misspelt rule or input path) into a silent allow"
+    )
+
+    run = mlgate_check(str(root))
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[0] == f"{root}/{expected}"
+    with pytest.raises(PolicyLoadError, match=re.escape(expected)):
+        load_policy_set(root)
+
+
 # The mutation check: every easy mistake either fails `mlgate check` (and the load) or, where
 # the mistake is a well-formed name the schema cannot know, still denies.
 
@@ -154,7 +285,7 @@ METADATA_BLOCKS = _reason_rule_metadata_blocks()
 
 def test_every_reason_rule_of_the_promotion_policy_has_a_metadata_block() -> None:
     heads = [reason_rule_heads((POLICY_DIR / rel).read_text()) for rel in PROMOTION_FILES]
-    assert len(METADATA_BLOCKS) == sum(map(len, heads)) == 23
+    assert len(METADATA_BLOCKS) == sum(map(len, heads)) == 25
 
 
 @pytest.mark.parametrize(("rel", "start", "head"), METADATA_BLOCKS, ids=lambda v: str(v))

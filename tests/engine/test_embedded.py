@@ -92,7 +92,7 @@ def _single_policy(tmp_path: Path, body: str) -> Judge:
 
 
 def test_undefined_decision_denies(tmp_path: Path, approved_input: dict[str, Any]) -> None:
-    gate = _single_policy(tmp_path, 'decision := {"outcome": "allow"} if input.never')
+    gate = _single_policy(tmp_path, 'decision := {"outcome": "allow"} if input.model.name == "x"')
 
     decision = gate.evaluate(approved_input)
 
