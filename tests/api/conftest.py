@@ -136,14 +136,22 @@ def api_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         yield api
 
 
-@pytest.fixture(scope="module", params=["fast-path", "route", "workers"])
+@pytest.fixture(scope="module", params=["fast-path", "route"])
 def api(request: pytest.FixtureRequest) -> Api:
-    """Every API test runs three times: through the decision fast path
-    (service/api/fastpath.py) and through the FastAPI route, on threads, so the two give the
-    same answer on every case; and with the decision path placed in worker processes, as
-    `mlgate serve` runs it (service/execution/processes.py)."""
+    """Every API test runs twice, through the decision fast path (service/api/fastpath.py)
+    and through the FastAPI route, so the two give the same answer on every case. The
+    decisions' and sign-offs' tests run a third time with the decision path placed in worker
+    processes, as `mlgate serve` runs it (`every_decider`)."""
+    return chosen_api(request)
+
+
+def chosen_api(request: pytest.FixtureRequest) -> Api:
     chosen: Api = request.getfixturevalue(f"api_{request.param.replace('-', '_')}")
     return chosen
+
+
+# For a test module's own `api` fixture: the fast path, the route, and the worker processes.
+EVERY_DECIDER = ["fast-path", "route", "workers"]
 
 
 @dataclass

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from service.api.logs import JsonFormatter
-from tests.api.conftest import Api, evidence, request_body
+from tests.api.conftest import EVERY_DECIDER, Api, chosen_api, evidence, request_body
+
+
+@pytest.fixture(scope="module", params=EVERY_DECIDER)
+def api(request: pytest.FixtureRequest) -> Api:
+    """The fast path, the route, and the decision path in worker processes."""
+    return chosen_api(request)
 
 
 def test_approved_evidence_is_allowed_and_recorded_with_the_token_caller(api: Api) -> None:

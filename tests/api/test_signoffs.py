@@ -9,11 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, evidence
+from tests.api.conftest import EVERY_DECIDER, Api, chosen_api, evidence
 
 _versions = itertools.count(100)
 DIGEST = evidence()["lineage"]["artifact_digest"]
 OTHER_DIGEST = "sha256:" + "0f" * 32
+
+
+@pytest.fixture(scope="module", params=EVERY_DECIDER)
+def api(request: pytest.FixtureRequest) -> Api:
+    """The fast path, the route, and the decision path in worker processes."""
+    return chosen_api(request)
 
 
 def version_body(version: str, stage: str = "production", **changes: Any) -> dict[str, Any]:
