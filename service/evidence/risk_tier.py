@@ -32,16 +32,34 @@ def recorded_risk_tier(
     """{"tier", "decision_id", "version"} of the newest decision on any version of `model`
     that recorded a tier, or of the highest-tier decision among the newest on
     `artifact_digest` under any name, whichever tier is higher (the model's own on a tie); None
-    when neither has one. Reads only: one indexed query each."""
-    by_name = _tiers(ledger.find(kind="decision", model=model, limit=LOOKBACK))[:1]
-    by_artifact = (
-        _tiers(ledger.find(kind="decision", artifact_digest=artifact_digest, limit=LOOKBACK))
-        if artifact_digest
-        else []
-    )
+    when neither has one. Reads only: an indexed query of one record each (its signature is
+    checked on every read), and of LOOKBACK records only when the newest recorded no tier, or,
+    on the artifact, a tier below the highest."""
+    by_name = _newest_tier(ledger, model)
+    by_artifact = _highest_recent_tier(ledger, artifact_digest) if artifact_digest else []
     found = [*by_name, *by_artifact]
     # max() keeps the first of equals: the model's own, then the newest on the artifact.
     return max(found, key=lambda tier: _RANK[tier["tier"]]) if found else None
+
+
+def _newest_tier(ledger: Ledger, model: str) -> list[dict[str, Any]]:
+    """The tier of the newest decision on `model` that recorded one, as a list of at most one."""
+    for limit in (1, LOOKBACK):
+        found = _tiers(ledger.find(kind="decision", model=model, limit=limit))
+        if found:
+            return found[:1]
+    return []
+
+
+def _highest_recent_tier(ledger: Ledger, artifact_digest: str) -> list[dict[str, Any]]:
+    """The highest tier among the newest decisions on the artifact under any name (the newest
+    of equals), as a list of at most one. A ledger written before names had one form can hold
+    a lower tier recorded later under a look-alike; the highest recent one holds."""
+    newest = _tiers(ledger.find(kind="decision", artifact_digest=artifact_digest, limit=1))
+    if newest and newest[0]["tier"] == "high":  # nothing is higher
+        return newest
+    found = _tiers(ledger.find(kind="decision", artifact_digest=artifact_digest, limit=LOOKBACK))
+    return [max(found, key=lambda tier: _RANK[tier["tier"]])] if found else []
 
 
 def _tiers(records: list[LedgerRecord]) -> list[dict[str, Any]]:
