@@ -116,12 +116,14 @@ def create_app(
         routes_health,
         routes_policies,
         routes_signoffs,
+        routes_snapshots,
     )
 
     for module in (
         routes_decisions,
         routes_audit,
         routes_signoffs,
+        routes_snapshots,
         routes_policies,
         routes_health,
     ):

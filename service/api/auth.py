@@ -21,7 +21,7 @@ from service.decision.model import Caller
 from service.errors import UsageError
 from service.statefiles import private_directory
 
-Role = Literal["gate", "approver", "auditor", "admin"]
+Role = Literal["gate", "approver", "reporter", "auditor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 TOKEN_PREFIX = "mlg_"
 
@@ -242,4 +242,7 @@ GateCaller = Annotated[Caller, Depends(require_role("gate"))]
 ApproverCaller = Annotated[Caller, Depends(require_role("approver"))]
 ReaderCaller = Annotated[Caller, Depends(require_role("auditor", "admin"))]
 AdminCaller = Annotated[Caller, Depends(require_role("admin"))]
-AnyCaller = Annotated[Caller, Depends(require_role("gate", "approver", "auditor", "admin"))]
+ReporterCaller = Annotated[Caller, Depends(require_role("reporter"))]
+AnyCaller = Annotated[
+    Caller, Depends(require_role("gate", "approver", "reporter", "auditor", "admin"))
+]

@@ -159,7 +159,9 @@ class Evidence(BaseModel):
     history: Any = _refused("history", "the ledger's earlier decisions on this version")
     approvals: Any = _refused("approvals", "the sign-off records (POST /v1/approvals)")
     waivers: Any = _refused("waivers", "the sign-off records (POST /v1/waivers)")
-    snapshots: Any = _evidence("Recent metric snapshots, newest last (monitoring).")
+    snapshots: Any = _refused(
+        "metric snapshots", "the snapshot records (POST /v1/snapshots, by a reporter token)"
+    )
 
     def documents(self) -> dict[str, Any]:
         """The documents the caller sent (an explicit null counts: it is judged, not dropped)."""
@@ -186,7 +188,16 @@ class DecisionRequest(BaseModel):
     model: ModelIdentity | None = Field(
         default=None, description="Omit to take name, version and risk tier from the model card."
     )
-    target: Target | None = Field(default=None, description="Required by the promotion gate.")
+    target: Target | None = Field(
+        default=None,
+        description="Required by the promotion gate (where the version would go) and the "
+        "monitoring gate (where it serves; `stage` says the same).",
+    )
+    stage: Stage | None = Field(
+        default=None,
+        description="The monitoring gate's deployment stage: the same as target.stage, for "
+        "callers such as Argo Rollouts' web metric that send flat fields.",
+    )
     evidence: Evidence | None = Field(
         default=None,
         description="The caller's evidence. When the service has a model registry "

@@ -78,6 +78,18 @@ async def decide(
     return Response(body, media_type="application/json")
 
 
+def _target(request: DecisionRequest) -> dict[str, str] | None:
+    """target, or {"stage": stage} from the flat field; InvalidField when the two differ."""
+    target = request.target.model_dump(exclude_none=True) if request.target else None
+    if request.stage is None:
+        return target
+    if target is not None and target.get("stage") != request.stage:
+        raise InvalidField(
+            "stage", f"{request.stage!r} differs from target.stage {target.get('stage')!r}"
+        )
+    return {"stage": request.stage}
+
+
 async def answer(
     runtime: Runtime, gate: str, request: DecisionRequest, caller: Caller, started: float
 ) -> bytes:
@@ -93,19 +105,20 @@ async def answer(
     check_json_values({**fields, "evidence": evidence})
     check_limits(evidence)
     model = request.model.model_dump(exclude_none=True) if request.model else None
-    registry = runtime.settings.has_registry and request.model is not None
+    spec = runtime.gates.spec(gate)
+    registry = runtime.settings.has_registry and request.model is not None and spec.reads_evidence
     gate_request = GateRequest(
         gate=gate,
         caller=caller.model_dump(),
         evidence=evidence,
-        target=request.target.model_dump(exclude_none=True) if request.target else None,
+        target=_target(request),
         model=model,
         registry=registry,
         enact=request.enact,
     )
     # The gate's own checks first (the path makes them again), then this service's.
-    runtime.gates.spec(gate).check(gate_request)
-    if request.evidence is None and not registry:
+    spec.check(gate_request)
+    if request.evidence is None and not registry and spec.reads_evidence:
         raise InvalidField(
             "evidence",
             "required: this service has no model registry to read evidence from "

@@ -41,7 +41,7 @@ def _text(value: Any) -> str:
 
 
 def event_columns(kind: str, content: Mapping[str, Any]) -> dict[str, str]:
-    """outcome and caller_id of a non-decision record, from its own signed content, by its
+    """outcome, caller_id and stage of a non-decision record, from its own signed content, by its
     kind's rules (service/audit/kinds.py).
 
     Raises UnknownRecordKind for a kind not in the table, ValueError for a decision (its
@@ -59,6 +59,7 @@ def _event_columns(rules: EventColumns, content: Mapping[str, Any]) -> dict[str,
     return {
         "outcome": _text(content[outcome.name]) if isinstance(outcome, Field) else outcome,
         "caller_id": _text(content.get(rules.by)) if rules.by else "",
+        "stage": _text(content.get(rules.stage)) if rules.stage else "",
     }
 
 
@@ -103,7 +104,6 @@ def expected_columns(
         "model_name": _text(content.get("model")),
         "model_version": _text(content.get("version")),
         "artifact_digest": _text(content.get("artifact_digest")),
-        "stage": "",
         "risk_tier": "",
         "input_digest": sha256_digest(canonical_json(content)),
     }

@@ -35,10 +35,11 @@ class DecisionColumns:
 class EventColumns:
     """A record that is not a decision (a sign-off, a withdrawal, a reload, an alias move) is
     indexed by its content's id, model, version and artifact_digest, the digest of its content,
-    and these two."""
+    and these three."""
 
     outcome: Field | str  # the `outcome` column: a content field, or this constant
     by: str = ""  # the content field naming the person in `caller_id`; "" when none does
+    stage: str = ""  # the content field naming the stage in `stage`; "" when none does
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ KINDS: Mapping[str, Kind] = _table(
         "alias_move",
         "https://mlgate.dev/alias-move/v1",
         EventColumns(outcome=Field("outcome"), by="requested_by"),
+    ),
+    Kind(
+        "metric_snapshot",
+        "https://mlgate.dev/metric-snapshot/v1",
+        EventColumns(outcome="reported", by="reported_by", stage="stage"),
     ),
 )
 # Every kind's name, in table order (the API lists them as the values `kind` may take).

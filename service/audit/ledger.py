@@ -211,10 +211,11 @@ class Ledger:
         if isinstance(record_kind(kind).columns, DecisionColumns):
             raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
         indexed = event_columns(kind, predicate)
-        if indexed != {"outcome": outcome, "caller_id": by}:
+        if (indexed["outcome"], indexed["caller_id"]) != (outcome, by):
             # The verifier derives these columns from the signed content: they must agree.
             raise ValueError(
-                f"a {kind} record's outcome and by must be {indexed} (service/audit/kinds.py); "
+                f"a {kind} record's outcome and by must be {indexed['outcome']!r} and "
+                f"{indexed['caller_id']!r} (service/audit/kinds.py); "
                 f"found outcome={outcome!r}, by={by!r}"
             )
         document = canonical_json(dict(predicate))
@@ -235,6 +236,7 @@ class Ledger:
             digest=sha256_digest(document),
             caller_id=by,
             artifact_digest=digest or "",
+            stage=indexed["stage"],
         )
         try:
             ((_, receipt),) = self._append_records([(0, record)])

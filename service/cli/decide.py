@@ -44,17 +44,30 @@ def register(commands: Any) -> None:
         action="store_true",
         help="on allow, move the stage's alias in the registry to the version",
     )
-    parser.add_argument("--to", dest="stage", choices=STAGES, help="target stage")
+    parser.add_argument(
+        "--to",
+        "--stage",
+        dest="stage",
+        choices=STAGES,
+        help="target stage (promotion: where the version would go; monitoring: where it serves)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if default_gates().spec(args.gate).needs_target and args.stage is None:
-        raise UsageError(f"decide {args.gate} needs --to STAGE ({', '.join(STAGES)})")
+    spec = default_gates().spec(args.gate)
+    if spec.needs_target and args.stage is None:
+        raise UsageError(f"decide {args.gate} needs --stage STAGE ({', '.join(STAGES)})")
     if (args.model is None) != (args.version is None):
         raise UsageError("--model and --version go together: the registry's model version")
+    if not spec.reads_evidence and args.model is None:
+        raise UsageError(f"decide {args.gate} needs --model NAME --version N")
+    if not spec.reads_evidence and args.evidence is not None:
+        raise UsageError(
+            f"the {args.gate} gate reads no evidence files: it judges mlgate's own records"
+        )
     if args.evidence is None and args.model is None:
         raise UsageError("decide needs --evidence DIR, or --model NAME --version N")
     if args.enact and args.model is None:
@@ -77,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         target=target,
         model=model,
         trusted=True,  # local mode: the operator holds the signing key
-        registry=model is not None,
+        registry=model is not None and spec.reads_evidence,
         enact=args.enact,
     )
     # Before either mode: the name a service would refuse is not sent to it either.

@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         regotest,
         serve,
         signoffs,
+        snapshots,
         tokens,
     )
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         decide,
         history,
         signoffs,
+        snapshots,
         check,
         regotest,
         audit_commands,

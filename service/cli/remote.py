@@ -62,6 +62,35 @@ def request_decision(
         ) from None
 
 
+def post_snapshot(
+    url: str,
+    token: str,
+    document: Mapping[str, Any],
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> dict[str, Any]:
+    """POST one metric snapshot to <url>/v1/snapshots as the reporter the token names; the
+    stored snapshot. Errors as request_decision's."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
+    endpoint = f"{url.rstrip('/')}/v1/snapshots"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            response = client.post(endpoint, content=json.dumps(document), headers=headers)
+    except httpx.HTTPError as exc:
+        raise PolicyEngineUnavailable(
+            f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
+            "--url or MLGATE_URL and that the service is running"
+        ) from None
+    if response.status_code != 201:
+        raise _error(endpoint, response, role="reporter")
+    stored: dict[str, Any] = response.json()
+    return stored
+
+
 def _json_default(value: Any) -> Any:
     # YAML evidence files may hold bare dates; the service receives them as ISO 8601 strings.
     if isinstance(value, dt.date | dt.datetime):
@@ -69,14 +98,14 @@ def _json_default(value: Any) -> Any:
     raise UsageError(f"evidence holds a {type(value).__name__}, which JSON cannot carry")
 
 
-def _error(endpoint: str, response: httpx.Response) -> MlgateError:
+def _error(endpoint: str, response: httpx.Response, role: str = "gate") -> MlgateError:
     status = response.status_code
     code, message, field = _problem(response)
     said = f"{endpoint} answered {status} {code}: {message}"
     if status == 401:
-        return UsageError(f"{said}. Set MLGATE_TOKEN to a token with the 'gate' role")
+        return UsageError(f"{said}. Set MLGATE_TOKEN to a token with the {role!r} role")
     if status == 403:
-        return UsageError(f"{said}. The token needs the 'gate' role")
+        return UsageError(f"{said}. The token needs the {role!r} role")
     if status < 500:
         if field is not None and field.startswith("evidence"):
             return EvidenceUnreadable(said)

@@ -46,6 +46,7 @@ _NOTE_RULES = {
     "EVIDENCE_CHANGED": ("Evidence judged before has not changed since", True),
     "BASELINE_OF_RECORD_UNREADABLE": ("The champion of record can be read back", True),
     "EVIDENCE_CONFLICT": ("Evidence agrees with the registry", False),
+    "DEPLOYMENT_NOT_INSTALLED_BY_GATE": ("The gate installed the deployed version", False),
 }
 
 

@@ -48,8 +48,10 @@ class Effect(Protocol):
 class GateSpec:
     """One gate: `name` (its Rego package is mlgate.<name>), its evidence `sources` read in
     order after the request's own documents, the `input_schema` the input must match, the
-    `evidence_keys` each digested in the record, whether a request needs a `target`, and the
-    `effect` run after a durable decision (None: the gate enacts nothing)."""
+    `evidence_keys` each digested in the record, whether a request needs a `target` and a
+    `model` naming its version, whether it `reads_evidence` the caller sends (or the registry
+    holds; otherwise every part comes from mlgate's own records), and the `effect` run after a
+    durable decision (None: the gate enacts nothing)."""
 
     name: str
     sources: tuple[EvidenceSource, ...]
@@ -57,12 +59,26 @@ class GateSpec:
     input_schema: str = "gate_input"
     evidence_keys: tuple[str, ...] = EVIDENCE_KEYS
     needs_target: bool = False
+    needs_version: bool = False
+    reads_evidence: bool = True
     effect: Effect | None = None
 
     def check(self, request: GateRequest) -> None:
         """Refuse a request this gate cannot judge (InvalidField naming the field)."""
         if self.needs_target and not (request.target or {}).get("stage"):
             raise InvalidField("target", f'the {self.name} gate needs {{"stage": ...}}')
+        if self.needs_version:
+            for field in ("name", "version"):
+                if not isinstance((request.model or {}).get(field), str):
+                    raise InvalidField(
+                        f"model.{field}", f"the {self.name} gate needs the model's {field}"
+                    )
+        if not self.reads_evidence and request.evidence and not request.trusted:
+            raise InvalidField(
+                "evidence",
+                f"the {self.name} gate reads no evidence from a request: everything it judges "
+                "comes from mlgate's own records",
+            )
         if request.enact and self.effect is None:
             raise InvalidField("enact", f"the {self.name} gate has nothing to enact")
         request.refuse_lookalike_name()

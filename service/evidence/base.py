@@ -14,6 +14,9 @@ EVIDENCE_FILE = "evidence file"
 TRUSTED_FILE = "evidence file (local mode: trusted operator)"
 SIGNOFF_RECORDS = "ledger: sign-off records"
 LEDGER_DECISIONS = "ledger: decisions"
+SNAPSHOT_RECORDS = "ledger: metric snapshots"
+ALIAS_MOVES = "ledger: alias moves"
+CANARY_STATISTICS = "computed from the metric snapshots"
 
 # The parts only mlgate's own records may supply (over HTTP), and where they come from instead.
 RECORDED_ONLY = {
@@ -23,6 +26,10 @@ RECORDED_ONLY = {
     "recorded_risk_tier": "the ledger's earlier decisions on this model or its artifact",
     "requesters": "the ledger's earlier decisions on this model version",
     "alias_of_record": "the ledger's alias moves",
+    "deployment": "the ledger's alias moves",
+    "snapshots": "the snapshot records (POST /v1/snapshots, mlgate snapshot add)",
+    "comparisons": "the snapshot records, by the canary statistics",
+    "monitoring_history": "the ledger's earlier monitoring decisions on this deployment",
 }
 
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.errors import NotFound
+from service.evidence.base import ALIAS_MOVES
 from service.evidence.context import EvidenceContext
 from service.evidence.gathered import Gathered, Part
 from service.evidence.registry import first_difference, last_alias_move
-
-BASELINE_OF_RECORD = "ledger: alias moves"
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class BaselineOfRecordSource:
             )
         return Part(
             documents={"baseline": baseline, "alias_of_record": of_record},
-            provenance={"baseline": BASELINE_OF_RECORD, "alias_of_record": BASELINE_OF_RECORD},
+            provenance={"baseline": ALIAS_MOVES, "alias_of_record": ALIAS_MOVES},
             notes=notes,
         )
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 from service.audit.ledger import Ledger
 from service.errors import UsageError
 from service.evidence.mlflow import VersionReader
+from service.monitoring.book import SnapshotBook
 from service.registry.mlflow import MlflowRegistry
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
 
 
 class EvidenceContext:
-    """The ledger (a reader is enough), its sign-off book, and the registry of `settings`."""
+    """The ledger (a reader is enough), its sign-off and snapshot books, and the registry of
+    `settings`."""
 
     def __init__(self, ledger: Ledger, settings: Settings | None = None) -> None:
         self.ledger = ledger
         self.book = SignoffBook(ledger)
+        self.snapshots = SnapshotBook(ledger)
         self.settings = settings
         self._registry: MlflowRegistry | None = None
 

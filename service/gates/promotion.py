@@ -31,7 +31,7 @@ def stage_alias(config: Mapping[str, Any], stage: str) -> str:
     return str(aliases.get(stage) or DEFAULT_ALIASES.get(stage, stage))
 
 
-def _target_alias(config: Mapping[str, Any], target: Mapping[str, Any] | None) -> str:
+def target_alias(config: Mapping[str, Any], target: Mapping[str, Any] | None) -> str:
     return stage_alias(config, str((target or {}).get("stage", "")))
 
 
@@ -43,7 +43,7 @@ def promote(
 ) -> Enactment:
     """On allow, move the target stage's alias to the version (a ledger record of its own);
     deny and hold move nothing."""
-    alias = _target_alias(config, decision.target)
+    alias = target_alias(config, decision.target)
     if decision.outcome != "allow":
         return Enactment(
             alias=alias, moved=False, note=f"nothing moved: the outcome is {decision.outcome}"
@@ -55,8 +55,8 @@ PROMOTION = GateSpec(
     name=NAME,
     summary="may this model version move to the target stage?",
     sources=(
-        RegistrySource(alias_of=_target_alias, fresh_stages=("production",)),
-        BaselineOfRecordSource(alias_of=_target_alias),
+        RegistrySource(alias_of=target_alias, fresh_stages=("production",)),
+        BaselineOfRecordSource(alias_of=target_alias),
         EvidenceUnchangedSource(),
         SignoffSource(),
         HistorySource(gate=NAME, stages=STAGES),

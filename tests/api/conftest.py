@@ -31,11 +31,12 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from fastapi.testclient import TestClient  # noqa: E402
 
 EVIDENCE = PROJECT_ROOT / "fixtures" / "evidence" / "approved"
-ROLES = ("gate", "approver", "auditor", "admin")
+ROLES = ("gate", "approver", "reporter", "auditor", "admin")
 # Two identities hold two roles each, so self-approval can be tried; the others hold one.
 TOKEN_IDS = {
     "gate": "ci-pipeline",
     "approver": "m.okafor",
+    "reporter": "prometheus-monitor",
     "auditor": "reviewer",
     "admin": "platform",
 }
@@ -47,6 +48,7 @@ ROLE_BY_OPERATION = {
     ("POST", "/v1/waivers"): "approver",
     ("DELETE", "/v1/waivers/{waiver_id}"): "approver",
     ("POST", "/v1/policies/reload"): "admin",
+    ("POST", "/v1/snapshots"): "reporter",
 }
 
 
@@ -180,7 +182,9 @@ def serving(home: Path, *options: str) -> Iterator[LiveServer]:
     try:
         _wait_ready(server, url, log)
         banner = out.read_text()
-        tokens = dict(re.findall(r"^  (gate|approver|auditor|admin)\s+(mlg_\S+)$", banner, re.M))
+        tokens = dict(
+            re.findall(r"^  (gate|approver|reporter|auditor|admin)\s+(mlg_\S+)$", banner, re.M)
+        )
         yield LiveServer(url, home, banner, tokens, log, server.pid)
     finally:
         server.terminate()

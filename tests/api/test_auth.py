@@ -10,6 +10,7 @@ import pytest
 
 from service.api.auth import TokenTable, add_token, read_tokens, token_hash
 from service.api.errors import TokensFileInvalid
+from service.api.routes_snapshots import EXAMPLE_SNAPSHOT
 from service.errors import UsageError
 from tests.api.conftest import Api, request_body
 
@@ -29,10 +30,11 @@ ENDPOINTS: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/v1/audit/verify", None, {"auditor", "admin"}),
     ("POST", "/v1/approvals", APPROVAL, {"approver"}),
     ("POST", "/v1/waivers", WAIVER, {"approver"}),
-    ("GET", "/v1/policies", None, {"gate", "approver", "auditor", "admin"}),
+    ("POST", "/v1/snapshots", EXAMPLE_SNAPSHOT, {"reporter"}),
+    ("GET", "/v1/policies", None, {"gate", "approver", "reporter", "auditor", "admin"}),
     ("POST", "/v1/policies/reload", None, {"admin"}),
 ]
-ROLES = ("gate", "approver", "auditor", "admin")
+ROLES = ("gate", "approver", "reporter", "auditor", "admin")
 
 
 def call(api: Api, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -31,7 +31,7 @@ from tests.api.conftest import (
 def test_first_run_shows_one_token_per_role_once_and_stores_only_hashes(
     live_server: LiveServer,
 ) -> None:
-    assert set(live_server.tokens) == {"gate", "approver", "auditor", "admin"}
+    assert set(live_server.tokens) == {"gate", "approver", "reporter", "auditor", "admin"}
     stored = (live_server.home / "tokens.json").read_text()
     for token in live_server.tokens.values():
         assert token not in stored

@@ -1,0 +1,125 @@
+"""POST /v1/snapshots: a reporter's token records a snapshot; anything else stores nothing."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.monitoring.conftest import snapshot
+
+_versions = itertools.count(100)
+
+
+def deployment_snapshot(index: int = 0, **changes: Any) -> dict[str, Any]:
+    """A snapshot of a deployment no other test of the module reports on."""
+    version = str(next(_versions))
+    deployment = {"model": "fraud-detector", "version": version, "stage": "canary"}
+    return snapshot(index, deployment=deployment, **changes)
+
+
+def post(api: Api, body: Any, role: str = "reporter") -> Any:
+    return api.client.post("/v1/snapshots", json=body, headers=api.headers(role))
+
+
+def stored(api: Api) -> int:
+    listing = api.client.get(
+        "/v1/audit",
+        params={"kind": "metric_snapshot", "limit": 1000},
+        headers=api.headers("auditor"),
+    )
+    assert listing.status_code == 200, listing.text
+    return len(listing.json()["records"])
+
+
+def test_a_reporter_records_a_snapshot_listed_in_the_audit_ledger(api: Api) -> None:
+    before = stored(api)
+    sent = deployment_snapshot()
+
+    response = post(api, sent)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["deployment"] == sent["deployment"]
+    assert body["reported_by"] == "prometheus-monitor"
+    assert isinstance(body["record"], int) and body["received_at"].endswith("Z")
+    assert stored(api) == before + 1
+
+
+@pytest.mark.parametrize("role", ["gate", "approver", "auditor", "admin"])
+def test_only_a_reporter_token_may_report(api: Api, role: str) -> None:
+    before = stored(api)
+
+    response = post(api, deployment_snapshot(), role=role)
+
+    assert response.status_code == 403
+    assert "reporter" in response.json()["message"]
+    assert stored(api) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"sample_count": -1}, "sample_count"),
+        (
+            {"interval": {"start": "2026-11-18T14:05:00Z", "end": "2026-11-18T14:00:00Z"}},
+            "interval.end",
+        ),
+        (
+            {"interval": {"start": "2026-11-18T14:05:00Z", "end": "2999-01-01T00:00:00Z"}},
+            "interval.end",
+        ),
+        ({"reported_from": {"evidently": "sha256:" + "0" * 64}}, "reported_from"),
+        ({"operational": {"error_rate": "low"}}, "operational.error_rate"),
+    ],
+    ids=["negative-samples", "end-before-start", "end-in-the-future", "reported-from", "text-rate"],
+)
+def test_a_bad_snapshot_is_a_422_naming_the_field_and_stores_nothing(
+    api: Api, changes: dict[str, Any], field: str
+) -> None:
+    before = stored(api)
+
+    response = post(api, deployment_snapshot(**changes))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert stored(api) == before
+
+
+def test_an_overlapping_interval_is_a_422_and_the_first_stays(api: Api) -> None:
+    first = deployment_snapshot(0)
+    assert post(api, first).status_code == 201
+    before = stored(api)
+    overlapping = {**first, "interval": snapshot(0, minutes=7)["interval"]}
+
+    response = post(api, overlapping)
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "interval.start"
+    assert "may not overlap" in response.json()["message"]
+    assert stored(api) == before
+
+
+def test_a_body_that_is_not_an_object_is_a_422(api: Api) -> None:
+    response = api.client.post(
+        "/v1/snapshots",
+        content=b"[1, 2]",
+        headers={**api.headers("reporter"), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+
+
+def test_a_gate_request_may_not_carry_snapshots(api: Api) -> None:
+    body = {
+        "model": {"name": "fraud-detector", "version": "7"},
+        "stage": "canary",
+        "evidence": {"snapshots": [deployment_snapshot()]},
+    }
+
+    response = api.decide(body, gate="monitoring")
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "evidence.snapshots"
