@@ -1,0 +1,1 @@
+"""Monitoring evidence: metric snapshots, the reports monitors produce, and canary-versus-baseline statistics."""  # noqa: E501
