@@ -19,7 +19,6 @@ LIST_LIMITS: tuple[tuple[str, int], ...] = (
     ("model_card.out_of_scope_uses", 256),
     ("metrics.by_group", 64),  # protected attributes reported on
     ("lineage.datasets", 256),
-    ("snapshots", 1000),
 )
 # Groups per attribute in metrics.by_group (an attribute's values: age bands, regions...).
 GROUPS_PER_ATTRIBUTE = 256
