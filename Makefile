@@ -109,6 +109,7 @@ bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(TOOLS)
