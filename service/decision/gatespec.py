@@ -73,16 +73,16 @@ class GateSpec:
                     raise InvalidField(
                         f"model.{field}", f"the {self.name} gate needs the model's {field}"
                     )
+        if request.enact and self.effect is None:
+            raise InvalidField("enact", f"the {self.name} gate has nothing to enact")
+        request.refuse_lookalike_name()
+        request.refuse_recorded_only()
         if not self.reads_evidence and request.evidence and not request.trusted:
             raise InvalidField(
                 "evidence",
                 f"the {self.name} gate reads no evidence from a request: everything it judges "
                 "comes from mlgate's own records",
             )
-        if request.enact and self.effect is None:
-            raise InvalidField("enact", f"the {self.name} gate has nothing to enact")
-        request.refuse_lookalike_name()
-        request.refuse_recorded_only()
 
 
 class GateRegistry(Mapping[str, GateSpec]):

@@ -61,4 +61,5 @@ def _refuse_violations(schemas: SchemaSet, document: Any) -> None:
         return
     first, others = violations[0], len(violations) - 1
     more = f" (and {others} more: {'; '.join(map(str, violations[1:4]))})" if others else ""
-    raise InvalidField(first.field or "snapshot", f"{first.problem}{more}")
+    field = first.field if first.field not in ("", "(document)") else "snapshot"
+    raise InvalidField(field, f"{first.problem}{more}")

@@ -27,7 +27,7 @@ def post(api: Api, body: Any, role: str = "reporter") -> Any:
 def stored(api: Api) -> int:
     listing = api.client.get(
         "/v1/audit",
-        params={"kind": "metric_snapshot", "limit": 1000},
+        params={"kind": "metric_snapshot", "limit": 500},
         headers=api.headers("auditor"),
     )
     assert listing.status_code == 200, listing.text

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import Ledger
 from service.errors import InvalidField
 from service.monitoring.book import KIND, SnapshotBook
@@ -27,7 +28,9 @@ def stored_count(ledger: Ledger) -> int:
     return len(ledger.find(kind=KIND, limit=10_000))
 
 
-def test_a_snapshot_is_a_signed_record_read_back_as_sent(ledger: Ledger) -> None:
+def test_a_snapshot_is_a_signed_record_read_back_as_sent(
+    ledger: Ledger, key_files: KeyFiles
+) -> None:
     sent = snapshot(0)
 
     stored = add(ledger, sent)
@@ -39,7 +42,10 @@ def test_a_snapshot_is_a_signed_record_read_back_as_sent(ledger: Ledger) -> None
     assert stored["reported_by"] == "prometheus"
     assert stored["received_at"] == ledger.get(stored["id"]).recorded_at
     assert SnapshotBook(ledger).deployment("fraud-detector", "7", "canary") == [stored]
-    assert ledger.verify().ok
+    assert ledger.get(stored["id"]).statement()["predicateType"] == (
+        "https://mlgate.dev/metric-snapshot/v1"
+    )
+    assert ledger.verify(load_keyring(key_files.keyring)).ok
 
 
 def test_a_deployment_reads_only_its_own_snapshots_oldest_first(ledger: Ledger) -> None:
