@@ -195,8 +195,23 @@ class DecisionRequest(BaseModel):
     )
     stage: Stage | None = Field(
         default=None,
-        description="The monitoring gate's deployment stage: the same as target.stage, for "
-        "callers such as Argo Rollouts' web metric that send flat fields.",
+        description="The monitoring and rollback gates' deployment stage: the same as "
+        "target.stage, for callers such as Argo Rollouts' web metric that send flat fields.",
+    )
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="The rollback gate only, and required there: why the version is rolled "
+        "back, in words (recorded with the decision).",
+    )
+    to_version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The rollback gate only: the version to roll back to. It must qualify as "
+        "the gate's own target does (installed by the gate behind the alias, not rolled back "
+        "since, digest unchanged, still in the registry), or the decision is a deny saying why.",
     )
     evidence: Evidence | None = Field(
         default=None,
@@ -207,8 +222,10 @@ class DecisionRequest(BaseModel):
     )
     enact: StrictBool = Field(
         default=False,
-        description="On allow, move the target stage's alias in the registry to the version "
-        "(after the decision is recorded); the move is a ledger record of its own.",
+        description="After the decision is recorded: promotion's allow moves the target "
+        "stage's alias in the registry to the version; monitoring's rollback asks the rollback "
+        "gate, whose rollback moves the alias back to its target. Each move is a ledger record "
+        "of its own.",
     )
     # No requested_at: the service's own clock judges waiver expiry and stage order, so a
     # client cannot revive an expired waiver by backdating its request.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
@@ -78,6 +78,18 @@ async def decide(
     return Response(body, media_type="application/json")
 
 
+def _trigger(request: DecisionRequest) -> dict[str, Any] | None:
+    """A person's reason for the request (the rollback gate's), or None."""
+    if request.reason is None and request.to_version is None:
+        return None
+    return {
+        "kind": "manual",
+        "reason": request.reason or "",
+        "decision_id": None,
+        "requested_version": request.to_version,
+    }
+
+
 def _target(request: DecisionRequest) -> dict[str, str] | None:
     """target, or {"stage": stage} from the flat field; InvalidField when the two differ."""
     target = request.target.model_dump(exclude_none=True) if request.target else None
@@ -115,6 +127,7 @@ async def answer(
         model=model,
         registry=registry,
         enact=request.enact,
+        trigger=_trigger(request),
     )
     # The gate's own checks first (the path makes them again), then this service's.
     spec.check(gate_request)
@@ -124,7 +137,7 @@ async def answer(
             "required: this service has no model registry to read evidence from "
             "(MLGATE_MLFLOW_TRACKING_URI), so the request must carry it",
         )
-    if request.enact and not registry:
+    if request.enact and not (runtime.settings.has_registry and request.model is not None):
         raise InvalidField(
             "enact", "needs a model registry and a model version named in `model` to move"
         )

@@ -25,13 +25,14 @@ from service.engine.catalogue import RuleEntry
 router = APIRouter(tags=["policies"])
 
 # The reasons the service gives on its own (service/decision/checks.py), listed so the
-# catalogue covers every code.
+# catalogue covers every code; the notes that only warn are low.
+WARNING_NOTES = {"DEPLOYMENT_NOT_INSTALLED_BY_GATE"}
 SERVICE_RULES = [
     RuleInfo(
         code=code,
         title=title,
         description=description,
-        severity="critical",
+        severity="low" if code in WARNING_NOTES else "critical",
         controls=SERVICE_CONTROLS,
         rule="service",
         file="service/decision/checks.py",
@@ -78,6 +79,12 @@ SERVICE_RULES = [
             "The champion of record can be read back",
             "The decision that installed the champion has no stored input to read its "
             "metrics from; the gate denies rather than compare against anything else.",
+        ),
+        (
+            "DEPLOYMENT_NOT_INSTALLED_BY_GATE",
+            "The gate installed the deployed version",
+            "A monitoring decision on a version no alias move of the gate put behind the "
+            "stage's alias: it is judged on its snapshots, with this warning.",
         ),
     )
 ]

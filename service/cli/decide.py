@@ -93,11 +93,23 @@ def run(args: argparse.Namespace) -> int:
         registry=model is not None and spec.reads_evidence,
         enact=args.enact,
     )
+    return answer(request, url, args.format)
+
+
+def answer(request: GateRequest, url: str | None, output: str) -> int:
+    """Ask locally or of the service at `url`, print the decision (and the one it triggered)
+    in `output` format; the exit code of the outcome, the triggered decision's when there
+    is one (a monitoring rollback enacted: the rollback's)."""
     # Before either mode: the name a service would refuse is not sent to it either.
     request.refuse_lookalike_name()
     decision = _remote(url, request) if url else _local(request)
-    print(render(decision, args.format))
-    return EXIT_CODES[decision.outcome]
+    print(render(decision, output))
+    final = decision
+    while final.triggered is not None:  # in JSON it is inside the first decision already
+        final = final.triggered
+        if output != "json":
+            print(render(final, output))
+    return EXIT_CODES[final.outcome]
 
 
 def _local(request: GateRequest) -> DecisionAnswer:
@@ -128,4 +140,9 @@ def _remote(url: str, request: GateRequest) -> DecisionAnswer:
         body["target"] = dict(request.target)
     if request.enact:
         body["enact"] = True
+    trigger = request.trigger or {}
+    if trigger.get("reason"):
+        body["reason"] = trigger["reason"]
+    if trigger.get("requested_version"):
+        body["to_version"] = trigger["requested_version"]
     return request_decision(url, get_settings().token, request.gate, body)

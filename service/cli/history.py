@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for move in moves:
         state = "moved" if move["moved"] else f"NOT MOVED ({move.get('error')})"
+        if move.get("move") == "rollback":
+            state = f"rollback of v{move.get('rolled_back_version')}, {state}"
         print(
             f"{move['moved_at']}  {move['alias']:<10} {_from(move)} -> "
             f"v{move['to_version']}  {state}  decision {move['decision_id']}  "

@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         history,
         regotest,
+        rollback,
         serve,
         signoffs,
         snapshots,
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         decide,
+        rollback,
         history,
         signoffs,
         snapshots,

@@ -29,6 +29,14 @@ EVIDENCE_KEYS = (
 )
 
 
+class FollowUp(Protocol):
+    """The request for another gate that a decision triggers when its request asks to enact
+    (monitoring's rollback outcome asks the rollback gate), or None. The pipeline runs it
+    through the same path, after this decision is durably recorded."""
+
+    def __call__(self, decision: Decision, request: GateRequest) -> GateRequest | None: ...
+
+
 class Effect(Protocol):
     """What a gate does after its decision is durably recorded, when the request asks
     (`enact`): e.g. move the stage's alias to the version. It returns what it did; a failed
@@ -51,7 +59,8 @@ class GateSpec:
     `evidence_keys` each digested in the record, whether a request needs a `target` and a
     `model` naming its version, whether it `reads_evidence` the caller sends (or the registry
     holds; otherwise every part comes from mlgate's own records), and the `effect` run after a
-    durable decision (None: the gate enacts nothing)."""
+    durable decision (None: the gate enacts nothing), and the `follow_up`: another gate's
+    request an enacted decision triggers."""
 
     name: str
     sources: tuple[EvidenceSource, ...]
@@ -60,8 +69,10 @@ class GateSpec:
     evidence_keys: tuple[str, ...] = EVIDENCE_KEYS
     needs_target: bool = False
     needs_version: bool = False
+    needs_reason: bool = False  # a request must say why (trigger.reason), unless a decision did
     reads_evidence: bool = True
     effect: Effect | None = None
+    follow_up: FollowUp | None = None
 
     def check(self, request: GateRequest) -> None:
         """Refuse a request this gate cannot judge (InvalidField naming the field)."""
@@ -73,7 +84,14 @@ class GateSpec:
                     raise InvalidField(
                         f"model.{field}", f"the {self.name} gate needs the model's {field}"
                     )
-        if request.enact and self.effect is None:
+        trigger = request.trigger or {}
+        if trigger and not self.needs_reason:
+            raise InvalidField("reason", f"the {self.name} gate takes no reason nor target")
+        if self.needs_reason and not trigger.get("decision_id"):
+            reason = trigger.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise InvalidField("reason", f"the {self.name} gate needs a reason, in words")
+        if request.enact and self.effect is None and self.follow_up is None:
             raise InvalidField("enact", f"the {self.name} gate has nothing to enact")
         request.refuse_lookalike_name()
         request.refuse_recorded_only()

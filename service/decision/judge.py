@@ -121,7 +121,7 @@ def _decision(
     target = input_doc.get("target")
     outcome: Outcome
     if reasons:  # fail closed: the service's own reasons always deny
-        outcome, warnings, target_version = "deny", [], None
+        outcome, warnings, target_version, target_digest = "deny", [], None, None
     else:
         outcome = result["outcome"]
         reasons = [Reason.model_validate(r) for r in result["reasons"]]
@@ -130,6 +130,7 @@ def _decision(
             *evidence_note_warnings(input_doc),
         ]
         target_version = result.get("target_version")
+        target_digest = result.get("target_artifact_digest")
     return Decision(
         decision_id=str(uuid.uuid4()),
         gate=str(input_doc["gate"]),
@@ -146,6 +147,7 @@ def _decision(
         ),
         target=dict(target) if isinstance(target, Mapping) else None,
         target_version=target_version,
+        target_artifact_digest=target_digest,
         caller=Caller(
             id=str(caller.get("id") or "unknown"), role=str(caller.get("role") or "unknown")
         ),
@@ -155,6 +157,7 @@ def _decision(
         evidence_digests=evidence_digests,
         provenance=_provenance(input_doc),
         signoff_records=_signoff_records(input_doc),
+        snapshot_records=_record_ids(input_doc, "snapshots"),
     )
 
 
@@ -182,6 +185,16 @@ def _signoff_records(input_doc: Mapping[str, Any]) -> list[str]:
             if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
                 ids.append(entry["id"])
     return ids
+
+
+def _record_ids(input_doc: Mapping[str, Any], key: str) -> list[str]:
+    """The ids of the ledger records the input's `key` list carried."""
+    entries = input_doc.get(key)
+    return [
+        entry["id"]
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+    ]
 
 
 def _reasons_of(result: dict[str, Any]) -> list[Reason]:

@@ -90,7 +90,8 @@ class Decision(BaseModel):
     warnings: list[Reason] = Field(default_factory=list)
     model: ModelRef
     target: dict[str, Any] | None = None
-    target_version: str | None = None
+    target_version: str | None = None  # rollback: the version the alias goes back to
+    target_artifact_digest: str | None = None  # ... and the digest it was allowed with
     caller: Caller
     requested_at: str
     policy_revision: str
@@ -100,6 +101,8 @@ class Decision(BaseModel):
     # sign-off records (approvals, waivers) in the ledger that the input carried.
     provenance: dict[str, str] = Field(default_factory=dict)
     signoff_records: list[str] = Field(default_factory=list)
+    # The ids of the metric snapshot records the input carried (monitoring).
+    snapshot_records: list[str] = Field(default_factory=list)
 
 
 class DecisionAnswer(Decision):
@@ -108,15 +111,25 @@ class DecisionAnswer(Decision):
 
     audit: AuditReceipt | None = None
     enactment: Enactment | None = None
+    # The decision this one triggered when enacted (a monitoring rollback's rollback decision).
+    triggered: DecisionAnswer | None = None
 
 
 def answered(
-    decision: Decision, receipt: AuditReceipt | None, enactment: Enactment | None = None
+    decision: Decision,
+    receipt: AuditReceipt | None,
+    enactment: Enactment | None = None,
+    triggered: DecisionAnswer | None = None,
 ) -> DecisionAnswer:
-    """The answer composed from a judged decision, its receipt and its enactment."""
+    """The answer composed from a judged decision, its receipt, its enactment and the
+    decision it triggered."""
+    fields = decision.model_fields_set | {"audit", "enactment"}
+    if triggered is not None:
+        fields |= {"triggered"}
     return DecisionAnswer.model_construct(
-        decision.model_fields_set | {"audit", "enactment"},
+        fields,
         **dict(decision),
         audit=receipt,
         enactment=enactment,
+        triggered=triggered,
     )

@@ -78,6 +78,7 @@ def gather(
         from_registry=request.registry,
         config=config or {},
         enact=request.enact,
+        trigger=request.trigger,
     )
     if context is not None:
         for source in spec.sources:
@@ -104,7 +105,9 @@ async def run(
 ) -> DecisionAnswer:
     """The whole path for one request: check it against its gate's spec, gather and judge
     (placed), record (placed), then, when the request asks and only after the record is
-    durable, run the gate's effect. The answer is composed from the three values.
+    durable, run the gate's effect and the request it triggers (`follow_up`: monitoring's
+    rollback asks the rollback gate, whose answer is `triggered`). The answer is composed
+    from these values.
 
     Raises NotFound (unknown gate), InvalidField (a request the gate cannot judge),
     AuditWriteFailed (nothing may be answered), and what gathering raises."""
@@ -114,9 +117,13 @@ async def run(
         raise UsageError("enact needs a ledger and a model registry to act on")
     judged = await placement.judged(request)
     receipt = await placement.recorded(judged)
-    if not request.enact or spec.effect is None or context is None:
+    if not request.enact or context is None:
         return answered(judged.decision, receipt)
-    enactment = await asyncio.to_thread(
-        spec.effect, judged.decision, receipt, context, placement.policy_set.config
-    )
-    return answered(judged.decision, receipt, enactment)
+    enactment = None
+    if spec.effect is not None:
+        enactment = await asyncio.to_thread(
+            spec.effect, judged.decision, receipt, context, placement.policy_set.config
+        )
+    follow_up = spec.follow_up(judged.decision, request) if spec.follow_up else None
+    triggered = await run(follow_up, gates, placement, context) if follow_up else None
+    return answered(judged.decision, receipt, enactment, triggered)

@@ -58,7 +58,7 @@ def recorded_answer(record: LedgerRecord) -> DecisionAnswer:
 
 def decision_predicate(decision: Decision) -> dict[str, Any]:
     """The decision's part of the predicate; the chain adds seq, prev and recorded_at."""
-    return {
+    predicate: dict[str, Any] = {
         "decision_id": decision.decision_id,
         "gate": decision.gate,
         "outcome": decision.outcome,
@@ -75,6 +75,12 @@ def decision_predicate(decision: Decision) -> dict[str, Any]:
         "provenance": dict(decision.provenance),
         "signoff_records": list(decision.signoff_records),
     }
+    # Only when set, so the predicates of the gates without them stay as they were.
+    if decision.target_artifact_digest is not None:
+        predicate["target_artifact_digest"] = decision.target_artifact_digest
+    if decision.snapshot_records:
+        predicate["snapshot_records"] = list(decision.snapshot_records)
+    return predicate
 
 
 def decision_subject(decision: Decision) -> list[dict[str, Any]]:

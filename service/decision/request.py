@@ -43,6 +43,8 @@ class GateRequest:
     trusted: bool = False
     registry: bool = False
     enact: bool = False
+    # Why a rollback is asked: {kind: manual|monitoring, reason, decision_id, requested_version}.
+    trigger: Mapping[str, Any] | None = None
 
     def refuse_lookalike_name(self) -> None:
         """Raise InvalidField unless the model's name is in the one form (service/modelname.py):

@@ -13,6 +13,7 @@ decision it rests on and who asked.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from service.clock import now_rfc3339
@@ -24,11 +25,73 @@ from service.evidence.context import EvidenceContext
 def move_alias(
     decision: Decision, receipt: AuditReceipt, alias: str, context: EvidenceContext
 ) -> Enactment:
-    """Point `alias` of the decision's model at its version, compare-and-set, and record the
-    move (or the failure to move). A failed move is recorded as such and the enactment says
-    the decision was made but not enacted; only a failure to record raises (AuditWriteFailed).
-    """
-    name, version = decision.model.name, decision.model.version
+    """Promotion: point `alias` of the decision's model at its version, compare-and-set, and
+    record the move (or the failure to move). The alias must still name the baseline the
+    decision was judged against, and the version's artifacts must still hash to the decision's
+    digest. A failed move is recorded as such and the enactment says the decision was made but
+    not enacted; only a failure to record raises (AuditWriteFailed)."""
+    return _move(
+        decision,
+        receipt,
+        alias,
+        context,
+        Move(
+            kind="promotion",
+            to_version=decision.model.version,
+            expected=_baseline_version(decision, context),
+            judged_against="the decision was judged against",
+            digest=decision.model.artifact_digest,
+        ),
+    )
+
+
+def move_back(
+    decision: Decision, receipt: AuditReceipt, alias: str, context: EvidenceContext
+) -> Enactment:
+    """Rollback: point `alias` back at the decision's target version, compare-and-set, and
+    record the move as a rollback naming the decision. The alias must still name the version
+    being rolled back (a concurrent promotion is never overwritten), and the target's
+    artifacts must still hash to the digest it was allowed with. Failures as move_alias's."""
+    if decision.target_version is None:
+        return Enactment(
+            alias=alias, moved=False, note="nothing moved: the decision names no target"
+        )
+    return _move(
+        decision,
+        receipt,
+        alias,
+        context,
+        Move(
+            kind="rollback",
+            to_version=decision.target_version,
+            expected=decision.model.version,
+            judged_against="the rollback was decided for",
+            digest=decision.target_artifact_digest,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Move:
+    """One alias move: its kind (promotion or rollback), the version the alias goes to, the
+    version it must still name (compare-and-set; `judged_against` says why in a refusal) and the
+    digest the version's artifacts must still hash to."""
+
+    kind: str
+    to_version: str
+    expected: str | None
+    judged_against: str
+    digest: str | None
+
+
+def _move(
+    decision: Decision,
+    receipt: AuditReceipt,
+    alias: str,
+    context: EvidenceContext,
+    move: Move,
+) -> Enactment:
+    name, version = decision.model.name, move.to_version
     with context.ledger.exclusive(f"alias:{name}:{alias}"):
         previous: str | None = None
         try:
@@ -37,12 +100,12 @@ def move_alias(
                 return Enactment(
                     alias=alias, moved=False, note=f"alias {alias!r} already names v{version}"
                 )
-            error = _refusal(decision, alias, previous, context)
+            error = _refusal(name, alias, previous, move, context)
             if error is None:
                 context.registry.set_alias(name, alias, version)
         except MlgateError as exc:
             error = exc.message
-        record = _record_move(decision, receipt, alias, previous, error, context)
+        record = _record_move(decision, receipt, alias, previous, error, move, context)
     return Enactment(
         alias=alias,
         moved=error is None,
@@ -51,6 +114,7 @@ def move_alias(
         record=record,
         note=(
             f"alias {alias!r} moved from {f'v{previous}' if previous else '(unset)'} to v{version}"
+            + (" (rollback)" if move.kind == "rollback" else "")
             if error is None
             else f"the decision was made but not enacted: {error}"
         ),
@@ -58,22 +122,20 @@ def move_alias(
 
 
 def _refusal(
-    decision: Decision, alias: str, current: str | None, context: EvidenceContext
+    name: str, alias: str, current: str | None, move: Move, context: EvidenceContext
 ) -> str | None:
-    """Why the alias must not move now, or None: it no longer names the baseline the decision
-    was judged against (another move came first), or the version's artifacts changed."""
-    judged_against = _baseline_version(decision, context)
-    if current != judged_against:
+    """Why the alias must not move now, or None: it no longer names the version the decision
+    expects (another move came first), or the version's artifacts changed."""
+    if current != move.expected:
         return (
-            f"conflict: alias {alias!r} names {_named(current)}, but the decision was judged "
-            f"against {_named(judged_against)}; the alias moved since the decision; decide again"
+            f"conflict: alias {alias!r} names {_named(current)}, but {move.judged_against} "
+            f"{_named(move.expected)}; the alias moved since the decision; decide again"
         )
-    name, version = decision.model.name, decision.model.version
-    digest = context.versions.artifact_digest_now(name, version)
-    if digest != decision.model.artifact_digest:
+    digest = context.versions.artifact_digest_now(name, move.to_version)
+    if digest != move.digest:
         return (
-            f"the artifacts of {name} v{version} hash to {digest} now, but the decision was made "
-            f"on {decision.model.artifact_digest}: they changed since the decision; decide again"
+            f"the artifacts of {name} v{move.to_version} hash to {digest} now, but the decision "
+            f"was made on {move.digest}: they changed since the decision; decide again"
         )
     return None
 
@@ -96,16 +158,18 @@ def _record_move(
     alias: str,
     previous: str | None,
     error: str | None,
+    how: Move,
     context: EvidenceContext,
 ) -> int:
-    """Record the move (or the failed move) in the ledger; the record's seq."""
-    name, version = decision.model.name, decision.model.version
+    """Record the move (or the failed move) in the ledger; the record's seq. A rollback says
+    so (`move`) and names the version it rolled back."""
+    name, version = decision.model.name, how.to_version
     move_id = str(uuid.uuid4())
     move: dict[str, Any] = {
         "id": move_id,
         "model": name,
         "version": version,
-        "artifact_digest": decision.model.artifact_digest,
+        "artifact_digest": how.digest,
         "alias": alias,
         "from_version": previous,
         "to_version": version,
@@ -117,11 +181,14 @@ def _record_move(
         "requested_by": decision.caller.id,
         "moved_at": now_rfc3339(),
     }
+    if how.kind == "rollback":  # a promotion's record keeps the fields it always had
+        move["move"] = "rollback"
+        move["rolled_back_version"] = decision.model.version
     return context.ledger.record_event(
         "alias_move",
         move_id,
         move,
-        model=(name, version, decision.model.artifact_digest),
+        model=(name, version, how.digest),
         outcome="moved" if error is None else "failed",
         by=decision.caller.id,
     ).seq

@@ -30,6 +30,8 @@ RECORDED_ONLY = {
     "snapshots": "the snapshot records (POST /v1/snapshots, mlgate snapshot add)",
     "comparisons": "the snapshot records, by the canary statistics",
     "monitoring_history": "the ledger's earlier monitoring decisions on this deployment",
+    "candidates": "the ledger's alias moves and the registry",
+    "trigger": "the request's trigger (a reason, a monitoring decision of record)",
 }
 
 

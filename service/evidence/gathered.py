@@ -45,6 +45,7 @@ class Gathered:
     config: Mapping[str, Any]
     notes: tuple[Mapping[str, str], ...] = ()
     enact: bool = False  # the request asks for the gate's effect after a durable decision
+    trigger: Mapping[str, Any] | None = None  # why a rollback is asked (GateRequest.trigger)
 
     def identity(self) -> dict[str, Any]:
         """The model's name, version, tier and digest: the card's and the lineage's, under

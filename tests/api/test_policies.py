@@ -47,10 +47,11 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "RUN_NOT_FINISHED",
         "EVIDENCE_CHANGED",
         "BASELINE_OF_RECORD_UNREADABLE",
+        "DEPLOYMENT_NOT_INSTALLED_BY_GATE",
     }
     assert [(g["gate"], g["has_policy"]) for g in info["gates"]] == [
         ("promotion", True),
-        ("monitoring", False),
+        ("monitoring", True),
         ("rollback", False),
     ]
 

@@ -135,7 +135,7 @@ def test_missing_target_stage_is_a_usage_error(tmp_path: Path) -> None:
     run = mlgate(tmp_path, "decide", "promotion", "--evidence", str(EVIDENCE_DIR / "approved"))
 
     assert run.returncode == 2
-    assert "--to STAGE" in run.stderr
+    assert "--stage STAGE" in run.stderr
 
 
 def test_unwritable_ledger_never_allows(tmp_path: Path) -> None:

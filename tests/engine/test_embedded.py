@@ -104,14 +104,14 @@ def test_undefined_decision_denies(tmp_path: Path, approved_input: dict[str, Any
 def test_a_gate_no_policy_is_written_for_denies_saying_so(
     tmp_path: Path, approved_input: dict[str, Any]
 ) -> None:
-    (tmp_path / "other.rego").write_text("package mlgate.monitoringx\n\nx := 1\n")
+    (tmp_path / "other.rego").write_text("package mlgate.promotionx\n\nx := 1\n")
     gate = gatekeeper_for(tmp_path)
 
-    decision = gate.evaluate({**approved_input, "gate": "monitoring"})
+    decision = gate.evaluate(approved_input)
 
     assert decision.outcome == "deny"
     assert [r.code for r in decision.reasons] == ["POLICY_RESULT_INVALID"]
-    assert "no Rego file in the policy directory declares package mlgate.monitoring" in (
+    assert "no Rego file in the policy directory declares package mlgate.promotion" in (
         decision.reasons[0].message
     )
 
