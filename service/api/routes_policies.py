@@ -26,7 +26,7 @@ router = APIRouter(tags=["policies"])
 
 # The reasons the service gives on its own (service/decision/checks.py), listed so the
 # catalogue covers every code; the notes that only warn are low.
-WARNING_NOTES = {"DEPLOYMENT_NOT_INSTALLED_BY_GATE"}
+WARNING_NOTES = {"DEPLOYMENT_NOT_INSTALLED_BY_GATE", "ROLLED_BACK"}
 SERVICE_RULES = [
     RuleInfo(
         code=code,
@@ -85,6 +85,12 @@ SERVICE_RULES = [
             "The gate installed the deployed version",
             "A monitoring decision on a version no alias move of the gate put behind the "
             "stage's alias: it is judged on its snapshots, with this warning.",
+        ),
+        (
+            "ROLLED_BACK",
+            "A rolled-back version needs new allows",
+            "The version was rolled back: its allows recorded before the rollback no longer "
+            "count towards the stage order.",
         ),
     )
 ]

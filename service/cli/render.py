@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from service.decision.model import DecisionAnswer, Reason
+from service.gates.registry import default_gates
 
 FORMATS = ("text", "json", "markdown")
 _MARK = {"allow": "✅", "hold": "⏸️", "deny": "⛔", "rollback": "↩️"}
@@ -20,7 +21,10 @@ def render(decision: DecisionAnswer, fmt: str) -> str:
 
 def _headline(decision: DecisionAnswer) -> str:
     target = (decision.target or {}).get("stage")
-    where = f" to {target}" if target else ""
+    spec = default_gates().get(decision.gate)
+    where = f" {spec.stage_preposition if spec else 'to'} {target}" if target else ""
+    if decision.target_version:
+        where += f", back to v{decision.target_version}"
     return f"{decision.gate} of {decision.model.name} v{decision.model.version}{where}"
 
 

@@ -47,6 +47,7 @@ _NOTE_RULES = {
     "BASELINE_OF_RECORD_UNREADABLE": ("The champion of record can be read back", True),
     "EVIDENCE_CONFLICT": ("Evidence agrees with the registry", False),
     "DEPLOYMENT_NOT_INSTALLED_BY_GATE": ("The gate installed the deployed version", False),
+    "ROLLED_BACK": ("A rolled-back version needs new allows", False),
 }
 
 

@@ -73,6 +73,9 @@ class GateSpec:
     reads_evidence: bool = True
     effect: Effect | None = None
     follow_up: FollowUp | None = None
+    # How people's renderings name the stage: "promotion of m v7 to production",
+    # "monitoring of m v7 at canary".
+    stage_preposition: str = "to"
 
     def check(self, request: GateRequest) -> None:
         """Refuse a request this gate cannot judge (InvalidField naming the field)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,15 +25,48 @@ class HistorySource:
         if named is None:
             return Part()
         digest = gathered.identity().get("artifact_digest")
+        rollback = latest_rollback(context.ledger, *named)
         found = recorded_history(
             context.ledger,
             *named,
             digest if isinstance(digest, str) else None,
             gate=self.gate,
             stages=self.stages,
+            after=str(rollback["recorded_at"]) if rollback else None,
         )
         documents, provenance = appended(gathered, "history", found, LEDGER_DECISIONS)
-        return Part(documents=documents, provenance=provenance)
+        notes: tuple[Mapping[str, str], ...] = ()
+        if rollback is not None:
+            notes = (
+                {
+                    "code": ROLLED_BACK,
+                    "field": "history",
+                    "message": f"v{named[1]} of {named[0]} was rolled back from alias "
+                    f"{rollback.get('alias')!r} at {rollback['recorded_at']} (decision "
+                    f"{rollback.get('decision_id')}): its allows before then do not count; "
+                    "it needs new ones",
+                },
+            )
+        return Part(documents=documents, provenance=provenance, notes=notes)
+
+
+ROLLED_BACK = "ROLLED_BACK"
+# Alias moves of a model read to find a version's latest rollback; far above real use.
+MOVES_READ = 1_000
+
+
+def latest_rollback(ledger: Ledger, model: str, version: str) -> dict[str, Any] | None:
+    """The newest alias move that rolled `version` back (as signed, with its record's
+    recorded_at), or None."""
+    for record in ledger.find(kind="alias_move", model=model, limit=MOVES_READ):
+        move = record.predicate()
+        if (
+            move.get("move") == "rollback"
+            and move.get("moved")
+            and str(move.get("rolled_back_version")) == version
+        ):
+            return move
+    return None
 
 
 def recorded_history(
@@ -44,6 +77,7 @@ def recorded_history(
     *,
     gate: str,
     stages: Sequence[str],
+    after: str | None = None,
 ) -> list[dict[str, Any]]:
     """The newest `gate` allow of this version at each stage, oldest first, as
     prior_decision objects (schemas/gate_input.schema.json): {decision_id, gate, stage,
@@ -52,7 +86,8 @@ def recorded_history(
     Only decisions on the same artifact digest count: another artifact claiming the same
     version number has no history. Without a digest there is none. Each entry names the risk
     tier it was judged under, so an allow under a lower tier does not count for a higher one.
-    Reads only: one indexed query per stage.
+    With `after` (the version's latest rollback), an allow recorded before then does not
+    count: a rolled-back version needs new allows. Reads only: one indexed query per stage.
     """
     if not artifact_digest:
         return []
@@ -68,6 +103,8 @@ def recorded_history(
             stage=stage,
             limit=1,
         ):
+            if after is not None and record.recorded_at <= after:
+                continue
             decision = record.predicate()
             prior = {
                 "decision_id": decision["decision_id"],

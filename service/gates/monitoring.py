@@ -34,6 +34,7 @@ MONITORING = GateSpec(
     needs_target=True,
     needs_version=True,
     reads_evidence=False,
+    stage_preposition="at",
     evidence_keys=("deployment", "snapshots", "comparisons", "monitoring_history"),
     follow_up=trigger_rollback,
 )

@@ -66,5 +66,6 @@ ROLLBACK = GateSpec(
     needs_target=True,
     needs_reason=True,
     reads_evidence=False,
+    stage_preposition="at",
     effect=roll_back,
 )

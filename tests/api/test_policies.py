@@ -48,6 +48,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "EVIDENCE_CHANGED",
         "BASELINE_OF_RECORD_UNREADABLE",
         "DEPLOYMENT_NOT_INSTALLED_BY_GATE",
+        "ROLLED_BACK",
     }
     assert [(g["gate"], g["has_policy"]) for g in info["gates"]] == [
         ("promotion", True),
