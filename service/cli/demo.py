@@ -1,12 +1,14 @@
 """`mlgate demo`: every evidence fixture through the audited promotion gate, then one version's
-promotion flow in local mode (staging, canary, a recorded approval, production), then a ledger
-check."""
+promotion flow in local mode (staging, canary, a recorded approval, production), versions of a
+real model promoted from a local MLflow store, one of them rolled back after its snapshots went
+bad, then a ledger check."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +70,15 @@ def run(args: argparse.Namespace) -> int:
     _flow(pipeline)
     print()
     _registry_flow(settings, pipeline)
+    print()
+    _rollback_story(settings, pipeline)
     report = verify_ledger(settings)
     print(f"\nledger {settings.resolved_ledger_url}: {report.summary}")
     print(
         "\nTry next:\n"
         "  mlgate audit show 1                 one record, for a person\n"
         "  mlgate history --model fraud-detector-mlflow\n"
+        "  mlgate history --model fraud-detector-story   a promotion rolled back\n"
         "  mlgate decide promotion --model fraud-detector-mlflow --version 3 --to staging\n"
         "  make run                            the service; then the curl line it prints"
     )
@@ -177,6 +182,90 @@ def _registry_flow(settings: Settings, local: LocalPath) -> None:
             f"  {move['alias']:<9} {_from(move)} -> v{move['to_version']}  "
             f"decision {move['decision_id'][:8]}  seq {move['record']}"
         )
+
+
+def _rollback_story(settings: Settings, local: LocalPath) -> None:
+    """From promotion to rollback: two versions installed in production by the gate, the
+    second's snapshots go bad, the monitoring gate says rollback and, with --enact, the
+    rollback gate moves the alias back to the first; the alias history tells it."""
+    from service.cli.demo_registry import build_demo_registry, register_copy
+    from service.monitoring.snapshot import parse_snapshot
+    from service.schemas import default_schemas
+
+    model = "fraud-detector-story"
+    uri = settings.resolved_mlflow_uri
+    build_demo_registry(uri, model)
+    fresh = register_copy(uri, model, "2")  # a rebuild of v2, to install after it
+    print(f"from promotion to rollback ({model}): v2, then v{fresh}, installed in production")
+
+    def install(version: str) -> str:
+        for stage in ("staging", "canary", "production"):
+            if stage == "production":
+                digest = local.context.versions.evidence(model, version).artifact_digest
+                local.context.book.approve(
+                    model=model,
+                    version=version,
+                    artifact_digest=digest,
+                    approver="demo-risk-officer",
+                    role="model-risk-officer",
+                    status="approved",
+                    comment="validation report reviewed (demo)",
+                )
+            decision = local.decide(_demo_request("promotion", model, version, stage))
+            if decision.outcome != "allow":
+                return f"{stage} {decision.outcome}: {decision.reasons[0].message}"
+        return decision.enactment.note if decision.enactment else ""
+
+    for version in ("2", fresh):
+        print(f"  v{version:<3} promotion  {_clip(install(version), 80)}")
+    moved = alias_history(local.context.ledger, model, "champion")[0]
+    start = datetime.fromisoformat(local.ledger.get_seq(moved["record"]).recorded_at)
+    time.sleep(1.0)  # the intervals below end after the installation and before now
+    for i in range(3):
+        begin = start + timedelta(milliseconds=1 + 300 * i)
+        snapshot = {
+            "deployment": {"model": model, "version": fresh, "stage": "production"},
+            "interval": {
+                "start": _stamp(begin),
+                "end": _stamp(begin + timedelta(milliseconds=299)),
+            },
+            "sample_count": 1800,
+            "operational": {"error_rate": 0.12 + i / 100, "latency_p99_ms": 140.0},
+        }
+        local.context.snapshots.add(parse_snapshot(snapshot, default_schemas()), "demo-monitor")
+    print(f"  v{fresh:<3} 3 snapshots reported: error_rate 0.12 to 0.14 (ceiling 0.02)")
+    decision = local.decide(_demo_request("monitoring", model, fresh, "production"))
+    first = decision.reasons[0].message if decision.reasons else ""
+    print(f"  v{fresh:<3} monitoring {decision.outcome.upper():<8} {_clip(first, 70)}")
+    rollback = decision.triggered
+    if rollback is not None:
+        note = rollback.enactment.note if rollback.enactment else ""
+        target = f"to v{rollback.target_version}: " if rollback.target_version else ""
+        print(f"  v{fresh:<3} rollback   {rollback.outcome.upper():<8} {target}{_clip(note, 60)}")
+    print(f"alias history (mlgate history --model {model} --alias champion):")
+    for move in alias_history(local.context.ledger, model, "champion"):
+        kind = move.get("move", "promotion")
+        print(
+            f"  {kind:<9} {_from(move)} -> v{move['to_version']}  "
+            f"decision {move['decision_id'][:8]}  seq {move['record']}"
+        )
+
+
+def _demo_request(gate: str, model: str, version: str, stage: str) -> GateRequest:
+    return GateRequest(
+        gate=gate,
+        caller={"id": "demo", "role": "cli"},
+        evidence={},
+        target={"stage": stage},
+        model={"name": model, "version": version},
+        trusted=True,
+        registry=gate == "promotion",  # the monitoring gate reads only mlgate's own records
+        enact=True,
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _from(move: dict[str, Any]) -> str:

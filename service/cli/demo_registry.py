@@ -120,6 +120,17 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
     return {version: str(spec["note"]) for version, spec in VERSIONS.items()}
 
 
+def register_copy(tracking_uri: str, model: str, of_version: str) -> str:
+    """A new version of `model` made of `of_version`'s artifacts and run (a rebuild that
+    changed nothing); its version number."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    original = client.get_model_version(model, of_version)
+    made = client.create_model_version(model, str(original.source), run_id=original.run_id)
+    return str(made.version)
+
+
 def _tpr(labels: Any, scores: Any) -> float:
     positives = labels.sum()
     return float(((scores >= 0.5) & labels).sum() / positives) if positives else 0.0

@@ -103,12 +103,31 @@ def registry_documents(
 
 
 def last_alias_move(ledger: Ledger, name: str, alias: str) -> dict[str, Any] | None:
-    """The newest alias move the ledger holds for (model, alias) that took effect."""
-    for record in ledger.find(kind="alias_move", model=name, limit=100):
-        move = record.predicate()
-        if move.get("alias") == alias and move.get("moved"):
-            return move
-    return None
+    """The newest alias move the ledger holds for (model, alias) that took effect. A rollback
+    moved the alias back to a version an earlier promotion installed: its `decision_id` is
+    then that promotion's allow (the decision the version was judged on), and the
+    rollback's own decision is `rollback_decision_id`."""
+    moves = [
+        move
+        for record in ledger.find(kind="alias_move", model=name, limit=100)
+        if (move := record.predicate()).get("alias") == alias and move.get("moved")
+    ]
+    if not moves:
+        return None
+    newest = moves[0]
+    if newest.get("move") != "rollback":
+        return newest
+    installing = next(
+        (
+            m
+            for m in moves[1:]
+            if m.get("move", "promotion") == "promotion"
+            and m.get("to_version") == newest.get("to_version")
+        ),
+        None,
+    )
+    judged = installing.get("decision_id") if installing else None
+    return {**newest, "decision_id": judged, "rollback_decision_id": newest.get("decision_id")}
 
 
 def merged(
