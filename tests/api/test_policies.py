@@ -53,7 +53,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
     assert [(g["gate"], g["has_policy"]) for g in info["gates"]] == [
         ("promotion", True),
         ("monitoring", True),
-        ("rollback", False),
+        ("rollback", True),
     ]
 
 

@@ -27,8 +27,11 @@ DATA_LIBRARY_V0 = {
 
 
 def opa_test(opa: Path, *flags: str) -> Any:
+    # policies/data/ holds each gate's settings, which mlgate places at data.mlgate.config.<gate>;
+    # opa test would merge every file at data.data, where two gates' keys (non_waivable)
+    # collide. No test reads them there, so they are left out.
     done = subprocess.run(
-        [str(opa), "test", "--format", "json", *flags, "policies"],
+        [str(opa), "test", "--format", "json", "--ignore", "data", *flags, "policies"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
