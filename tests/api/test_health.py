@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from service.api.app import create_app
 from service.settings import Settings
-from tests.api.conftest import Api, evidence, request_body
+from tests.api.conftest import Api, make_tokens, request_body
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -40,21 +42,44 @@ def test_metrics_count_decisions_by_gate_and_outcome_with_latency(api: Api) -> N
 
     api.decide(request_body())
     api.decide(request_body(lineage={}))
-    api.decide({"evidence": evidence()}, gate="rollback")
+    api.decide(
+        {"model": {"name": "no-snapshots", "version": "1"}, "stage": "canary"}, gate="monitoring"
+    )
 
     after = api.client.get("/metrics")
     assert after.headers["content-type"].startswith("text/plain")
     text = after.text
-    for outcome, gate in [("allow", "promotion"), ("deny", "promotion"), ("deny", "rollback")]:
+    for outcome, gate in [("allow", "promotion"), ("deny", "promotion"), ("hold", "monitoring")]:
         delta = metric(text, "mlgate_decisions_total", gate=gate, outcome=outcome) - metric(
             before, "mlgate_decisions_total", gate=gate, outcome=outcome
         )
         assert delta == 1
     count = "mlgate_decision_latency_seconds_count"
     assert metric(text, count, gate="promotion") - metric(before, count, gate="promotion") == 2
-    engine_errors = "mlgate_engine_errors_total"
-    assert metric(text, engine_errors, gate="rollback", kind="bad_result") >= 1
     assert "# TYPE mlgate_ledger_errors_total counter" in text
+
+
+def test_a_policy_that_gives_no_decision_counts_as_an_engine_error(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    shutil.rmtree(policies / "promotion")  # no package mlgate.promotion: no decision
+    app = create_app(Settings(home=tmp_path / "home", policy_dir=policies), engines=1)
+    try:
+        with TestClient(app) as client:
+            tokens = make_tokens(app.state.runtime.settings)
+            decided = client.post(
+                "/v1/decisions/promotion",
+                json=request_body(),
+                headers={"Authorization": f"Bearer {tokens['gate']}"},
+            )
+            text = client.get("/metrics").text
+    finally:
+        app.state.runtime.close()
+
+    assert decided.json()["reasons"][0]["code"] == "POLICY_RESULT_INVALID"
+    errors = metric(text, "mlgate_engine_errors_total", gate="promotion", kind="bad_result")
+    assert errors == 1
 
 
 def test_readyz_is_unavailable_when_the_ledger_disk_is_nearly_full(tmp_path: Path) -> None:
