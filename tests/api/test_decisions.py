@@ -84,13 +84,13 @@ def test_model_fields_in_the_request_override_the_card(api: Api) -> None:
 
 
 def test_a_gate_without_a_policy_denies_fail_closed(api: Api) -> None:
-    response = api.decide({"evidence": evidence()}, gate="monitoring")
+    response = api.decide({"evidence": evidence()}, gate="rollback")
 
     assert response.status_code == 200
     assert response.json()["outcome"] == "deny"
     assert response.json()["reasons"][0]["code"] == "POLICY_RESULT_INVALID"
     assert (
-        "no policy is written for the monitoring gate yet"
+        "no policy is written for the rollback gate yet"
         in (response.json()["reasons"][0]["message"])
     )
 

@@ -50,7 +50,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
     }
     assert [(g["gate"], g["has_policy"]) for g in info["gates"]] == [
         ("promotion", True),
-        ("monitoring", False),
+        ("monitoring", True),
         ("rollback", False),
     ]
 

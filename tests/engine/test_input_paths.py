@@ -103,7 +103,8 @@ def test_misspelling_any_input_reference_is_a_type_error_at_its_line(
     problems = type_problems(read_policy_set(root), SCHEMAS, str(opa_path))
 
     assert [(p.file, p.line) for p in problems] == [(rel, line)], problems
-    assert "promotion_input.schema.json defines no" in problems[0].message
+    schema = InputSchemas(SCHEMAS).name_for(f"mlgate.{rel.split('/')[0]}")
+    assert f"{schema}.schema.json defines no" in problems[0].message
 
 
 @pytest.mark.parametrize(("rel", "line", "column"), OBJECT_GET_KEYS, ids=str)
