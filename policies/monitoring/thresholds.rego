@@ -1,0 +1,82 @@
+# Floors, ceilings and ranges of each judged interval's metrics. A metric is looked up among
+# the serving figures (operational), then the model-quality ones (quality.metrics); a metric
+# an interval does not report is not checked here (required_metrics makes its absence an error).
+package mlgate.monitoring
+
+import data.mlgate.lib.reasons
+
+_floor_breaks(snapshot) := {{"check": "floor", "metric": name, "source": _source(snapshot, name), "actual": value, "threshold": floor} |
+	some name, floor in object.get(settings, "floors", {})
+	value := _value(snapshot, name)
+	value < floor
+}
+
+_ceiling_breaks(snapshot) := {{"check": "ceiling", "metric": name, "source": _source(snapshot, name), "actual": value, "threshold": ceiling} |
+	some name, ceiling in object.get(settings, "ceilings", {})
+	value := _value(snapshot, name)
+	value > ceiling
+}
+
+# A value outside [low, high]; the bound it is beyond is the threshold.
+_range_breaks(snapshot) := {broken |
+	some name, [low, high] in object.get(settings, "ranges", {})
+	value := _value(snapshot, name)
+	bound := _beyond(value, low, high)
+	broken := {"check": "range", "metric": name, "source": _source(snapshot, name), "actual": value, "threshold": bound, "range": [low, high]}
+}
+
+_beyond(value, low, high) := low if {
+	value < low
+} else := high if {
+	value > high
+}
+
+# METADATA
+# title: Metric floors are met
+# description: |
+#   In each judged interval, each metric with a floor is at or above it. A failed interval
+#   counts against failure_limit; once over it, each broken floor is named.
+# custom:
+#   code: MONITORING_BELOW_FLOOR
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+rollback contains reason if {
+	some broken in data.mlgate.monitoring._named_breaks
+	broken.check == "floor"
+	msg := sprintf("%s %v in %s is below the %s floor %v; %s", [broken.metric, broken.actual, broken.interval, stage, broken.threshold, broken.tally])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, _metric_details(broken))
+}
+
+# METADATA
+# title: Metric ceilings are met
+# description: |
+#   In each judged interval, each metric with a ceiling is at or below it. A failed interval
+#   counts against failure_limit; once over it, each broken ceiling is named.
+# custom:
+#   code: MONITORING_ABOVE_CEILING
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+rollback contains reason if {
+	some broken in data.mlgate.monitoring._named_breaks
+	broken.check == "ceiling"
+	msg := sprintf("%s %v in %s is above the %s ceiling %v; %s", [broken.metric, broken.actual, broken.interval, stage, broken.threshold, broken.tally])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, _metric_details(broken))
+}
+
+# METADATA
+# title: Metrics stay in range
+# description: |
+#   In each judged interval, each metric with a range [low, high] is within it, both ends
+#   included. A failed interval counts against failure_limit; once over it, each value out
+#   of range is named, with the end it is beyond as the threshold.
+# custom:
+#   code: MONITORING_OUT_OF_RANGE
+#   severity: high
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+rollback contains reason if {
+	some broken in data.mlgate.monitoring._named_breaks
+	broken.check == "range"
+	[low, high] := broken.range
+	msg := sprintf("%s %v in %s is outside the %s range [%v, %v]; %s", [broken.metric, broken.actual, broken.interval, stage, low, high, broken.tally])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, _metric_details(broken))
+}
