@@ -114,11 +114,14 @@ def installed(
 
 
 def warmup_intervals(monitoring: Mapping[str, Any], stage: str, model: str) -> int:
-    """warmup_intervals as policies/monitoring reads it: models.<model> over stages.<stage>
-    over stages.default (data.mlgate.config.monitoring); 0 when none says."""
+    """warmup_intervals as policies/monitoring/monitoring.rego merges its settings:
+    models.<model>.<stage> over models.<model>.default over stages.<stage> over
+    stages.default (data.mlgate.config.monitoring); 0 when none says."""
     stages = monitoring.get("stages", {})
+    own = monitoring.get("models", {}).get(model, {})
     for settings in (
-        monitoring.get("models", {}).get(model, {}),
+        own.get(stage, {}),
+        own.get("default", {}),
         stages.get(stage, {}),
         stages.get("default", {}),
     ):

@@ -110,8 +110,11 @@ class Child:
         self.process: BaseProcess = context.Process(
             target=target, args=(child, *args), daemon=True, name=name
         )
-        self.process.start()
-        child.close()
+        self._child_end = child
+        # Set once the process is launched: launching writes its arguments (a policy set of
+        # hundreds of KiB) into a pipe the new interpreter reads only once it runs, so it is
+        # done on the start thread, never on the caller's (an event loop's) thread.
+        self._launched = threading.Event()
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,6 +131,11 @@ class Child:
     def _await_start(self) -> None:
         try:
             try:
+                try:
+                    self.process.start()
+                finally:
+                    self._child_end.close()
+                    self._launched.set()
                 if not self.conn.poll(STARTUP_SECONDS):
                     raise self.lost(f"did not start within {STARTUP_SECONDS:.0f} s")
                 _, ok, error = self.conn.recv()
@@ -152,6 +160,9 @@ class Child:
 
     @property
     def alive(self) -> bool:
+        """Not ended, and running or still being launched."""
+        if not self._launched.is_set():
+            return not self._ended
         return not self._ended and self.process.is_alive()
 
     @property
@@ -231,13 +242,18 @@ class Child:
 
     def kill(self, why: str) -> None:
         """Stop a child that cannot be asked to (busy in a call that will not return soon)."""
-        self.process.kill()
+        self._launched.wait(STARTUP_SECONDS)
+        if self.process.pid is not None:
+            self.process.kill()
         self._ended = True
         self._detach(self.lost(why))
 
     def close(self) -> None:
         self._detach(self.lost("is shutting down"))
         self.conn.close()
+        self._launched.wait(STARTUP_SECONDS)
+        if self.process.pid is None:  # it could not be launched
+            return
         self.process.join(timeout=10)
         if self.process.is_alive():
             self.process.kill()

@@ -83,18 +83,6 @@ def test_model_fields_in_the_request_override_the_card(api: Api) -> None:
     assert decision["model"]["version"] == "8"
 
 
-def test_a_gate_without_a_policy_denies_fail_closed(api: Api) -> None:
-    response = api.decide({"evidence": evidence()}, gate="rollback")
-
-    assert response.status_code == 200
-    assert response.json()["outcome"] == "deny"
-    assert response.json()["reasons"][0]["code"] == "POLICY_RESULT_INVALID"
-    assert (
-        "no policy is written for the rollback gate yet"
-        in (response.json()["reasons"][0]["message"])
-    )
-
-
 def test_an_unknown_gate_is_404(api: Api) -> None:
     response = api.decide(request_body(), gate="shipping")
 

@@ -59,11 +59,12 @@ def test_metrics_count_decisions_by_gate_and_outcome_with_latency(api: Api) -> N
     assert "# TYPE mlgate_ledger_errors_total counter" in text
 
 
-def test_a_policy_that_gives_no_decision_counts_as_an_engine_error(
+def test_a_gate_without_a_policy_denies_fail_closed_and_counts_an_engine_error(
     tmp_path: Path, policy_copy: Callable[[], Path]
 ) -> None:
     policies = policy_copy()
     shutil.rmtree(policies / "promotion")  # no package mlgate.promotion: no decision
+    (policies / "data" / "promotion.yaml").unlink()
     app = create_app(Settings(home=tmp_path / "home", policy_dir=policies), engines=1)
     try:
         with TestClient(app) as client:
@@ -77,7 +78,10 @@ def test_a_policy_that_gives_no_decision_counts_as_an_engine_error(
     finally:
         app.state.runtime.close()
 
+    assert decided.status_code == 200
+    assert decided.json()["outcome"] == "deny"
     assert decided.json()["reasons"][0]["code"] == "POLICY_RESULT_INVALID"
+    assert "no policy is written for the promotion gate" in decided.json()["reasons"][0]["message"]
     errors = metric(text, "mlgate_engine_errors_total", gate="promotion", kind="bad_result")
     assert errors == 1
 
