@@ -181,3 +181,40 @@ def test_a_rollback_never_overwrites_a_promotion_made_meanwhile(
     assert "conflict" in enactment.note
     assert str(client(store).get_model_version_by_alias(name, "champion").version) == "4"
     assert alias_history(path.ledger, name, "champion")[0]["moved"] is False
+
+
+def test_mlgate_rollback_on_the_command_line(path: LocalPath, store: str, tmp_path: Path) -> None:
+    """An on-call engineer's command: the version of record is rolled back to the one before
+    it, exit code 3, and the alias history says so."""
+    from tests.cli.test_local_mode import mlgate
+
+    name = copy_model(store, ["1", "2", "2"], champion="1")
+    install(path, name, "2")
+    install(path, name, "3")
+    home = path.context.settings.home  # type: ignore[union-attr]
+    environment = {"MLGATE_MLFLOW_TRACKING_URI": store, "MLGATE_POLICY_DIR": str(POLICY_DIR)}
+
+    short = mlgate(
+        home, "rollback", "--model", name, "--stage", "production", "--reason", "bad", **environment
+    )
+    rolled = mlgate(
+        home,
+        "rollback",
+        "--model",
+        name,
+        "--stage",
+        "production",
+        "--reason",
+        "error rate above the SLO since the deploy",
+        "--enact",
+        **environment,
+    )
+    history = mlgate(home, "history", "--model", name, "--alias", "champion", **environment)
+
+    assert short.returncode == 1, short.stdout + short.stderr  # a reason too short to record
+    assert "ROLLBACK_REASON_MISSING" in short.stdout
+    assert rolled.returncode == 3, rolled.stdout + rolled.stderr
+    assert "ROLLBACK  rollback of" in rolled.stdout and "back to v2" in rolled.stdout
+    assert "moved from v3 to v2 (rollback)" in rolled.stdout
+    assert "rollback of v3, moved" in history.stdout.splitlines()[0]
+    assert str(client(store).get_model_version_by_alias(name, "champion").version) == "2"

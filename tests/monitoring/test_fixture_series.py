@@ -86,4 +86,6 @@ def test_each_series_over_http(tmp_path: Path, series: str) -> None:
     assert response.status_code == 200, response.text
     decision = response.json()
     assert decision["outcome"] == outcome
+    # The decision names every snapshot record it judged, each one the series reported.
+    assert len(decision["snapshot_records"]) == len(snapshot_files(series))
     assert codes <= {reason["code"] for reason in decision["reasons"]}, decision["reasons"]
