@@ -333,3 +333,87 @@ def test_min_samples_zero_passes_the_config_check_and_a_zero_traffic_interval_al
         return
 
     assert decided.json()["outcome"] != "allow", reasons(decided)
+
+
+# --- 4. the ledger's own history read with fixed limits --------------------------------------
+
+
+def test_after_a_hundred_moves_of_other_aliases_the_gate_forgets_it_installed_the_deployment(
+    tmp_path: Path,
+) -> None:
+    """Promise 1 ("snapshots of another deployment / older than the installation") and the
+    rollback gate's word that the deployment is the gate's.
+
+    Did: on a real MLflow store, the gate installs v2 in production (staging, canary,
+    production with enact). Then 100 alias moves of the same model's staging alias are
+    recorded, as the gate records them (here failed ones, as a conflicting enact records;
+    nightly staging promotions produce the same). Then a monitoring decision on v2 in
+    production.
+    Saw: the decision warns DEPLOYMENT_NOT_INSTALLED_BY_GATE and its input says
+    installed_by_gate false, installed_at null: service/evidence/registry.py
+    `last_alias_move` reads only the newest 100 alias_move records of the model (every
+    alias, failed moves included) before filtering by alias. With installed_at null, no
+    snapshot is filtered as older than the installation, so another deployment's intervals of
+    the same version (before a rollback and a reinstall) are judged as this one's. (The
+    rollback gate reads 10,000 moves and the ROLLED_BACK check 1,000: three different
+    horizons over the same history; past 1,000, a rolled-back version's old allows count
+    again.)
+    Expected: installed_by_gate true with the production move's time, however many moves of
+    other aliases came after it.
+    """
+    import uuid
+
+    from service.cli.demo_registry import build_demo_registry
+    from service.compose import local_path
+    from service.decision.request import GateRequest
+    from service.enact.history import alias_history
+    from tests.conftest import POLICY_DIR
+    from tests.evidence.test_registry_trust import copy_model, install
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    build_demo_registry(store)
+    path = local_path(
+        Settings(home=tmp_path / "home", mlflow_tracking_uri=store, policy_dir=POLICY_DIR)
+    )
+    try:
+        name = copy_model(store, ["1", "2"], champion="1")
+        install(path, name, "2")
+        assert alias_history(path.ledger, name, "champion")[0]["to_version"] == "2"
+        for _ in range(100):
+            move_id = str(uuid.uuid4())
+            path.ledger.record_event(
+                "alias_move",
+                move_id,
+                {
+                    "id": move_id,
+                    "model": name,
+                    "version": "2",
+                    "artifact_digest": None,
+                    "alias": "staging",
+                    "from_version": "1",
+                    "to_version": "2",
+                    "moved": False,
+                    "outcome": "failed",
+                    "error": "conflict: the alias moved since the decision; decide again",
+                    "decision_id": "d",
+                    "decision_seq": 1,
+                    "requested_by": "ci-pipeline",
+                    "moved_at": stamp(datetime.now(UTC)),
+                },
+                model=(name, "2", None),
+                outcome="failed",
+                by="ci-pipeline",
+            )
+        request = GateRequest(
+            gate="monitoring",
+            caller={"id": "argo-rollouts", "role": "cli"},
+            evidence={},
+            target={"stage": "production"},
+            model={"name": name, "version": "2"},
+            trusted=True,
+        )
+        document = path.gather(request)
+    finally:
+        path.ledger.close()
+
+    assert document["deployment"]["installed_by_gate"] is True, document.get("evidence_notes")
