@@ -6,6 +6,9 @@ package mlgate.monitoring
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "baseline"
+
 _versus_baseline := object.get(settings, "versus_baseline", {})
 
 # The baseline's value of a metric over the same interval: serving figures, then quality.

@@ -4,6 +4,9 @@ package mlgate.monitoring
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "budgets"
+
 # METADATA
 # title: Warm-up is over
 # description: |
@@ -178,3 +181,33 @@ _kind_text := {
 	"inconclusive": "inconclusive",
 	"failed": "failed (within the failure budget)",
 }
+
+# METADATA
+# title: The deployment was watched long enough
+# description: |
+#   The judged intervals cover at least min_soak together (the sum of their lengths) before
+#   the gate allows: a canary watched for a fraction of a second says nothing of it, however
+#   many intervals that fraction is cut into. Until then the gate holds. A min_soak that is no
+#   duration is never met (the schema refuses it when the set loads).
+# custom:
+#   code: MONITORING_NEEDS_SOAK
+#   severity: medium
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+hold contains reason if {
+	count(_judged) > 0
+	not _is_soaked
+	msg := sprintf(
+		"the judged intervals cover %s, less than the %s min_soak %v",
+		[data.mlgate.monitoring._duration_text(_soaked_ns), stage, _min_soak],
+	)
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "snapshots", "actual": _soaked_ns, "threshold": _min_soak})
+}
+
+_min_soak := object.get(settings, "min_soak", "0s")
+
+# How long the judged intervals cover together, in nanoseconds.
+_soaked_ns := sum([_length_ns(input.snapshots[i]) | some i in _judged])
+
+_length_ns(snapshot) := _time_ns(snapshot.interval.end) - _time_ns(snapshot.interval.start)
+
+_is_soaked if _soaked_ns >= _duration_ns(_min_soak)

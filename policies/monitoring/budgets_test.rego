@@ -266,3 +266,34 @@ test_an_interval_is_conclusive_from_min_samples[note] := passed if {
 	[samples, expected] := case
 	passed := judged_once({"min_samples": 100}, {"sample_count": samples}) == expected
 }
+
+# Two judged five-minute intervals cover 10 minutes: allowed at a min_soak of 10m, held just over.
+test_the_judged_intervals_must_cover_min_soak[note] := passed if {
+	some note, case in {
+		"at min_soak": ["10m", allowed],
+		"just under": ["9m59.999999999s", allowed],
+		"just over": ["10m0.000000001s", ["hold", {["MONITORING_NEEDS_SOAK", 600000000000, "10m0.000000001s"]}]],
+	}
+	[soak, expected] := case
+	passed := verdict(decided_under(pinned({"min_soak": soak}), run([bare, bare]))) == expected
+}
+
+# Four intervals of 50 ms each are four intervals, and 200 ms of watching.
+test_many_short_intervals_do_not_make_a_soak if {
+	doc := json.patch(run([bare, bare, bare, bare]), [
+	{"op": "replace", "path": sprintf("/snapshots/%d/interval/start", [i]), "value": time.format(time.parse_rfc3339_ns(doc_end(i)) - 50000000)} |
+		some i in numbers.range(0, 3)
+	])
+	[reason] := decided_under(pinned({"min_soak": "10m"}), doc).reasons
+	reason.code == "MONITORING_NEEDS_SOAK"
+	reason.message == "the judged intervals cover 200ms, less than the canary min_soak 10m"
+}
+
+doc_end(i) := run([bare, bare, bare, bare]).snapshots[i].interval.end
+
+# A min_soak that is no duration is never met (the schema refuses it when the set loads).
+test_a_min_soak_that_is_no_duration_is_never_met if {
+	result := decided_under(pinned({"min_soak": "ten minutes"}), run([bare]))
+	result.outcome == "hold"
+	[r.code | some r in result.reasons] == ["MONITORING_NEEDS_SOAK"]
+}

@@ -5,6 +5,9 @@ package mlgate.monitoring
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "data_quality"
+
 _data_quality := object.get(settings, "data_quality", {})
 
 # Expectations were run but fewer than min_expectations_evaluated (default 1) were evaluated.

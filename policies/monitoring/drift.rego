@@ -6,6 +6,9 @@ package mlgate.monitoring
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "drift"
+
 _drift := object.get(settings, "drift", {})
 
 _critical_features := object.get(_drift, "critical_features", [])

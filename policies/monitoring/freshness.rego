@@ -4,6 +4,9 @@ package mlgate.monitoring
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "freshness"
+
 # METADATA
 # title: Snapshots are reported
 # description: |
@@ -48,8 +51,27 @@ _age_ns := _now_ns - _newest_received_ns
 
 _max_age := object.get(settings, "max_age", "unset")
 
-# Fresh: received at most max_age before the request. A max_age that is no duration is never met.
-_is_fresh if _age_ns <= _duration_ns(_max_age)
+# Fresh: received at most max_age before the request and, for a deployment the gate installed,
+# its newest interval ended at most max_age before it too. A max_age that is no duration is
+# never met.
+_is_fresh if {
+	_age_ns <= _duration_ns(_max_age)
+	not _interval_too_old
+}
+
+# When the newest interval ended, and how long before the request.
+_newest_end_ns := max([_time_ns(s.interval.end) | some s in input.snapshots])
+
+_interval_age_ns := _now_ns - _newest_end_ns
+
+# A report received now of an interval long past says nothing of now. Only a deployment the gate
+# installed is held to it: its intervals began after the installation, so they are recent by
+# nature. A deployment the gate did not install is judged by when its snapshots arrived, with
+# the warning DEPLOYMENT_NOT_INSTALLED_BY_GATE (its snapshots may be a replay of old intervals).
+_interval_too_old if {
+	input.deployment.installed_by_gate == true
+	_interval_age_ns > _duration_ns(_max_age)
+}
 
 # METADATA
 # title: Snapshots are recent
@@ -83,6 +105,11 @@ rollback contains reason if {
 }
 
 _stale_message := sprintf(
+	"the newest interval ended %s before the request (at %s), older than the %s max_age %v, though it was received %s before",
+	[_duration_text(_interval_age_ns), time.format(_newest_end_ns), stage, _max_age, _duration_text(_age_ns)],
+) if {
+	_interval_too_old
+} else := sprintf(
 	"the newest snapshot was received %s before the request (at %s), older than the %s max_age %v",
 	[_duration_text(_age_ns), time.format(_newest_received_ns), stage, _max_age],
 ) if {

@@ -23,7 +23,10 @@ test_no_data_rolls_back_where_on_no_data_says_so if {
 	[result.outcome, [r.code | some r in result.reasons]] == ["rollback", ["MONITORING_NO_DATA_ROLLBACK"]]
 }
 
-stale := object.union(healthy, {"requested_at": "2026-11-21T14:47:30Z"})
+# A deployment the gate did not install is judged by when its snapshots were received.
+not_installed(doc) := json.patch(doc, [{"op": "replace", "path": "/deployment/installed_by_gate", "value": false}])
+
+stale := not_installed(object.union(healthy, {"requested_at": "2026-11-21T14:47:30Z"}))
 
 test_monitoring_holds_on_a_stale_snapshot if {
 	decide(stale) == {
@@ -62,8 +65,28 @@ test_a_snapshot_is_fresh_up_to_max_age[note] := passed if {
 		"just over": ["2026-11-21T14:45:30.000000001Z", ["hold", {["MONITORING_DATA_STALE", 900000000001, 900000000000]}]],
 	}
 	[at, expected] := case
+	doc := not_installed(object.union(run([bare]), {"requested_at": at}))
+	passed := verdict(decided_under(pinned({}), doc)) == expected
+}
+
+# A deployment the gate installed: its newest interval (ending 14:30:00, received 30 s later)
+# must also have ended at most max_age before the request, so a late report of an old interval
+# is not fresh.
+test_an_installed_deployments_newest_interval_ended_within_max_age[note] := passed if {
+	some note, case in {
+		"at max_age": ["2026-11-21T14:45:00Z", allowed],
+		"just under": ["2026-11-21T14:44:59.999999999Z", allowed],
+		"just over": ["2026-11-21T14:45:00.000000001Z", ["hold", {["MONITORING_DATA_STALE", 870000000001, 900000000000]}]],
+	}
+	[at, expected] := case
 	doc := object.union(run([bare]), {"requested_at": at})
 	passed := verdict(decided_under(pinned({}), doc)) == expected
+}
+
+test_a_late_report_of_an_old_interval_says_when_it_ended if {
+	doc := object.union(run([bare]), {"requested_at": "2026-11-21T15:00:00Z"})
+	[reason] := decided_under(pinned({}), doc).reasons
+	startswith(reason.message, "the newest interval ended 30m before the request (at 2026-11-21T14:30:00Z)")
 }
 
 # A max_age that is no duration is never met (the schema refuses it when the set loads).

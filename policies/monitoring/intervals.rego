@@ -4,6 +4,9 @@
 # threshold is broken) or successful. The budgets (budgets.rego) count them.
 package mlgate.monitoring
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "intervals"
+
 _warmup := object.get(settings, "warmup_intervals", 0)
 
 # Indexes into input.snapshots (oldest first) of the intervals after the warm-up.

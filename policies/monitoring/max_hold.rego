@@ -5,6 +5,9 @@ package mlgate.monitoring
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "max_hold"
+
 # How long the gate has held this deployment without a break, at the request (from the
 # ledger's earlier decisions: monitoring_history.held_since, null when the last was no hold).
 _held_ns := _now_ns - _time_ns(input.monitoring_history.held_since)

@@ -76,7 +76,7 @@ test_the_time_held_reads_as_people_write_it[note] := passed if {
 		"whole hours": ["2026-11-21T11:31:00Z", "3h"],
 		"minutes and seconds": ["2026-11-21T14:15:30Z", "15m30s"],
 		"seconds": ["2026-11-21T14:30:15Z", "45s"],
-		"under a second": ["2026-11-21T14:30:59.5Z", "0s"],
+		"under a second": ["2026-11-21T14:30:59.5Z", "500ms"],
 	}
 	[since, text] := case
 	doc := held_since(run([thin]), since)

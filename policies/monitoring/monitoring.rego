@@ -27,6 +27,7 @@ import data.mlgate.lib.reasons
 decision := decisions.make(
 	{
 		"rollback": (data.mlgate.monitoring.rollback | _after_max_hold("rollback")),
+		"deny": deny,
 		"hold": (hold | _after_max_hold("hold")),
 	},
 	_context,
@@ -73,8 +74,8 @@ _duration_ns(text) := time.parse_duration_ns(text) if {
 	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, text)
 }
 
-# A duration as people read it, to the second: 2h10m, 15m, 45s.
-_duration_text(ns) := "0s" if {
+# A duration as people read it, to the second: 2h10m, 15m, 45s; under a second, in ms.
+_duration_text(ns) := sprintf("%dms", [floor(ns / 1000000)]) if {
 	ns < 1000000000
 } else := concat("", [part |
 	seconds := floor(ns / 1000000000)
@@ -144,4 +145,28 @@ hold contains reason if {
 _is_configured if {
 	is_object(_monitoring.stages.default)
 	stage in {"staging", "canary", "production"}
+}
+
+# The files this package is written in besides this one; each adds its name to `files`. Each
+# file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
+# lost one would still load, and judge without its rules: the gate denies instead.
+_expected_files := {"baseline", "budgets", "data_quality", "drift", "freshness", "intervals", "max_hold", "statistics", "thresholds"}
+
+_missing_files := _expected_files - {name | some name in data.mlgate.monitoring.files}
+
+# METADATA
+# title: The gate's policy is whole
+# description: |
+#   Every file of the package is loaded. A policy set missing one (a deleted or unpushed
+#   file) would judge without that file's rules, and for this gate that could allow what
+#   they would stop: the gate denies, naming the files.
+# custom:
+#   code: MONITORING_POLICY_FILES_MISSING
+#   severity: critical
+#   controls: ["NIST AI RMF GOVERN 1.4", "SR 11-7 IV"]
+deny contains reason if {
+	count(_missing_files) > 0
+	missing := concat(", ", [sprintf("%s.rego", [name]) | some name in sort(_missing_files)])
+	msg := sprintf("the monitoring policy lacks %s (package mlgate.monitoring): it cannot judge without them", [missing])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {})
 }

@@ -259,3 +259,14 @@ allowed := ["allow", set()]
 
 # One failed interval over a budget of 0: the budget's reason and the broken check's.
 failed_once(code, actual, threshold) := ["rollback", {["MONITORING_FAILURE_LIMIT", 1, 0], [code, actual, threshold]}]
+
+# A policy set that lost a file of the package (budgets.rego here) denies, naming it: without
+# its rules a deployment with no success would have been allowed.
+test_a_policy_set_missing_a_file_denies_naming_it if {
+	loaded := {"baseline", "data_quality", "drift", "freshness", "intervals", "max_hold", "statistics", "thresholds"}
+	result := monitoring.decision with input as healthy with data.mlgate.monitoring.files as loaded
+	result.outcome == "deny"
+	some reason in result.reasons
+	reason.code == "MONITORING_POLICY_FILES_MISSING"
+	reason.message == "the monitoring policy lacks budgets.rego (package mlgate.monitoring): it cannot judge without them"
+}

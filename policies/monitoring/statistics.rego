@@ -10,6 +10,9 @@ package mlgate.monitoring
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "statistics"
+
 _statistics := object.get(_monitoring, "statistics", {})
 
 _uses_comparisons if count(_judged) >= object.get(_statistics, "min_intervals", 5)

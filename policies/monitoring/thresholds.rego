@@ -5,6 +5,9 @@ package mlgate.monitoring
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (monitoring.rego checks that every file of the package is).
+files contains "thresholds"
+
 _floor_breaks(snapshot) := {{"check": "floor", "metric": name, "source": _source(snapshot, name), "actual": value, "threshold": floor} |
 	some name, floor in object.get(settings, "floors", {})
 	value := _value(snapshot, name)

@@ -3,6 +3,9 @@ package mlgate.promotion
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "baseline"
+
 # METADATA
 # title: The alias names the champion of record
 # description: |

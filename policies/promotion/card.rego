@@ -3,6 +3,9 @@ package mlgate.promotion
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "card"
+
 # METADATA
 # title: Model card is complete
 # description: The card has every section its risk tier requires, each with text.

@@ -4,6 +4,9 @@ package mlgate.promotion
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "fairness"
+
 # METADATA
 # title: Per-group metrics for protected attributes
 # description: |

@@ -3,6 +3,9 @@ package mlgate.promotion
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "lineage"
+
 # METADATA
 # title: Artifact digest is the lineage's
 # description: |

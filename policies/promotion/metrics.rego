@@ -4,6 +4,9 @@ package mlgate.promotion
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "metrics"
+
 # METADATA
 # title: Required metrics are reported
 # description: Every metric with a floor, a ceiling or a regression check is in the evaluation.

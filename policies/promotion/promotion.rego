@@ -141,3 +141,27 @@ deny contains reason if {
 	)
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model_card.risk_tier"})
 }
+
+# The files this package is written in besides this one; each adds its name to `files`. Each
+# file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
+# lost one would still load, and judge without its rules: the gate denies instead.
+_expected_files := {"baseline", "card", "fairness", "lineage", "metrics", "regression", "stages"}
+
+_missing_files := _expected_files - {name | some name in data.mlgate.promotion.files}
+
+# METADATA
+# title: The gate's policy is whole
+# description: |
+#   Every file of the package is loaded. A policy set missing one (a deleted or unpushed
+#   file) would judge without that file's rules, and for this gate that could allow what
+#   they would stop: the gate denies, naming the files.
+# custom:
+#   code: PROMOTION_POLICY_FILES_MISSING
+#   severity: critical
+#   controls: ["NIST AI RMF GOVERN 1.4", "SR 11-7 IV"]
+deny contains reason if {
+	count(_missing_files) > 0
+	missing := concat(", ", [sprintf("%s.rego", [name]) | some name in sort(_missing_files)])
+	msg := sprintf("the promotion policy lacks %s (package mlgate.promotion): it cannot judge without them", [missing])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {})
+}

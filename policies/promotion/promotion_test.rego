@@ -245,3 +245,12 @@ test_a_waiver_lifts_until_the_instant_it_expires[note] := passed if {
 	doc := object.union(regressed, {"waivers": [object.union(waiver, {"expires_at": expires_at})]})
 	passed := decide(doc).outcome == outcome
 }
+
+test_a_policy_set_missing_a_file_denies_naming_it if {
+	loaded := {"baseline", "card", "fairness", "lineage", "metrics", "stages"}
+	result := promotion.decision with input as approved with data.mlgate.promotion.files as loaded
+	result.outcome == "deny"
+	some reason in result.reasons
+	reason.code == "PROMOTION_POLICY_FILES_MISSING"
+	reason.message == "the promotion policy lacks regression.rego (package mlgate.promotion): it cannot judge without them"
+}

@@ -5,6 +5,9 @@ package mlgate.promotion
 import data.mlgate.lib.metrics
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "regression"
+
 # METADATA
 # title: Champion baseline is present
 # description: Promotion to this stage compares against the current champion, so its metrics are needed.

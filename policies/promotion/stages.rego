@@ -3,6 +3,9 @@ package mlgate.promotion
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (promotion.rego checks that every file of the package is).
+files contains "stages"
+
 # METADATA
 # title: Stage order is respected
 # description: The version was allowed at an earlier stage before it goes to this one.

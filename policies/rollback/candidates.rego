@@ -4,6 +4,9 @@ package mlgate.rollback
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (rollback.rego checks that every file of the package is).
+files contains "candidates"
+
 # METADATA
 # description: |
 #   The version the alias goes back to (its candidate entry): the one asked for (--to) when

@@ -4,6 +4,9 @@ package mlgate.rollback
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (rollback.rego checks that every file of the package is).
+files contains "requested"
+
 # METADATA
 # title: The version asked for qualifies
 # description: |

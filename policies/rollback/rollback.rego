@@ -103,3 +103,27 @@ rollback contains reason if {
 	])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "candidates"})
 }
+
+# The files this package is written in besides this one; each adds its name to `files`. Each
+# file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
+# lost one would still load, and judge without its rules: the gate denies instead.
+_expected_files := {"candidates", "requested", "trigger"}
+
+_missing_files := _expected_files - {name | some name in data.mlgate.rollback.files}
+
+# METADATA
+# title: The gate's policy is whole
+# description: |
+#   Every file of the package is loaded. A policy set missing one (a deleted or unpushed
+#   file) would judge without that file's rules, and for this gate that could allow what
+#   they would stop: the gate denies, naming the files.
+# custom:
+#   code: ROLLBACK_POLICY_FILES_MISSING
+#   severity: critical
+#   controls: ["NIST AI RMF GOVERN 1.4", "SR 11-7 IV"]
+deny contains reason if {
+	count(_missing_files) > 0
+	missing := concat(", ", [sprintf("%s.rego", [name]) | some name in sort(_missing_files)])
+	msg := sprintf("the rollback policy lacks %s (package mlgate.rollback): it cannot judge without them", [missing])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {})
+}

@@ -153,3 +153,11 @@ test_a_request_without_a_trigger_still_rolls_back_saying_so if {
 	[r] := decide(json.remove(degraded, ["trigger"])).reasons
 	r.message == "rolling back v7 to v6 (installed 2026-11-20T09:00:00Z by decision d-6), asked by monitor@example.com: no reason given"
 }
+
+test_a_policy_set_missing_a_file_denies_naming_it if {
+	result := rollback.decision with input as degraded with data.mlgate.config as config with data.mlgate.rollback.files as {"candidates", "trigger"}
+	result.outcome == "deny"
+	some reason in result.reasons
+	reason.code == "ROLLBACK_POLICY_FILES_MISSING"
+	reason.message == "the rollback policy lacks requested.rego (package mlgate.rollback): it cannot judge without them"
+}

@@ -3,6 +3,9 @@ package mlgate.rollback
 
 import data.mlgate.lib.reasons
 
+# This file is loaded (rollback.rego checks that every file of the package is).
+files contains "trigger"
+
 # METADATA
 # title: A manual rollback says why
 # description: |

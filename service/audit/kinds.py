@@ -95,6 +95,11 @@ KINDS: Mapping[str, Kind] = _table(
         EventColumns(outcome="reported", by="reported_by", stage="stage"),
     ),
 )
+# What an alias_move record's `move` says: a version installed after an allow (the field is
+# absent on such records written before rollbacks existed), or moved back by a rollback.
+MOVE_INSTALL = "install"
+MOVE_BACK = "roll-back"
+
 # Every kind's name, in table order (the API lists them as the values `kind` may take).
 KIND_NAMES = tuple(KINDS)
 _BY_PREDICATE_TYPE = {kind.predicate_type: kind for kind in KINDS.values()}

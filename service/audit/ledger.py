@@ -392,6 +392,17 @@ class Ledger:
         self._check_read(*rows)
         return [LedgerRecord.from_row(row) for row in rows]
 
+    def iter_find(self, *, page: int = 100, **filters: Any) -> Iterator[LedgerRecord]:
+        """Every record `find(**filters)` matches, newest first, read a page at a time: for a
+        reader that stops at the first that suits it, with no limit to fall short of."""
+        before: int | None = None
+        while True:
+            found = self.find(**filters, before_seq=before, limit=page)
+            yield from found
+            if len(found) < page:
+                return
+            before = found[-1].seq
+
     def _check_read(self, *rows: RecordRow) -> None:
         """LedgerTampered unless each row's signature verifies with the keyring and its columns
         (what a query filters on) are what it signs: a record edited in the database, even

@@ -14,11 +14,13 @@ from typing import Any
 
 import yaml
 
+from service.audit.kinds import MOVE_INSTALL
 from service.decision.request import GateRequest
 from service.enact.history import alias_history
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.execution.inline import LocalPath
+from service.gates.registry import default_gates
 from service.settings import PROJECT_ROOT, Settings, get_settings
 
 
@@ -244,7 +246,7 @@ def _rollback_story(settings: Settings, local: LocalPath) -> None:
         print(f"  v{fresh:<3} rollback   {rollback.outcome.upper():<8} {target}{_clip(note, 60)}")
     print(f"alias history (mlgate history --model {model} --alias champion):")
     for move in alias_history(local.context.ledger, model, "champion"):
-        kind = move.get("move", "promotion")
+        kind = move.get("move", MOVE_INSTALL)
         print(
             f"  {kind:<9} {_from(move)} -> v{move['to_version']}  "
             f"decision {move['decision_id'][:8]}  seq {move['record']}"
@@ -259,7 +261,7 @@ def _demo_request(gate: str, model: str, version: str, stage: str) -> GateReques
         target={"stage": stage},
         model={"name": model, "version": version},
         trusted=True,
-        registry=gate == "promotion",  # the monitoring gate reads only mlgate's own records
+        registry=default_gates().spec(gate).reads_evidence,
         enact=True,
     )
 

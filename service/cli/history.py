@@ -24,6 +24,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from service.audit.kinds import MOVE_BACK
     from service.audit.ledger import open_ledger
     from service.enact.history import alias_history
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for move in moves:
         state = "moved" if move["moved"] else f"NOT MOVED ({move.get('error')})"
-        if move.get("move") == "rollback":
+        if move.get("move") == MOVE_BACK:
             state = f"rollback of v{move.get('rolled_back_version')}, {state}"
         print(
             f"{move['moved_at']}  {move['alias']:<10} {_from(move)} -> "

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from service.audit.kinds import MOVE_BACK, MOVE_INSTALL
 from service.clock import now_rfc3339
 from service.decision.model import AuditReceipt, Decision, Enactment
 from service.errors import MlgateError
@@ -36,7 +37,7 @@ def move_alias(
         alias,
         context,
         Move(
-            kind="promotion",
+            kind=MOVE_INSTALL,
             to_version=decision.model.version,
             expected=_baseline_version(decision, context),
             judged_against="the decision was judged against",
@@ -62,7 +63,7 @@ def move_back(
         alias,
         context,
         Move(
-            kind="rollback",
+            kind=MOVE_BACK,
             to_version=decision.target_version,
             expected=decision.model.version,
             judged_against="the rollback was decided for",
@@ -73,9 +74,9 @@ def move_back(
 
 @dataclass(frozen=True)
 class Move:
-    """One alias move: its kind (promotion or rollback), the version the alias goes to, the
-    version it must still name (compare-and-set; `judged_against` says why in a refusal) and the
-    digest the version's artifacts must still hash to."""
+    """One alias move: its kind (MOVE_INSTALL after an allow, or MOVE_BACK), the version the
+    alias goes to, the version it must still name (compare-and-set; `judged_against` says why
+    in a refusal) and the digest the version's artifacts must still hash to."""
 
     kind: str
     to_version: str
@@ -114,7 +115,7 @@ def _move(
         record=record,
         note=(
             f"alias {alias!r} moved from {f'v{previous}' if previous else '(unset)'} to v{version}"
-            + (" (rollback)" if move.kind == "rollback" else "")
+            + (" (rollback)" if move.kind == MOVE_BACK else "")
             if error is None
             else f"the decision was made but not enacted: {error}"
         ),
@@ -181,8 +182,8 @@ def _record_move(
         "requested_by": decision.caller.id,
         "moved_at": now_rfc3339(),
     }
-    if how.kind == "rollback":  # a promotion's record keeps the fields it always had
-        move["move"] = "rollback"
+    if how.kind == MOVE_BACK:  # an installation's record keeps the fields it always had
+        move["move"] = MOVE_BACK
         move["rolled_back_version"] = decision.model.version
     return context.ledger.record_event(
         "alias_move",

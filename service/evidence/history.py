@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.audit.kinds import MOVE_BACK
 from service.audit.ledger import Ledger
 from service.evidence.base import LEDGER_DECISIONS
 from service.evidence.context import EvidenceContext
@@ -51,17 +52,15 @@ class HistorySource:
 
 
 ROLLED_BACK = "ROLLED_BACK"
-# Alias moves of a model read to find a version's latest rollback; far above real use.
-MOVES_READ = 1_000
 
 
 def latest_rollback(ledger: Ledger, model: str, version: str) -> dict[str, Any] | None:
     """The newest alias move that rolled `version` back (as signed, with its record's
     recorded_at), or None."""
-    for record in ledger.find(kind="alias_move", model=model, limit=MOVES_READ):
+    for record in ledger.iter_find(kind="alias_move", model=model, outcome="moved"):
         move = record.predicate()
         if (
-            move.get("move") == "rollback"
+            move.get("move") == MOVE_BACK
             and move.get("moved")
             and str(move.get("rolled_back_version")) == version
         ):

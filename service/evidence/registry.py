@@ -8,10 +8,11 @@ first differing field) and not used. What the registry lacks, the caller may add
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.audit.kinds import MOVE_BACK, MOVE_INSTALL
 from service.audit.ledger import Ledger
 from service.evidence.base import RECORDED_ONLY
 from service.evidence.context import EvidenceContext
@@ -102,26 +103,29 @@ def registry_documents(
     return documents, read.artifact_digest, notes
 
 
+def alias_moves(ledger: Ledger, name: str, alias: str) -> Iterator[dict[str, Any]]:
+    """The moves of `alias` of model `name` that took effect, newest first, as signed (with
+    their record's `recorded_at`), read page by page as the caller goes on."""
+    for record in ledger.iter_find(kind="alias_move", model=name, outcome="moved"):
+        move = record.predicate()
+        if move.get("alias") == alias and move.get("moved"):
+            yield move
+
+
 def last_alias_move(ledger: Ledger, name: str, alias: str) -> dict[str, Any] | None:
     """The newest alias move the ledger holds for (model, alias) that took effect. A rollback
     moved the alias back to a version an earlier promotion installed: its `decision_id` is
     then that promotion's allow (the decision the version was judged on), and the
     rollback's own decision is `rollback_decision_id`."""
-    moves = [
-        move
-        for record in ledger.find(kind="alias_move", model=name, limit=100)
-        if (move := record.predicate()).get("alias") == alias and move.get("moved")
-    ]
-    if not moves:
-        return None
-    newest = moves[0]
-    if newest.get("move") != "rollback":
+    moves = alias_moves(ledger, name, alias)
+    newest = next(moves, None)
+    if newest is None or newest.get("move") != MOVE_BACK:
         return newest
     installing = next(
         (
             m
-            for m in moves[1:]
-            if m.get("move", "promotion") == "promotion"
+            for m in moves
+            if m.get("move", MOVE_INSTALL) == MOVE_INSTALL
             and m.get("to_version") == newest.get("to_version")
         ),
         None,

@@ -14,15 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.audit.kinds import MOVE_BACK, MOVE_INSTALL
 from service.audit.ledger import Ledger
 from service.errors import InvalidField, MlgateError, NotFound
 from service.evidence.base import ALIAS_MOVES
 from service.evidence.context import EvidenceContext
 from service.evidence.gathered import Gathered, Part
-
-# Alias moves of one model read back; far above real use.
-MOVES_LIMIT = 10_000
-MONITORING = "monitoring"
+from service.evidence.registry import alias_moves
 
 
 @dataclass(frozen=True)
@@ -32,6 +30,7 @@ class RollbackSource:
     one the gate last moved the alias to."""
 
     alias_of: Callable[[Mapping[str, Any], Mapping[str, Any] | None], str]
+    triggered_by: tuple[str, str]  # (gate, outcome): the decisions that may trigger this one
 
     def read(self, gathered: Gathered, context: EvidenceContext) -> Part:
         name = gathered.model.get("name")
@@ -39,7 +38,7 @@ class RollbackSource:
         if not isinstance(name, str) or not isinstance(stage, str):
             return Part()
         alias = self.alias_of(gathered.config, gathered.target)
-        moves = alias_moves(context.ledger, name, alias)
+        moves = list(alias_moves(context.ledger, name, alias))
         version = gathered.model.get("version")
         learnt: dict[str, Any] = {}
         if not isinstance(version, str):
@@ -50,7 +49,9 @@ class RollbackSource:
                 )
             version = str(moves[0]["to_version"])
             learnt["version"] = version
-        trigger = checked_trigger(context.ledger, gathered.trigger, name, version, stage)
+        trigger = checked_trigger(
+            context.ledger, gathered.trigger, (*self.triggered_by, name, version, stage)
+        )
         return Part(
             documents={
                 "candidates": candidates(context, name, version, moves),
@@ -60,16 +61,6 @@ class RollbackSource:
             provenance={"candidates": ALIAS_MOVES, "trigger": _trigger_source(trigger)},
             model=learnt,
         )
-
-
-def alias_moves(ledger: Ledger, name: str, alias: str) -> list[dict[str, Any]]:
-    """The moves of `alias` of model `name` that took effect, newest first, as signed (with
-    their record's `recorded_at`)."""
-    return [
-        move
-        for record in ledger.find(kind="alias_move", model=name, limit=MOVES_LIMIT)
-        if (move := record.predicate()).get("alias") == alias and move.get("moved")
-    ]
 
 
 def candidates(
@@ -82,7 +73,7 @@ def candidates(
     seen = {rolled_back}
     for move in moves:  # newest first
         version = str(move.get("to_version"))
-        if move.get("move", "promotion") != "promotion" or version in seen:
+        if move.get("move", MOVE_INSTALL) != MOVE_INSTALL or version in seen:
             continue
         seen.add(version)
         installed_at = str(move["recorded_at"])
@@ -90,7 +81,7 @@ def candidates(
             (
                 m
                 for m in moves
-                if m.get("move") == "rollback"
+                if m.get("move") == MOVE_BACK
                 and str(m.get("rolled_back_version")) == version
                 and str(m["recorded_at"]) > installed_at
             ),
@@ -125,23 +116,23 @@ def _registry_state(context: EvidenceContext, name: str, version: str) -> tuple[
 
 
 def checked_trigger(
-    ledger: Ledger, trigger: Mapping[str, Any] | None, name: str, version: str, stage: str
+    ledger: Ledger, trigger: Mapping[str, Any] | None, expected: tuple[str, ...]
 ) -> dict[str, Any]:
-    """The request's trigger as the input carries it. A monitoring trigger must name a
-    recorded monitoring decision whose outcome is rollback, on this model version at this
-    stage (InvalidField naming trigger.decision_id otherwise); its reason is that decision's
-    first reason unless the request gives one."""
+    """The request's trigger as the input carries it. A trigger naming a decision must name a
+    recorded decision as `expected` says: (gate, outcome, model name, version, stage);
+    InvalidField naming trigger.decision_id otherwise. Its reason is that decision's first
+    reason unless the request gives one."""
     given = dict(trigger or {})
-    kind = given.get("kind", "manual")
     shaped = {
-        "kind": kind,
+        "kind": given.get("kind", "manual"),
         "reason": str(given.get("reason") or ""),
         "decision_id": given.get("decision_id"),
         "requested_version": given.get("requested_version"),
     }
-    if kind != MONITORING:
+    if not given.get("decision_id"):
         return shaped
-    decision_id = str(given.get("decision_id") or "")
+    gate, outcome, name, version, stage = expected
+    decision_id = str(given["decision_id"])
     try:
         recorded = ledger.get(decision_id).predicate()
     except NotFound:
@@ -156,10 +147,10 @@ def checked_trigger(
         recorded.get("model", {}).get("version"),
         target.get("stage") if isinstance(target, Mapping) else None,
     )
-    if facts != (MONITORING, "rollback", name, version, stage):
+    if facts != expected:
         raise InvalidField(
             "trigger.decision_id",
-            f"decision {decision_id} is not a monitoring rollback of {name} v{version} at "
+            f"decision {decision_id} is not a {gate} {outcome} of {name} v{version} at "
             f"{stage} (it is {facts[0]} {facts[1]} of {facts[2]} v{facts[3]} at {facts[4]})",
         )
     if not shaped["reason"]:
@@ -169,6 +160,6 @@ def checked_trigger(
 
 
 def _trigger_source(trigger: Mapping[str, Any]) -> str:
-    if trigger["kind"] == MONITORING:
-        return "ledger: the monitoring decision " + str(trigger["decision_id"])
+    if trigger["decision_id"]:
+        return f"ledger: the decision {trigger['decision_id']}"
     return "request"

@@ -4,8 +4,8 @@ statistics computed from them, and the gate's own earlier decisions on it, all f
 A deployment is a model version at a stage. Whether the gate put it there is the ledger's
 alias moves' word, not the registry's (its aliases can be set by the model's owner): the newest
 move the gate recorded for the stage's alias names the version, or it does not, and then the
-decision says so. Snapshots received before the version was installed are another deployment's
-and are left out.
+decision says so. Snapshots of intervals that began before the version was installed are
+another deployment's and are left out.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class DeploymentSource:
         snapshots = context.snapshots.deployment(name, version, stage)
         since = deployment["installed_at"]
         if since is not None:
-            snapshots = [s for s in snapshots if _ends_after(s, since)]
+            snapshots = [s for s in snapshots if _starts_from(s, since)]
         monitoring = gathered.config.get("monitoring", {})
         warmup = warmup_intervals(monitoring, stage, name)
         comparisons = compare_window(snapshots[warmup:], monitoring.get("statistics", {}))
@@ -168,5 +168,7 @@ def held_since(
         before = page[-1].seq
 
 
-def _ends_after(snapshot: Mapping[str, Any], moment: str) -> bool:
-    return interval_bounds(snapshot)[1] > datetime.fromisoformat(moment.replace("Z", "+00:00"))
+def _starts_from(snapshot: Mapping[str, Any], moment: str) -> bool:
+    """Whether the snapshot's interval lies after `moment` (an interval that began before the
+    installation measured the version before, too)."""
+    return interval_bounds(snapshot)[0] >= datetime.fromisoformat(moment.replace("Z", "+00:00"))

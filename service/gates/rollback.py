@@ -60,7 +60,7 @@ def rollback_request(decision: Decision, caller: Mapping[str, str], *, enact: bo
 ROLLBACK = GateSpec(
     name=NAME,
     summary="roll back to which last known-good version?",
-    sources=(RollbackSource(alias_of=target_alias),),
+    sources=(RollbackSource(alias_of=target_alias, triggered_by=("monitoring", "rollback")),),
     input_schema="rollback_input",
     evidence_keys=("candidates", "trigger"),
     needs_target=True,

@@ -7,6 +7,7 @@ The document is schemas/metric_snapshot.schema.json. The reports a monitor alrea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -24,9 +25,11 @@ def parse_snapshot(document: Any, schemas: SchemaSet) -> dict[str, Any]:
     parts (with their digests in `reported_from`).
 
     Raises InvalidField naming the first field that is wrong (with how many others are):
-    not an object, a schema violation, `reported_from` sent by the monitor, a model name not
-    in the one form (service/modelname.py), an interval that does not start before it ends, a
-    report that cannot be read."""
+    not an object, a schema violation, `reported_from` sent by the monitor, a number beyond
+    MAX_FIGURE in magnitude (sums and means of such figures overflow), a feature named twice
+    in `drift` (it would count twice in the share drifted), a model name not in the one form
+    (service/modelname.py), an interval that does not start before it ends or whose times
+    Python cannot represent (year 0), a report that cannot be read."""
     if not isinstance(document, Mapping):
         raise InvalidField("snapshot", f"expected a JSON object; found {type(document).__name__}")
     if "reported_from" in document:
@@ -34,7 +37,16 @@ def parse_snapshot(document: Any, schemas: SchemaSet) -> dict[str, Any]:
     _refuse_violations(schemas, document)
     snapshot = convert_reports(document)
     _refuse_violations(schemas, snapshot)
+    _refuse_unusable_numbers(snapshot, "")
+    _refuse_repeated_features(snapshot)
     check_model_name("deployment.model", snapshot["deployment"]["model"])
+    for bound in ("start", "end"):
+        try:
+            _time(snapshot["interval"][bound])
+        except ValueError as exc:
+            raise InvalidField(
+                f"interval.{bound}", f"a time this service cannot compare ({exc})"
+            ) from None
     start, end = interval_bounds(snapshot)
     if start >= end:
         raise InvalidField(
@@ -43,6 +55,41 @@ def parse_snapshot(document: Any, schemas: SchemaSet) -> dict[str, Any]:
             f"found {snapshot['interval']['end']}",
         )
     return snapshot
+
+
+# The largest magnitude of any figure in a snapshot: far above any latency, rate, count or
+# score, and far enough below a float's range that the statistics' sums cannot overflow.
+MAX_FIGURE = 1e15
+
+
+def _refuse_unusable_numbers(value: Any, path: str) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        # An int is compared as an int: a huge one cannot even be made a float.
+        if abs(value) > MAX_FIGURE or (isinstance(value, float) and not math.isfinite(value)):
+            raise InvalidField(
+                path or "snapshot",
+                f"expected a number of magnitude at most {MAX_FIGURE:g}; found {value!r:.40}",
+            )
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _refuse_unusable_numbers(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_unusable_numbers(item, f"{path}[{i}]")
+
+
+def _refuse_repeated_features(snapshot: Mapping[str, Any]) -> None:
+    seen: set[str] = set()
+    for i, feature in enumerate(snapshot.get("drift", {}).get("features", [])):
+        if feature["name"] in seen:
+            raise InvalidField(
+                f"drift.features[{i}].name",
+                f"{feature['name']!r} is named twice; each feature has one verdict",
+            )
+        seen.add(feature["name"])
 
 
 def interval_bounds(snapshot: Mapping[str, Any]) -> tuple[datetime, datetime]:

@@ -78,8 +78,9 @@ def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer,
     server, store = registry_server
     name = copy_model(store, ["1", "2", "2"], champion="1")
     install(server, name, "2")
-    promoted = install(server, name, "3")
-    installed = datetime.fromisoformat(promoted["requested_at"].replace("Z", "+00:00"))
+    install(server, name, "3")
+    moves = call(server, "auditor", "GET", f"/v1/models/{name}/history?alias=champion")["moves"]
+    installed = datetime.fromisoformat(moves[0]["moved_at"].replace("Z", "+00:00"))
     time.sleep(1.5)
     for i in range(3):  # intervals after the installation, none in the future
         begin = installed + timedelta(seconds=0.5 + 0.3 * i)
@@ -119,10 +120,10 @@ def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer,
     assert rollback["enactment"]["moved"] is True
     assert str(client(store).get_model_version_by_alias(name, "champion").version) == "2"
     history = call(server, "auditor", "GET", f"/v1/models/{name}/history?alias=champion")
-    assert [(m.get("move", "promotion"), m["to_version"]) for m in history["moves"]] == [
-        ("rollback", "2"),
-        ("promotion", "3"),
-        ("promotion", "2"),
+    assert [(m.get("move", "install"), m["to_version"]) for m in history["moves"]] == [
+        ("roll-back", "2"),
+        ("install", "3"),
+        ("install", "2"),
     ]
     assert history["moves"][0]["decision_id"] == rollback["decision_id"]
     listing = call(server, "auditor", "GET", f"/v1/audit?model={name}&limit=100")

@@ -102,10 +102,10 @@ def test_a_bad_version_is_rolled_back_to_the_last_one_the_gate_installed(
     assert rollback.enactment is not None and rollback.enactment.moved, rollback.enactment
     assert str(client(store).get_model_version_by_alias(name, "champion").version) == "2"
     moves = alias_history(path.ledger, name, "champion")
-    assert [(m.get("move", "promotion"), m["to_version"]) for m in moves] == [
-        ("rollback", "2"),
-        ("promotion", "3"),
-        ("promotion", "2"),
+    assert [(m.get("move", "install"), m["to_version"]) for m in moves] == [
+        ("roll-back", "2"),
+        ("install", "3"),
+        ("install", "2"),
     ]
     assert moves[0]["decision_id"] == rollback.decision_id
     assert moves[0]["rolled_back_version"] == "3"
