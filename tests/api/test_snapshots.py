@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +125,36 @@ def test_a_gate_request_may_not_carry_snapshots(api: Api) -> None:
 
     assert response.status_code == 422
     assert response.json()["field"] == "evidence.snapshots"
+
+
+def test_a_monitors_own_reports_become_the_snapshots_parts(api: Api) -> None:
+    """An Evidently report and a Great Expectations result, sent as the monitor wrote them,
+    are stored as the drift and data-quality parts, with the digest of each report."""
+    reports = Path(__file__).parents[1] / "monitoring" / "reports"
+    sent = deployment_snapshot(
+        reports={
+            "evidently": json.loads((reports / "evidently_0.7_value_drift_tests.json").read_text()),
+            "great_expectations": json.loads(
+                (reports / "gx_1x_validation_result.json").read_text()
+            ),
+        }
+    )
+
+    response = post(api, sent)
+
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    assert "reports" not in stored
+    assert stored["drift"]["source"] == "evidently" and stored["drift"]["features"]
+    assert stored["data_quality"]["expectations"]["evaluated"] > 0
+    assert set(stored["reported_from"]) == {"evidently", "great_expectations"}
+
+
+def test_a_report_with_an_errored_drift_test_is_a_422_naming_it(api: Api) -> None:
+    reports = Path(__file__).parents[1] / "monitoring" / "reports"
+    report = json.loads((reports / "evidently_0.7_value_drift_error.json").read_text())
+
+    response = post(api, deployment_snapshot(reports={"evidently": report}))
+
+    assert response.status_code == 422
+    assert response.json()["field"].startswith("reports.evidently.tests[")
