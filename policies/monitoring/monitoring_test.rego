@@ -264,7 +264,7 @@ failed_once(code, actual, threshold) := ["rollback", {["MONITORING_FAILURE_LIMIT
 # its rules a deployment with no success would have been allowed.
 test_a_policy_set_missing_a_file_denies_naming_it if {
 	loaded := {"baseline", "data_quality", "drift", "freshness", "intervals", "max_hold", "statistics", "thresholds"}
-	result := monitoring.decision with input as healthy with data.mlgate.monitoring.files as loaded
+	result := monitoring.decision with input as healthy with data.mlgate.config as config with data.mlgate.monitoring.files as loaded
 	result.outcome == "deny"
 	some reason in result.reasons
 	reason.code == "MONITORING_POLICY_FILES_MISSING"

@@ -132,7 +132,7 @@ def test_a_misspelt_input_path_refuses_the_policy_set_at_load(
         load_policy_set(root)
 
     assert refused.value.message.startswith(
-        "the policy set is refused (1 problem):\npromotion/card.rego:15: input.model_crd: "
+        "the policy set is refused (1 problem):\npromotion/card.rego:18: input.model_crd: "
         "promotion_input.schema.json defines no model_crd in input (input has "
     )
     assert refused.value.message.endswith(
