@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.cli.arguments import model_name
-from service.cli.exitcodes import EXIT_CODES
+from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
 from service.cli.render import FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
 from service.decision.request import GateRequest
@@ -51,9 +51,25 @@ def register(commands: Any) -> None:
         choices=STAGES,
         help="target stage (promotion: where the version would go; monitoring: where it serves)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    add_output_options(parser)
     parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
     parser.set_defaults(func=run)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--format, --output and --fail-on-warn, shared by the commands that print a decision."""
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="also write the decision as JSON to FILE: one decision, printed and kept",
+    )
+    parser.add_argument(
+        "--fail-on-warn",
+        action="store_true",
+        help=f"exit {EXIT_WARNED} on an allow that carries warnings",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,23 +109,39 @@ def run(args: argparse.Namespace) -> int:
         registry=model is not None and spec.reads_evidence,
         enact=args.enact,
     )
-    return answer(request, url, args.format)
+    return answer(request, url, args)
 
 
-def answer(request: GateRequest, url: str | None, output: str) -> int:
+def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> int:
     """Ask locally or of the service at `url`, print the decision (and the one it triggered)
-    in `output` format; the exit code of the outcome, the triggered decision's when there
-    is one (a monitoring rollback enacted: the rollback's)."""
+    in `args.format`, and write it as JSON to `args.output` if given; the exit code of the
+    outcome, the triggered decision's when there is one (a monitoring rollback enacted: the
+    rollback's), or EXIT_WARNED for an allow with warnings under `args.fail_on_warn`."""
     # Before either mode: the name a service would refuse is not sent to it either.
     request.refuse_lookalike_name()
     decision = _remote(url, request) if url else _local(request)
-    print(render(decision, output))
+    print(render(decision, args.format))
     final = decision
     while final.triggered is not None:  # in JSON it is inside the first decision already
         final = final.triggered
-        if output != "json":
-            print(render(final, output))
+        if args.format != "json":
+            print(render(final, args.format))
+    if args.output is not None:
+        _write(args.output, render(decision, "json"))
+    if args.fail_on_warn and final.outcome == "allow" and final.warnings:
+        return EXIT_WARNED
     return EXIT_CODES[final.outcome]
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        # The decision is recorded already: say so, so nobody asks again to get the file.
+        raise UsageError(
+            f"--output {path}: cannot be written ({exc.strerror or exc}); the decision was "
+            "made and recorded, and is printed above"
+        ) from None
 
 
 def _local(request: GateRequest) -> DecisionAnswer:

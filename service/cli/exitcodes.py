@@ -12,4 +12,8 @@ ERROR_EXIT_CODES = {
     "audit_key_missing": 5,
     "ledger_unreadable": 5,
     "policy_engine_unavailable": 6,
+    "service_unreachable": 7,  # --url: nothing answered there (down, wrong URL, network)
+    "not_authorized": 8,  # --url: the token is missing, wrong, or lacks the role (401, 403)
 }
+# `mlgate decide --fail-on-warn`: an allow that carries warnings.
+EXIT_WARNED = 1

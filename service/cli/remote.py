@@ -20,6 +20,20 @@ from service.errors import (
 )
 
 TIMEOUT_SECONDS = 30.0
+
+
+class ServiceUnreachable(MlgateError):
+    """Nothing answered at --url: a down service, a wrong URL, the network (exit 7)."""
+
+    code = "service_unreachable"
+
+
+class NotAuthorized(MlgateError):
+    """The service refused the token: missing, wrong, or without the role (401, 403; exit 8)."""
+
+    code = "not_authorized"
+
+
 _AUDIT_CODES = {"audit_write_failed", "audit_key_missing"}
 
 
@@ -34,8 +48,9 @@ def request_decision(
     """POST `body` (a decision request: evidence, model, target, enact) to
     <url>/v1/decisions/<gate>; the caller is whoever the token names.
 
-    Refusals of the request (4xx) raise UsageError or EvidenceUnreadable, an unreachable or
-    failing service PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
+    Refusals of the request (4xx) raise UsageError or EvidenceUnreadable, a refused token
+    NotAuthorized, an unreachable service ServiceUnreachable, a failing one
+    PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
     """
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
@@ -48,10 +63,7 @@ def request_decision(
         with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
             response = client.post(endpoint, content=content, headers=headers)
     except httpx.HTTPError as exc:
-        raise PolicyEngineUnavailable(
-            f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
-            "--url or MLGATE_URL and that the service is running"
-        ) from None
+        raise _unreachable(url, exc) from None
     if response.status_code != 200:
         raise _error(endpoint, response)
     try:
@@ -81,14 +93,18 @@ def post_snapshot(
         with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
             response = client.post(endpoint, content=json.dumps(document), headers=headers)
     except httpx.HTTPError as exc:
-        raise PolicyEngineUnavailable(
-            f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
-            "--url or MLGATE_URL and that the service is running"
-        ) from None
+        raise _unreachable(url, exc) from None
     if response.status_code != 201:
         raise _error(endpoint, response, role="reporter")
     stored: dict[str, Any] = response.json()
     return stored
+
+
+def _unreachable(url: str, exc: Exception) -> ServiceUnreachable:
+    return ServiceUnreachable(
+        f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
+        "--url or MLGATE_URL and that the service is running"
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -103,9 +119,9 @@ def _error(endpoint: str, response: httpx.Response, role: str = "gate") -> Mlgat
     code, message, field = _problem(response)
     said = f"{endpoint} answered {status} {code}: {message}"
     if status == 401:
-        return UsageError(f"{said}. Set MLGATE_TOKEN to a token with the {role!r} role")
+        return NotAuthorized(f"{said}. Set MLGATE_TOKEN to a token with the {role!r} role")
     if status == 403:
-        return UsageError(f"{said}. The token needs the {role!r} role")
+        return NotAuthorized(f"{said}. The token needs the {role!r} role")
     if status < 500:
         if field is not None and field.startswith("evidence"):
             return EvidenceUnreadable(said)

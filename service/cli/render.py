@@ -66,10 +66,15 @@ def _markdown(decision: DecisionAnswer) -> str:
             for r in decision.reasons
         ]
         lines.append("")
-    if decision.warnings:
-        lines += ["**Waived**", ""]
-        lines += [f"- `{r.code}`: {_cell(r.message)}{_waiver(r)}" for r in decision.warnings]
-        lines.append("")
+    waived = [r for r in decision.warnings if r.waiver]
+    others = [r for r in decision.warnings if not r.waiver]
+    for title, listed in (("Warnings", others), ("Waived", waived)):
+        if listed:
+            lines += [f"**{title}**", ""]
+            lines += [f"- `{r.code}`: {_cell(r.message)}{_waiver(r)}" for r in listed]
+            lines.append("")
+    if decision.enactment is not None:
+        lines += [f"**Enact**: {_cell(decision.enactment.note)}", ""]
     audit = f", audit seq {decision.audit.seq}" if decision.audit else ""
     lines.append(
         f"<sub>decision `{decision.decision_id}`, policy `{decision.policy_revision[:19]}`"

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from service.cli.arguments import model_name
-from service.cli.render import FORMATS
 from service.decision.model import STAGES
 from service.decision.request import GateRequest
 from service.errors import UsageError
@@ -15,6 +14,8 @@ from service.settings import get_settings
 
 
 def register(commands: Any) -> None:
+    from service.cli.decide import add_output_options
+
     parser = commands.add_parser(
         "rollback",
         help="roll a stage back to the last version known to be good",
@@ -35,7 +36,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--to", dest="to_version", metavar="VERSION", help="the target asked")
     parser.add_argument("--reason", required=True, metavar="TEXT", help="why, in words")
     parser.add_argument("--enact", action="store_true", help="move the alias back")
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    add_output_options(parser)
     parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
     parser.set_defaults(func=run)
 
@@ -67,4 +68,4 @@ def run(args: argparse.Namespace) -> int:
             "requested_version": args.to_version,
         },
     )
-    return answer(request, url, args.format)
+    return answer(request, url, args)

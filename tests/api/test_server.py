@@ -238,11 +238,11 @@ def test_decide_url_exits_1_on_deny_with_the_local_reasons(
 @pytest.mark.parametrize(
     ("token_role", "code", "message"),
     [
-        (None, 2, "answered 401 unauthorized"),
-        ("auditor", 2, "answered 403 forbidden"),
+        (None, 8, "answered 401 unauthorized"),
+        ("auditor", 8, "answered 403 forbidden"),
     ],
 )
-def test_decide_url_refused_exits_2(
+def test_decide_url_with_a_refused_token_exits_8(
     live_server: LiveServer, tmp_path: Path, token_role: str | None, code: int, message: str
 ) -> None:
     token = live_server.tokens[token_role] if token_role else None
@@ -254,11 +254,11 @@ def test_decide_url_refused_exits_2(
     assert message in done.stderr
 
 
-def test_decide_url_unreachable_exits_6(tmp_path: Path) -> None:
+def test_decide_url_unreachable_exits_7(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     args = ["decide", "promotion", "--evidence", str(EVIDENCE), "--to", "production"]
 
     done = cli([*args, "--url", url], tmp_path, "mlg_whatever")
 
-    assert done.returncode == 6
+    assert done.returncode == 7
     assert f"cannot reach the mlgate service at {url}" in done.stderr
