@@ -7,7 +7,7 @@ import json
 from service.decision.model import DecisionAnswer, Reason
 from service.gates.registry import default_gates
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "github")
 _MARK = {"allow": "✅", "hold": "⏸️", "deny": "⛔", "rollback": "↩️"}
 
 
@@ -16,7 +16,43 @@ def render(decision: DecisionAnswer, fmt: str) -> str:
         return json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2)
     if fmt == "markdown":
         return _markdown(decision)
+    if fmt == "github":
+        return _github(decision)
     return _text(decision)
+
+
+# GitHub Actions' workflow commands: each reason an annotation on the job (deny, rollback and
+# hold reasons as errors, warnings and waivers as warnings), then the decision's line.
+# https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+_ANNOTATION = {"allow": "notice", "hold": "error", "deny": "error", "rollback": "error"}
+
+
+def _github(decision: DecisionAnswer) -> str:
+    level = _ANNOTATION.get(decision.outcome, "error")
+    lines = [
+        f"::{level} title={_property(r.code)}::{_data(r.message + _controls(r))}"
+        for r in decision.reasons
+    ]
+    lines += [
+        f"::warning title={_property(r.code + _waived(r))}::{_data(r.message + _waiver(r))}"
+        for r in decision.warnings
+    ]
+    if decision.enactment is not None:
+        lines.append(f"::notice title=enact::{_data(decision.enactment.note)}")
+    lines.append(
+        f"{decision.outcome.upper()}  {_headline(decision)}  decision {decision.decision_id}"
+    )
+    return "\n".join(lines)
+
+
+def _data(text: str) -> str:
+    """A workflow command's message, escaped as the runner's toolkit escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A workflow command's property value, escaped as the runner's toolkit escapes it."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _headline(decision: DecisionAnswer) -> str:

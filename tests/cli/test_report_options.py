@@ -103,3 +103,24 @@ def test_markdown_files_a_warning_that_waives_nothing_under_warnings(tmp_path: P
     assert run.returncode == 0, run.stderr
     assert "**Warnings**" in run.stdout and "DEPLOYMENT_NOT_INSTALLED_BY_GATE" in run.stdout
     assert "**Waived**" not in run.stdout
+
+
+def test_github_format_annotates_each_reason_escaped(tmp_path: Path) -> None:
+    run = mlgate(
+        tmp_path,
+        "decide",
+        "promotion",
+        "--evidence",
+        str(EVIDENCE / "missing-lineage"),
+        "--to",
+        "production",
+        "--format",
+        "github",
+    )
+
+    assert run.returncode == 1
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error title=")]
+    assert len(errors) == 4, run.stdout
+    assert any(line.startswith("::error title=LINEAGE_COMMIT_MISSING::") for line in errors)
+    assert all("\n" not in line.partition("::")[2] for line in errors)
+    assert run.stdout.splitlines()[-1].startswith("DENY  promotion of fraud-detector v")
