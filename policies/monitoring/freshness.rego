@@ -40,6 +40,12 @@ rollback contains reason if {
 _has_no_snapshots if count(object.get(input, "snapshots", [])) == 0
 
 _no_data_message := sprintf(
+	"no metric snapshot of an interval since %s v%s was installed at %s (%s) has been reported: nothing shows it is healthy (intervals that began before the installation measured the version before it)",
+	[input.model.name, input.model.version, stage, input.deployment.installed_at],
+) if {
+	input.deployment.installed_by_gate == true
+	is_string(input.deployment.installed_at)
+} else := sprintf(
 	"no metric snapshot has been reported for %s v%s at %s: nothing shows it is healthy",
 	[input.model.name, input.model.version, stage],
 )

@@ -3,7 +3,7 @@ package mlgate.monitoring_test
 import data.mlgate.monitoring
 
 test_monitoring_holds_without_snapshots if {
-	decide(base) == {
+	decide(not_installed(base)) == {
 		"outcome": "hold",
 		"reasons": [{
 			"rule": "Snapshots are reported",
@@ -93,4 +93,9 @@ test_a_late_report_of_an_old_interval_says_when_it_ended if {
 test_a_max_age_that_is_no_duration_is_never_met if {
 	result := decided_under(pinned({"max_age": "15 minutes"}), run([bare]))
 	verdict(result) == ["hold", {["MONITORING_DATA_STALE", 30000000000, "15 minutes"]}]
+}
+
+test_no_data_since_the_installation_says_when_it_was_installed if {
+	[reason] := decide(base).reasons
+	reason.message == "no metric snapshot of an interval since fraud-detector v7 was installed at canary (2026-11-21T13:50:00Z) has been reported: nothing shows it is healthy (intervals that began before the installation measured the version before it)"
 }

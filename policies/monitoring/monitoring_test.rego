@@ -148,7 +148,7 @@ test_monitoring_holds_when_not_configured if {
 # The input's schema requires these; should one be missing, the gate still holds.
 test_monitoring_holds_when_the_input_lacks_a_part[note] := passed if {
 	some note, case in {
-		"no snapshots": [["snapshots"], {"MONITORING_NO_DATA"}, "no metric snapshot has been reported for fraud-detector v7 at canary: nothing shows it is healthy"],
+		"no snapshots": [["snapshots"], {"MONITORING_NO_DATA"}, "no metric snapshot of an interval since fraud-detector v7 was installed at canary (2026-11-21T13:50:00Z) has been reported: nothing shows it is healthy (intervals that began before the installation measured the version before it)"],
 		"no target": [["target"], {"MONITORING_NOT_CONFIGURED"}, "no monitoring settings are configured (stages.default) to judge fraud-detector v7 at no stage by"],
 		"neither": [["snapshots", "target"], {"MONITORING_NOT_CONFIGURED"}, "no monitoring settings are configured (stages.default) to judge fraud-detector v7 at no stage by"],
 	}

@@ -76,10 +76,12 @@ def run(args: argparse.Namespace) -> int:
     spec = default_gates().spec(args.gate)
     if spec.needs_target and args.stage is None:
         raise UsageError(f"decide {args.gate} needs --stage STAGE ({', '.join(STAGES)})")
+    if not spec.reads_evidence and (args.model is None or args.version is None):
+        raise UsageError(
+            f"decide {args.gate} needs --model NAME --version N (the deployed version)"
+        )
     if (args.model is None) != (args.version is None):
         raise UsageError("--model and --version go together: the registry's model version")
-    if not spec.reads_evidence and args.model is None:
-        raise UsageError(f"decide {args.gate} needs --model NAME --version N")
     if not spec.reads_evidence and args.evidence is not None:
         raise UsageError(
             f"the {args.gate} gate reads no evidence files: it judges mlgate's own records"
