@@ -14,7 +14,8 @@ _worst_first := ["rollback", "deny", "hold"]
 # METADATA
 # description: |
 #   by_outcome maps "rollback", "deny" and "hold" to the set of reasons asking for that
-#   outcome; a key left out has none. Any other key (a misspelt outcome) leaves the decision
+#   outcome, and "warn" to reasons that only inform (they are warnings, whatever the
+#   outcome); a key left out has none. Any other key (a misspelt outcome) leaves the decision
 #   undefined, which the service answers with a deny. Reasons come out worst first.
 #   ctx carries waivers, non_waivable (codes no waiver may lift) and what
 #   data.mlgate.lib.waivers.is_active needs: model, requesters, now_ns (the request time),
@@ -24,7 +25,7 @@ make(by_outcome, ctx) := {
 	"reasons": _worst_first_reasons(remaining),
 	"warnings": _sorted(warnings),
 } if {
-	every key, _ in by_outcome { key in _worst_first }
+	every key, _ in by_outcome { key in ({"warn"} | {o | some o in _worst_first}) }
 	denials := object.get(by_outcome, "deny", set())
 	waivable := {r.code | some r in denials; not r.code in ctx.non_waivable}
 	lifting := waivers.first_active_by_code(waivable, ctx.waivers, ctx)
@@ -34,7 +35,8 @@ make(by_outcome, ctx) := {
 		"deny": denials - waived,
 		"hold": object.get(by_outcome, "hold", set()),
 	}
-	warnings := {object.union(r, {"waiver": _described(lifting[r.code])}) | some r in waived}
+	lifted := {object.union(r, {"waiver": _described(lifting[r.code])}) | some r in waived}
+	warnings := lifted | object.get(by_outcome, "warn", set())
 }
 
 # The worst outcome that still has a reason once waivers have lifted what they may.

@@ -129,3 +129,11 @@ test_a_waiver_from_the_sign_off_records_is_named if {
 	[w] := decisions.make({"deny": {floor}}, object.union(ctx, {"waivers": [recorded]})).warnings
 	w.waiver.id == "6d0e2b1a"
 }
+
+# Reasons under "warn" only inform: they are warnings, and the outcome is the others'.
+test_warn_reasons_are_warnings_whatever_the_outcome if {
+	note := reason("NOTED", "low")
+	decisions.make({"warn": {note}}, ctx) == {"outcome": "allow", "reasons": [], "warnings": [note]}
+	held := decisions.make({"hold": {reason("WAIT", "medium")}, "warn": {note}}, ctx)
+	[held.outcome, held.warnings] == ["hold", [note]]
+}

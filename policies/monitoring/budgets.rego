@@ -211,3 +211,19 @@ _soaked_ns := sum([_length_ns(input.snapshots[i]) | some i in _judged])
 _length_ns(snapshot) := _time_ns(snapshot.interval.end) - _time_ns(snapshot.interval.start)
 
 _is_soaked if _soaked_ns >= _duration_ns(_min_soak)
+
+# METADATA
+# title: Failed intervals are within the budget
+# description: |
+#   Some judged intervals failed, no more than failure_limit: the gate does not roll back for
+#   them, and says so, so an allow never hides a failure it tolerated.
+# custom:
+#   code: MONITORING_FAILURES_TOLERATED
+#   severity: low
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+warn contains reason if {
+	count(_failed) > 0
+	not _is_over_failure_budget
+	msg := sprintf("%s (%s): within the budget, so no rollback for them", [_failure_tally, _intervals_text(_failed)])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "snapshots", "actual": count(_failed), "threshold": _failure_limit})
+}

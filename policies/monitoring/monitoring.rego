@@ -29,6 +29,7 @@ decision := decisions.make(
 		"rollback": (data.mlgate.monitoring.rollback | _after_max_hold("rollback")),
 		"deny": deny,
 		"hold": (hold | _after_max_hold("hold")),
+		"warn": data.mlgate.monitoring.warn,
 	},
 	_context,
 )

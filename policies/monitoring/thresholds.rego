@@ -83,3 +83,28 @@ rollback contains reason if {
 	msg := sprintf("%s %v in %s is outside the %s range [%v, %v]; %s", [broken.metric, broken.actual, broken.interval, stage, low, high, broken.tally])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, _metric_details(broken))
 }
+
+# METADATA
+# title: Every threshold names a metric the intervals report
+# description: |
+#   A floor, ceiling, range or baseline comparison on a metric that no judged interval
+#   reports is never checked: most often a misspelt name (eror_rate), which would switch the
+#   threshold off without a word. The gate says so on every decision, whatever its outcome.
+#   (List a metric in required_metrics to make its absence an error instead.)
+# custom:
+#   code: MONITORING_THRESHOLD_UNUSED
+#   severity: medium
+#   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
+warn contains reason if {
+	count(_judged) > 0
+	some kind in ["floors", "ceilings", "ranges", "versus_baseline"]
+	some name, _ in object.get(settings, kind, {})
+	not _reported_anywhere(name)
+	msg := sprintf("%s.%s names a metric no judged interval reports, so it was never checked (misspelt? list it in required_metrics to make its absence an error)", [kind, name])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("%s.%s", [kind, name]), "metric": name})
+}
+
+_reported_anywhere(name) if {
+	some i in _judged
+	_has_value(input.snapshots[i], name)
+}

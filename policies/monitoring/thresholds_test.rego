@@ -73,10 +73,23 @@ test_broken_limits_name_the_metric_the_interval_and_the_budget if {
 }
 
 # Within the budget a failed interval names nothing: the allow has no reasons to carry.
-test_a_failed_interval_within_the_budget_gives_no_reason if {
-	decided_under(pinned({"failure_limit": 1, "ceilings": {"error_rate": 0.02}}), run([failing, good])) == {
-		"outcome": "allow",
-		"reasons": [],
-		"warnings": [],
-	}
+test_a_failed_interval_within_the_budget_gives_no_reason_but_a_warning if {
+	result := decided_under(pinned({"failure_limit": 1, "ceilings": {"error_rate": 0.02}}), run([failing, good]))
+	[result.outcome, result.reasons] == ["allow", []]
+	[w.code | some w in result.warnings] == ["MONITORING_FAILURES_TOLERATED"]
+}
+
+# A threshold on a metric no judged interval reports (a misspelt name) is said on the decision.
+test_a_threshold_on_a_metric_never_reported_is_a_warning if {
+	result := decided_under(pinned({"ceilings": {"eror_rate": 0.02}}), run([good]))
+	result.outcome == "allow"
+	[warning] := result.warnings
+	warning.code == "MONITORING_THRESHOLD_UNUSED"
+	warning.field == "ceilings.eror_rate"
+	startswith(warning.message, "ceilings.eror_rate names a metric no judged interval reports")
+}
+
+test_a_threshold_on_a_reported_metric_gives_no_warning if {
+	result := decided_under(pinned({"ceilings": {"error_rate": 0.02}}), run([good]))
+	result.warnings == []
 }
