@@ -96,7 +96,7 @@ rollback contains reason if {
 #   severity: medium
 #   controls: ["NIST AI RMF MEASURE 2.4", "SR 11-7 IV"]
 warn contains reason if {
-	count(_judged) > 0
+	count(data.mlgate.monitoring._judged) > 0
 	some kind in ["floors", "ceilings", "ranges", "versus_baseline"]
 	some name, _ in object.get(settings, kind, {})
 	not _reported_anywhere(name)
@@ -104,7 +104,9 @@ warn contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": sprintf("%s.%s", [kind, name]), "metric": name})
 }
 
+# `_judged` by its full path: intervals.rego calls this file's functions, so this file must
+# compile without intervals.rego, as an OPA server compiles each pushed module.
 _reported_anywhere(name) if {
-	some i in _judged
+	some i in data.mlgate.monitoring._judged
 	_has_value(input.snapshots[i], name)
 }
