@@ -52,18 +52,7 @@ def request_decision(
     NotAuthorized, an unreachable service ServiceUnreachable, a failing one
     PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
     """
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
-    endpoint = f"{url.rstrip('/')}/v1/decisions/{gate}"
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        content = json.dumps(body, default=_json_default).encode()
-        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
-            response = client.post(endpoint, content=content, headers=headers)
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from None
+    endpoint, response = _post(url, f"/v1/decisions/{gate}", token, body, transport)
     if response.status_code != 200:
         raise _error(endpoint, response)
     try:
@@ -83,21 +72,34 @@ def post_snapshot(
 ) -> dict[str, Any]:
     """POST one metric snapshot to <url>/v1/snapshots as the reporter the token names; the
     stored snapshot. Errors as request_decision's."""
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
-    endpoint = f"{url.rstrip('/')}/v1/snapshots"
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
-            response = client.post(endpoint, content=json.dumps(document), headers=headers)
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from None
+    endpoint, response = _post(url, "/v1/snapshots", token, document, transport)
     if response.status_code != 201:
         raise _error(endpoint, response, role="reporter")
     stored: dict[str, Any] = response.json()
     return stored
+
+
+def _post(
+    url: str,
+    path: str,
+    token: str,
+    body: Mapping[str, Any],
+    transport: httpx.BaseTransport | None,
+) -> tuple[str, httpx.Response]:
+    """POST `body` as JSON to `url` + `path` with the bearer `token`: (endpoint, response).
+    UsageError for a URL that is not http(s), ServiceUnreachable when nothing answers."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
+    endpoint = f"{url.rstrip('/')}{path}"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    content = json.dumps(body, default=_json_default).encode()
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            return endpoint, client.post(endpoint, content=content, headers=headers)
+    except httpx.HTTPError as exc:
+        raise _unreachable(url, exc) from None
 
 
 def _unreachable(url: str, exc: Exception) -> ServiceUnreachable:

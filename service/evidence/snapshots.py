@@ -145,27 +145,21 @@ def held_since(
     deployment's age."""
     since: str | None = None
     last: str | None = None
-    before: int | None = None
-    while True:
-        page = context.ledger.find(
-            kind="decision",
-            gate=gate,
-            model=name,
-            version=version,
-            stage=stage,
-            since=installed_at,
-            before_seq=before,
-            limit=HISTORY_PAGE,
-        )
-        for record in page:
-            outcome = str(record.predicate().get("outcome"))
-            last = last or outcome
-            if outcome != "hold":
-                return {"held_since": since, "last_outcome": last}
-            since = record.recorded_at
-        if len(page) < HISTORY_PAGE:
-            return {"held_since": since, "last_outcome": last}
-        before = page[-1].seq
+    for record in context.ledger.iter_find(
+        kind="decision",
+        gate=gate,
+        model=name,
+        version=version,
+        stage=stage,
+        since=installed_at,
+        page=HISTORY_PAGE,
+    ):
+        outcome = str(record.predicate().get("outcome"))
+        last = last or outcome
+        if outcome != "hold":
+            break
+        since = record.recorded_at
+    return {"held_since": since, "last_outcome": last}
 
 
 def _starts_from(snapshot: Mapping[str, Any], moment: str) -> bool:

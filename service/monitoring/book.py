@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from service.audit.columns import CHAIN_FIELDS
 from service.audit.ledger import Ledger
 from service.audit.records import LedgerRecord
 from service.errors import InvalidField
@@ -23,8 +24,6 @@ KIND = "metric_snapshot"
 # How many snapshots of one deployment are read back for a decision; far above real use
 # (a 5-minute interval for 34 days).
 READ_LIMIT = 10_000
-# Fields the chain adds to every predicate; not part of the snapshot itself.
-_CHAIN_FIELDS = frozenset({"seq", "prev", "recorded_at"})
 
 
 class SnapshotBook:
@@ -102,7 +101,7 @@ class SnapshotBook:
 def stored_snapshot(record: LedgerRecord) -> dict[str, Any]:
     """A snapshot record as the monitoring gate's input holds it
     (schemas/monitoring_input.schema.json#/$defs/snapshot)."""
-    content = {k: v for k, v in record.predicate().items() if k not in _CHAIN_FIELDS}
+    content = {k: v for k, v in record.predicate().items() if k not in CHAIN_FIELDS}
     deployment = {
         "model": content.pop("model"),
         "version": content.pop("version"),
