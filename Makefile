@@ -45,7 +45,7 @@ opa-if-go:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	$(BIN)/pip install --quiet --ignore-requires-python $(OPA_BINDINGS)
 	touch $@
 
@@ -78,6 +78,7 @@ rego-test: install
 lint: install
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
+	$(BIN)/hadolint Dockerfile
 
 types: install
 	$(BIN)/mypy

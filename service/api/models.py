@@ -17,7 +17,7 @@ from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, St
 from service.errors import InvalidField
 from service.modelname import MAX_LENGTH, PATTERN, RULE, name_problem
 from service.schemas import SchemaSet
-from service.settings import PROJECT_ROOT
+from service.settings import get_settings
 from service.signoffs.rules import ARTIFACT_DIGEST
 
 
@@ -25,7 +25,7 @@ def _timestamp_pattern() -> str:
     """The pattern of $defs/timestamp in the gate's input schema: the RFC 3339 times OPA can
     parse (upper-case T and Z, seconds 00-59, at most nine fractional digits)."""
     return str(
-        SchemaSet(PROJECT_ROOT / "schemas").schema("gate_input")["$defs"]["timestamp"]["pattern"]
+        SchemaSet(get_settings().schema_dir).schema("gate_input")["$defs"]["timestamp"]["pattern"]
     )
 
 

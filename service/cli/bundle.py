@@ -7,11 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.engine.bundle import bundle_roots, write_bundle
-from service.engine.factory import server_options
-from service.engine.policyset import load_policy_set
-from service.engine.push import push_policies
-from service.engine.server import ServerEngine, new_client
 from service.errors import UsageError
 from service.settings import get_settings
 
@@ -46,6 +41,9 @@ def register(commands: Any) -> None:
 
 
 def build_bundle(args: argparse.Namespace) -> int:
+    from service.engine.bundle import bundle_roots, write_bundle
+    from service.engine.policyset import load_policy_set
+
     policy_set = load_policy_set(args.dir or get_settings().policy_dir)
     output = write_bundle(policy_set, args.output)
     roots = ", ".join(bundle_roots(policy_set))
@@ -54,6 +52,11 @@ def build_bundle(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
+    from service.engine.factory import server_options
+    from service.engine.policyset import load_policy_set
+    from service.engine.push import push_policies
+    from service.engine.server import ServerEngine, new_client
+
     settings = get_settings()
     options = server_options(settings)
     if options is None:

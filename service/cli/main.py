@@ -56,6 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlgateError as exc:
         print(f"mlgate: error: {exc.message}", file=sys.stderr)
         return ERROR_EXIT_CODES.get(exc.code, EXIT_USAGE)
+    except ModuleNotFoundError as exc:
+        # The client install (`pip install mlgate`) lacks the server's dependencies; the
+        # commands that need them say so instead of printing a traceback.
+        print(
+            f"mlgate: error: `mlgate {args.command}` needs a module this install lacks "
+            f"({exc.name}): the service, the local decision path and the policy tools are "
+            "`pip install 'mlgate[server]'`; the client asks a service with --url",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code

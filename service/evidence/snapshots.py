@@ -24,7 +24,6 @@ from service.evidence.base import (
 from service.evidence.context import EvidenceContext
 from service.evidence.gathered import Gathered, Part
 from service.evidence.registry import last_alias_move
-from service.monitoring.analysis import compare_window
 from service.monitoring.snapshot import interval_bounds
 
 NOT_INSTALLED_BY_GATE = "DEPLOYMENT_NOT_INSTALLED_BY_GATE"
@@ -56,6 +55,9 @@ class DeploymentSource:
             snapshots = [s for s in snapshots if _starts_from(s, since)]
         monitoring = gathered.config.get("monitoring", {})
         warmup = warmup_intervals(monitoring, stage, name)
+        # numpy and scipy are the server's: the client install reads gate specs without them.
+        from service.monitoring.analysis import compare_window
+
         comparisons = compare_window(snapshots[warmup:], monitoring.get("statistics", {}))
         return Part(
             documents={

@@ -1,0 +1,1 @@
+"""The HTTP decision service: a FastAPI app over the decision path (service/decision/)."""

@@ -1,0 +1,207 @@
+"""The one place mlgate errors become HTTP statuses, and every error body a problem:
+{"error": code, "message": text, "field"?: where}."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
+from service.schemas import dotted_path
+
+log = logging.getLogger("mlgate.api")
+
+
+class Unauthorized(MlgateError):
+    """No bearer token, or one that matches no configured token hash."""
+
+    code = "unauthorized"
+
+
+class Forbidden(MlgateError):
+    """A valid token whose role may not do this, or a sign-off its holder may not give."""
+
+    code = "forbidden"
+
+
+class TokensFileInvalid(MlgateError):
+    """The tokens file is unreadable or malformed: a fault of the deployment, not the caller."""
+
+    code = "tokens_file_invalid"
+
+
+BODY_UNPARSED = "There was an error parsing the body"
+STATUS_BY_CODE = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "self_signoff": 403,
+    "not_found": 404,
+    "payload_too_large": 413,
+    "invalid_request": 422,
+    "evidence_unreadable": 422,
+    # The files on disk do not compile: the reloading admin has something to fix, not the server.
+    "policy_load_error": 422,
+    "internal_error": 500,
+    "policy_engine_unavailable": 503,
+    "audit_write_failed": 503,
+    "audit_key_missing": 503,
+    "ledger_unreadable": 503,
+    "registry_unavailable": 503,
+    # Edited columns: the answer would be wrong, and retrying elsewhere will not help.
+    "ledger_tampered": 500,
+    "tokens_file_invalid": 503,
+    "signoff_store_failed": 503,
+}
+# Codes for statuses Starlette raises itself (unknown path, wrong method, body too large).
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+}
+
+
+def status_for(error: MlgateError) -> int:
+    """By code; an unlisted code is the client's mistake (422) only if it is a usage error."""
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
+    return 422 if isinstance(error, UsageError | EvidenceUnreadable) else 500
+
+
+def problem(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="mlgate"'
+    if status >= 400:
+        log.info(
+            "request rejected",
+            extra={"event": "request_rejected", "status": status, "error": code},
+        )
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_name(loc: Sequence[int | str]) -> str:
+    """("body", "model", "name") -> "model.name", list indexes as [i]; the body itself: "body"."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie") and len(parts) > 1:
+        parts = parts[1:]
+    return dotted_path(parts) or "body"
+
+
+def _validation_problem(error: dict[str, Any]) -> tuple[str, str]:
+    loc = error.get("loc", ())
+    if error.get("type") == "json_invalid":
+        where = loc[1] if len(loc) > 1 else "?"
+        reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+        return "body", f"the body is not valid JSON: {reason} (at character {where})"
+    field = field_name(loc)
+    message = str(error.get("msg", "invalid value"))
+    if error.get("type") == "missing":
+        message = "required property missing"
+    elif error.get("type") == "extra_forbidden":
+        message = "unknown property; remove it"
+    elif field == "body" and error.get("type") in ("model_attributes_type", "dict_type"):
+        message = "the body must be a JSON object sent as application/json"
+    return field, message
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [_validation_problem(dict(e)) for e in exc.errors()]
+    field, message = problems[0]
+    details = [{"field": f, "problem": p} for f, p in problems]
+    return problem(422, "invalid_request", f"{field}: {message}", field=field, problems=details)
+
+
+def error_response(exc: MlgateError) -> JSONResponse:
+    status = status_for(exc)
+    if status >= 500:
+        log.error("request failed", extra={"event": "request_failed", "error": exc.code})
+    # A request the core calls a usage error is, over HTTP, an invalid request like any other.
+    code = "invalid_request" if exc.code == UsageError.code else exc.code
+    return problem(status, code, exc.message, field=getattr(exc, "field", None))
+
+
+async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MlgateError)
+    return error_response(exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.detail == BODY_UNPARSED:
+        # FastAPI's answer to a body json.loads fails on other than a syntax error.
+        message = f"body: the body is not valid JSON: {_unparsed_why(await request.body())}"
+        return problem(422, "invalid_request", message, field="body")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    code = CODE_BY_STATUS.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    message = {
+        404: f"no such endpoint: {request.method} {request.url.path}",
+        405: f"{request.method} is not allowed on {request.url.path}",
+    }.get(exc.status_code, detail)
+    return problem(exc.status_code, code, message, headers=headers)
+
+
+def _unparsed_why(body: bytes) -> str:
+    """Why json.loads failed other than on syntax (FastAPI does not say): parsed again."""
+    try:
+        json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"it is not UTF-8 text (byte 0x{body[exc.start]:02x} at {exc.start})"
+    except RecursionError:
+        return "it nests arrays or objects deeper than the parser allows"
+    except json.JSONDecodeError as exc:
+        return exc.msg
+    except ValueError as exc:
+        return unconvertible(exc)
+    return "it could not be parsed"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives for this path: templates with different parameter
+    names can share a path (GET /v1/decisions/{decision_id}, POST /v1/decisions/{gate})."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", extra={"event": "request_failed", "error": "internal_error"})
+    return problem(500, "internal_error", "the service failed unexpectedly; see its log")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(MlgateError, _on_mlgate_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,268 @@
+"""Reading the audit trail: one decision as recorded, a filtered page of records, verification."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from starlette.convertors import Convertor, register_url_convertor
+
+from service.api.auth import ReaderCaller
+from service.api.links import (
+    AUDIT_PAGE_LINKS,
+    LIST_AUDIT_RECORDS,
+    READ_DECISION,
+    READ_MODEL_HISTORY,
+    VERIFY_LEDGER,
+)
+from service.api.models import (
+    AUTH_ERRORS,
+    DATE_TIME,
+    EXAMPLE_DECISION,
+    EXAMPLE_DECISION_ID,
+    UNAVAILABLE,
+    AliasMove,
+    AuditPage,
+    AuditRecord,
+    ModelHistory,
+    ModelName,
+    RecordKind,
+    StoredDecision,
+    VerifyResult,
+    check_text_params,
+    problem_example,
+    rfc3339,
+)
+from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.runtime import RuntimeDep
+from service.audit.clock import format_time, parse_time
+from service.audit.keys import load_keyring
+from service.audit.records import LedgerRecord
+from service.decision.model import DecisionAnswer, Outcome
+from service.enact.history import alias_history
+from service.errors import InvalidField, NotFound
+
+router = APIRouter(tags=["audit"])
+MAX_PAGE = 500
+MAX_SEQ = 2**63 - 1  # the largest seq either store can hold
+_DECISION_FIELDS = set(DecisionAnswer.model_fields) - {"audit", "enactment"}
+_VALIDATION: dict[int | str, Any] = {
+    422: problem_example(422, "invalid_request", "limit: must be at most 500", "limit")
+}
+
+
+@router.get(
+    "/v1/decisions/{decision_id}",
+    operation_id=READ_DECISION,
+    response_model=StoredDecision,
+    response_model_exclude_none=True,
+    summary="A recorded decision, with its signed record",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "decision": EXAMPLE_DECISION,
+                        "recorded_at": "2026-11-21T12:00:00.004211Z",
+                        "keyid": "ed25519:5b0c…",
+                        "envelope": {
+                            "payloadType": "application/vnd.in-toto+json",
+                            "payload": "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQv…",
+                            "signatures": [{"keyid": "ed25519:5b0c…", "sig": "MEUCIQ…"}],
+                        },
+                    }
+                }
+            }
+        },
+        **AUTH_ERRORS,
+        404: problem_example(404, "not_found", f"no decision '{EXAMPLE_DECISION_ID}' in …"),
+        **_VALIDATION,
+        **UNAVAILABLE,
+    },
+)
+def read_decision(
+    caller: ReaderCaller,
+    _: Annotated[None, only_query("include")],
+    decision_id: str,
+    runtime: RuntimeDep,
+    include: Annotated[
+        Literal["input"] | None,
+        Query(description="`input` adds the input document the decision was made on."),
+    ] = None,
+) -> StoredDecision:
+    check_text_params(decision_id=decision_id)
+    record = runtime.ledger.get(decision_id)
+    if record.kind != "decision":
+        raise NotFound(
+            f"{decision_id!r} is a record of kind {record.kind}, not a decision; "
+            f"GET /v1/audit?kind={record.kind} lists them"
+        )
+    predicate = record.predicate()
+    decision = DecisionAnswer.model_validate(
+        {
+            **{k: v for k, v in predicate.items() if k in _DECISION_FIELDS},
+            "audit": {"seq": record.seq, "envelope_digest": record.envelope_digest},
+        }
+    )
+    return StoredDecision(
+        decision=decision,
+        recorded_at=record.recorded_at,
+        keyid=record.keyid,
+        envelope=json.loads(record.envelope),
+        input=runtime.ledger.input_document(record.input_digest) if include else None,
+    )
+
+
+@router.get(
+    "/v1/audit",
+    operation_id=LIST_AUDIT_RECORDS,
+    response_model=AuditPage,
+    response_model_exclude_none=True,
+    summary="Audit records, newest first, filtered and paginated",
+    responses={200: {"links": AUDIT_PAGE_LINKS}, **AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+)
+def list_records(
+    caller: ReaderCaller,
+    _: Annotated[
+        None,
+        only_query(
+            "kind", "model", "version", "gate", "outcome", "since", "until", "before", "limit"
+        ),
+    ],
+    runtime: RuntimeDep,
+    kind: Annotated[
+        RecordKind | None,
+        Query(description="Only records of this kind (decisions and what they rely on)."),
+    ] = None,
+    model: Annotated[ModelName | None, Query(description="Model name.")] = None,
+    version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
+    gate: Annotated[str | None, Query(examples=["promotion"])] = None,
+    outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
+    since: Annotated[
+        str | None,
+        Query(description="Recorded at or after this RFC 3339 time.", json_schema_extra=DATE_TIME),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(description="Recorded before this RFC 3339 time.", json_schema_extra=DATE_TIME),
+    ] = None,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="Only records with a lower seq: the page cursor."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> AuditPage:
+    check_text_params(version=version, gate=gate)
+    bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
+    records = runtime.ledger.find(
+        kind=kind,
+        model=model,
+        version=version,
+        gate=gate,
+        outcome=outcome,
+        since=bounds["since"],
+        until=bounds["until"],
+        before_seq=before,
+        limit=limit + 1,
+    )
+    page = records[:limit]
+    return AuditPage(
+        records=[_summary(r) for r in page],
+        next_before=page[-1].seq if len(records) > limit else None,
+    )
+
+
+def _time(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        checked = rfc3339(value)
+    except ValueError as exc:
+        raise InvalidField(name, str(exc)) from None
+    try:
+        format_time(parse_time(checked))
+    except (ValueError, OverflowError):
+        # RFC 3339 allows a leap second, which Python's clock lacks, and an offset that takes
+        # 0001-01-01 or 9999-12-31 out of the years it holds once in UTC.
+        raise InvalidField(
+            name,
+            f"{value} is not a time this service can compare (seconds 00 to 59, years 0001 to "
+            "9999 in UTC)",
+        ) from None
+    return checked
+
+
+def _summary(record: LedgerRecord) -> AuditRecord:
+    predicate: dict[str, Any] = record.predicate()
+    common = {
+        "seq": record.seq,
+        "kind": record.kind,
+        "id": record.decision_id,
+        "recorded_at": record.recorded_at,
+        "envelope_digest": record.envelope_digest,
+        "keyid": record.keyid,
+    }
+    if record.kind == "decision":
+        return AuditRecord.model_validate({**predicate, **common})
+    content = {k: v for k, v in predicate.items() if k not in ("seq", "prev", "recorded_at")}
+    model = None
+    if content.get("model"):
+        model = {"name": content["model"], "version": content["version"]}
+    return AuditRecord.model_validate({**common, "model": model, "content": content})
+
+
+@router.get(
+    "/v1/audit/verify",
+    operation_id=VERIFY_LEDGER,
+    response_model=VerifyResult,
+    summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
+    description="200 with `ok: false` and the problems when the ledger does not verify.",
+    responses={**AUTH_ERRORS, **UNKNOWN_QUERY, **UNAVAILABLE},
+)
+def verify(
+    caller: ReaderCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
+) -> VerifyResult:
+    keyring = load_keyring(runtime.settings.resolved_keyring)
+    return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
+
+
+class _WholeName(Convertor[str]):
+    """A path parameter that may hold "/" (Starlette's `path` may not hold a newline), so that
+    such a name reaches the route, to be refused naming `name`, rather than match no endpoint
+    (404). The document shows the template as /v1/models/{name}/history."""
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("whole_name", _WholeName())
+
+
+@router.get(
+    "/v1/models/{name:whole_name}/history",
+    operation_id=READ_MODEL_HISTORY,
+    response_model=ModelHistory,
+    summary="The alias moves the gate made for a model, newest first",
+    description=(
+        "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
+        "signed ledger record: which alias, from which version to which, the decision it rests "
+        "on and who asked. A name not in the one form of a model name is a 422."
+    ),
+    responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+)
+def model_history(
+    caller: ReaderCaller,
+    _: Annotated[None, only_query("alias")],
+    name: Annotated[ModelName, Path()],
+    runtime: RuntimeDep,
+    alias: Annotated[str | None, Query(description="Only this alias.")] = None,
+) -> ModelHistory:
+    check_text_params(alias=alias)
+    moves = alias_history(runtime.ledger, name, alias)
+    return ModelHistory(model=name, moves=[AliasMove.model_validate(m) for m in moves])

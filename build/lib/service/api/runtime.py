@@ -1,0 +1,98 @@
+"""The components the routes use, built once per app: the decider, ledger, sign-offs, tokens."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from service.api.auth import TokenTable
+from service.api.metrics import Metrics
+from service.api.readiness import WriteHealth
+from service.audit.ledger import Ledger
+from service.clock import now_rfc3339
+from service.decision.gatespec import GateRegistry
+from service.engine.catalogue import RuleEntry, rule_catalogue
+from service.engine.policyset import PolicySet, load_policy_set
+from service.evidence.context import EvidenceContext
+from service.execution.threads import Decider
+from service.settings import Settings
+from service.signoffs.book import SignoffBook
+
+
+@dataclass
+class Runtime:
+    """What the routes use; built by create_app and kept on app.state."""
+
+    settings: Settings
+    decider: Decider  # where the decision path is placed (service/execution/)
+    gates: GateRegistry  # the gates this app answers
+    ledger: Ledger  # this process's own connection: reads, verification, readiness
+    signoffs: SignoffBook  # sign-offs are records in `ledger`
+    context: EvidenceContext  # `ledger` and the registry, for effects run in this process
+    tokens: TokenTable
+    metrics: Metrics
+    write_health: WriteHealth
+    owned: list[Any] = field(default_factory=list)  # closed when the app shuts down
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _catalogue: tuple[str, list[RuleEntry]] = ("", [])
+
+    @property
+    def policy_set(self) -> PolicySet:
+        return self.decider.policy_set
+
+    def catalogue(self) -> list[RuleEntry]:
+        policy_set = self.policy_set
+        with self._lock:
+            if self._catalogue[0] != policy_set.revision:
+                self._catalogue = (policy_set.revision, rule_catalogue(policy_set))
+            return self._catalogue[1]
+
+    def reload(self, by: str) -> tuple[str, PolicySet, int]:
+        """Load the policies from disk again and record that `by` did so; the previous
+        revision, the set now in force and the seq of the reload's ledger record.
+
+        On any error the running policies stay in force: a set that does not load, or a
+        reload the ledger cannot record (AuditWriteFailed), since no policy may decide
+        without a signed record of when it came into force.
+        """
+        with self._lock:
+            running = self.policy_set
+            policy_set = load_policy_set(self.settings.policy_dir)
+            rule_catalogue(policy_set)
+            previous, policy_set = self.decider.reload(policy_set)
+            record_id = str(uuid.uuid4())
+            try:
+                receipt = self.ledger.record_event(
+                    "policy_reload",
+                    record_id,
+                    {
+                        "id": record_id,
+                        "previous_revision": previous,
+                        "revision": policy_set.revision,
+                        "files": sorted(policy_set.files),
+                        "reloaded_by": by,
+                        "reloaded_at": now_rfc3339(),
+                    },
+                    outcome="reloaded",
+                )
+            except BaseException:
+                self.decider.reload(running)
+                raise
+            return previous, policy_set, receipt.seq
+
+    def close(self) -> None:
+        self.decider.close()
+        for component in reversed(self.owned):
+            component.close()
+
+
+async def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]

@@ -1,0 +1,82 @@
+"""Signed checkpoints: "the ledger had `size` records with this Merkle root at this time"."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.audit.clock import format_time, parse_time
+from service.audit.envelope import MalformedEnvelope, open_envelope, seal
+from service.audit.keys import Keyring, SigningKey
+from service.canonical import canonical_json
+
+CHECKPOINT_PAYLOAD_TYPE = "application/vnd.mlgate.checkpoint+json"
+CHECKPOINT_TYPE = "https://mlgate.dev/checkpoint/v1"
+
+
+class CheckpointInvalid(ValueError):
+    """A checkpoint that cannot be trusted: malformed, unsigned by a known key, or forged."""
+
+    def __init__(self, message: str, size: int | None = None, *, unknown_key: bool = False) -> None:
+        super().__init__(message)
+        self.size = size
+        self.unknown_key = unknown_key  # only that no signature's key is in the keyring
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    size: int
+    root: bytes
+    time: datetime
+    keyid: str
+    envelope: bytes
+
+    def describe(self) -> str:
+        return f"checkpoint of {self.size} records signed at {format_time(self.time)}"
+
+
+def seal_checkpoint(size: int, root: bytes, at: datetime, key: SigningKey) -> bytes:
+    payload = canonical_json(
+        {"_type": CHECKPOINT_TYPE, "size": size, "root": root.hex(), "time": format_time(at)}
+    )
+    return seal(CHECKPOINT_PAYLOAD_TYPE, payload, key)
+
+
+def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
+    """The checkpoint, once its signature and key validity check out; else CheckpointInvalid."""
+    try:
+        envelope = open_envelope(raw)
+        if envelope.payload_type != CHECKPOINT_PAYLOAD_TYPE:
+            raise MalformedEnvelope(
+                f"payloadType is {envelope.payload_type!r}, not {CHECKPOINT_PAYLOAD_TYPE!r}"
+            )
+        body = json.loads(envelope.payload)
+        if not isinstance(body, dict) or body.get("_type") != CHECKPOINT_TYPE:
+            raise MalformedEnvelope(f"payload is not a {CHECKPOINT_TYPE} statement")
+        size, root, at = int(body["size"]), bytes.fromhex(body["root"]), parse_time(body["time"])
+    except (MalformedEnvelope, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointInvalid(f"not a checkpoint: {exc}") from None
+    problems = []
+    unknown = 0
+    for signature in envelope.signatures:
+        named = f"key {signature.keyid}" if signature.keyid else "a signature without a key id"
+        entries = keyring.candidates(signature.keyid)
+        verified = [e for e in entries if e.verify(signature.sig, envelope.signed_bytes())]
+        valid = [e for e in verified if e.is_valid_at(at)]
+        if not entries:
+            unknown += 1
+            problems.append(f"{named} is not in the keyring {keyring.source}")
+        elif not verified:
+            problems.append(f"the signature by {named} does not verify")
+        elif not valid:
+            problems.append(
+                f"key {verified[0].keyid} is valid {verified[0].window()}, not at {format_time(at)}"
+            )
+        else:
+            return Checkpoint(size, root, at, valid[0].keyid, raw)
+    raise CheckpointInvalid(
+        f"checkpoint of {size} records: {'; '.join(problems)}",
+        size,
+        unknown_key=unknown == len(problems),
+    )

@@ -1,0 +1,1 @@
+"""Ledger databases: SQLite for one machine, PostgreSQL for many; the same chain rules in both."""

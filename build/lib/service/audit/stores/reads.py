@@ -1,0 +1,71 @@
+"""The read queries both stores share, written once with `?` placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from service.audit.stores.base import (
+    RECORD_COLUMNS,
+    RecordFilter,
+    RecordRow,
+    find_clauses,
+    row_from,
+)
+
+COLUMNS = ", ".join(RECORD_COLUMNS)
+
+
+class SharedReads:
+    """Mixed into a store, whose `_read` runs a query (translating `?` if its driver must)."""
+
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def last_seq(self) -> int:
+        return int(self._read("SELECT coalesce(max(seq), 0) FROM records")[0][0])
+
+    def record_by_seq(self, seq: int) -> RecordRow | None:
+        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE seq = ?", (seq,))
+        return row_from(rows[0]) if rows else None
+
+    def record_by_decision(self, decision_id: str) -> RecordRow | None:
+        rows = self._read(f"SELECT {COLUMNS} FROM records WHERE decision_id = ?", (decision_id,))
+        return row_from(rows[0]) if rows else None
+
+    def find(self, query: RecordFilter) -> list[RecordRow]:
+        clauses, params = find_clauses(query)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {COLUMNS} FROM records {where} ORDER BY seq DESC LIMIT ?"
+        return [row_from(r) for r in self._read(sql, (*params, query.limit))]
+
+    def envelope_page(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self._read(
+            "SELECT seq, envelope FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [(int(seq), bytes(envelope)) for seq, envelope in rows]
+
+    def row_page(self, after_seq: int, limit: int) -> list[RecordRow]:
+        rows = self._read(
+            f"SELECT {COLUMNS} FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+        )
+        return [row_from(r) for r in rows]
+
+    def input_documents(self, digests: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(digests), 500):  # below every driver's parameter limit
+            chunk = tuple(digests[start : start + 500])
+            if chunk:
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT digest, document FROM inputs WHERE digest IN ({marks})"
+                found.update((str(d), bytes(doc)) for d, doc in self._read(sql, chunk))
+        return found
+
+    def input_document(self, digest: str) -> bytes | None:
+        rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))
+        return bytes(rows[0][0]) if rows else None
+
+    def checkpoint_envelopes(self) -> list[bytes]:
+        rows = self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
+        return [bytes(r[0]) for r in rows]

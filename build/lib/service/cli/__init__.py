@@ -1,0 +1,1 @@
+"""The `mlgate` command line: each module registers its subcommands on the shared parser."""

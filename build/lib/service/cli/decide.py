@@ -1,0 +1,182 @@
+"""`mlgate decide GATE`: one decision from evidence files, with the gate's exit code."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from service.cli.arguments import model_name
+from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
+from service.cli.render import FORMATS, render
+from service.decision.model import STAGES, DecisionAnswer
+from service.decision.request import GateRequest
+from service.errors import UsageError
+from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
+from service.evidence.files import read_evidence_dir
+from service.gates.registry import default_gates
+from service.settings import get_settings
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "decide",
+        help="ask a gate for a decision",
+        description="Ask a gate for a decision. Exit codes: 0 allow, 1 deny, 2 usage or "
+        "input error, 3 rollback, 4 hold.",
+    )
+    parser.add_argument("gate", choices=list(default_gates()))
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="DIR",
+        help="evidence files; with --model/--version they may add what the registry lacks",
+    )
+    parser.add_argument(
+        "--model", type=model_name, metavar="NAME", help="gather evidence from the registry"
+    )
+    parser.add_argument("--version", metavar="N", help="the model version (with --model)")
+    parser.add_argument(
+        "--enact",
+        action="store_true",
+        help="on allow, move the stage's alias in the registry to the version",
+    )
+    parser.add_argument(
+        "--to",
+        "--stage",
+        dest="stage",
+        choices=STAGES,
+        help="target stage (promotion: where the version would go; monitoring: where it serves)",
+    )
+    add_output_options(parser)
+    parser.add_argument("--url", help="ask a remote mlgate service instead of the local engine")
+    parser.set_defaults(func=run)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--format, --output and --fail-on-warn, shared by the commands that print a decision."""
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="also write the decision as JSON to FILE: one decision, printed and kept",
+    )
+    parser.add_argument(
+        "--fail-on-warn",
+        action="store_true",
+        help=f"exit {EXIT_WARNED} on an allow that carries warnings",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = default_gates().spec(args.gate)
+    if spec.needs_target and args.stage is None:
+        raise UsageError(f"decide {args.gate} needs --stage STAGE ({', '.join(STAGES)})")
+    if not spec.reads_evidence and (args.model is None or args.version is None):
+        raise UsageError(
+            f"decide {args.gate} needs --model NAME --version N (the deployed version)"
+        )
+    if (args.model is None) != (args.version is None):
+        raise UsageError("--model and --version go together: the registry's model version")
+    if not spec.reads_evidence and args.evidence is not None:
+        raise UsageError(
+            f"the {args.gate} gate reads no evidence files: it judges mlgate's own records"
+        )
+    if args.evidence is None and args.model is None:
+        raise UsageError("decide needs --evidence DIR, or --model NAME --version N")
+    if args.enact and args.model is None:
+        raise UsageError("--enact moves a registry alias: it needs --model and --version")
+    evidence = read_evidence_dir(args.evidence) if args.evidence is not None else {}
+    target = {"stage": args.stage} if args.stage else None
+    model = {"name": args.model, "version": args.version} if args.model else None
+    if args.url is not None and not args.url.strip():
+        # `--url "$MLGATE_URL"` with the variable unset must not quietly become local mode,
+        # which trusts the evidence directory's own approvals and history.
+        raise UsageError(
+            "--url is empty: give the service's URL, or leave --url out for local mode"
+        )
+    url = args.url or get_settings().url
+    request = GateRequest(
+        gate=args.gate,
+        caller={},
+        evidence=evidence,
+        source=EVIDENCE_FILE,
+        target=target,
+        model=model,
+        trusted=True,  # local mode: the operator holds the signing key
+        registry=model is not None and spec.reads_evidence,
+        enact=args.enact,
+    )
+    return answer(request, url, args)
+
+
+def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> int:
+    """Ask locally or of the service at `url`, print the decision (and the one it triggered)
+    in `args.format`, and write it as JSON to `args.output` if given; the exit code of the
+    outcome, the triggered decision's when there is one (a monitoring rollback enacted: the
+    rollback's), or EXIT_WARNED for an allow with warnings under `args.fail_on_warn`."""
+    # Before either mode: the name a service would refuse is not sent to it either.
+    request.refuse_lookalike_name()
+    decision = _remote(url, request) if url else _local(request)
+    print(render(decision, args.format))
+    final = decision
+    while final.triggered is not None:  # in JSON it is inside the first decision already
+        final = final.triggered
+        if args.format != "json":
+            print(render(final, args.format))
+    if args.output is not None:
+        _write(args.output, render(decision, "json"))
+    if args.fail_on_warn and final.outcome == "allow" and final.warnings:
+        return EXIT_WARNED
+    return EXIT_CODES[final.outcome]
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        # The decision is recorded already: say so, so nobody asks again to get the file.
+        raise UsageError(
+            f"--output {path}: cannot be written ({exc.strerror or exc}); the decision was "
+            "made and recorded, and is printed above"
+        ) from None
+
+
+def _local(request: GateRequest) -> DecisionAnswer:
+    from service.compose import local_path
+
+    settings = get_settings()
+    caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
+    return local_path(settings).decide(dataclasses.replace(request, caller=caller))
+
+
+def _remote(url: str, request: GateRequest) -> DecisionAnswer:
+    from service.cli.remote import request_decision
+
+    held_back = sorted(key for key in RECORDED_ONLY if key in request.evidence)
+    if held_back:
+        print(
+            f"mlgate: not sent to {url}: {', '.join(held_back)} (the service takes sign-offs "
+            "only from its sign-off records and history only from its ledger)",
+            file=sys.stderr,
+        )
+    body: dict[str, Any] = {}
+    sent = {k: v for k, v in request.evidence.items() if k not in RECORDED_ONLY}
+    if sent or request.model is None:
+        body["evidence"] = sent
+    if request.model is not None:
+        body["model"] = dict(request.model)
+    if request.target is not None:
+        body["target"] = dict(request.target)
+    if request.enact:
+        body["enact"] = True
+    trigger = request.trigger or {}
+    if trigger.get("reason"):
+        body["reason"] = trigger["reason"]
+    if trigger.get("requested_version"):
+        body["to_version"] = trigger["requested_version"]
+    return request_decision(url, get_settings().token, request.gate, body)

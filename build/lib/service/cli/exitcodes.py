@@ -1,0 +1,19 @@
+"""Exit codes of `mlgate`: one per outcome of `mlgate decide`, and those of errors that are not a
+decision. Everything else a user did wrong is EXIT_USAGE."""
+
+from __future__ import annotations
+
+# Exit codes of `mlgate decide`, one per outcome (2 is kept for usage and input errors).
+EXIT_CODES: dict[str, int] = {"allow": 0, "deny": 1, "rollback": 3, "hold": 4}
+EXIT_USAGE = 2
+# Errors that are not a decision, by their code (service/errors.py).
+ERROR_EXIT_CODES = {
+    "audit_write_failed": 5,
+    "audit_key_missing": 5,
+    "ledger_unreadable": 5,
+    "policy_engine_unavailable": 6,
+    "service_unreachable": 7,  # --url: nothing answered there (down, wrong URL, network)
+    "not_authorized": 8,  # --url: the token is missing, wrong, or lacks the role (401, 403)
+}
+# `mlgate decide --fail-on-warn`: an allow that carries warnings.
+EXIT_WARNED = 1

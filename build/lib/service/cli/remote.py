@@ -1,0 +1,150 @@
+"""Asks a remote mlgate service for a decision (`mlgate decide --url`), with the CLI's errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from service.decision.model import DecisionAnswer
+from service.errors import (
+    AuditWriteFailed,
+    EvidenceUnreadable,
+    MlgateError,
+    PolicyEngineUnavailable,
+    UsageError,
+)
+
+TIMEOUT_SECONDS = 30.0
+
+
+class ServiceUnreachable(MlgateError):
+    """Nothing answered at --url: a down service, a wrong URL, the network (exit 7)."""
+
+    code = "service_unreachable"
+
+
+class NotAuthorized(MlgateError):
+    """The service refused the token: missing, wrong, or without the role (401, 403; exit 8)."""
+
+    code = "not_authorized"
+
+
+_AUDIT_CODES = {"audit_write_failed", "audit_key_missing"}
+
+
+def request_decision(
+    url: str,
+    token: str,
+    gate: str,
+    body: Mapping[str, Any],
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> DecisionAnswer:
+    """POST `body` (a decision request: evidence, model, target, enact) to
+    <url>/v1/decisions/<gate>; the caller is whoever the token names.
+
+    Refusals of the request (4xx) raise UsageError or EvidenceUnreadable, a refused token
+    NotAuthorized, an unreachable service ServiceUnreachable, a failing one
+    PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
+    """
+    endpoint, response = _post(url, f"/v1/decisions/{gate}", token, body, transport)
+    if response.status_code != 200:
+        raise _error(endpoint, response)
+    try:
+        return DecisionAnswer.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:
+        raise PolicyEngineUnavailable(
+            f"{endpoint} answered 200 with something that is not a decision: {exc}"
+        ) from None
+
+
+def post_snapshot(
+    url: str,
+    token: str,
+    document: Mapping[str, Any],
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> dict[str, Any]:
+    """POST one metric snapshot to <url>/v1/snapshots as the reporter the token names; the
+    stored snapshot. Errors as request_decision's."""
+    endpoint, response = _post(url, "/v1/snapshots", token, document, transport)
+    if response.status_code != 201:
+        raise _error(endpoint, response, role="reporter")
+    stored: dict[str, Any] = response.json()
+    return stored
+
+
+def _post(
+    url: str,
+    path: str,
+    token: str,
+    body: Mapping[str, Any],
+    transport: httpx.BaseTransport | None,
+) -> tuple[str, httpx.Response]:
+    """POST `body` as JSON to `url` + `path` with the bearer `token`: (endpoint, response).
+    UsageError for a URL that is not http(s), ServiceUnreachable when nothing answers."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
+    endpoint = f"{url.rstrip('/')}{path}"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    content = json.dumps(body, default=_json_default).encode()
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            return endpoint, client.post(endpoint, content=content, headers=headers)
+    except httpx.HTTPError as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _unreachable(url: str, exc: Exception) -> ServiceUnreachable:
+    return ServiceUnreachable(
+        f"cannot reach the mlgate service at {url} ({type(exc).__name__}: {exc}); check "
+        "--url or MLGATE_URL and that the service is running"
+    )
+
+
+def _json_default(value: Any) -> Any:
+    # YAML evidence files may hold bare dates; the service receives them as ISO 8601 strings.
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise UsageError(f"evidence holds a {type(value).__name__}, which JSON cannot carry")
+
+
+def _error(endpoint: str, response: httpx.Response, role: str = "gate") -> MlgateError:
+    status = response.status_code
+    code, message, field = _problem(response)
+    said = f"{endpoint} answered {status} {code}: {message}"
+    if status == 401:
+        return NotAuthorized(f"{said}. Set MLGATE_TOKEN to a token with the {role!r} role")
+    if status == 403:
+        return NotAuthorized(f"{said}. The token needs the {role!r} role")
+    if status < 500:
+        if field is not None and field.startswith("evidence"):
+            return EvidenceUnreadable(said)
+        return UsageError(said)
+    if code in _AUDIT_CODES:
+        return AuditWriteFailed(said)
+    return PolicyEngineUnavailable(said)
+
+
+def _problem(response: httpx.Response) -> tuple[str, str, str | None]:
+    """The problem body's code, message and field, or what there is of them."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        field = body.get("field")
+        return (
+            str(body.get("error", "error")),
+            body["message"],
+            field if isinstance(field, str) else None,
+        )
+    text = response.text.strip()[:300] or response.reason_phrase
+    return "error", text, None

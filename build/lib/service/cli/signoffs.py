@@ -1,0 +1,153 @@
+"""`mlgate approve` and `mlgate waive`: sign-off in local mode, signed into the local ledger.
+
+The same checks as POST /v1/approvals and /v1/waivers (service/signoffs/rules.py and the
+sign-off book), except that local mode trusts its operator with the role they name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from service.cli.arguments import model_name
+from service.errors import UsageError
+from service.settings import get_settings
+
+DIGEST_HELP = "the artifact digest (sha256:<64 hex>) it is given for; it counts only for it"
+
+
+def register(commands: Any) -> None:
+    approve = commands.add_parser(
+        "approve",
+        help="approve (or reject) a model version, as a signed ledger record",
+        description="Record an approval in the local ledger. Whoever asked for a decision on "
+        "the version may not approve it, and an approval never counts on its approver's own "
+        "request. The approver is MLGATE_CALLER_ID, or the user name.",
+    )
+    _identify(approve)
+    approve.add_argument("--as", dest="role", required=True, metavar="ROLE")
+    approve.add_argument("--reject", action="store_true", help="record a rejection instead")
+    approve.add_argument("--comment", required=True, metavar="TEXT")
+    approve.set_defaults(func=run_approve)
+
+    waive = commands.add_parser(
+        "waive",
+        help="waive one rule for a model version until a date, or withdraw a waiver",
+        description="Record a time-boxed waiver in the local ledger, or withdraw one "
+        "(--withdraw ID). Refused: an unknown or non-waivable code, a role that may not waive "
+        "it, an expiry in the past or beyond waivers.max_days (default 90).",
+    )
+    waive.add_argument("--withdraw", metavar="ID", help="withdraw the waiver with this id")
+    waive.add_argument("--model", type=model_name, metavar="NAME")
+    waive.add_argument("--version", metavar="V")
+    waive.add_argument("--digest", metavar="DIGEST", help=DIGEST_HELP)
+    waive.add_argument("--code", metavar="CODE", help="the rule code to waive")
+    waive.add_argument("--as", dest="role", metavar="ROLE", help="the role you waive as")
+    waive.add_argument("--reason", metavar="TEXT", required=True)
+    waive.add_argument("--expires", metavar="DATE", help="RFC 3339, e.g. 2026-12-31T00:00:00Z")
+    waive.set_defaults(func=run_waive)
+
+
+def _identify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=model_name, required=True, metavar="NAME")
+    parser.add_argument("--version", required=True, metavar="V")
+    parser.add_argument("--digest", required=True, metavar="DIGEST", help=DIGEST_HELP)
+
+
+def _me() -> str:
+    return get_settings().caller_id or getpass.getuser()
+
+
+def _book() -> Any:
+    from service.audit.ledger import open_ledger
+    from service.signoffs.book import SignoffBook
+
+    return SignoffBook(open_ledger(get_settings()))
+
+
+def _check_digest(digest: str) -> None:
+    from service.signoffs.rules import ARTIFACT_DIGEST
+
+    if not re.fullmatch(ARTIFACT_DIGEST, digest):
+        raise UsageError(f"--digest must be sha256: and 64 lower-case hex digits; found {digest!r}")
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    _check_digest(args.digest)
+    book = _book()
+    try:
+        approval = book.approve(
+            model=args.model,
+            version=args.version,
+            artifact_digest=args.digest,
+            approver=_me(),
+            role=args.role,
+            status="rejected" if args.reject else "approved",
+            comment=args.comment,
+        )
+    finally:
+        book.ledger.close()
+    print(json.dumps(approval, indent=2))
+    return 0
+
+
+def run_waive(args: argparse.Namespace) -> int:
+    if args.withdraw:
+        book = _book()
+        try:
+            print(json.dumps(book.withdraw(args.withdraw, _me(), args.reason), indent=2))
+        finally:
+            book.ledger.close()
+        return 0
+    missing = [
+        f"--{name}"
+        for name in ("model", "version", "digest", "code", "as", "expires")
+        if getattr(args, "role" if name == "as" else name) is None
+    ]
+    if missing:
+        raise UsageError(f"waive needs {', '.join(missing)} (or --withdraw ID)")
+    _check_digest(args.digest)
+    try:
+        expires_at = datetime.fromisoformat(args.expires)
+    except ValueError:
+        raise UsageError(
+            f"--expires must be an RFC 3339 time such as 2026-12-31T00:00:00Z; found "
+            f"{args.expires!r}"
+        ) from None
+    if expires_at.tzinfo is None:
+        raise UsageError(f"--expires needs a time zone (Z or +HH:MM); found {args.expires!r}")
+    from service.engine.catalogue import rule_catalogue
+    from service.engine.policyset import load_policy_set
+    from service.signoffs.rules import check_waiver
+
+    policy_set = load_policy_set(get_settings().policy_dir)
+    check_waiver(
+        policy_set.config,
+        codes={rule.code for rule in rule_catalogue(policy_set)},
+        rule_code=args.code,
+        role=args.role,
+        held_roles={args.role},  # local mode trusts its operator with the role they name
+        expires_at=expires_at,
+    )
+    book = _book()
+    try:
+        waiver = book.waive(
+            model=args.model,
+            version=args.version,
+            artifact_digest=args.digest,
+            rule_code=args.code,
+            approved_by=_me(),
+            role=args.role,
+            reason=args.reason,
+            # In UTC: Python reads offsets RFC 3339 does not allow (+05:30:15), which the
+            # policy could not parse, and every decision on the version would then deny.
+            expires_at=expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        )
+    finally:
+        book.ledger.close()
+    print(json.dumps(waiver, indent=2))
+    return 0

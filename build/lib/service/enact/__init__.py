@@ -1,0 +1,1 @@
+"""Enact: what a durable allow may change outside mlgate (the registry's aliases)."""

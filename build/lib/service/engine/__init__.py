@@ -1,0 +1,1 @@
+"""Policy engines: the embedded OPA evaluator and (later) an OPA server, behind one protocol."""

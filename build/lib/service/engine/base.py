@@ -1,0 +1,26 @@
+"""What the decision path needs from a policy engine, whichever OPA answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from service.engine.policyset import PolicySet
+
+
+class PolicyEngine(Protocol):
+    """Evaluates data.mlgate.<gate>.decision on an input document."""
+
+    @property
+    def policy_set(self) -> PolicySet: ...
+
+    def evaluate(self, gate: str, input_doc: Mapping[str, Any]) -> Any:
+        """The decision document, or None when the policy leaves it undefined.
+
+        Raises PolicyEngineUnavailable when the engine fails to evaluate.
+        """
+        ...
+
+
+def decision_path(gate: str) -> str:
+    return f"mlgate.{gate}.decision"

@@ -1,0 +1,1 @@
+"""Evidence sources: where model cards, metrics, lineage and sign-offs come from."""

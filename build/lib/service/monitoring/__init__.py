@@ -1,0 +1,2 @@
+"""Monitoring evidence: metric snapshots, the reports monitors produce, and canary-versus-baseline
+statistics."""

@@ -1,0 +1,1 @@
+"""Human sign-off given through the service: approvals and waivers, fed into later decisions."""

@@ -1,0 +1,190 @@
+"""Approvals, waivers and their withdrawals as signed records in the audit ledger.
+
+The ledger is the sign-off store: a sign-off exists exactly when its signed record does, so a
+reviewer sees who signed what and when in the same verified chain as the decisions, and the
+decision path reads sign-offs from there (service/evidence/signoffs.py). Each sign-off names
+the artifact digest it was given for and counts only for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from service.audit.ledger import Ledger
+from service.clock import now_rfc3339
+from service.errors import MlgateError, NotFound
+from service.modelname import check_model_name
+
+# How many records of one kind on one model version are read back; far above real use.
+READ_LIMIT = 10_000
+
+
+class SelfSignoff(MlgateError):
+    """The approver asked for a decision on this very version, so may not sign it off."""
+
+    code = "self_signoff"
+
+
+class SignoffBook:
+    """Writes sign-offs into `ledger` and reads them back for one model version."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def has_requested(self, model: str, version: str, who: str) -> bool:
+        """Whether `who` was the caller of any decision recorded on this model version."""
+        return bool(
+            self.ledger.find(kind="decision", model=model, version=version, caller=who, limit=1)
+        )
+
+    def _refuse_requester(self, model: str, version: str, who: str) -> None:
+        if self.has_requested(model, version, who):
+            raise SelfSignoff(
+                f"{who} requested a decision on {model} v{version}, so may not sign it off; "
+                "another approver must"
+            )
+
+    def approve(
+        self,
+        *,
+        model: str,
+        version: str,
+        artifact_digest: str,
+        approver: str,
+        role: str,
+        status: str,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an approval (status approved, rejected or pending); the stored approval.
+
+        Raises InvalidField for a model name not in the one form (service/modelname.py),
+        SelfSignoff when `approver` asked for a decision on this version, and
+        AuditWriteFailed when the record cannot be stored.
+        """
+        check_model_name("model", model)
+        self._refuse_requester(model, version, approver)
+        approval: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "model": model,
+            "version": version,
+            "artifact_digest": artifact_digest,
+            "approver": approver,
+            "role": role,
+            "status": status,
+            "decided_at": now_rfc3339(),
+        }
+        if comment:
+            approval["comment"] = comment
+        approval["record"] = self._record("approval", approval, status)
+        return approval
+
+    def waive(
+        self,
+        *,
+        model: str,
+        version: str,
+        artifact_digest: str,
+        rule_code: str,
+        approved_by: str,
+        role: str,
+        reason: str,
+        expires_at: str,
+    ) -> dict[str, Any]:
+        """Record a time-boxed waiver of one rule code; the stored waiver.
+
+        The caller checks the code, role and expiry first (service/signoffs/rules.py). Raises
+        InvalidField for a model name not in the one form, SelfSignoff when `approved_by` asked
+        for a decision on this version.
+        """
+        check_model_name("model", model)
+        self._refuse_requester(model, version, approved_by)
+        waiver: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "rule_code": rule_code,
+            "model": model,
+            "version": version,
+            "artifact_digest": artifact_digest,
+            "approved_by": approved_by,
+            "role": role,
+            "reason": reason,
+            "expires_at": expires_at,
+            "created_at": now_rfc3339(),
+        }
+        waiver["record"] = self._record("waiver", waiver, "granted")
+        return waiver
+
+    def waiver(self, waiver_id: str) -> dict[str, Any]:
+        """The waiver recorded under this id, as signed; NotFound if there is none."""
+        try:
+            record = self.ledger.get(waiver_id)
+        except NotFound:
+            record = None
+        if record is None or record.kind != "waiver":
+            raise NotFound(f"no waiver {waiver_id!r} in the {self.ledger.store.description}")
+        return record.predicate()
+
+    def withdraw(self, waiver_id: str, by: str, reason: str) -> dict[str, Any]:
+        """Withdraw a waiver: from now on it counts for nothing. NotFound if there is no such
+        waiver; withdrawing one already withdrawn changes nothing and returns that withdrawal.
+        Who may withdraw it is the caller's to check (the approver, or one who may waive it)."""
+        waiver = self.waiver(waiver_id)
+        for earlier in self._withdrawals(str(waiver["model"]), str(waiver["version"])):
+            if earlier["waiver_id"] == waiver_id:
+                return earlier
+        withdrawal: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "waiver_id": waiver_id,
+            "model": waiver["model"],
+            "version": waiver["version"],
+            "artifact_digest": waiver.get("artifact_digest"),
+            "withdrawn_by": by,
+            "reason": reason,
+            "withdrawn_at": now_rfc3339(),
+        }
+        withdrawal["record"] = self._record("waiver_withdrawal", withdrawal, "withdrawn")
+        return withdrawal
+
+    def _record(self, kind: str, content: dict[str, Any], outcome: str) -> int:
+        receipt = self.ledger.record_event(
+            kind,
+            content["id"],
+            content,
+            model=(content["model"], content["version"], content.get("artifact_digest")),
+            outcome=outcome,
+            by=str(
+                content.get("approver") or content.get("approved_by") or content["withdrawn_by"]
+            ),
+        )
+        return receipt.seq
+
+    def _read(self, kind: str, model: str, version: str) -> list[dict[str, Any]]:
+        """Records of one kind on this version, oldest first, as signed."""
+        records = self.ledger.find(kind=kind, model=model, version=version, limit=READ_LIMIT)
+        return [
+            {k: v for k, v in record.predicate().items() if k not in _CHAIN_FIELDS}
+            | {"record": record.seq}
+            for record in reversed(records)
+        ]
+
+    def _withdrawals(self, model: str, version: str) -> list[dict[str, Any]]:
+        return self._read("waiver_withdrawal", model, version)
+
+    def approvals_for(self, model: str, version: str) -> list[dict[str, Any]]:
+        """Each approver's latest word per role and artifact on this version, oldest first."""
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for approval in self._read("approval", model, version):
+            key = (approval["approver"], approval["role"], str(approval.get("artifact_digest")))
+            latest.pop(key, None)
+            latest[key] = approval
+        return list(latest.values())
+
+    def waivers_for(self, model: str, version: str) -> list[dict[str, Any]]:
+        """The waivers on this version that were not withdrawn, oldest first (expired ones
+        included: the policy judges expiry against the request time)."""
+        withdrawn = {w["waiver_id"] for w in self._withdrawals(model, version)}
+        return [w for w in self._read("waiver", model, version) if w["id"] not in withdrawn]
+
+
+# Fields the chain adds to every predicate; not part of the sign-off itself.
+_CHAIN_FIELDS = frozenset({"seq", "prev", "recorded_at"})
