@@ -590,6 +590,15 @@ class AuditPage(BaseModel):
     )
 
 
+class AuditRecordEnvelope(AuditRecord):
+    """One ledger record of any kind, with the envelope it is stored as."""
+
+    envelope: str = Field(
+        description="The DSSE envelope exactly as stored (JSON text); the SHA-256 of these "
+        "bytes, in hex, is the next record's `prev`."
+    )
+
+
 class StoredDecision(BaseModel):
     """A recorded decision with the exact signed record it was stored as."""
 

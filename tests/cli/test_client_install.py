@@ -155,3 +155,16 @@ def test_the_client_asks_for_a_rollback(client_venv: Path, live_server: LiveServ
     )
     assert asked.returncode == 1, asked.stderr  # deny: the gate never installed a version
     assert asked.stdout.startswith("DENY  rollback of client-install-model v1")
+
+
+def test_the_client_verifies_a_services_ledger(client_venv: Path, live_server: LiveServer) -> None:
+    verified = _mlgate(
+        client_venv,
+        "audit",
+        "verify",
+        "--url",
+        live_server.url,
+        token=live_server.tokens["auditor"],
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "records valid" in verified.stdout

@@ -117,11 +117,13 @@ def create_app(
         routes_policies,
         routes_signoffs,
         routes_snapshots,
+        routes_verification,
     )
 
     for module in (
         routes_decisions,
         routes_audit,
+        routes_verification,
         routes_signoffs,
         routes_snapshots,
         routes_policies,

@@ -154,7 +154,7 @@ def list_records(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AuditPage:
     check_text_params(version=version, gate=gate)
-    bounds = {name: _time(name, value) for name, value in (("since", since), ("until", until))}
+    bounds = {name: time_bound(name, value) for name, value in (("since", since), ("until", until))}
     records = runtime.ledger.find(
         kind=kind,
         model=model,
@@ -168,12 +168,14 @@ def list_records(
     )
     page = records[:limit]
     return AuditPage(
-        records=[_summary(r) for r in page],
+        records=[record_summary(r) for r in page],
         next_before=page[-1].seq if len(records) > limit else None,
     )
 
 
-def _time(name: str, value: str | None) -> str | None:
+def time_bound(name: str, value: str | None) -> str | None:
+    """The RFC 3339 time of query parameter `name` (since, until), checked; InvalidField if
+    it is not one this service can compare."""
     if value is None:
         return None
     try:
@@ -193,7 +195,8 @@ def _time(name: str, value: str | None) -> str | None:
     return checked
 
 
-def _summary(record: LedgerRecord) -> AuditRecord:
+def record_summary(record: LedgerRecord) -> AuditRecord:
+    """The listing's row for `record`: a decision's fields, or another kind's `content`."""
     predicate: dict[str, Any] = record.predicate()
     common = {
         "seq": record.seq,

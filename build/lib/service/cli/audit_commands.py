@@ -12,7 +12,7 @@ from typing import IO, Any
 from service.audit.checkpoint import CheckpointInvalid, open_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
 from service.audit.envelope import Envelope, MalformedEnvelope, open_envelope
-from service.audit.keys import KeyFiles, init_keys, load_keyring
+from service.audit.keys import KeyFiles, Keyring, init_keys, load_keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
@@ -48,7 +48,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="check every record's signature, the hash chain and checkpoints",
         description="Exit 0 when every record is valid, 1 when any problem is found.",
     )
-    verify.add_argument("--file", type=Path, help="verify an export (JSONL) instead of the ledger")
+    source = verify.add_mutually_exclusive_group()
+    source.add_argument("--file", type=Path, help="verify an export (JSONL) instead of the ledger")
+    source.add_argument(
+        "--url",
+        help="verify a service's ledger here: fetch its export, checkpoints and (without "
+        "--keyring) keys with an auditor token (MLGATE_TOKEN), and check them on this machine",
+    )
     verify.add_argument(
         "--checkpoint",
         type=Path,
@@ -112,10 +118,12 @@ def keys_init(args: argparse.Namespace) -> int:
 
 def audit_verify(args: argparse.Namespace) -> int:
     settings = get_settings()
-    keyring = load_keyring(args.keyring or settings.resolved_keyring)
     checkpoints: list[bytes | tuple[str, bytes]] = [
         (f"checkpoint {path}", _read_checkpoint_file(path)) for path in args.checkpoint
     ]
+    if args.url is not None:
+        return _verify_remote(args, settings.token, checkpoints)
+    keyring = load_keyring(args.keyring or settings.resolved_keyring)
     if args.file is not None:
         total = _count_lines(args.file)
         bar = _progress_bar(args.progress, total)
@@ -126,6 +134,38 @@ def audit_verify(args: argparse.Namespace) -> int:
             report = ledger.verify(
                 keyring, checkpoints=checkpoints, progress=bar, inputs=not args.skip_inputs
             )
+    if bar is not None:
+        bar.done()
+    _print_report(report, args.format)
+    return 0 if report.ok else 1
+
+
+def _verify_remote(
+    args: argparse.Namespace, token: str, checkpoints: list[bytes | tuple[str, bytes]]
+) -> int:
+    """Verify the ledger of the service at args.url on this machine: its export and its stored
+    checkpoints, with the keyring given (--keyring) or, failing that, the one it serves."""
+    from service.cli.remote import get_json, get_lines
+
+    url = args.url
+    if args.keyring is not None:
+        keyring = load_keyring(args.keyring)
+    else:
+        print(
+            f"mlgate: the keys come from {url}, the server being verified: this proves the "
+            "ledger consistent with the keys it serves; --keyring FILE with a copy kept "
+            "elsewhere proves more",
+            file=sys.stderr,
+        )
+        keyring = Keyring.from_json(get_json(url, "/v1/audit/keys", token), f"{url}/v1/audit/keys")
+    served = [
+        (f"checkpoint {n} served by {url}", raw)
+        for n, raw in enumerate(get_lines(url, "/v1/audit/checkpoints", token), 1)
+    ]
+    bar = _progress_bar(args.progress, 0)  # the total is not known before the export ends
+    report = verify_envelopes(
+        get_lines(url, "/v1/audit/export", token), keyring, [*served, *checkpoints], bar
+    )
     if bar is not None:
         bar.done()
     _print_report(report, args.format)
@@ -150,10 +190,15 @@ class ProgressBar:
     """A one-line bar on stderr, redrawn in place; no dependency, no threads."""
 
     def __init__(self, total: int, stream: IO[str]) -> None:
+        self.unknown = total == 0  # a count instead of a bar
         self.total = max(total, 1)
         self.stream = stream
 
     def __call__(self, done: int) -> None:
+        if self.unknown:
+            self.stream.write(f"\rverifying {done} records")
+            self.stream.flush()
+            return
         fraction = min(done / self.total, 1.0)
         filled = int(fraction * PROGRESS_WIDTH)
         bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -79,6 +79,56 @@ def post_snapshot(
     return stored
 
 
+def get_json(
+    url: str, path: str, token: str, *, transport: httpx.BaseTransport | None = None
+) -> Any:
+    """GET <url><path> as the auditor the token names: the JSON answer. Errors as
+    request_decision's (a refused token NotAuthorized, nothing there ServiceUnreachable)."""
+    endpoint = _endpoint(url, path)
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            response = client.get(endpoint, headers=_headers(token))
+    except httpx.HTTPError as exc:
+        raise _unreachable(url, exc) from None
+    if response.status_code != 200:
+        raise _error(endpoint, response, role="auditor")
+    return response.json()
+
+
+def get_lines(
+    url: str, path: str, token: str, *, transport: httpx.BaseTransport | None = None
+) -> Iterator[bytes]:
+    """GET <url><path> (JSON lines) as the auditor the token names, streamed: each line's bytes
+    exactly as sent, without the newline. Errors as get_json's, raised while iterating."""
+    endpoint = _endpoint(url, path)
+    try:
+        with (
+            httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client,
+            client.stream("GET", endpoint, headers=_headers(token)) as response,
+        ):
+            if response.status_code != 200:
+                response.read()
+                raise _error(endpoint, response, role="auditor")
+            pending = b""
+            for chunk in response.iter_bytes():
+                *lines, pending = (pending + chunk).split(b"\n")
+                yield from lines
+            if pending:
+                yield pending
+    except httpx.HTTPError as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _endpoint(url: str, path: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
+    return f"{url.rstrip('/')}{path}"
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _post(
     url: str,
     path: str,
@@ -88,12 +138,8 @@ def _post(
 ) -> tuple[str, httpx.Response]:
     """POST `body` as JSON to `url` + `path` with the bearer `token`: (endpoint, response).
     UsageError for a URL that is not http(s), ServiceUnreachable when nothing answers."""
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must be an http:// or https:// URL; found {url!r}")
-    endpoint = f"{url.rstrip('/')}{path}"
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    endpoint = _endpoint(url, path)
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **_headers(token)}
     content = json.dumps(body, default=_json_default).encode()
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
