@@ -1,6 +1,6 @@
 """The decision service of the HTTP API: a parsed request through the one decision path,
-recorded, counted and logged. The decision route and its fast path (service/api/fastpath.py)
-both call it."""
+recorded, counted and logged. The decision route, its fast path (service/api/fastpath.py) and
+the Flagger webhook (service/api/routes_flagger.py) all call it."""
 
 from __future__ import annotations
 
