@@ -7,7 +7,7 @@ document, log line or answer."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -421,19 +421,39 @@ def test_the_token_is_in_no_record_input_document_log_line_or_answer(
 # A request that cannot be decided is never a 2xx.
 
 
-def test_a_service_that_cannot_record_answers_503_to_every_hook(tmp_path: Path) -> None:
-    with serving(tmp_path) as live:
-        token = add_token(Settings(home=tmp_path).resolved_tokens_file, FLAGGER_ID, "gate")
-        Settings(home=tmp_path).resolved_signing_key.unlink()
+def test_a_gate_that_cannot_judge_or_record_never_answers_a_monitoring_hook_with_a_2xx(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    """A policy set that lost a file denies (fail closed): Flagger waits at a confirm hook and
+    counts a failed check at rollout, and the rollback hook hears "no rollback", which is as
+    closed as that hook can be. A service that cannot record answers 503, not a decision."""
+    policies = policy_copy()
+    (policies / "monitoring" / "max_hold.rego").unlink()
+    (policies / "monitoring" / "max_hold_test.rego").unlink()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.env").write_text(f"MLGATE_POLICY_DIR={policies}\n")
+    with serving(home) as live:
+        token = add_token(Settings(home=home).resolved_tokens_file, FLAGGER_ID, "gate")
         body = {"name": "fraud-detector", "namespace": "models", "phase": "Progressing"}
         body |= {"checksum": CHECKSUM, "metadata": {"model": "a", "version": "7", "token": token}}
 
-        answers = {
-            hook: httpx.post(f"{live.url}/v1/flagger/{hook}", json=body, timeout=60)
-            for hook in MONITORING_ANSWERS
-        }
+        def ask_each_hook() -> dict[str, httpx.Response]:
+            return {
+                hook: httpx.post(f"{live.url}/v1/flagger/{hook}", json=body, timeout=60)
+                for hook in MONITORING_ANSWERS
+            }
 
-    for hook, response in answers.items():
+        denied = ask_each_hook()
+        Settings(home=home).resolved_signing_key.unlink()
+        unrecorded = ask_each_hook()
+
+    for hook, response in denied.items():
+        assert response.status_code == REFUSED, (hook, response.text)
+        assert response.json()["outcome"] == "deny"
+        codes = [r["code"] for r in response.json()["reasons"]]
+        assert "MONITORING_POLICY_FILES_MISSING" in codes, codes
+    for hook, response in unrecorded.items():
         assert response.status_code == 503, (hook, response.text)
         assert response.json()["error"] == "audit_key_missing"
         assert "outcome" not in response.json()
