@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 DECIDE = "decide"
+FLAGGER_WEBHOOK = "answer_flagger_webhook"
 READ_DECISION = "read_decision"
 LIST_AUDIT_RECORDS = "list_audit_records"
 VERIFY_LEDGER = "verify_ledger"
