@@ -114,6 +114,7 @@ def create_app(
     from service.api import (
         routes_audit,
         routes_decisions,
+        routes_deployments,
         routes_flagger,
         routes_health,
         routes_policies,
@@ -127,6 +128,7 @@ def create_app(
         routes_flagger,
         routes_audit,
         routes_verification,
+        routes_deployments,
         routes_signoffs,
         routes_snapshots,
         routes_policies,

@@ -20,6 +20,7 @@ EXPORT_AUDIT = "export_audit"
 READ_KEYRING = "read_keyring"
 READ_CHECKPOINTS = "read_checkpoints"
 READ_AUDIT_RECORD = "read_audit_record"
+LIST_DEPLOYMENTS = "list_deployments"
 READ_MODEL_HISTORY = "read_model_history"
 RECORD_APPROVAL = "record_approval"
 RECORD_WAIVER = "record_waiver"
@@ -121,7 +122,18 @@ AUDIT_PAGE_LINKS: dict[str, Any] = {
         before="$response.body#/next_before",
         **{
             name: f"$request.query.{name}"
-            for name in ("kind", "model", "version", "gate", "outcome", "since", "until", "limit")
+            for name in (
+                "kind",
+                "model",
+                "version",
+                "gate",
+                "outcome",
+                "stage",
+                "since",
+                "until",
+                "limit",
+                "include",
+            )
         },
     ),
     "ReadFirstDecision": _link(

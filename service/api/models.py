@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from service.audit.kinds import KIND_NAMES
 from service.canonical import MAX_NESTING, text_problem, unencodable
-from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Stage
+from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Reason, Stage
 from service.errors import InvalidField
 from service.modelname import MAX_LENGTH, PATTERN, RULE, name_problem
 from service.schemas import SchemaSet
@@ -550,6 +550,13 @@ class AuditRecord(BaseModel):
     content: dict[str, Any] | None = Field(
         default=None, description="The signed content of a record that is not a decision."
     )
+    reasons: list[Reason] | None = Field(default=None, description="include=reasons")
+    warnings: list[Reason] | None = Field(
+        default=None, description="include=warnings; a waived rule carries its `waiver`"
+    )
+    signoffs: list[dict[str, Any]] | None = Field(
+        default=None, description="include=signoffs: the sign-off records the decision relied on"
+    )
     envelope_digest: str
     keyid: str
 
@@ -634,6 +641,31 @@ class AliasMove(BaseModel):
     requested_by: str
     moved_at: str = Field(description="RFC 3339, UTC.")
     record: int = Field(description="The seq of the alias_move record in the ledger.")
+
+
+class Deployment(BaseModel):
+    """An alias move that moved, joined with the decision it rests on (GET /v1/deployments)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    moved_at: str = Field(description="RFC 3339, UTC.")
+    model: str
+    alias: str
+    stage: str | None = Field(description="The stage the move's decision targeted.")
+    from_version: str | None
+    to_version: str
+    move: Literal["install", "roll-back"]
+    record: int = Field(description="The seq of the alias_move record.")
+    decision: dict[str, Any] = Field(
+        description="id, seq, gate, outcome, caller, policy_revision, reasons, warnings"
+    )
+    signoffs: list[dict[str, Any]] = Field(
+        description="The sign-off records the decision relied on, as signed."
+    )
+
+
+class Deployments(BaseModel):
+    deployments: list[Deployment]
 
 
 class ModelHistory(BaseModel):

@@ -1,0 +1,1 @@
+"""For reviewers: what went where (deployments), reports of decisions."""
