@@ -263,8 +263,12 @@ def test_the_junit_and_sarif_files_come_from_the_one_decision(
     decision = json.loads((reports / "decision.json").read_text())
     codes = {reason["code"] for reason in decision["reasons"]}
     junit = ET.parse(reports / "decision.junit.xml").getroot()
-    failures = [f.get("message", "") + (f.text or "") for f in junit.iter("failure")]
-    assert all(any(code in text for text in failures) for code in codes), failures
+    failing = [
+        " ".join([case.get("name", ""), *(f"{f.get('message', '')} {f.text or ''}" for f in fs)])
+        for case in junit.iter("testcase")
+        if (fs := case.findall("failure"))
+    ]
+    assert all(any(code in text for text in failing) for code in codes), failing
     sarif = json.loads((reports / "decision.sarif").read_text())
     assert sarif["version"] == "2.1.0"
     assert {r["ruleId"] for run in sarif["runs"] for r in run["results"]} == codes
