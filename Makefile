@@ -10,9 +10,17 @@ TOOLS := .tools
 OPA := $(TOOLS)/bin/opa
 OPA_STAMP := $(TOOLS)/opa-$(OPA_VERSION).stamp
 OPA_PORT ?= 8181
+# actionlint, GitHub's workflow checker, for examples/github (built like opa: once per version).
+ACTIONLINT_VERSION := 1.7.12
+ACTIONLINT := $(TOOLS)/bin/actionlint
+ACTIONLINT_STAMP := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION).stamp
+# The Argo Rollouts CRDs the examples/argo manifests are validated against (tests/examples).
+ARGO_ROLLOUTS := github.com/argoproj/argo-rollouts@v1.10.1
+ARGO_CRDS := manifests/crds/analysis-template-crd.yaml manifests/crds/rollout-crd.yaml
+ARGO_CRDS_STAMP := $(TOOLS)/crds/$(ARGO_ROLLOUTS).stamp
 
-.PHONY: install opa opa-if-go services test check pytest rego-test lint types architecture \
-	run run-opa demo bench clean
+.PHONY: install opa opa-if-go actionlint crds examples services test check pytest rego-test lint \
+	types architecture run run-opa demo bench clean
 
 install: $(VENV)/.installed opa-if-go
 
@@ -42,6 +50,38 @@ opa-if-go:
 			"need it (install Go, then make opa)."; \
 	fi
 
+actionlint: $(ACTIONLINT_STAMP)
+
+$(ACTIONLINT_STAMP):
+	@mkdir -p $(TOOLS)/bin
+	@echo "actionlint $(ACTIONLINT_VERSION): building" \
+		"github.com/rhysd/actionlint/cmd/actionlint@v$(ACTIONLINT_VERSION) with $$($(GO) version)"
+	GOBIN=$(abspath $(TOOLS)/bin) $(GO) install \
+		github.com/rhysd/actionlint/cmd/actionlint@v$(ACTIONLINT_VERSION)
+	@$(ACTIONLINT) -version | head -n 1 | grep -qx "v$(ACTIONLINT_VERSION)"
+	@rm -f $(TOOLS)/actionlint-*.stamp && touch $@
+
+# The CRDs from the Go module's zip (checked against the checksum database by `go mod download`).
+crds: $(ARGO_CRDS_STAMP)
+
+$(ARGO_CRDS_STAMP):
+	bash scripts/crds.sh $(ARGO_ROLLOUTS) $(ARGO_CRDS)
+	@touch $@
+
+# The examples under examples/: actionlint (with ShellCheck on every run: script) over the
+# GitHub workflow, and the CRDs the tests validate the Argo Rollouts manifests against.
+# Without Go both are skipped, saying so; CI has Go, and there a missing tool fails.
+examples: install
+	@if command -v $(GO) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory actionlint crds && \
+		$(ACTIONLINT) -shellcheck $(BIN)/shellcheck examples/github/*.yml; \
+	elif [ "$$CI" = true ]; then \
+		echo "No Go toolchain ($(GO)): CI must build actionlint and fetch the CRDs"; exit 1; \
+	else \
+		echo "No Go toolchain ($(GO)): actionlint and the Argo Rollouts CRD checks are" \
+			"skipped (install Go, then make examples)"; \
+	fi
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -53,7 +93,7 @@ $(VENV)/.installed: pyproject.toml
 services:
 	bash scripts/postgres.sh
 
-test: install check rego-test lint types architecture pytest
+test: install check rego-test lint types architecture examples pytest
 
 pytest: install
 	$(BIN)/pytest -q

@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         history,
         regotest,
+        report,
         rollback,
         serve,
         signoffs,
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         decide,
+        report,
         rollback,
         history,
         signoffs,
