@@ -117,12 +117,14 @@ def create_app(
         routes_policies,
         routes_signoffs,
         routes_snapshots,
+        routes_tiers,
     )
 
     for module in (
         routes_decisions,
         routes_audit,
         routes_signoffs,
+        routes_tiers,
         routes_snapshots,
         routes_policies,
         routes_health,
