@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve,
         signoffs,
         snapshots,
+        tiers,
         tokens,
     )
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         rollback,
         history,
         signoffs,
+        tiers,
         snapshots,
         check,
         regotest,
