@@ -696,8 +696,7 @@ class ModelHistory(BaseModel):
     moves: list[AliasMove]
     tier_changes: list[TierChange] = Field(
         default_factory=list,
-        description="Every signed change of the model's risk tier (POST /v1/tiers), newest "
-        "first.",
+        description="Every signed change of the model's risk tier (POST /v1/tiers), newest first.",
     )
 
 

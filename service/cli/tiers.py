@@ -110,9 +110,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"model": args.model, "recorded_risk_tier": found}, indent=2))
     elif found is None:
-        print(
-            f"{args.model}: no tier of record; the next decision on a valid model card sets it"
-        )
+        print(f"{args.model}: no tier of record; the next decision on a valid model card sets it")
     else:
         print(f"{args.model}: {found['tier']} ({tier_basis(found)})")
     return 0

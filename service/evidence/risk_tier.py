@@ -70,9 +70,7 @@ def _newest_tier(ledger: Ledger, model: str, after: int) -> list[dict[str, Any]]
     return []
 
 
-def _highest_recent_tier(
-    ledger: Ledger, artifact_digest: str, after: int
-) -> list[dict[str, Any]]:
+def _highest_recent_tier(ledger: Ledger, artifact_digest: str, after: int) -> list[dict[str, Any]]:
     """The highest tier among the newest decisions on the artifact under any name after seq
     `after` (the newest of equals), as a list of at most one. A ledger written before names
     had one form can hold a lower tier recorded later under a look-alike; the highest recent

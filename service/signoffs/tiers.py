@@ -56,9 +56,7 @@ def check_tier_change(
     of the promotion data does not list, or that the approver does not hold (`role`).
     """
     if tier not in TIERS:
-        raise TierChangeRefused(
-            "tier", f"expected one of {', '.join(TIERS)}; found {tier!r}"
-        )
+        raise TierChangeRefused("tier", f"expected one of {', '.join(TIERS)}; found {tier!r}")
     allowed = tier_change_roles(config)
     if role not in allowed:
         raise TierChangeRefused(
@@ -125,7 +123,8 @@ class TierBook:
     def changes(self, model: str) -> list[dict[str, Any]]:
         """Every tier change of `model`, newest first, as signed, with its record seq."""
         return [
-            tier_change(record) for record in self.ledger.find(kind=KIND, model=model, limit=READ_LIMIT)
+            tier_change(record)
+            for record in self.ledger.find(kind=KIND, model=model, limit=READ_LIMIT)
         ]
 
 
@@ -137,6 +136,6 @@ def latest_tier_change(ledger: Ledger, model: str) -> LedgerRecord | None:
 
 def tier_change(record: LedgerRecord) -> dict[str, Any]:
     """A tier change record's content as signed, with its record seq."""
-    return {
-        k: v for k, v in record.predicate().items() if k not in _CHAIN_FIELDS
-    } | {"record": record.seq}
+    return {k: v for k, v in record.predicate().items() if k not in _CHAIN_FIELDS} | {
+        "record": record.seq
+    }

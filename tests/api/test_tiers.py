@@ -113,9 +113,7 @@ def test_an_invalid_card_records_no_tier_either(api: Api, model: str) -> None:
     assert (valid["outcome"], valid["model"]["risk_tier"]) == ("allow", "low"), valid
 
 
-def test_a_valid_card_still_records_the_tier_a_lower_card_cannot_undo(
-    api: Api, model: str
-) -> None:
+def test_a_valid_card_still_records_the_tier_a_lower_card_cannot_undo(api: Api, model: str) -> None:
     decide(api, request_for(model, "1", "medium"))
     decide(api, request_for(model, "2", None))  # no card: changes nothing
 
@@ -142,9 +140,8 @@ def test_a_tier_raised_and_lowered_by_signed_changes_is_honoured(api: Api, model
     held = decide(api, request_for(model, "2", "medium"))
     assert held["outcome"] == "deny" and codes(held) == ["RISK_TIER_LOWERED"], held
     assert held["model"]["risk_tier"] == "high"
-    assert f"set to high by tier change {up['id']} (m.okafor as model-risk-officer)" in (
-        held["reasons"][0]["message"]
-    )
+    by_change = f"set to high by tier change {up['id']} (m.okafor as model-risk-officer)"
+    assert by_change in held["reasons"][0]["message"]
     assert held["provenance"]["recorded_risk_tier"] == "ledger: tier changes"
 
     lowered = change_tier(api, model, "medium")
@@ -204,9 +201,7 @@ def test_a_tier_change_in_a_role_not_allowed_is_refused_naming_the_roles(
     assert history(api, model)["tier_changes"] == []
 
 
-def test_a_tier_change_in_a_role_the_token_does_not_hold_is_refused(
-    api: Api, model: str
-) -> None:
+def test_a_tier_change_in_a_role_the_token_does_not_hold_is_refused(api: Api, model: str) -> None:
     token = add_token(api.settings.resolved_tokens_file, f"j.doe-{model}", "approver", ("cro",))
     response = api.client.post(
         "/v1/tiers",

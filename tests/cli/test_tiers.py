@@ -40,10 +40,8 @@ def evidence(tmp_path: Path, version: str, tier: str, **card: Any) -> Path:
 
 
 def decide(home: Path, folder: Path) -> tuple[int, dict[str, Any]]:
-    run = mlgate(
-        home, "decide", "promotion", "--evidence", str(folder), "--to", "staging", "--format",
-        "json",
-    )
+    command = ["decide", "promotion", "--evidence", str(folder), "--to", "staging"]
+    run = mlgate(home, *command, "--format", "json")
     assert run.returncode in (0, 1), run.stdout + run.stderr
     decided: dict[str, Any] = json.loads(run.stdout)
     return run.returncode, decided
@@ -54,10 +52,8 @@ def codes(decision: dict[str, Any]) -> list[str]:
 
 
 def tier_set(home: Path, tier: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return mlgate(
-        home, "tier", "set", "--model", MODEL, "--tier", tier, "--reason", "MRV-2026-131 read",
-        *args, **{**OFFICER, **env},
-    )
+    command = ["tier", "set", "--model", MODEL, "--tier", tier, "--reason", "MRV-2026-131 read"]
+    return mlgate(home, *command, *args, **{**OFFICER, **env})
 
 
 def test_a_tier_is_changed_both_ways_by_a_signed_change_and_never_by_a_card(
