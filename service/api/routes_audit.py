@@ -210,7 +210,8 @@ def _summary(record: LedgerRecord) -> AuditRecord:
     content = {k: v for k, v in predicate.items() if k not in ("seq", "prev", "recorded_at")}
     model = None
     if content.get("model"):
-        model = {"name": content["model"], "version": content["version"]}
+        # A record about a whole model (a tier change) names no version.
+        model = {"name": content["model"], "version": str(content.get("version", ""))}
     return AuditRecord.model_validate({**common, "model": model, "content": content})
 
 

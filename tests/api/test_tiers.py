@@ -164,6 +164,13 @@ def test_a_tier_raised_and_lowered_by_signed_changes_is_honoured(api: Api, model
         (up["id"], "high", "medium"),
     ]
     assert all(c["reason"] == "validation report read" for c in shown)
+    listed = api.client.get(
+        "/v1/audit", params={"kind": "tier_change", "model": model}, headers=api.headers("auditor")
+    ).json()["records"]
+    assert [(r["id"], r["content"]["tier"]) for r in listed] == [
+        (down["id"], "medium"),
+        (up["id"], "high"),
+    ]
     verified = api.client.get("/v1/audit/verify", headers=api.headers("auditor")).json()
     assert verified["ok"] is True, verified
 
