@@ -45,9 +45,10 @@ else := {}
 _promotion := object.get(data.mlgate.config, "promotion", {})
 
 # The model card's risk tier decides the thresholds; a card without one is judged as high
-# risk. A request cannot choose it (RISK_TIER_CONFLICT), nor lower the tier the model was last
-# judged under (RISK_TIER_LOWERED): the higher of the two applies. The decision names it
-# (risk_tier), so the service records the tier the policy judged under.
+# risk. A request cannot choose it (RISK_TIER_CONFLICT), nor lower the model's tier of record
+# (RISK_TIER_LOWERED; the service reads it from the ledger: the tier a decision on a valid
+# card was judged under, or a signed tier change): the higher of the two applies. The decision
+# names it (risk_tier), so the service records the tier the policy judged under.
 _card_tier := object.get(input, ["model_card", "risk_tier"], "high")
 
 _recorded_tier := object.get(input, ["recorded_risk_tier", "tier"], _card_tier)
@@ -126,21 +127,41 @@ deny contains reason if {
 # METADATA
 # title: Risk tier is never lowered
 # description: |
-#   A model was judged under a tier before; a card naming a lower one is denied, and the
-#   recorded tier's thresholds apply, so the party being gated cannot pick lighter checks.
+#   The model has a tier of record: the one a decision on a valid model card was judged under,
+#   or one a person set by a signed tier change. A card naming a lower one is denied, and the
+#   recorded tier's thresholds apply, so the party being gated cannot pick lighter checks. A
+#   tier is lowered only by a tier change, given in a role tier_changes.allowed_roles lists.
 # custom:
 #   code: RISK_TIER_LOWERED
 #   severity: critical
 #   controls: ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"]
 deny contains reason if {
 	_is_lowered
-	recorded := input.recorded_risk_tier
 	msg := sprintf(
-		"the model card says risk tier %v, but %v was judged as %v-risk before (decision %v on v%v); a tier is never lowered through a request",
-		[_card_tier, input.model.name, recorded.tier, recorded.decision_id, recorded.version],
+		"the model card says risk tier %v, but %v; a tier is lowered only by a signed tier change (mlgate tier set, POST /v1/tiers) %v, never through a request",
+		[_card_tier, _tier_of_record(input.model.name, input.recorded_risk_tier), _tier_changers],
 	)
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "model_card.risk_tier"})
 }
+
+# Where the recorded tier comes from, in words: a tier change or an earlier decision.
+_tier_of_record(name, recorded) := msg if {
+	recorded.tier_change_id
+	msg := sprintf("%v's risk tier was set to %v by tier change %v (%v as %v)", [
+		name, recorded.tier, recorded.tier_change_id,
+		object.get(recorded, "changed_by", "unknown"), object.get(recorded, "role", "unknown"),
+	])
+} else := msg if {
+	recorded.decision_id
+	msg := sprintf("%v was judged as %v-risk before (decision %v on v%v)", [
+		name, recorded.tier, recorded.decision_id, object.get(recorded, "version", "?"),
+	])
+} else := sprintf("%v was judged as %v-risk before", [name, recorded.tier])
+
+_tier_changers := sprintf("by %v", [concat(", ", sort(roles))]) if {
+	roles := object.get(_promotion, ["tier_changes", "allowed_roles"], [])
+	count(roles) > 0
+} else := "by a role in tier_changes.allowed_roles of the promotion data (it names none)"
 
 # The files this package is written in besides this one; each adds its name to `files`. Each
 # file compiles on its own (an OPA server compiles each pushed module so), so a policy set that

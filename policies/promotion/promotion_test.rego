@@ -182,13 +182,41 @@ test_a_card_cannot_lower_the_tier_the_model_was_judged_under if {
 		"rule": "Risk tier is never lowered",
 		"code": "RISK_TIER_LOWERED",
 		"severity": "critical",
-		"message": "the model card says risk tier low, but fraud-detector was judged as high-risk before (decision d-1 on v6); a tier is never lowered through a request",
+		"message": "the model card says risk tier low, but fraud-detector was judged as high-risk before (decision d-1 on v6); a tier is lowered only by a signed tier change (mlgate tier set, POST /v1/tiers) by a role in tier_changes.allowed_roles of the promotion data (it names none), never through a request",
 		"controls": ["SR 11-7 IV", "NIST AI RMF GOVERN 1.3"],
 		"field": "model_card.risk_tier",
 	}]
 
 	# judged under the recorded tier: the high-risk floor applies
 	"METRIC_BELOW_FLOOR" in codes(json.patch(doc, [{"op": "replace", "path": "/metrics/values/auc", "value": 0.80}]))
+}
+
+# A tier set by a signed tier change holds like a judged one; the reason names the change and
+# the roles that may make another.
+test_a_card_cannot_lower_a_tier_set_by_a_tier_change if {
+	changed := {"tier": "high", "tier_change_id": "tc-1", "changed_by": "cro@example.com", "role": "model-risk-officer", "changed_at": "2026-11-20T09:00:00Z"}
+	doc := object.union(with_tier(approved, "low"), {"recorded_risk_tier": changed})
+	changers := json.patch(config, [{"op": "add", "path": "/promotion/tier_changes", "value": {"allowed_roles": ["model-risk-officer", "cro"]}}])
+	result := promotion.decision with input as doc with data.mlgate.config as changers
+	[reason] := result.reasons
+	reason.code == "RISK_TIER_LOWERED"
+	reason.message == "the model card says risk tier low, but fraud-detector's risk tier was set to high by tier change tc-1 (cro@example.com as model-risk-officer); a tier is lowered only by a signed tier change (mlgate tier set, POST /v1/tiers) by cro, model-risk-officer, never through a request"
+	result.risk_tier == "high"
+}
+
+# A tier change lowering the tier lets a card naming that tier be judged under it.
+test_a_card_at_a_tier_lowered_by_a_tier_change_is_judged_under_it if {
+	changed := {"tier": "low", "tier_change_id": "tc-2", "changed_by": "cro@example.com", "role": "model-risk-officer"}
+	result := decide(object.union(with_tier(approved, "low"), {"recorded_risk_tier": changed}))
+	result.outcome == "allow"
+	result.risk_tier == "low"
+}
+
+# A recorded tier naming neither its decision nor its change still denies, naming what it can.
+test_a_bare_recorded_tier_still_denies_a_lower_card if {
+	[reason] := decide(object.union(with_tier(approved, "low"), {"recorded_risk_tier": {"tier": "high"}})).reasons
+	reason.code == "RISK_TIER_LOWERED"
+	contains(reason.message, "but fraud-detector was judged as high-risk before; a tier is lowered only")
 }
 
 test_a_higher_card_tier_than_recorded_applies if {

@@ -120,6 +120,7 @@ def create_app(
         routes_policies,
         routes_signoffs,
         routes_snapshots,
+        routes_tiers,
         routes_verification,
     )
 
@@ -130,6 +131,7 @@ def create_app(
         routes_verification,
         routes_deployments,
         routes_signoffs,
+        routes_tiers,
         routes_snapshots,
         routes_policies,
         routes_health,

@@ -26,6 +26,7 @@ RECORD_APPROVAL = "record_approval"
 RECORD_WAIVER = "record_waiver"
 RECORD_SNAPSHOT = "record_snapshot"
 WITHDRAW_WAIVER = "withdraw_waiver"
+RECORD_TIER_CHANGE = "record_tier_change"
 READ_POLICIES = "read_policies"
 RELOAD_POLICIES = "reload_policies"
 HEALTHZ = "healthz"
@@ -111,6 +112,15 @@ WITHDRAWAL_LINKS: dict[str, Any] = {
     ),
     "ListWithdrawals": _records_of(
         "waiver_withdrawal", "$response.body#/model", "$response.body#/version"
+    ),
+    "VerifyLedger": _VERIFY,
+}
+
+TIER_CHANGE_LINKS: dict[str, Any] = {
+    "ReadModelHistory": _link(
+        READ_MODEL_HISTORY,
+        "The model's history, with this tier change.",
+        name="$response.body#/model",
     ),
     "VerifyLedger": _VERIFY,
 }

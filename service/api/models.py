@@ -522,6 +522,68 @@ class WaiverWithdrawal(BaseModel):
     withdrawn_at: str = Field(json_schema_extra=DATE_TIME)
 
 
+class TierChangeRequest(BaseModel):
+    """A change of a model's risk tier, up or down; the approver is the token's id."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "model": "fraud-detector",
+                "tier": "medium",
+                "role": "model-risk-officer",
+                "reason": "Validation report MRV-2026-131: scores only low-value transactions.",
+            }
+        },
+    )
+    model: ModelName
+    tier: RiskTier = Field(description="The tier later decisions on the model are judged under.")
+    role: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The role the approver changes it as: one their token lists in "
+        "approves_as, and one tier_changes.allowed_roles in the promotion data lists.",
+    )
+    reason: str = Field(min_length=1, max_length=4000, description="Why, in words.")
+
+
+class TierChange(BaseModel):
+    """A signed change of a model's risk tier (a `tier_change` ledger record, as signed)."""
+
+    # Signed fields a later version adds are shown, not dropped.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "id": EXAMPLE_RECORD_ID,
+                "record": 14,
+                "model": "fraud-detector",
+                "tier": "medium",
+                "from_tier": "high",
+                "previous": {"tier": "high", "decision_id": EXAMPLE_DECISION_ID, "version": "1"},
+                "changed_by": "m.okafor",
+                "role": "model-risk-officer",
+                "reason": "Validation report MRV-2026-131: scores only low-value transactions.",
+                "changed_at": EXAMPLE_TIME,
+            }
+        },
+    )
+
+    id: str = Field(description="The tier change's record id in the ledger.")
+    record: int = Field(description="The seq of its signed record in the ledger.")
+    model: str
+    tier: RiskTier
+    from_tier: RiskTier | None = Field(description="The tier of record it replaced; null: none.")
+    previous: dict[str, Any] | None = Field(
+        description="What that tier rested on: a decision (decision_id, version) or an "
+        "earlier tier change (tier_change_id); null when the model had no tier of record."
+    )
+    changed_by: str
+    role: str
+    reason: str
+    changed_at: str = Field(json_schema_extra=DATE_TIME)
+
+
 # The kinds the ledger records (service/audit/kinds.py), as the values `kind` may take. mypy
 # cannot read a Literal built at run time, so to it a kind is a str.
 if TYPE_CHECKING:
@@ -669,10 +731,14 @@ class Deployments(BaseModel):
 
 
 class ModelHistory(BaseModel):
-    """The alias moves of a model, newest first."""
+    """The alias moves and the risk tier changes of a model, each newest first."""
 
     model: str
     moves: list[AliasMove]
+    tier_changes: list[TierChange] = Field(
+        default_factory=list,
+        description="Every signed change of the model's risk tier (POST /v1/tiers), newest first.",
+    )
 
 
 class VerifyProblem(BaseModel):

@@ -29,6 +29,7 @@ from service.api.models import (
     ModelName,
     RecordKind,
     StoredDecision,
+    TierChange,
     VerifyResult,
     check_text_params,
     problem_example,
@@ -44,6 +45,7 @@ from service.decision.model import DecisionAnswer, Outcome, Stage
 from service.enact.history import alias_history
 from service.errors import InvalidField, NotFound
 from service.review.table import audit_csv
+from service.signoffs.tiers import TierBook
 
 router = APIRouter(tags=["audit"])
 MAX_PAGE = 500
@@ -293,7 +295,8 @@ def record_summary(
     content = {k: v for k, v in predicate.items() if k not in ("seq", "prev", "recorded_at")}
     model = None
     if content.get("model"):
-        model = {"name": content["model"], "version": content["version"]}
+        # A record about a whole model (a tier change) names no version.
+        model = {"name": content["model"], "version": str(content.get("version", ""))}
     return AuditRecord.model_validate({**common, "model": model, "content": content})
 
 
@@ -333,11 +336,13 @@ register_url_convertor("whole_name", _WholeName())
     "/v1/models/{name:whole_name}/history",
     operation_id=READ_MODEL_HISTORY,
     response_model=ModelHistory,
-    summary="The alias moves the gate made for a model, newest first",
+    summary="The alias moves the gate made for a model and its risk tier changes, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
         "signed ledger record: which alias, from which version to which, the decision it rests "
-        "on and who asked. A name not in the one form of a model name is a 422."
+        "on and who asked. Every change of the model's risk tier (POST /v1/tiers) is listed "
+        "too, with who changed it, as what, from which tier and why; `alias` filters only the "
+        "moves. A name not in the one form of a model name is a 422."
     ),
     responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
@@ -350,4 +355,9 @@ def model_history(
 ) -> ModelHistory:
     check_text_params(alias=alias)
     moves = alias_history(runtime.ledger, name, alias)
-    return ModelHistory(model=name, moves=[AliasMove.model_validate(m) for m in moves])
+    changes = TierBook(runtime.ledger).changes(name)
+    return ModelHistory(
+        model=name,
+        moves=[AliasMove.model_validate(m) for m in moves],
+        tier_changes=[TierChange.model_validate(c) for c in changes],
+    )

@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve,
         signoffs,
         snapshots,
+        tiers,
         tokens,
     )
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         rollback,
         history,
         signoffs,
+        tiers,
         snapshots,
         check,
         regotest,

@@ -46,6 +46,7 @@ ROLE_BY_OPERATION = {
     ("POST", "/v1/decisions/{gate}"): "gate",
     ("POST", "/v1/approvals"): "approver",
     ("POST", "/v1/waivers"): "approver",
+    ("POST", "/v1/tiers"): "approver",
     ("DELETE", "/v1/waivers/{waiver_id}"): "approver",
     ("POST", "/v1/policies/reload"): "admin",
     ("POST", "/v1/snapshots"): "reporter",

@@ -79,6 +79,7 @@ DECLARED = {
         (links.RECORD_APPROVAL, "201", links.APPROVAL_LINKS),
         (links.RECORD_WAIVER, "201", links.WAIVER_LINKS),
         (links.WITHDRAW_WAIVER, "200", links.WITHDRAWAL_LINKS),
+        (links.RECORD_TIER_CHANGE, "201", links.TIER_CHANGE_LINKS),
         (links.LIST_AUDIT_RECORDS, "200", links.AUDIT_PAGE_LINKS),
     )
     for name in declared
@@ -175,6 +176,12 @@ def decisions_first(context: Any, case: Any) -> Any:
 @schema.hook("flatmap_case").apply_to(operation_id=links.RECORD_APPROVAL)
 def held_roles(context: Any, case: Any) -> Any:
     return _steered(case, st.fixed_dictionaries({"role": st.sampled_from(HELD_ROLES)}))
+
+
+@schema.hook("flatmap_case").apply_to(operation_id=links.RECORD_TIER_CHANGE)
+def allowed_tier_changers(context: Any, case: Any) -> Any:
+    # The approver token's roles that tier_changes.allowed_roles lists.
+    return _steered(case, st.fixed_dictionaries({"role": st.just("model-risk-officer")}))
 
 
 @schema.hook("flatmap_case").apply_to(operation_id=links.RECORD_WAIVER)

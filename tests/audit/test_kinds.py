@@ -42,6 +42,7 @@ SIGNED_PREDICATE_TYPES = {
     "approval": "https://mlgate.dev/approval/v1",
     "waiver": "https://mlgate.dev/waiver/v1",
     "waiver_withdrawal": "https://mlgate.dev/waiver-withdrawal/v1",
+    "tier_change": "https://mlgate.dev/tier-change/v1",
     "policy_reload": "https://mlgate.dev/policy-reload/v1",
     "alias_move": "https://mlgate.dev/alias-move/v1",
 }

@@ -238,7 +238,7 @@ def test_decide_model_version_exits_with_the_outcome_and_history_lists_the_moves
     assert regressed.returncode == 1 and "METRIC_BELOW_FLOOR" in regressed.stdout
     assert missing.returncode == 2 and "is not in the MLflow registry" in missing.stderr
     assert "Traceback" not in missing.stderr
-    [move] = json.loads(history.stdout)
+    [move] = json.loads(history.stdout)["moves"]
     assert (move["alias"], move["to_version"]) == ("staging", "2")
 
 
