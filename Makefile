@@ -10,9 +10,11 @@ TOOLS := .tools
 OPA := $(TOOLS)/bin/opa
 OPA_STAMP := $(TOOLS)/opa-$(OPA_VERSION).stamp
 OPA_PORT ?= 8181
+# The official SARIF 2.1.0 schema the tests validate `--format sarif` against (never committed).
+SARIF_SCHEMA := $(TOOLS)/sarif-schema-2.1.0.json
 
-.PHONY: install opa opa-if-go services test check pytest rego-test lint types architecture \
-	run run-opa demo bench clean
+.PHONY: install opa opa-if-go sarif-schema services test check pytest rego-test lint types \
+	architecture run run-opa demo bench clean
 
 install: $(VENV)/.installed opa-if-go
 
@@ -42,6 +44,12 @@ opa-if-go:
 			"need it (install Go, then make opa)."; \
 	fi
 
+# From the Go module proxy, as OPA is (scripts/sarif_schema.py says from which module).
+sarif-schema: $(SARIF_SCHEMA)
+
+$(SARIF_SCHEMA): scripts/sarif_schema.py
+	GO=$(GO) $(PYTHON) scripts/sarif_schema.py $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -55,7 +63,7 @@ services:
 
 test: install check rego-test lint types architecture pytest
 
-pytest: install
+pytest: install sarif-schema
 	$(BIN)/pytest -q
 
 # Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
