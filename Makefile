@@ -19,7 +19,10 @@ ARGO_ROLLOUTS := github.com/argoproj/argo-rollouts@v1.10.1
 ARGO_CRDS := manifests/crds/analysis-template-crd.yaml manifests/crds/rollout-crd.yaml
 ARGO_CRDS_STAMP := $(TOOLS)/crds/$(ARGO_ROLLOUTS).stamp
 
-.PHONY: install opa opa-if-go actionlint crds examples services test check pytest rego-test lint \
+# The official SARIF 2.1.0 schema the tests validate `--format sarif` against (never committed).
+SARIF_SCHEMA := $(TOOLS)/sarif-schema-2.1.0.json
+
+.PHONY: install opa opa-if-go actionlint crds examples sarif-schema services test check pytest rego-test lint \
 	types architecture run run-opa demo bench clean
 
 install: $(VENV)/.installed opa-if-go
@@ -82,6 +85,12 @@ examples: install
 			"skipped (install Go, then make examples)"; \
 	fi
 
+# From the Go module proxy, as OPA is (scripts/sarif_schema.py says from which module).
+sarif-schema: $(SARIF_SCHEMA)
+
+$(SARIF_SCHEMA): scripts/sarif_schema.py
+	GO=$(GO) $(PYTHON) scripts/sarif_schema.py $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -95,7 +104,7 @@ services:
 
 test: install check rego-test lint types architecture examples pytest
 
-pytest: install
+pytest: install sarif-schema
 	$(BIN)/pytest -q
 
 # Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,

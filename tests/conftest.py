@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import psycopg
 import pytest
 
@@ -25,6 +27,8 @@ from service.schemas import default_schemas
 from service.settings import PROJECT_ROOT
 
 POLICY_DIR = PROJECT_ROOT / "policies"
+# The official SARIF 2.1.0 schema, fetched by `make sarif-schema` (scripts/sarif_schema.py).
+SARIF_SCHEMA = PROJECT_ROOT / ".tools" / "sarif-schema-2.1.0.json"
 EVIDENCE_DIR = PROJECT_ROOT / "fixtures" / "evidence"
 REQUESTED_AT = "2026-11-21T12:00:00.000Z"
 # Each test works in a schema of its own inside this database (see the postgres_url fixture).
@@ -82,6 +86,18 @@ def policy_copy(tmp_path: Path) -> Callable[[], Path]:
         return target
 
     return make
+
+
+@pytest.fixture(scope="session")
+def sarif_schema() -> Any:
+    """A validator of the SARIF 2.1.0 schema. Without the schema file: skip, saying how to get
+    it; in CI (CI=true) fail instead, since a SARIF report not validated proves nothing."""
+    if not SARIF_SCHEMA.is_file():
+        reason = f"{SARIF_SCHEMA} is missing; `make sarif-schema` fetches it"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return jsonschema_rs.validator_for(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
 
 
 def postgres_unreachable_reason() -> str | None:

@@ -781,6 +781,11 @@ class RuleInfo(BaseModel):
     description: str
     severity: str = Field(examples=["high"])
     controls: list[str] = Field(examples=[["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]])
+    package: str = Field(
+        examples=["mlgate.promotion"],
+        description="The Rego package; a gate's rules are in mlgate.<gate>. Empty for the "
+        "service's own rules.",
+    )
     rule: str = Field(examples=["data.mlgate.promotion.deny"])
     file: str = Field(examples=["promotion/promotion.rego"])
     line: int
@@ -813,6 +818,7 @@ class PolicyInfo(BaseModel):
                         "above it.",
                         "severity": "high",
                         "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+                        "package": "mlgate.promotion",
                         "rule": "data.mlgate.promotion.deny",
                         "file": "promotion/promotion.rego",
                         "line": 101,

@@ -32,6 +32,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "description": "Each metric with a floor for the tier and stage is at or above it.",
         "severity": "high",
         "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+        "package": "mlgate.promotion",
         "rule": "data.mlgate.promotion.deny",
         "file": "promotion/metrics.rego",
         "line": floors["line"],
@@ -47,6 +48,7 @@ def test_the_catalogue_lists_every_rule_with_its_metadata(api: Api) -> None:
         "RUN_NOT_FINISHED",
         "EVIDENCE_CHANGED",
         "BASELINE_OF_RECORD_UNREADABLE",
+        "EVIDENCE_CONFLICT",
         "DEPLOYMENT_NOT_INSTALLED_BY_GATE",
         "ROLLED_BACK",
     }
