@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.cli.render import FORMATS, render
+from service.cli.render import FORMATS, REPORT_FORMATS, render
 from service.decision.model import DecisionAnswer
 from service.errors import UsageError
+from service.review.catalogue import ReportCatalogue, local_catalogue
+from service.settings import get_settings
 
 
 def register(commands: Any) -> None:
@@ -28,18 +30,38 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the JSON decision ('-': stdin)")
     parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument(
+        "--url",
+        help="junit and sarif describe the rules with a rule catalogue: the one this service "
+        "serves (default MLGATE_URL; GET /v1/policies, any role's token); without either, the "
+        "local policy directory's. A catalogue of another policy revision than the decision's "
+        "is said so in the report.",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     decision = read_decision(args.file)
-    print(render(decision, args.format))
+    reporting = args.format in REPORT_FORMATS
+    print(render(decision, args.format, _catalogue(args.url) if reporting else None))
     final = decision
-    while final.triggered is not None:  # in JSON it is inside the first decision already
+    while final.triggered is not None:  # JSON and the reports include it already
         final = final.triggered
-        if args.format != "json":
+        if args.format != "json" and not reporting:
             print(render(final, args.format))
     return 0
+
+
+def _catalogue(url: str | None) -> ReportCatalogue:
+    settings = get_settings()
+    url = url or settings.url
+    if url:
+        from service.cli.remote import request_catalogue
+
+        return request_catalogue(url, settings.token)
+    from service.engine.policyset import load_policy_set
+
+    return local_catalogue(load_policy_set(settings.policy_dir))
 
 
 def read_decision(path: Path) -> DecisionAnswer:

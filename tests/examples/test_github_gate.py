@@ -18,7 +18,6 @@ import httpx
 import pytest
 import yaml
 
-from service.cli.render import FORMATS
 from tests.api.conftest import LiveServer
 from tests.conftest import free_port
 from tests.examples.conftest import EXAMPLES, SHELLS, ScriptRun, run_script
@@ -28,7 +27,6 @@ WORKFLOW = EXAMPLES / "github" / "gate.yml"
 INPUT = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
 # The report formats the action writes by default come from a newer CLI than some; where the
 # CLI lacks them, the runs that must pass ask for no report files.
-DEFAULT_REPORTS_OFFERED = {"junit", "sarif"} <= set(FORMATS)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -172,9 +170,8 @@ def test_a_hold_fails_the_step(gate_service: LiveServer, run_gate: Any, shell: s
 def test_an_allow_passes_the_step(
     gate_service: LiveServer, run_gate: Any, shell: str, tmp_path: Path
 ) -> None:
-    reports = {} if DEFAULT_REPORTS_OFFERED else {"reports": ""}
 
-    done, summary = run_gate(shell, **ask(gate_service, "2", "staging", **reports))
+    done, summary = run_gate(shell, **ask(gate_service, "2", "staging"))
 
     assert done.code == 0, done.stdout + done.stderr
     assert "ALLOW  promotion of fraud-detector v2 to staging" in done.stdout
@@ -212,10 +209,9 @@ def test_a_summary_that_cannot_be_written_never_turns_a_deny_or_an_allow_into_a_
 ) -> None:
     directory = tmp_path / "summary-is-a-directory"
     directory.mkdir()
-    reports = {} if DEFAULT_REPORTS_OFFERED else {"reports": ""}
 
     denied, _ = run_gate(shell, directory, "deny", **ask(gate_service, "3", "production"))
-    allowed, _ = run_gate(shell, directory, "allow", **ask(gate_service, "2", "staging", **reports))
+    allowed, _ = run_gate(shell, directory, "allow", **ask(gate_service, "2", "staging"))
 
     assert denied.code == 1, denied.stdout + denied.stderr
     assert allowed.code == 2, allowed.stdout + allowed.stderr
@@ -249,11 +245,6 @@ def test_a_pipe_to_tee_would_pass_a_deny_where_the_step_fails_it(
     assert (done.code == 0) is passes, done.code
 
 
-@pytest.mark.xfail(
-    not DEFAULT_REPORTS_OFFERED,
-    reason="the CLI does not offer --format junit and sarif yet",
-    strict=True,
-)
 def test_the_junit_and_sarif_files_come_from_the_one_decision(
     gate_service: LiveServer, run_gate: Any, tmp_path: Path
 ) -> None:

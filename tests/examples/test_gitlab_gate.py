@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from service.cli.render import FORMATS
 from tests.api.conftest import LiveServer
 from tests.examples.conftest import EXAMPLES, SHELLS, ScriptRun, run_script
 
 PIPELINE = EXAMPLES / "gitlab" / "gate.gitlab-ci.yml"
-DEFAULT_REPORTS_OFFERED = {"junit", "sarif"} <= set(FORMATS)
 
 
 def job() -> dict[str, Any]:
@@ -74,7 +72,6 @@ def test_a_deny_fails_the_job_with_its_reasons_in_the_log(
 def test_an_allow_passes_the_job(
     gate_service: LiveServer, client_bin: Path, tmp_path: Path, shell: str
 ) -> None:
-    reports = {} if DEFAULT_REPORTS_OFFERED else {"MLGATE_REPORTS": ""}
 
     done = run_job(
         gate_service,
@@ -83,7 +80,6 @@ def test_an_allow_passes_the_job(
         shell,
         MLGATE_VERSION="2",
         MLGATE_STAGE="staging",
-        **reports,
     )
 
     assert done.code == 0, done.stdout + done.stderr
@@ -100,11 +96,6 @@ def test_a_refused_token_fails_the_job_saying_so(
     assert "mlgate: no decision (exit 8" in done.stdout
 
 
-@pytest.mark.xfail(
-    not DEFAULT_REPORTS_OFFERED,
-    reason="the CLI does not offer --format junit and sarif yet",
-    strict=True,
-)
 def test_the_junit_report_the_job_declares_is_written(
     gate_service: LiveServer, client_bin: Path, tmp_path: Path
 ) -> None:

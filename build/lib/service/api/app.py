@@ -36,10 +36,11 @@ DESCRIPTION = """\
 Policy-as-code gates for ML model deployments. Ask a gate for a decision with the evidence
 inline; every decision is signed into the audit ledger before it is answered.
 
-Every endpoint under /v1 needs `Authorization: Bearer <token>`; the token's role decides what
-it may do: `gate` asks for decisions, `approver` records approvals and waivers, `auditor` reads
-decisions and the audit trail, `admin` reads them too and reloads policies. Errors are JSON
-problems: `{"error": code, "message": text, "field": where}`.
+Every endpoint under /v1 needs `Authorization: Bearer <token>` (but the Flagger webhook, which
+takes its token in the payload's metadata, since Flagger sends no headers); the token's role
+decides what it may do: `gate` asks for decisions, `approver` records approvals and waivers,
+`auditor` reads decisions and the audit trail, `admin` reads them too and reloads policies.
+Errors are JSON problems: `{"error": code, "message": text, "field": where}`.
 """
 # One OPA instance evaluates one input at a time; more instances than cores only add memory.
 MAX_ENGINES = 4
@@ -113,18 +114,24 @@ def create_app(
     from service.api import (
         routes_audit,
         routes_decisions,
+        routes_deployments,
+        routes_flagger,
         routes_health,
         routes_policies,
         routes_signoffs,
         routes_snapshots,
+        routes_tiers,
         routes_verification,
     )
 
     for module in (
         routes_decisions,
+        routes_flagger,
         routes_audit,
         routes_verification,
+        routes_deployments,
         routes_signoffs,
+        routes_tiers,
         routes_snapshots,
         routes_policies,
         routes_health,

@@ -59,6 +59,12 @@ class TokenTable:
         self._entries()
 
     def lookup(self, token: str) -> TokenEntry | None:
+        """The entry whose hash is SHA-256(`token`), or None.
+
+        No secret is compared: the table is keyed by the hashes, and what a lookup's timing
+        could reveal is how a hash of the caller's own guess compares with stored hashes,
+        which does not help find a token (a SHA-256 preimage), unlike a byte-by-byte
+        comparison of tokens would."""
         return self._entries().get(token_hash(token))
 
     def caller(self, token: str) -> Caller | None:
@@ -205,14 +211,41 @@ _bearer = HTTPBearer(
 )
 
 
-def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+def caller_with_role(
+    table: TokenTable, token: str | None, roles: tuple[str, ...], *, sent_as: str, how: str
+) -> Caller:
+    """The holder of `token` when its role is one of `roles`.
+
+    `sent_as` names where the token came from ("the bearer token", "metadata.token") and `how`
+    says how to send one. Unauthorized when there is no token or it matches none, Forbidden
+    for a token of another role; neither message holds the token.
+    """
+    if token is None:
+        raise Unauthorized(f"a token is required: {how}")
+    caller = table.caller(token)
+    if caller is None:
+        raise Unauthorized(f"{sent_as} matches no configured token")
+    if caller.role not in roles:
+        raise Forbidden(
+            f"role {caller.role!r} of token {caller.id!r} may not do this; "
+            f"it needs {' or '.join(repr(r) for r in roles)}"
+        )
+    return caller
+
+
+def _caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, roles: tuple[str, ...]
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required: send 'Authorization: Bearer <token>'")
     table: TokenTable = request.app.state.runtime.tokens
-    caller = table.caller(credentials.credentials)
-    if caller is None:
-        raise Unauthorized("the bearer token matches no configured token")
-    return caller
+    return caller_with_role(
+        table,
+        credentials.credentials,
+        roles,
+        sent_as="the bearer token",
+        how="send 'Authorization: Bearer <token>'",
+    )
 
 
 def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:
@@ -227,13 +260,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        caller = _caller(request, credentials)
-        if caller.role not in roles:
-            raise Forbidden(
-                f"role {caller.role!r} of token {caller.id!r} may not do this; "
-                f"it needs {' or '.join(repr(r) for r in roles)}"
-            )
-        return caller
+        return _caller(request, credentials, roles)
 
     return dependency
 

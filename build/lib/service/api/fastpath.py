@@ -3,7 +3,7 @@
 Routing, dependency solving and the exception middleware took about a third of the event loop's
 CPU per decision (1.64 ms through the route, 1.09 ms here: bench/http.py --route-only). A
 request with a known gate, a `gate` token and a body that parses and validates is answered
-here, by the same code the FastAPI route runs (routes_decisions.answer). Anything else (every
+here, by the same code the FastAPI route runs (service/api/decisions.py). Anything else (every
 mistake a client can make) goes on to that route with its body intact, so it is refused exactly
 as before, and the OpenAPI document, which describes the route, stays true.
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.decisions import answer
 from service.api.errors import error_response
 from service.api.models import DecisionRequest
-from service.api.routes_decisions import answer
 from service.api.runtime import Runtime
 from service.decision.model import Caller
 from service.errors import MlgateError

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 DECIDE = "decide"
+FLAGGER_WEBHOOK = "answer_flagger_webhook"
 READ_DECISION = "read_decision"
 LIST_AUDIT_RECORDS = "list_audit_records"
 VERIFY_LEDGER = "verify_ledger"
@@ -19,11 +20,13 @@ EXPORT_AUDIT = "export_audit"
 READ_KEYRING = "read_keyring"
 READ_CHECKPOINTS = "read_checkpoints"
 READ_AUDIT_RECORD = "read_audit_record"
+LIST_DEPLOYMENTS = "list_deployments"
 READ_MODEL_HISTORY = "read_model_history"
 RECORD_APPROVAL = "record_approval"
 RECORD_WAIVER = "record_waiver"
 RECORD_SNAPSHOT = "record_snapshot"
 WITHDRAW_WAIVER = "withdraw_waiver"
+RECORD_TIER_CHANGE = "record_tier_change"
 READ_POLICIES = "read_policies"
 RELOAD_POLICIES = "reload_policies"
 HEALTHZ = "healthz"
@@ -113,6 +116,15 @@ WITHDRAWAL_LINKS: dict[str, Any] = {
     "VerifyLedger": _VERIFY,
 }
 
+TIER_CHANGE_LINKS: dict[str, Any] = {
+    "ReadModelHistory": _link(
+        READ_MODEL_HISTORY,
+        "The model's history, with this tier change.",
+        name="$response.body#/model",
+    ),
+    "VerifyLedger": _VERIFY,
+}
+
 AUDIT_PAGE_LINKS: dict[str, Any] = {
     "NextPage": _link(
         LIST_AUDIT_RECORDS,
@@ -120,7 +132,18 @@ AUDIT_PAGE_LINKS: dict[str, Any] = {
         before="$response.body#/next_before",
         **{
             name: f"$request.query.{name}"
-            for name in ("kind", "model", "version", "gate", "outcome", "since", "until", "limit")
+            for name in (
+                "kind",
+                "model",
+                "version",
+                "gate",
+                "outcome",
+                "stage",
+                "since",
+                "until",
+                "limit",
+                "include",
+            )
         },
     ),
     "ReadFirstDecision": _link(

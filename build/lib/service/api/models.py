@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from service.audit.kinds import KIND_NAMES
 from service.canonical import MAX_NESTING, text_problem, unencodable
-from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Stage
+from service.decision.model import Caller, DecisionAnswer, ModelRef, Outcome, Reason, Stage
 from service.errors import InvalidField
 from service.modelname import MAX_LENGTH, PATTERN, RULE, name_problem
 from service.schemas import SchemaSet
@@ -522,6 +522,68 @@ class WaiverWithdrawal(BaseModel):
     withdrawn_at: str = Field(json_schema_extra=DATE_TIME)
 
 
+class TierChangeRequest(BaseModel):
+    """A change of a model's risk tier, up or down; the approver is the token's id."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "model": "fraud-detector",
+                "tier": "medium",
+                "role": "model-risk-officer",
+                "reason": "Validation report MRV-2026-131: scores only low-value transactions.",
+            }
+        },
+    )
+    model: ModelName
+    tier: RiskTier = Field(description="The tier later decisions on the model are judged under.")
+    role: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The role the approver changes it as: one their token lists in "
+        "approves_as, and one tier_changes.allowed_roles in the promotion data lists.",
+    )
+    reason: str = Field(min_length=1, max_length=4000, description="Why, in words.")
+
+
+class TierChange(BaseModel):
+    """A signed change of a model's risk tier (a `tier_change` ledger record, as signed)."""
+
+    # Signed fields a later version adds are shown, not dropped.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "id": EXAMPLE_RECORD_ID,
+                "record": 14,
+                "model": "fraud-detector",
+                "tier": "medium",
+                "from_tier": "high",
+                "previous": {"tier": "high", "decision_id": EXAMPLE_DECISION_ID, "version": "1"},
+                "changed_by": "m.okafor",
+                "role": "model-risk-officer",
+                "reason": "Validation report MRV-2026-131: scores only low-value transactions.",
+                "changed_at": EXAMPLE_TIME,
+            }
+        },
+    )
+
+    id: str = Field(description="The tier change's record id in the ledger.")
+    record: int = Field(description="The seq of its signed record in the ledger.")
+    model: str
+    tier: RiskTier
+    from_tier: RiskTier | None = Field(description="The tier of record it replaced; null: none.")
+    previous: dict[str, Any] | None = Field(
+        description="What that tier rested on: a decision (decision_id, version) or an "
+        "earlier tier change (tier_change_id); null when the model had no tier of record."
+    )
+    changed_by: str
+    role: str
+    reason: str
+    changed_at: str = Field(json_schema_extra=DATE_TIME)
+
+
 # The kinds the ledger records (service/audit/kinds.py), as the values `kind` may take. mypy
 # cannot read a Literal built at run time, so to it a kind is a str.
 if TYPE_CHECKING:
@@ -549,6 +611,13 @@ class AuditRecord(BaseModel):
     input_digest: str | None = None
     content: dict[str, Any] | None = Field(
         default=None, description="The signed content of a record that is not a decision."
+    )
+    reasons: list[Reason] | None = Field(default=None, description="include=reasons")
+    warnings: list[Reason] | None = Field(
+        default=None, description="include=warnings; a waived rule carries its `waiver`"
+    )
+    signoffs: list[dict[str, Any]] | None = Field(
+        default=None, description="include=signoffs: the sign-off records the decision relied on"
     )
     envelope_digest: str
     keyid: str
@@ -636,11 +705,40 @@ class AliasMove(BaseModel):
     record: int = Field(description="The seq of the alias_move record in the ledger.")
 
 
+class Deployment(BaseModel):
+    """An alias move that moved, joined with the decision it rests on (GET /v1/deployments)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    moved_at: str = Field(description="RFC 3339, UTC.")
+    model: str
+    alias: str
+    stage: str | None = Field(description="The stage the move's decision targeted.")
+    from_version: str | None
+    to_version: str
+    move: Literal["install", "roll-back"]
+    record: int = Field(description="The seq of the alias_move record.")
+    decision: dict[str, Any] = Field(
+        description="id, seq, gate, outcome, caller, policy_revision, reasons, warnings"
+    )
+    signoffs: list[dict[str, Any]] = Field(
+        description="The sign-off records the decision relied on, as signed."
+    )
+
+
+class Deployments(BaseModel):
+    deployments: list[Deployment]
+
+
 class ModelHistory(BaseModel):
-    """The alias moves of a model, newest first."""
+    """The alias moves and the risk tier changes of a model, each newest first."""
 
     model: str
     moves: list[AliasMove]
+    tier_changes: list[TierChange] = Field(
+        default_factory=list,
+        description="Every signed change of the model's risk tier (POST /v1/tiers), newest first.",
+    )
 
 
 class VerifyProblem(BaseModel):
@@ -683,6 +781,11 @@ class RuleInfo(BaseModel):
     description: str
     severity: str = Field(examples=["high"])
     controls: list[str] = Field(examples=[["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]])
+    package: str = Field(
+        examples=["mlgate.promotion"],
+        description="The Rego package; a gate's rules are in mlgate.<gate>. Empty for the "
+        "service's own rules.",
+    )
     rule: str = Field(examples=["data.mlgate.promotion.deny"])
     file: str = Field(examples=["promotion/promotion.rego"])
     line: int
@@ -715,6 +818,7 @@ class PolicyInfo(BaseModel):
                         "above it.",
                         "severity": "high",
                         "controls": ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"],
+                        "package": "mlgate.promotion",
                         "rule": "data.mlgate.promotion.deny",
                         "file": "promotion/promotion.rego",
                         "line": 101,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
@@ -29,6 +29,7 @@ from service.api.models import (
     ModelName,
     RecordKind,
     StoredDecision,
+    TierChange,
     VerifyResult,
     check_text_params,
     problem_example,
@@ -38,10 +39,13 @@ from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
+from service.audit.ledger import Ledger
 from service.audit.records import LedgerRecord
-from service.decision.model import DecisionAnswer, Outcome
+from service.decision.model import DecisionAnswer, Outcome, Stage
 from service.enact.history import alias_history
 from service.errors import InvalidField, NotFound
+from service.review.table import audit_csv
+from service.signoffs.tiers import TierBook
 
 router = APIRouter(tags=["audit"])
 MAX_PAGE = 500
@@ -120,14 +124,39 @@ def read_decision(
     response_model=AuditPage,
     response_model_exclude_none=True,
     summary="Audit records, newest first, filtered and paginated",
-    responses={200: {"links": AUDIT_PAGE_LINKS}, **AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
+    description=(
+        "`include=reasons,warnings,signoffs` adds to each decision its reasons, its warnings "
+        "(a waived rule carries its waiver) and the sign-off records it relied on. The same "
+        "page as CSV, one row per record, with `format=csv` or `Accept: text/csv`; the next "
+        "page's cursor is then in the `Link` header."
+    ),
+    responses={
+        200: {
+            "links": AUDIT_PAGE_LINKS,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **AUTH_ERRORS,
+        **_VALIDATION,
+        **UNAVAILABLE,
+    },
 )
 def list_records(
     caller: ReaderCaller,
     _: Annotated[
         None,
         only_query(
-            "kind", "model", "version", "gate", "outcome", "since", "until", "before", "limit"
+            "kind",
+            "model",
+            "version",
+            "gate",
+            "outcome",
+            "stage",
+            "since",
+            "until",
+            "before",
+            "limit",
+            "include",
+            "format",
         ),
     ],
     runtime: RuntimeDep,
@@ -139,6 +168,10 @@ def list_records(
     version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
     gate: Annotated[str | None, Query(examples=["promotion"])] = None,
     outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
+    stage: Annotated[
+        Stage | None,
+        Query(description="Only records about this stage (a decision's target, a snapshot's)."),
+    ] = None,
     since: Annotated[
         str | None,
         Query(description="Recorded at or after this RFC 3339 time.", json_schema_extra=DATE_TIME),
@@ -152,8 +185,24 @@ def list_records(
         Query(ge=1, le=MAX_SEQ, description="Only records with a lower seq: the page cursor."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> AuditPage:
+    include: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated, for decisions: `reasons`, `warnings` (waived rules "
+            "among them, with their waiver), `signoffs` (the sign-off records relied on).",
+            examples=["reasons,warnings,signoffs"],
+        ),
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        # Out of the document's parameters: the document promises JSON (its links read the
+        # body), and CSV is the same page for a spreadsheet (the description says so).
+        Query(include_in_schema=False),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AuditPage | Response:
     check_text_params(version=version, gate=gate)
+    included = _included(include)
     bounds = {name: time_bound(name, value) for name, value in (("since", since), ("until", until))}
     records = runtime.ledger.find(
         kind=kind,
@@ -161,16 +210,39 @@ def list_records(
         version=version,
         gate=gate,
         outcome=outcome,
+        stage=stage,
         since=bounds["since"],
         until=bounds["until"],
         before_seq=before,
         limit=limit + 1,
     )
     page = records[:limit]
+    next_before = page[-1].seq if len(records) > limit else None
+    wants_csv = format == "csv" or (format is None and "text/csv" in (accept or ""))
+    if wants_csv:
+        rows = [record_summary(r, INCLUDES, runtime.ledger) for r in page]
+        headers = {"Link": f'<?before={next_before}>; rel="next"'} if next_before else {}
+        return Response(audit_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
     return AuditPage(
-        records=[record_summary(r) for r in page],
-        next_before=page[-1].seq if len(records) > limit else None,
+        records=[record_summary(r, included, runtime.ledger) for r in page],
+        next_before=next_before,
     )
+
+
+INCLUDES = frozenset({"reasons", "warnings", "signoffs"})
+
+
+def _included(include: str | None) -> frozenset[str]:
+    if include is None:
+        return frozenset()
+    asked = {part.strip() for part in include.split(",") if part.strip()}
+    unknown = sorted(asked - INCLUDES)
+    if unknown:
+        raise InvalidField(
+            "include",
+            f"{', '.join(unknown)} is not one of {', '.join(sorted(INCLUDES))} (comma-separated)",
+        )
+    return frozenset(asked)
 
 
 def time_bound(name: str, value: str | None) -> str | None:
@@ -195,8 +267,11 @@ def time_bound(name: str, value: str | None) -> str | None:
     return checked
 
 
-def record_summary(record: LedgerRecord) -> AuditRecord:
-    """The listing's row for `record`: a decision's fields, or another kind's `content`."""
+def record_summary(
+    record: LedgerRecord, include: frozenset[str] = frozenset(), ledger: Ledger | None = None
+) -> AuditRecord:
+    """The listing's row for `record`: a decision's fields, or another kind's `content`; for a
+    decision, the parts `include` names (reasons, warnings, signoffs: read from `ledger`)."""
     predicate: dict[str, Any] = record.predicate()
     common = {
         "seq": record.seq,
@@ -207,11 +282,21 @@ def record_summary(record: LedgerRecord) -> AuditRecord:
         "keyid": record.keyid,
     }
     if record.kind == "decision":
-        return AuditRecord.model_validate({**predicate, **common})
+        row = {**predicate, **common}
+        for part in ("reasons", "warnings"):
+            if part not in include:
+                row.pop(part, None)
+        if "signoffs" in include and ledger is not None:
+            row["signoffs"] = [
+                record_summary(ledger.get(i)).model_dump(exclude_none=True)
+                for i in predicate.get("signoff_records", [])
+            ]
+        return AuditRecord.model_validate(row)
     content = {k: v for k, v in predicate.items() if k not in ("seq", "prev", "recorded_at")}
     model = None
     if content.get("model"):
-        model = {"name": content["model"], "version": content["version"]}
+        # A record about a whole model (a tier change) names no version.
+        model = {"name": content["model"], "version": str(content.get("version", ""))}
     return AuditRecord.model_validate({**common, "model": model, "content": content})
 
 
@@ -251,11 +336,13 @@ register_url_convertor("whole_name", _WholeName())
     "/v1/models/{name:whole_name}/history",
     operation_id=READ_MODEL_HISTORY,
     response_model=ModelHistory,
-    summary="The alias moves the gate made for a model, newest first",
+    summary="The alias moves the gate made for a model and its risk tier changes, newest first",
     description=(
         "MLflow keeps no history of aliases; every move the gate made (or failed to make) is a "
         "signed ledger record: which alias, from which version to which, the decision it rests "
-        "on and who asked. A name not in the one form of a model name is a 422."
+        "on and who asked. Every change of the model's risk tier (POST /v1/tiers) is listed "
+        "too, with who changed it, as what, from which tier and why; `alias` filters only the "
+        "moves. A name not in the one form of a model name is a 422."
     ),
     responses={**AUTH_ERRORS, **_VALIDATION, **UNAVAILABLE},
 )
@@ -268,4 +355,9 @@ def model_history(
 ) -> ModelHistory:
     check_text_params(alias=alias)
     moves = alias_history(runtime.ledger, name, alias)
-    return ModelHistory(model=name, moves=[AliasMove.model_validate(m) for m in moves])
+    changes = TierBook(runtime.ledger).changes(name)
+    return ModelHistory(
+        model=name,
+        moves=[AliasMove.model_validate(m) for m in moves],
+        tier_changes=[TierChange.model_validate(c) for c in changes],
+    )

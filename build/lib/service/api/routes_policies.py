@@ -18,82 +18,11 @@ from service.api.models import (
 )
 from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.runtime import RuntimeDep
-from service.decision.checks import SERVICE_CONTROLS
+from service.decision.service_rules import SERVICE_RULES
 from service.engine.base import decision_path
 from service.engine.catalogue import RuleEntry
 
 router = APIRouter(tags=["policies"])
-
-# The reasons the service gives on its own (service/decision/checks.py), listed so the
-# catalogue covers every code; the notes that only warn are low.
-WARNING_NOTES = {"DEPLOYMENT_NOT_INSTALLED_BY_GATE", "ROLLED_BACK"}
-SERVICE_RULES = [
-    RuleInfo(
-        code=code,
-        title=title,
-        description=description,
-        severity="low" if code in WARNING_NOTES else "critical",
-        controls=SERVICE_CONTROLS,
-        rule="service",
-        file="service/decision/checks.py",
-        line=0,
-    )
-    for code, title, description in (
-        (
-            "EVIDENCE_INVALID",
-            "Evidence matches its schema",
-            "The input document breaks schemas/gate_input.schema.json; the gate denies.",
-        ),
-        (
-            "POLICY_ENGINE_ERROR",
-            "Policy engine answers",
-            "The engine failed or was unreachable; the gate denies (fail closed).",
-        ),
-        (
-            "POLICY_RESULT_INVALID",
-            "Policy gives a decision",
-            "The policy's decision is undefined or breaks schemas/decision.schema.json; the "
-            "gate denies.",
-        ),
-        (
-            "REGISTRY_EVIDENCE_MISSING",
-            "The registry holds the evidence",
-            "The registry lacks a part of the version's evidence (card, metrics); the gate "
-            "denies, naming the part and the forms accepted.",
-        ),
-        (
-            "RUN_NOT_FINISHED",
-            "The model version's run has finished",
-            "The version's source run is not FINISHED, so its metrics and artifacts can still "
-            "change; the gate denies, naming the status.",
-        ),
-        (
-            "EVIDENCE_CHANGED",
-            "Evidence judged before has not changed since",
-            "A card, metrics or lineage read from the registry differs from what an earlier "
-            "decision on the same version and artifact recorded; the gate denies, naming the "
-            "document and both digests. No waiver lifts it.",
-        ),
-        (
-            "BASELINE_OF_RECORD_UNREADABLE",
-            "The champion of record can be read back",
-            "The decision that installed the champion has no stored input to read its "
-            "metrics from; the gate denies rather than compare against anything else.",
-        ),
-        (
-            "DEPLOYMENT_NOT_INSTALLED_BY_GATE",
-            "The gate installed the deployed version",
-            "A monitoring decision on a version no alias move of the gate put behind the "
-            "stage's alias: it is judged on its snapshots, with this warning.",
-        ),
-        (
-            "ROLLED_BACK",
-            "A rolled-back version needs new allows",
-            "The version was rolled back: its allows recorded before the rollback no longer "
-            "count towards the stage order.",
-        ),
-    )
-]
 
 
 def _rule(entry: RuleEntry) -> RuleInfo:
@@ -103,6 +32,7 @@ def _rule(entry: RuleEntry) -> RuleInfo:
         description=entry.description,
         severity=entry.severity,
         controls=list(entry.controls),
+        package=entry.package,
         rule=entry.rule,
         file=entry.file,
         line=entry.line,
@@ -135,7 +65,7 @@ def policies(
             for gate in runtime.gates
         ],
         rules=[_rule(entry) for entry in runtime.catalogue()],
-        service_rules=SERVICE_RULES,
+        service_rules=[_rule(entry) for entry in SERVICE_RULES],
     )
 
 

@@ -33,9 +33,9 @@ class DecisionColumns:
 
 @dataclass(frozen=True)
 class EventColumns:
-    """A record that is not a decision (a sign-off, a withdrawal, a reload, an alias move) is
-    indexed by its content's id, model, version and artifact_digest, the digest of its content,
-    and these three."""
+    """A record that is not a decision (a sign-off, a withdrawal, a tier change, a reload, an
+    alias move) is indexed by its content's id, model, version and artifact_digest, the digest
+    of its content, and these three."""
 
     outcome: Field | str  # the `outcome` column: a content field, or this constant
     by: str = ""  # the content field naming the person in `caller_id`; "" when none does
@@ -78,6 +78,11 @@ KINDS: Mapping[str, Kind] = _table(
         "waiver_withdrawal",
         "https://mlgate.dev/waiver-withdrawal/v1",
         EventColumns(outcome="withdrawn", by="withdrawn_by"),
+    ),
+    Kind(
+        "tier_change",
+        "https://mlgate.dev/tier-change/v1",
+        EventColumns(outcome=Field("tier"), by="changed_by"),
     ),
     Kind(
         "policy_reload",

@@ -222,7 +222,8 @@ class Ledger:
         name, version, digest = model
         subject_digest = digest or sha256_digest(document)
         algorithm, _, value = subject_digest.partition(":")
-        subject_name = f"{name}@{version}" if name else kind
+        # A record about a version names it; one about a whole model (a tier change), the model.
+        subject_name = f"{name}@{version}" if name and version else (name or kind)
         record = PendingRecord(
             kind=kind,
             record_id=record_id,

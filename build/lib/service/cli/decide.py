@@ -11,13 +11,15 @@ from typing import Any
 
 from service.cli.arguments import model_name
 from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
-from service.cli.render import FORMATS, render
+from service.cli.render import FORMATS, REPORT_FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
 from service.decision.request import GateRequest
+from service.engine.policyset import PolicySet
 from service.errors import UsageError
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.gates.registry import default_gates
+from service.review.catalogue import ReportCatalogue, local_catalogue
 from service.settings import get_settings
 
 
@@ -58,7 +60,13 @@ def register(commands: Any) -> None:
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """--format, --output and --fail-on-warn, shared by the commands that print a decision."""
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="junit and sarif: CI reports, each rule of the gate described from the rule "
+        "catalogue (the service's GET /v1/policies with --url)",
+    )
     parser.add_argument(
         "--output",
         type=Path,
@@ -121,12 +129,21 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
     rollback's), or EXIT_WARNED for an allow with warnings under `args.fail_on_warn`."""
     # Before either mode: the name a service would refuse is not sent to it either.
     request.refuse_lookalike_name()
-    decision = _remote(url, request) if url else _local(request)
-    print(render(decision, args.format))
+    reporting = args.format in REPORT_FORMATS
+    catalogue: ReportCatalogue | None = None
+    if url:
+        # Read before asking: a catalogue the service will not give stops the command before
+        # a decision is recorded, not after it.
+        catalogue = _remote_catalogue(url) if reporting else None
+        decision = _remote(url, request)
+    else:
+        decision, policy_set = _local(request)
+        catalogue = local_catalogue(policy_set) if reporting else None
+    print(render(decision, args.format, catalogue))
     final = decision
-    while final.triggered is not None:  # in JSON it is inside the first decision already
+    while final.triggered is not None:  # JSON and the reports include it already
         final = final.triggered
-        if args.format != "json":
+        if args.format != "json" and not reporting:
             print(render(final, args.format))
     if args.output is not None:
         _write(args.output, render(decision, "json"))
@@ -146,12 +163,20 @@ def _write(path: Path, text: str) -> None:
         ) from None
 
 
-def _local(request: GateRequest) -> DecisionAnswer:
+def _local(request: GateRequest) -> tuple[DecisionAnswer, PolicySet]:
+    """The recorded decision, and the policy set that judged it."""
     from service.compose import local_path
 
     settings = get_settings()
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
-    return local_path(settings).decide(dataclasses.replace(request, caller=caller))
+    path = local_path(settings)
+    return path.decide(dataclasses.replace(request, caller=caller)), path.policy_set
+
+
+def _remote_catalogue(url: str) -> ReportCatalogue:
+    from service.cli.remote import request_catalogue
+
+    return request_catalogue(url, get_settings().token)
 
 
 def _remote(url: str, request: GateRequest) -> DecisionAnswer:

@@ -19,10 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         history,
         regotest,
+        report,
         rollback,
         serve,
         signoffs,
         snapshots,
+        tiers,
         tokens,
     )
 
@@ -32,9 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         decide,
+        report,
         rollback,
         history,
         signoffs,
+        tiers,
         snapshots,
         check,
         regotest,

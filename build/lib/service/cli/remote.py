@@ -18,6 +18,7 @@ from service.errors import (
     PolicyEngineUnavailable,
     UsageError,
 )
+from service.review.catalogue import ReportCatalogue, served_catalogue
 
 TIMEOUT_SECONDS = 30.0
 
@@ -52,7 +53,7 @@ def request_decision(
     NotAuthorized, an unreachable service ServiceUnreachable, a failing one
     PolicyEngineUnavailable, and a decision it could not record AuditWriteFailed.
     """
-    endpoint, response = _post(url, f"/v1/decisions/{gate}", token, body, transport)
+    endpoint, response = _send(url, f"/v1/decisions/{gate}", token, body, transport)
     if response.status_code != 200:
         raise _error(endpoint, response)
     try:
@@ -72,7 +73,7 @@ def post_snapshot(
 ) -> dict[str, Any]:
     """POST one metric snapshot to <url>/v1/snapshots as the reporter the token names; the
     stored snapshot. Errors as request_decision's."""
-    endpoint, response = _post(url, "/v1/snapshots", token, document, transport)
+    endpoint, response = _send(url, "/v1/snapshots", token, document, transport)
     if response.status_code != 201:
         raise _error(endpoint, response, role="reporter")
     stored: dict[str, Any] = response.json()
@@ -84,12 +85,7 @@ def get_json(
 ) -> Any:
     """GET <url><path> as the auditor the token names: the JSON answer. Errors as
     request_decision's (a refused token NotAuthorized, nothing there ServiceUnreachable)."""
-    endpoint = _endpoint(url, path)
-    try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
-            response = client.get(endpoint, headers=_headers(token))
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from None
+    endpoint, response = _send(url, path, token, None, transport)
     if response.status_code != 200:
         raise _error(endpoint, response, role="auditor")
     return response.json()
@@ -129,20 +125,39 @@ def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _post(
+def request_catalogue(
+    url: str, token: str, *, transport: httpx.BaseTransport | None = None
+) -> ReportCatalogue:
+    """The rule catalogue the service at `url` decides by (GET <url>/v1/policies, any role).
+    Errors as request_decision's; PolicyEngineUnavailable if the answer is no catalogue."""
+    endpoint, response = _send(url, "/v1/policies", token, None, transport)
+    if response.status_code != 200:
+        raise _error(endpoint, response)
+    try:
+        document = response.json()
+    except ValueError:
+        document = None
+    return served_catalogue(document, f"GET {endpoint}")
+
+
+def _send(
     url: str,
     path: str,
     token: str,
-    body: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
     transport: httpx.BaseTransport | None,
 ) -> tuple[str, httpx.Response]:
-    """POST `body` as JSON to `url` + `path` with the bearer `token`: (endpoint, response).
-    UsageError for a URL that is not http(s), ServiceUnreachable when nothing answers."""
+    """POST `body` as JSON (GET when it is None) to `url` + `path` with the bearer `token`:
+    (endpoint, response). UsageError for a URL that is not http(s), ServiceUnreachable when
+    nothing answers."""
     endpoint = _endpoint(url, path)
-    headers = {"Content-Type": "application/json", "Accept": "application/json", **_headers(token)}
-    content = json.dumps(body, default=_json_default).encode()
+    headers = {"Accept": "application/json", **_headers(token)}
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
+            if body is None:
+                return endpoint, client.get(endpoint, headers=headers)
+            content = json.dumps(body, default=_json_default).encode()
+            headers["Content-Type"] = "application/json"
             return endpoint, client.post(endpoint, content=content, headers=headers)
     except httpx.HTTPError as exc:
         raise _unreachable(url, exc) from None

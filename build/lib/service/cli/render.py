@@ -1,4 +1,5 @@
-"""Decisions for people (text, markdown for CI job summaries) and for machines (JSON)."""
+"""Decisions for people (text, markdown for CI job summaries), for machines (JSON) and for CI
+systems' reports (GitHub annotations, JUnit XML, SARIF)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,26 @@ import json
 
 from service.decision.model import DecisionAnswer, Reason
 from service.gates.registry import default_gates
+from service.review.catalogue import ReportCatalogue
+from service.review.junit import decision_junit
+from service.review.sarif import decision_sarif
 
-FORMATS = ("text", "json", "markdown", "github")
+FORMATS = ("text", "json", "markdown", "github", "junit", "sarif")
+# The formats that report a decision and those it triggered in one document, described with
+# the rule catalogue.
+REPORT_FORMATS = ("junit", "sarif")
 _MARK = {"allow": "✅", "hold": "⏸️", "deny": "⛔", "rollback": "↩️"}
 
 
-def render(decision: DecisionAnswer, fmt: str) -> str:
+def render(decision: DecisionAnswer, fmt: str, catalogue: ReportCatalogue | None = None) -> str:
+    """`decision` in format `fmt`; the REPORT_FORMATS need the `catalogue` (ValueError without
+    it) and include the decisions `decision` triggered."""
+    if fmt in REPORT_FORMATS:
+        if catalogue is None:
+            raise ValueError(f"--format {fmt} needs the rule catalogue")
+        if fmt == "junit":
+            return decision_junit(decision, catalogue, _headline)
+        return decision_sarif(decision, catalogue)
     if fmt == "json":
         return json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2)
     if fmt == "markdown":

@@ -59,7 +59,9 @@ class Judge:
         it must not be answered before that. NotFound for a gate not in the registry."""
         spec = self.gates.spec(input_doc.get("gate"))
         result, reasons = self._policy_result(spec, input_doc)
-        return _judged(spec, input_doc, result, reasons, self.engine.policy_set.revision)
+        revision = self.engine.policy_set.revision
+        card_names_tier = _valid_card_names_tier(self.schemas, input_doc)
+        return _judged(spec, input_doc, result, reasons, revision, card_names_tier)
 
     def _policy_result(
         self, spec: GateSpec, input_doc: Mapping[str, Any]
@@ -101,11 +103,32 @@ def _judged(
     result: dict[str, Any],
     reasons: list[Reason],
     revision: str,
+    card_names_tier: bool = False,
 ) -> Judged:
     canonical, members = canonical_members(input_doc)
     evidence = {key: sha256_digest(members[key]) for key in spec.evidence_keys if key in members}
-    decision = _decision(input_doc, result, reasons, revision, sha256_digest(canonical), evidence)
+    decision = _decision(
+        input_doc,
+        result,
+        reasons,
+        revision,
+        (sha256_digest(canonical), evidence),
+        card_names_tier,
+    )
     return Judged(decision, canonical)
+
+
+def _valid_card_names_tier(schemas: SchemaSet, input_doc: Mapping[str, Any]) -> bool:
+    """Whether the input's model card is valid (schemas/model_card.schema.json) and names a
+    risk tier. Only then does the tier a decision is judged under become the model's tier of
+    record: a card missing (a misnamed artifact) or invalid is judged as high-risk by default,
+    which is no one's judgement, and must not hold every later version to high risk."""
+    card = input_doc.get("model_card")
+    return (
+        isinstance(card, Mapping)
+        and card.get("risk_tier") in TIERS
+        and not schemas.violations("model_card", card)
+    )
 
 
 def _decision(
@@ -113,9 +136,12 @@ def _decision(
     result: dict[str, Any],
     reasons: list[Reason],
     revision: str,
-    input_digest: str,
-    evidence_digests: dict[str, str],
+    digests: tuple[str, dict[str, str]],
+    card_names_tier: bool,
 ) -> Decision:
+    """The decision; `digests` are the input's and each evidence part's, and the judged tier
+    becomes the model's tier of record only when `card_names_tier`."""
+    input_digest, evidence_digests = digests
     model = _mapping(input_doc.get("model"))
     caller = _mapping(input_doc.get("caller"))
     target = input_doc.get("target")
@@ -144,6 +170,7 @@ def _decision(
             if isinstance(model.get("artifact_digest"), str)
             else None,
             risk_tier=_judged_tier(result),
+            records_tier=card_names_tier and _judged_tier(result) is not None,
         ),
         target=dict(target) if isinstance(target, Mapping) else None,
         target_version=target_version,

@@ -59,6 +59,9 @@ class ModelRef(BaseModel):
     artifact_digest: str | None = None
     # The tier the decision was judged under, as the policy reports it (its `risk_tier`).
     risk_tier: str | None = None
+    # Whether that tier becomes the model's tier of record (service/evidence/risk_tier.py):
+    # only when judged on a valid model card naming a tier. None on records made before.
+    records_tier: bool | None = None
 
 
 class Caller(BaseModel):

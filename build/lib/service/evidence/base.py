@@ -16,6 +16,7 @@ SIGNOFF_RECORDS = "ledger: sign-off records"
 LEDGER_DECISIONS = "ledger: decisions"
 SNAPSHOT_RECORDS = "ledger: metric snapshots"
 ALIAS_MOVES = "ledger: alias moves"
+TIER_CHANGES = "ledger: tier changes"
 CANARY_STATISTICS = "computed from the metric snapshots"
 
 # The parts only mlgate's own records may supply (over HTTP), and where they come from instead.
@@ -23,7 +24,8 @@ RECORDED_ONLY = {
     "approvals": "the sign-off records (POST /v1/approvals, mlgate approve)",
     "waivers": "the sign-off records (POST /v1/waivers, mlgate waive)",
     "history": "the ledger's earlier decisions on this model version and artifact",
-    "recorded_risk_tier": "the ledger's earlier decisions on this model or its artifact",
+    "recorded_risk_tier": "the ledger's earlier decisions on this model or its artifact, and "
+    "its tier changes (POST /v1/tiers, mlgate tier set)",
     "requesters": "the ledger's earlier decisions on this model version",
     "alias_of_record": "the ledger's alias moves",
     "deployment": "the ledger's alias moves",
