@@ -4,7 +4,6 @@ of any revision on record) and POST /v1/policies/reload (admin)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
@@ -80,7 +79,8 @@ def policies(
 ) -> Any:
     policy_set = runtime.policy_set
     if revision is not None and check_revision_id(revision) != policy_set.revision:
-        return RedirectResponse(f"/v1/policies/{quote(revision)}", status_code=307)
+        # A checked revision is "sha256:" and hex digits: nothing in it needs escaping.
+        return RedirectResponse(f"/v1/policies/{revision}", status_code=307)
     packages = {entry.package for entry in runtime.catalogue()}
     packages |= {_package(source) for source in policy_set.modules.values()}
     return PolicyInfo(
