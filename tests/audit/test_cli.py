@@ -14,7 +14,9 @@ import pytest
 from service.audit.ledger import Ledger, open_ledger
 from service.cli.main import main
 from service.decision.judge import Judge
+from service.decision.model import Decision
 from service.decision.recording import pending_decision
+from service.review.revisions import keep_revision
 from service.settings import get_settings
 from tests.audit.factory import make_decision, record_many
 from tests.audit.test_tampering import flip_char
@@ -160,37 +162,85 @@ def test_verify_without_a_ledger_says_where_it_looked(mlgate: Mlgate) -> None:
     assert run.code == 2 and "no audit ledger at" in run.err
 
 
+def _recorded_with_its_revision(gatekeeper: Judge, input_doc: dict[str, Any]) -> Decision:
+    """A decision recorded as every entry point records one: its revision kept first."""
+    decision = gatekeeper.evaluate(input_doc)
+    with open_ledger(get_settings()) as ledger:
+        keep_revision(ledger, gatekeeper.engine.policy_set)
+        ledger.record(pending_decision(decision, input_doc))
+    return decision
+
+
 def test_reproduce_finds_the_same_outcome_under_the_same_policies(
     mlgate: Mlgate, gatekeeper: Judge, approved_input: dict[str, Any]
 ) -> None:
-    decision = gatekeeper.evaluate(approved_input)
-    with open_ledger(get_settings()) as ledger:
-        ledger.record(pending_decision(decision, approved_input))
+    decision = _recorded_with_its_revision(gatekeeper, approved_input)
     run = mlgate("audit", "reproduce", decision.decision_id)
     assert run.code == 0, run.err
     assert f"recorded  {decision.outcome} at" in run.out
-    assert "policies  unchanged" in run.out
+    assert f"policies  as recorded: revision {decision.policy_revision}" in run.out
     assert run.out.rstrip().endswith("result    same outcome")
 
 
-def test_reproduce_names_the_revision_a_record_was_made_under(
+def test_reproduce_under_the_current_policies_names_the_revision_a_record_was_made_under(
     mlgate: Mlgate,
     gatekeeper: Judge,
     approved_input: dict[str, Any],
     policy_copy: Callable[[], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    decision = gatekeeper.evaluate(approved_input)
-    with open_ledger(get_settings()) as ledger:
-        ledger.record(pending_decision(decision, approved_input))
+    decision = _recorded_with_its_revision(gatekeeper, approved_input)
     policies = policy_copy()
     rego = next(policies.rglob("*.rego"))
     rego.write_text(rego.read_text() + "\n# edited after the decision was recorded\n")
     monkeypatch.setenv("MLGATE_POLICY_DIR", str(policies))
     get_settings.cache_clear()
-    run = mlgate("audit", "reproduce", "1")
+    run = mlgate("audit", "reproduce", "2", "--current-policies")
     assert f"the record was made under revision {decision.policy_revision}" in run.out
     assert run.code == 0 and "same outcome" in run.out
+
+
+def test_reproduce_uses_the_recorded_revision_after_a_policy_change(
+    mlgate: Mlgate,
+    gatekeeper: Judge,
+    approved_input: dict[str, Any],
+    policy_copy: Callable[[], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The files restored from the ledger decide, not the directory: the production auc floor
+    raised since would deny, and the recorded revision still allows."""
+    decision = _recorded_with_its_revision(gatekeeper, approved_input)
+    assert decision.outcome == "allow"
+    policies = policy_copy()
+    config = policies / "data" / "promotion.yaml"
+    raised = config.read_text().replace("floors: {auc: 0.90,", "floors: {auc: 0.99,")
+    assert raised != config.read_text()
+    config.write_text(raised)
+    monkeypatch.setenv("MLGATE_POLICY_DIR", str(policies))
+    get_settings.cache_clear()
+
+    recorded = mlgate("audit", "reproduce", decision.decision_id)
+    today = mlgate("audit", "reproduce", decision.decision_id, "--current-policies")
+
+    assert recorded.code == 0, recorded.err
+    assert f"policies  as recorded: revision {decision.policy_revision}" in recorded.out
+    assert "now       allow at" in recorded.out
+    assert today.code == 1
+    assert "result    outcome changed: allow -> deny" in today.out
+
+
+def test_reproduce_of_a_decision_whose_revision_is_not_kept_says_how_to_proceed(
+    mlgate: Mlgate, gatekeeper: Judge, approved_input: dict[str, Any]
+) -> None:
+    decision = gatekeeper.evaluate(approved_input)
+    with open_ledger(get_settings()) as ledger:  # a ledger older than revision records
+        ledger.record(pending_decision(decision, approved_input))
+
+    run = mlgate("audit", "reproduce", decision.decision_id)
+
+    assert run.code == 2
+    assert f"no policy revision {decision.policy_revision} is on record" in run.err
+    assert "--current-policies" in run.err
 
 
 def test_a_record_with_an_unknown_input_cannot_be_reproduced(mlgate: Mlgate) -> None:
