@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
@@ -185,13 +185,17 @@ def _unparsed_why(body: bytes) -> str:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method the OpenAPI document gives for this path: templates with different parameter
-    names can share a path (GET /v1/decisions/{decision_id}, POST /v1/decisions/{gate})."""
+    names can share a path (GET /v1/decisions/{decision_id}, POST /v1/decisions/{gate}). A path
+    is matched as the router matches it, by each documented route's own pattern, so a parameter
+    whose segment has a form of its own (/v1/policies/{revision}, "sha256:...") does not claim
+    /v1/policies/reload."""
+    documented = request.app.openapi()["paths"]
     methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        parts = re.split(r"(\{[^}]+\})", template)
-        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-        if re.fullmatch(pattern, request.url.path):
-            methods |= {method.upper() for method in operations}
+    for route in request.app.routes:
+        if not isinstance(route, APIRoute) or route.path_format not in documented:
+            continue
+        if route.path_regex.fullmatch(request.url.path):
+            methods |= {m.upper() for m in documented[route.path_format]} & (route.methods or set())
     return sorted(methods)
 
 

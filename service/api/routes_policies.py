@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import AdminCaller, AnyCaller
 from service.api.links import READ_POLICIES, READ_POLICY_REVISION, RELOAD_POLICIES
@@ -29,6 +30,23 @@ from service.engine.catalogue import RuleEntry
 from service.review.revisions import check_revision_id, kept_revision
 
 router = APIRouter(tags=["policies"])
+
+
+class _RevisionSegment(Convertor[str]):
+    """A path segment that claims to be a revision ("sha256:..."), so that
+    /v1/policies/{revision} never shadows /v1/policies/reload; the rest of its form is
+    checked by the route, which names what it expected (422)."""
+
+    regex = "sha256:[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("policy_revision", _RevisionSegment())
 
 
 def _rule(entry: RuleEntry) -> RuleInfo:
@@ -100,7 +118,7 @@ def policies(
 
 
 @router.get(
-    "/v1/policies/{revision}",
+    "/v1/policies/{revision:policy_revision}",
     operation_id=READ_POLICY_REVISION,
     response_model=PolicyRevisionFiles,
     summary="The files of a policy revision on record, exactly as kept",

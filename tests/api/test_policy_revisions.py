@@ -127,7 +127,7 @@ def test_a_revision_not_on_record_is_404_and_no_revision_at_all_is_422(app: App)
     unknown = "sha256:" + "ab" * 32
 
     missing = app.get(f"/v1/policies/{unknown}")
-    malformed = app.get("/v1/policies/HEAD")
+    malformed = app.get("/v1/policies/sha256:HEAD")
     old_style = app.get("/v1/policies", params={"revision": "old"})
 
     assert missing.status_code == 404

@@ -204,6 +204,9 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
     refuse, allow, cause, hint = REFUSALS[refusal]
     with app_serving(Settings(home=tmp_path, ledger_url=url)) as (client, headers):
         assert ledger_readiness(client) == (200, "ok")
+        # What start-up recorded: the policy revision in force, with its files.
+        records = admin.execute("SELECT count(*) FROM records").fetchone()
+        inputs = admin.execute("SELECT count(*) FROM inputs").fetchone()
         admin.execute(refuse.format(role=role))
 
         # No decision has been sent: what readiness writes must meet the refusal itself.
@@ -215,7 +218,8 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
 
         admin.execute(allow.format(role=role))
         assert ledger_readiness(client) == (200, "ok")
-        # The probes left nothing behind: the first record is still seq 1.
-        assert admin.execute("SELECT count(*) FROM records").fetchone() == (0,)
-        assert admin.execute("SELECT count(*) FROM inputs").fetchone() == (0,)
-        assert decide(client, headers).json()["audit"]["seq"] == 1
+        # The probes left nothing behind: the first decision follows the revision's record.
+        assert records == (1,)
+        assert admin.execute("SELECT count(*) FROM records").fetchone() == records
+        assert admin.execute("SELECT count(*) FROM inputs").fetchone() == inputs
+        assert decide(client, headers).json()["audit"]["seq"] == 2

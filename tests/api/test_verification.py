@@ -150,7 +150,7 @@ def test_one_chain_link_checks_with_hashlib_alone(server: LiveServer) -> None:
 def test_a_record_of_any_kind_by_id_or_seq(server: LiveServer) -> None:
     listing = _get(server, "/v1/audit?limit=100").json()["records"]
     kinds = {row["kind"]: row for row in listing}
-    assert sorted(kinds) == ["decision", "metric_snapshot"]
+    assert sorted(kinds) == ["decision", "metric_snapshot", "policy_revision"]
     for row in listing:
         by_id = _get(server, f"/v1/audit/records/{row['id']}")
         by_seq = _get(server, f"/v1/audit/records/{row['seq']}")

@@ -147,7 +147,7 @@ def test_a_deny_fails_the_case_of_the_rule_that_denied(tmp_path: Path) -> None:
             [("METRIC_REGRESSION_ABSOLUTE", failed)],
         ),
     }
-    assert "1/1 records valid" in ledger_records(home)
+    assert "2/2 records valid (1 policy revision, 1 decision)" in ledger_records(home)
 
 
 def test_a_hold_fails_the_case_of_the_approval_awaited(tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_sarif_of_a_deny_locates_the_reason_at_its_rule(tmp_path: Path, sarif_sc
     assert sarif["invocations"] == [{"executionSuccessful": True}]
     assert sarif["automationDetails"] == {"id": f"mlgate/promotion/{decision['decision_id']}"}
     assert sarif["originalUriBaseIds"]["POLICIES"]["uri"] == SARIF_BASE["POLICIES"]["uri"]
-    assert "1/1 records valid" in ledger_records(home)
+    assert "2/2 records valid (1 policy revision, 1 decision)" in ledger_records(home)
 
 
 def test_sarif_of_a_hold_and_of_a_waiver(tmp_path: Path, sarif_schema: Any) -> None:

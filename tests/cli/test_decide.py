@@ -48,7 +48,7 @@ def test_each_fixture_exits_with_its_outcome_code(tmp_path: Path, fixture: str) 
 
     assert run.returncode == EXPECTED_EXIT[fixture], run.stderr
     decision = json.loads(run.stdout)
-    assert decision["audit"]["seq"] == 1
+    assert decision["audit"]["seq"] == 2  # after its policy revision's record
     assert decision["caller"] == {"id": "ci-pipeline", "role": "cli"}
 
 
@@ -59,7 +59,7 @@ def test_text_output_names_metric_values_and_threshold(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     assert lines[0] == "DENY  promotion of fraud-detector v7 to production"
     assert "METRIC_REGRESSION_ABSOLUTE: auc 0.9318 against the champion v5's 0.9357" in lines[1]
-    assert lines[-1].startswith("decision ") and "audit seq 1" in lines[-1]
+    assert lines[-1].startswith("decision ") and "audit seq 2" in lines[-1]
 
 
 def test_markdown_output_is_a_table_for_job_summaries(tmp_path: Path) -> None:
@@ -91,7 +91,8 @@ def test_every_decision_is_recorded_in_sequence(tmp_path: Path) -> None:
         for f in EXPECTED_EXIT
     ]
 
-    assert seqs == list(range(1, len(EXPECTED_EXIT) + 1))
+    # After the policy revision's record, which the first decision under it wrote (seq 1).
+    assert seqs == list(range(2, len(EXPECTED_EXIT) + 2))
 
 
 def test_policy_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_report_asks_for_no_decision_and_records_nothing(tmp_path: Path) -> None
         assert mlgate(tmp_path / "home", "report", str(kept), "--format", fmt).returncode == 0
 
     verified = mlgate(tmp_path / "home", "audit", "verify")
-    assert "1/1 records valid" in verified.stdout, verified.stdout
+    assert "2/2 records valid (1 policy revision, 1 decision)" in verified.stdout, verified.stdout
 
 
 def test_report_reads_the_decision_from_stdin(tmp_path: Path) -> None:

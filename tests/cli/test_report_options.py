@@ -34,7 +34,7 @@ def test_output_keeps_the_json_of_the_very_decision_printed(tmp_path: Path) -> N
     assert decision["outcome"] == "deny"
     assert f"decision `{decision['decision_id']}`" in run.stdout  # one decision, not two
     ledger = mlgate(tmp_path / "home", "audit", "verify")
-    assert "1/1 records valid" in ledger.stdout, ledger.stdout
+    assert "2/2 records valid (1 policy revision, 1 decision)" in ledger.stdout, ledger.stdout
 
 
 def test_an_unwritable_output_says_the_decision_was_recorded(tmp_path: Path) -> None:

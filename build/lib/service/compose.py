@@ -14,6 +14,7 @@ from service.engine.policyset import load_policy_set
 from service.evidence.context import EvidenceContext
 from service.execution.inline import LocalPath
 from service.gates.registry import default_gates
+from service.review.revisions import keep_revision
 from service.schemas import default_schemas
 from service.settings import Settings
 
@@ -30,10 +31,18 @@ def local_judge(settings: Settings, gates: GateRegistry | None = None) -> Judge:
 def local_path(settings: Settings, gates: GateRegistry | None = None) -> LocalPath:
     """The decision path of local CLI mode: this process's engine, and the ledger under
     MLGATE_HOME both as the record of its decisions and as the source of sign-offs and
-    history. Says so, loudly, when that ledger is new (see `fresh_home_notice`)."""
+    history. Says so, loudly, when that ledger is new (see `fresh_home_notice`). The policy
+    revision is on record in that ledger, with its files, before any decision is made under it
+    (service/review/revisions.py); AuditWriteFailed if it cannot be."""
     fresh = _is_fresh(settings)
     judge = local_judge(settings, gates)  # first: a broken policy or install leaves nothing
     ledger = open_ledger(settings)
+    try:
+        keep_revision(ledger, judge.engine.policy_set)
+    except BaseException:
+        ledger.close()
+        judge.engine.close()  # type: ignore[attr-defined]
+        raise
     if fresh:
         print(fresh_home_notice(settings), file=sys.stderr)
     return LocalPath(judge, ledger, EvidenceContext(ledger, settings))

@@ -162,9 +162,10 @@ class SqliteStore(SharedReads):
         lock is one for the whole file: every named lock is the same lock here."""
         path = self.path.with_name(self.path.name + "-locks")
         try:
+            private_file(path)  # as private as the ledger beside it (and its -journal)
             conn = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT_S)
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise AuditWriteFailed(
                 f"could not take the lock {name!r} in {path} within {LOCK_TIMEOUT_S:g} s: {exc}"
             ) from None

@@ -28,6 +28,7 @@ from service.evidence.context import EvidenceContext
 from service.execution.processes import ProcessDecider
 from service.execution.threads import Decider, ThreadDecider
 from service.gates.registry import default_gates
+from service.review.revisions import keep_revision
 from service.schemas import default_schemas
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
@@ -76,6 +77,13 @@ def create_app(
             Judge(new_engine(settings, policy_set), default_schemas(), gates) for _ in range(size)
         ]
         decider = ThreadDecider(judges, ledger, context, settings.policy_dir, settings)
+    try:
+        # No policy decides without a signed record of its files (a new revision is archived).
+        keep_revision(ledger, decider.policy_set)
+    except BaseException:
+        decider.close()
+        ledger.close()
+        raise
     runtime = Runtime(
         settings=settings,
         decider=decider,

@@ -856,6 +856,40 @@ class ReloadResult(BaseModel):
     record: int = Field(description="The seq of the reload's signed record in the ledger.")
 
 
+class PolicyFile(BaseModel):
+    path: str = Field(description="Relative to the policy directory, `/`-separated.")
+    digest: str = Field(description="`sha256:<hex>` of the file's bytes, as its record names.")
+    size: int = Field(description="Bytes.")
+    content: str = Field(description="The file's text (policy and data files are UTF-8).")
+
+
+class PolicyRevisionFiles(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "revision": EXAMPLE_REVISION,
+                "record": 3,
+                "recorded_at": "2026-01-31T09:00:00.000000Z",
+                "files": [
+                    {
+                        "path": "data/promotion.yaml",
+                        "digest": "sha256:9c1d…",
+                        "size": 1432,
+                        "content": "high:\n  production:\n    min_auc: 0.85\n",
+                    }
+                ],
+            }
+        }
+    )
+
+    revision: str
+    record: int = Field(description="The seq of the revision's signed policy_revision record.")
+    recorded_at: str = Field(description="When the revision was first recorded (RFC 3339, UTC).")
+    files: list[PolicyFile] = Field(
+        description="Exactly the files of the revision, each checked against its digest."
+    )
+
+
 class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
 

@@ -1,26 +1,32 @@
-"""GET /v1/policies (revision, files, rule catalogue) and POST /v1/policies/reload (admin)."""
+"""GET /v1/policies (revision, files, rule catalogue), GET /v1/policies/{revision} (the files
+of any revision on record) and POST /v1/policies/reload (admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import RedirectResponse
 
 from service.api.auth import AdminCaller, AnyCaller
-from service.api.links import READ_POLICIES, RELOAD_POLICIES
+from service.api.links import READ_POLICIES, READ_POLICY_REVISION, RELOAD_POLICIES
 from service.api.models import (
     AUTH_ERRORS,
+    EXAMPLE_REVISION,
     GatePolicy,
+    PolicyFile,
     PolicyInfo,
+    PolicyRevisionFiles,
     ReloadResult,
     RuleInfo,
     problem_example,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import only_query
 from service.api.runtime import RuntimeDep
 from service.decision.service_rules import SERVICE_RULES
 from service.engine.base import decision_path
 from service.engine.catalogue import RuleEntry
+from service.review.revisions import check_revision_id, kept_revision
 
 router = APIRouter(tags=["policies"])
 
@@ -44,13 +50,37 @@ def _rule(entry: RuleEntry) -> RuleInfo:
     operation_id=READ_POLICIES,
     response_model=PolicyInfo,
     summary="The policies in force: revision, files and the rule catalogue",
-    description="Any role may read it. Every code a reason can carry is listed here.",
-    responses={**AUTH_ERRORS, **UNKNOWN_QUERY},
+    description=(
+        "Any role may read it. Every code a reason can carry is listed here. With `revision` "
+        "naming another revision than the one in force, the answer is a redirect (307) to "
+        "`GET /v1/policies/{revision}`, the files of that revision as kept in the ledger (404 "
+        "there if none is on record): never the policies in force under another name."
+    ),
+    responses={
+        **AUTH_ERRORS,
+        307: {"description": "`revision` is not in force: its kept files are at the Location."},
+        422: problem_example(
+            422,
+            "invalid_request",
+            "revision: expected a policy revision, sha256: and 64 lowercase hex digits; "
+            "found 'old'",
+            "revision",
+        ),
+    },
 )
 def policies(
-    caller: AnyCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
-) -> PolicyInfo:
+    caller: AnyCaller,
+    _: Annotated[None, only_query("revision")],
+    runtime: RuntimeDep,
+    revision: Annotated[
+        str | None,
+        Query(description="The revision the caller expects; another one is redirected."),
+    ] = None,
+) -> Any:
     policy_set = runtime.policy_set
+    if revision is not None and check_revision_id(revision) != policy_set.revision:
+        # A checked revision is "sha256:" and hex digits: nothing in it needs escaping.
+        return RedirectResponse(f"/v1/policies/{revision}", status_code=307)
     packages = {entry.package for entry in runtime.catalogue()}
     packages |= {_package(source) for source in policy_set.modules.values()}
     return PolicyInfo(
@@ -66,6 +96,58 @@ def policies(
         ],
         rules=[_rule(entry) for entry in runtime.catalogue()],
         service_rules=[_rule(entry) for entry in SERVICE_RULES],
+    )
+
+
+@router.get(
+    "/v1/policies/{revision}",
+    operation_id=READ_POLICY_REVISION,
+    response_model=PolicyRevisionFiles,
+    summary="The files of a policy revision on record, exactly as kept",
+    description=(
+        "Any role may read it. Every revision that decided is a signed `policy_revision` "
+        "record naming each file with its SHA-256 digest, and its files are kept "
+        "content-addressed in the ledger's database; this answers those files, each checked "
+        "against its digest (500 `ledger_tampered` if one was altered or removed). `file` "
+        "narrows the answer to one path."
+    ),
+    responses={
+        **AUTH_ERRORS,
+        404: problem_example(
+            404, "not_found", f"no policy revision {EXAMPLE_REVISION} is on record in the ledger"
+        ),
+        422: problem_example(
+            422,
+            "invalid_request",
+            "revision: expected a policy revision, sha256: and 64 lowercase hex digits; "
+            "found 'HEAD'",
+            "revision",
+        ),
+    },
+)
+def policy_revision(
+    caller: AnyCaller,
+    _: Annotated[None, only_query("file")],
+    runtime: RuntimeDep,
+    revision: Annotated[str, Path(description="`sha256:<hex>`, as decisions carry it.")],
+    file: Annotated[str | None, Query(description="One file's path in the revision.")] = None,
+) -> PolicyRevisionFiles:
+    check_revision_id(revision)
+    kept = kept_revision(runtime.ledger, revision)
+    files = [kept.file(file)] if file is not None else list(kept.files)
+    return PolicyRevisionFiles(
+        revision=kept.revision,
+        record=kept.seq,
+        recorded_at=kept.recorded_at,
+        files=[
+            PolicyFile(
+                path=entry.path,
+                digest=entry.digest,
+                size=len(entry.content),
+                content=entry.content.decode("utf-8", errors="replace"),
+            )
+            for entry in files
+        ],
     )
 
 

@@ -19,6 +19,7 @@ from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.policyset import PolicySet, load_policy_set
 from service.evidence.context import EvidenceContext
 from service.execution.threads import Decider
+from service.review.revisions import keep_revision
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
 
@@ -55,14 +56,17 @@ class Runtime:
         """Load the policies from disk again and record that `by` did so; the previous
         revision, the set now in force and the seq of the reload's ledger record.
 
-        On any error the running policies stay in force: a set that does not load, or a
-        reload the ledger cannot record (AuditWriteFailed), since no policy may decide
-        without a signed record of when it came into force.
+        The new revision is kept first (a `policy_revision` record naming each file with its
+        digest, its files archived) unless the ledger has it already. On any error the running
+        policies stay in force: a set that does not load, or a revision or reload the ledger
+        cannot record (AuditWriteFailed), since no policy may decide without a signed record
+        of what it is and when it came into force.
         """
         with self._lock:
             running = self.policy_set
             policy_set = load_policy_set(self.settings.policy_dir)
             rule_catalogue(policy_set)
+            keep_revision(self.ledger, policy_set)
             previous, policy_set = self.decider.reload(policy_set)
             record_id = str(uuid.uuid4())
             try:

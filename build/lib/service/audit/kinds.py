@@ -62,6 +62,8 @@ def _table(*kinds: Kind) -> Mapping[str, Kind]:
 
 
 DECISION = "decision"
+# A policy revision that decided: each file with its digest, recorded once per revision.
+POLICY_REVISION = "policy_revision"
 KINDS: Mapping[str, Kind] = _table(
     Kind(DECISION, "https://mlgate.dev/decision/v1", DecisionColumns()),
     Kind(
@@ -88,6 +90,11 @@ KINDS: Mapping[str, Kind] = _table(
         "policy_reload",
         "https://mlgate.dev/policy-reload/v1",
         EventColumns(outcome="reloaded"),
+    ),
+    Kind(
+        POLICY_REVISION,
+        "https://mlgate.dev/policy-revision/v1",
+        EventColumns(outcome="kept"),
     ),
     Kind(
         "alias_move",

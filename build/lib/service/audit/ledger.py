@@ -160,6 +160,8 @@ class Ledger:
                 )
                 envelope = seal(PAYLOAD_TYPE, payload, key)
                 prev = hashlib.sha256(envelope).hexdigest()
+                for attachment in record.attachments:
+                    chain.insert_input(sha256_digest(attachment), attachment)
                 chain.insert_input(record.digest, record.document)
                 chain.insert_record(
                     RecordRow(
@@ -198,6 +200,7 @@ class Ledger:
         model: tuple[str, str, str | None] = ("", "", None),
         outcome: str = "",
         by: str = "",
+        attachments: Sequence[bytes] = (),
     ) -> AuditReceipt:
         """Sign, chain and durably store a record that is not a decision: a sign-off
         (approval, waiver), a waiver's withdrawal, a policy reload or an alias move, one of
@@ -206,7 +209,10 @@ class Ledger:
         `predicate` is the record's own content (the chain adds seq, prev and recorded_at);
         `model` is (name, version, artifact digest) of the version it is about, if any, and
         `outcome` what it says (approved, rejected, granted, withdrawn, reloaded) and `by` who
-        gave it: all are indexed for queries. Raises AuditWriteFailed if it cannot be stored.
+        gave it: all are indexed for queries. `attachments` are contents the record names by
+        their SHA-256 digest (a policy revision's files): stored content-addressed in the same
+        transaction as the record, so no record names content the ledger lacks. Raises
+        AuditWriteFailed if it cannot be stored.
         """
         if isinstance(record_kind(kind).columns, DecisionColumns):
             raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
@@ -238,6 +244,7 @@ class Ledger:
             caller_id=by,
             artifact_digest=digest or "",
             stage=indexed["stage"],
+            attachments=tuple(attachments),
         )
         try:
             ((_, receipt),) = self._append_records([(0, record)])
@@ -433,6 +440,11 @@ class Ledger:
             )
         loaded: dict[str, Any] = json.loads(document)
         return loaded
+
+    def stored_content(self, digest: str) -> bytes | None:
+        """The bytes stored content-addressed under `digest` ("sha256:<hex>"), unchecked (the
+        caller compares them with the digest its signed record names); None if absent."""
+        return self.store.input_document(digest)
 
     def stored_checkpoints(self) -> list[bytes]:
         return self.store.checkpoint_envelopes()

@@ -27,6 +27,9 @@ class PendingRecord:
     artifact_digest: str = ""
     stage: str = ""
     risk_tier: str = ""
+    # Further content the record names by digest (a policy revision's files), stored
+    # content-addressed beside `document` in the same transaction, never overwritten.
+    attachments: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

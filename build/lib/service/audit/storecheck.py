@@ -2,8 +2,8 @@
 
 A listing filters on columns copied out of each envelope, and a decision's input document is
 kept so it can be re-evaluated; both live outside the signed bytes, so both are checked here
-against what the envelope signs: every indexed column, and that the input document exists and
-hashes to its digest.
+against what the envelope signs: every indexed column, that the input document exists and
+hashes to its digest, and that each file a policy revision record names is archived unaltered.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from service.audit.columns import expected_columns, mismatches
 from service.audit.keys import Keyring
-from service.audit.kinds import UnknownRecordKind
+from service.audit.kinds import POLICY_REVISION, UnknownRecordKind
 from service.audit.stores.base import PAGE_SIZE, RecordRow, Store
 from service.audit.verify import PROGRESS_EVERY, ChainVerifier, Opened, VerifyReport
 from service.canonical import sha256_digest
@@ -44,6 +44,8 @@ def verify_store(
                     if found is None and digest != row.input_digest:
                         found = store.input_document(digest)
                     _check_input(verifier, row.seq, digest, found)
+                if inputs and opened.kind == POLICY_REVISION:
+                    _check_policy_files(verifier, store, opened)
             if progress is not None and verifier.position % PROGRESS_EVERY == 0:
                 progress(verifier.position)
         if len(page) < PAGE_SIZE:
@@ -91,3 +93,30 @@ def _check_input(verifier: ChainVerifier, seq: int, digest: str, document: bytes
             f"the stored input document {digest} hashes to "
             f"{sha256_digest(document)}: it was altered after it was recorded",
         )
+
+
+def _check_policy_files(verifier: ChainVerifier, store: Store, opened: Opened) -> None:
+    """Each file a policy_revision record names is stored under its digest and hashes to it."""
+    try:
+        named = [(str(f["path"]), str(f["digest"])) for f in opened.predicate["files"]]
+    except (KeyError, TypeError) as exc:
+        verifier.record_problem(
+            opened.seq, "malformed", f"the policy revision record lists no files: {exc!r}"
+        )
+        return
+    for path, digest in named:
+        content = store.input_document(digest)
+        if content is None:
+            verifier.record_problem(
+                opened.seq,
+                "policy file missing",
+                f"the archived policy file {path} ({digest}) is not in the ledger: it was "
+                "deleted, so the revision's files cannot be shown",
+            )
+        elif sha256_digest(content) != digest:
+            verifier.record_problem(
+                opened.seq,
+                "policy file altered",
+                f"the archived policy file {path} ({digest}) hashes to "
+                f"{sha256_digest(content)}: it was altered after it was recorded",
+            )

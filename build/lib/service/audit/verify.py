@@ -38,6 +38,8 @@ ProblemKind = Literal[
     "column mismatch",
     "input missing",
     "input altered",
+    "policy file missing",
+    "policy file altered",
 ]
 PROGRESS_EVERY = 1000
 

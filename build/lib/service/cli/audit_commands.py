@@ -16,6 +16,7 @@ from service.audit.keys import KeyFiles, Keyring, init_keys, load_keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
+from service.decision.model import Decision
 from service.errors import AuditKeyMissing, UsageError
 from service.settings import get_settings
 
@@ -93,10 +94,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     reproduce = audit_commands.add_parser(
         "reproduce",
-        help="re-evaluate a recorded decision's input under the current policies",
-        description="Exit 0 when the outcome is the same as recorded, 1 when it differs.",
+        help="re-evaluate a recorded decision's input under its own policy revision",
+        description="By default the decision's recorded policy revision, restored from the "
+        "files the ledger keeps for it into a temporary directory; --current-policies judges "
+        "it under the policy directory as it is today instead. Exit 0 when the outcome is the "
+        "same as recorded, 1 when it differs.",
     )
     reproduce.add_argument("id", help="decision id, or a record's seq")
+    reproduce.add_argument(
+        "--current-policies",
+        action="store_true",
+        help="judge under today's policy directory, not the revision the decision was made under",
+    )
     reproduce.set_defaults(func=audit_reproduce)
 
 
@@ -385,6 +394,36 @@ def audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _under_recorded_revision(ledger: Ledger, revision: str, input_doc: dict[str, Any]) -> Decision:
+    """`input_doc` judged under the policy files the ledger keeps for `revision`, restored
+    into a temporary directory; NotFound (exit 2) naming --current-policies when the ledger
+    keeps no such revision (a ledger older than revision records)."""
+    import tempfile
+
+    from service.compose import local_judge
+    from service.errors import NotFound
+    from service.review.revisions import kept_revision, restore_revision
+
+    try:
+        kept = kept_revision(ledger, revision)
+    except NotFound as exc:
+        raise NotFound(
+            f"{exc.message}; `mlgate audit reproduce --current-policies` judges the decision "
+            "under today's policies instead"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="mlgate-revision-") as directory:
+        restored = restore_revision(kept, Path(directory) / "policies")
+        # Embedded OPA: a server serves the revision in force, not this one (the two engines
+        # give the same answers: tests/engine's parity test).
+        settings = get_settings().model_copy(update={"policy_dir": restored, "opa_url": None})
+        judge = local_judge(settings)
+        try:
+            decision = judge.evaluate(input_doc)
+        finally:
+            judge.engine.close()  # type: ignore[attr-defined]
+    return decision
+
+
 def audit_reproduce(args: argparse.Namespace) -> int:
     from service.compose import local_judge
 
@@ -403,7 +442,10 @@ def audit_reproduce(args: argparse.Namespace) -> int:
         ) from None
     input_doc = ledger.input_document(str(recorded["input_digest"]))
     # The recorded input was gathered once; only the judge step of the path runs again.
-    now = local_judge(settings).evaluate(input_doc)
+    if args.current_policies:
+        now = local_judge(settings).evaluate(input_doc)
+    else:
+        now = _under_recorded_revision(ledger, str(recorded["policy_revision"]), input_doc)
     same = now.outcome == recorded["outcome"]
     print(f"decision  {recorded['decision_id']} (seq {record.seq}, {recorded['gate']})")
     print(f"recorded  {recorded['outcome']} at {recorded['recorded_at']}")
@@ -413,8 +455,10 @@ def audit_reproduce(args: argparse.Namespace) -> int:
             f"policies  the record was made under revision {recorded['policy_revision']}; "
             f"the current policies are revision {now.policy_revision}"
         )
-    else:
+    elif args.current_policies:
         print(f"policies  unchanged (revision {now.policy_revision})")
+    else:
+        print(f"policies  as recorded: revision {now.policy_revision}, restored from the ledger")
     before = {str(r.get("code")) for r in recorded.get("reasons") or []}
     after = {r.code for r in now.reasons}
     for code in sorted(after - before):

@@ -1,4 +1,5 @@
-"""`mlgate bundle build` and `mlgate policies push`: the policies onto an OPA server."""
+"""`mlgate bundle build` and `mlgate policies push`: the policies onto an OPA server (and
+`mlgate policies show`, service/cli/revisions.py: a kept revision's files)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.cli.revisions import add_show
 from service.errors import UsageError
 from service.settings import get_settings
 
@@ -26,7 +28,9 @@ def register(commands: Any) -> None:
     build.add_argument("--output", "-o", type=Path, default=DEFAULT_BUNDLE, metavar="FILE")
     build.set_defaults(func=build_bundle)
 
-    policies = commands.add_parser("policies", help="the policies on an OPA server")
+    policies = commands.add_parser(
+        "policies", help="the policies on an OPA server, and the revisions the ledger keeps"
+    )
     policy_commands = policies.add_subparsers(dest="policies_command", required=True)
     push_parser = policy_commands.add_parser(
         "push",
@@ -38,6 +42,7 @@ def register(commands: Any) -> None:
         "dir", nargs="?", type=Path, help="policy directory (default: policies/)"
     )
     push_parser.set_defaults(func=push)
+    add_show(policy_commands)
 
 
 def build_bundle(args: argparse.Namespace) -> int:

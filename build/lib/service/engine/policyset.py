@@ -34,6 +34,8 @@ class PolicySet:
     data: dict[str, Any]  # the whole data document the files make
     revision: str
     files: tuple[str, ...] = field(default=())
+    # Each file's bytes as read and hashed into `revision`: what a revision's record archives.
+    contents: dict[str, bytes] = field(default_factory=dict)
 
     def defines_package(self, package: str) -> bool:
         """Some module of the set declares `package <package>`."""
@@ -80,16 +82,16 @@ def read_policy_set(root: Path) -> PolicySet:
         raise PolicyLoadError(f"policy directory {root} does not exist or is not a directory")
     modules: dict[str, str] = {}
     data: dict[str, Any] = {}
-    digest = hashlib.sha256()
     files: list[str] = []
+    contents: dict[str, bytes] = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         data_path = _data_path(rel)
         if not rel.endswith(".rego") and data_path is None:
             continue
         raw = path.read_bytes()
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
         files.append(rel)
+        contents[rel] = raw
         text = decode_text(rel, raw)
         if data_path is None:
             modules[rel] = text
@@ -99,9 +101,20 @@ def read_policy_set(root: Path) -> PolicySet:
         root=root,
         modules=modules,
         data=data,
-        revision="sha256:" + digest.hexdigest(),
+        revision=revision_of(contents),
         files=tuple(files),
+        contents=contents,
     )
+
+
+def revision_of(contents: dict[str, bytes]) -> str:
+    """The revision of files with these contents (path relative to the policy root -> bytes):
+    SHA-256 over each path, a NUL and the SHA-256 of its bytes, in path order, as
+    read_policy_set computes it (paths ordered by their parts, as pathlib orders them)."""
+    digest = hashlib.sha256()
+    for rel in sorted(contents, key=lambda rel: rel.split("/")):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(contents[rel]).digest())
+    return "sha256:" + digest.hexdigest()
 
 
 def _data_path(rel: str) -> tuple[str, ...] | None:
