@@ -150,6 +150,8 @@ def _local(request: GateRequest) -> DecisionAnswer:
     from service.compose import local_path
 
     settings = get_settings()
+    if request.registry:
+        settings.asked_registry_uri()  # UsageError, before anything is created, when none
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
     return local_path(settings).decide(dataclasses.replace(request, caller=caller))
 
