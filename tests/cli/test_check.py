@@ -94,6 +94,25 @@ def test_a_compile_error_is_reported_at_its_file_and_line(policy_copy: Callable[
     assert "var y is unsafe" in report.problems[0].message
 
 
+def test_a_type_error_is_one_problem_printed_once(policy_copy: Callable[[], Path]) -> None:
+    """The engine's `have:` and `want:` lines belong to the error, and `opa check` finding the
+    same error is not a second problem."""
+    root = policy_copy()
+    (root / "promotion" / "typed.rego").write_text(
+        "package mlgate.promotion\n\n_shouted := upper(1)\n"
+    )
+
+    run = mlgate_check(str(root), opa=opa_binary())
+
+    assert run.returncode == 1
+    found = [line for line in run.stdout.splitlines() if "typed.rego" in line or "have:" in line]
+    assert found == [
+        f"{root}/promotion/typed.rego:3: rego_type_error: upper: invalid argument(s); "
+        "have: (number, ???); want: (x: string, y: string)"
+    ]
+    assert run.stdout.splitlines()[-1].startswith("1 problem(s): ")
+
+
 def test_a_gate_without_its_entrypoint_fails_the_check(policy_copy: Callable[[], Path]) -> None:
     root = policy_copy()
     rego = root / PROMOTION
