@@ -124,6 +124,8 @@ def _lineage(lineage: dict[str, Any]) -> list[str]:
 
 def _signoffs(needs: dict[str, Any]) -> list[str]:
     lines = [""]
+    for key, value in needs["other_settings"].items():
+        lines.append(f"also configured: {key}: {json.dumps(value)}")
     earlier = needs["stage_prerequisites"]
     if earlier:
         lines.append(f"an earlier allow of the same version at: {' or '.join(earlier)}")

@@ -10,7 +10,8 @@ The document (`promotion_requirements`) is what `mlgate explain promotion` print
      metrics: {required, floors, ceilings, regression, baseline_required, fairness},
      model_card: {fields: [{field, shape, required}], sections_with_text, protected_attributes},
      lineage: {fields: [{field, shape}], rules: [{code, title, description}], from_registry},
-     stage_prerequisites, approvals: {roles}, waivers: {max_days, roles, by_code, non_waivable}}
+     stage_prerequisites, other_settings, approvals: {roles},
+     waivers: {max_days, roles, by_code, non_waivable}}
 
 How the policy reads the data (policies/promotion/*.rego): a tier's settings with the model's
 own (`models.<name>`) merged over them; required metrics are the stage's floors, ceilings and
@@ -33,6 +34,16 @@ from service.schemas import SchemaSet
 GATE = "promotion"
 TIERS = ("low", "medium", "high")
 LINEAGE_RULES_FILE = "promotion/lineage.rego"
+_EXPLAINED_TIER_KEYS = {"card_sections", "fairness", "stages"}
+_EXPLAINED_STAGE_KEYS = {
+    "floors",
+    "ceilings",
+    "regression",
+    "baseline_required",
+    "fairness",
+    "approver_roles",
+    "require_registry",
+}
 
 
 def requirements_in_force(
@@ -110,6 +121,12 @@ def promotion_requirements(
             "from_registry": list(at_stage.get("require_registry", [])),
         },
         "stage_prerequisites": list(config.get("stage_prerequisites", {}).get(stage, [])),
+        # Settings of the tier and stage this document does not spell out, as the data has
+        # them, so a new kind of requirement is listed before it is explained.
+        "other_settings": {
+            **{k: v for k, v in settings.items() if k not in _EXPLAINED_TIER_KEYS},
+            **{k: v for k, v in at_stage.items() if k not in _EXPLAINED_STAGE_KEYS},
+        },
         "approvals": {"roles": list(at_stage.get("approver_roles", []))},
         "waivers": {
             "max_days": waivers.get("max_days", 90),

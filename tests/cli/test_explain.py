@@ -55,6 +55,11 @@ def test_the_json_lists_what_the_data_asks_at_each_tier_and_stage(
     assert [f["field"] for f in needs["lineage"]["fields"]] == list(LINEAGE_SCHEMA["properties"])
     assert needs["lineage"]["from_registry"] == at_stage.get("require_registry", [])
     assert needs["stage_prerequisites"] == DATA.get("stage_prerequisites", {}).get(stage, [])
+    explained = {"card_sections", "fairness", "stages", "floors", "ceilings", "regression"}
+    explained |= {"baseline_required", "approver_roles", "require_registry"}
+    assert needs["other_settings"] == {
+        k: v for k, v in {**settings, **at_stage}.items() if k not in explained
+    }
     assert needs["approvals"]["roles"] == at_stage.get("approver_roles", [])
     assert needs["waivers"]["max_days"] == DATA["waivers"]["max_days"]
     assert needs["waivers"]["non_waivable"] == DATA["non_waivable"]
@@ -138,6 +143,26 @@ def test_a_model_of_its_own_gets_its_overrides(
         tier_only["metrics"]["floors"]["auc"]
         == DATA["tiers"]["high"]["stages"]["production"]["floors"]["auc"]
     )
+
+
+def test_a_setting_it_does_not_spell_out_is_still_listed(tmp_path: Any) -> None:
+    import shutil
+
+    from service.engine.policyset import read_policy_set
+    from service.gates.requirements import requirements_in_force
+    from service.schemas import SchemaSet
+
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, policies)
+    data = json.loads(json.dumps(DATA))
+    data["tiers"]["low"]["stages"]["canary"] = {"soak": "2h"}
+    (policies / "data" / "promotion.yaml").write_text(yaml.safe_dump(data))
+
+    needs = requirements_in_force(
+        read_policy_set(policies), SchemaSet(PROJECT_ROOT / "schemas"), "low", "canary"
+    )
+
+    assert needs["other_settings"] == {"soak": "2h"}
 
 
 def test_a_denied_promotion_ends_pointing_to_explain(tmp_path: Any) -> None:
