@@ -11,7 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from service.audit.ledger import open_ledger
 from service.cli.demo_registry import MODEL, build_demo_registry
+from service.errors import UsageError
+from service.evidence.context import EvidenceContext
+from service.settings import Settings
 from tests.api.conftest import evidence, serving
 from tests.cli.test_local_mode import mlgate
 from tests.conftest import EVIDENCE_DIR
@@ -143,3 +147,22 @@ def test_the_cli_lookup_of_a_missing_version_says_how_to_decide_on_the_files(
     assert lookup.returncode == 2, lookup.stderr
     assert "is not in the MLflow registry" in lookup.stderr
     assert "without --model and --version" in lookup.stderr
+
+
+def test_the_services_evidence_context_reads_no_unconfigured_store(
+    tmp_path: Path, store: Path
+) -> None:
+    """Every gate the service runs (rollback's candidates too) reads the registry through its
+    evidence context: a local store that exists is the CLI's to ask for, not the service's."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "mlflow.db").write_bytes(store.read_bytes())
+    settings = Settings(home=home)
+    ledger = open_ledger(settings)
+    try:
+        with pytest.raises(UsageError, match="no model registry is configured"):
+            _ = EvidenceContext(ledger, settings).registry
+        asked = EvidenceContext(ledger, settings, local_store=True).versions
+        assert asked.evidence(MODEL, "2").documents["model_card"]["name"] == MODEL
+    finally:
+        ledger.close()
