@@ -342,8 +342,10 @@ def _config_keys() -> list[tuple[tuple[Any, ...], int, int]]:
 
 CONFIG_KEYS = _config_keys()
 # Keys that are names of the user's choosing: a misspelt metric name is a metric the
-# candidate does not report, so the gate denies with METRIC_MISSING.
-_NAME_PARENTS = {"floors", "ceilings", "regression"}
+# candidate does not report, so the gate denies with METRIC_MISSING (a fairness metric: every
+# group lacks it, FAIRNESS_EVIDENCE_MISSING).
+_NAME_PARENTS = {"floors": "METRIC_MISSING", "ceilings": "METRIC_MISSING"}
+_NAME_PARENTS |= {"regression": "METRIC_MISSING", "fairness": "FAIRNESS_EVIDENCE_MISSING"}
 
 
 def _misspelt(root: Path, line: int, column: int, key: str) -> None:
@@ -370,14 +372,15 @@ def test_misspelling_a_threshold_key_fails_the_check_or_denies(
 
     if len(path) >= 2 and path[-2] in _NAME_PARENTS:
         assert problems == []
-        tier, stage = path[1], path[3]
+        tier = path[1]
+        stage = path[3] if path[2] == "stages" else "production"
         doc = fixture_input("approved", stage=stage)
         doc["model"]["risk_tier"] = doc["model_card"]["risk_tier"] = tier
         engine = EmbeddedEngine(load_policy_set(root))
         decision = Judge(engine, default_schemas(), default_gates()).evaluate(doc)
         engine.close()
         assert decision.outcome == "deny"
-        assert "METRIC_MISSING" in {r.code for r in decision.reasons}
+        assert _NAME_PARENTS[path[-2]] in {r.code for r in decision.reasons}
     else:
         assert problems, f"misspelling {'.'.join(map(str, path))} passed the check"
         assert any(

@@ -115,6 +115,7 @@ def create_app(
         routes_decisions,
         routes_health,
         routes_policies,
+        routes_requirements,
         routes_signoffs,
         routes_snapshots,
     )
@@ -125,6 +126,7 @@ def create_app(
         routes_signoffs,
         routes_snapshots,
         routes_policies,
+        routes_requirements,
         routes_health,
     ):
         app.include_router(module.router)
