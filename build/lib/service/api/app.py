@@ -115,7 +115,6 @@ def create_app(
         routes_decisions,
         routes_health,
         routes_policies,
-        routes_requirements,
         routes_signoffs,
         routes_snapshots,
     )
@@ -126,7 +125,6 @@ def create_app(
         routes_signoffs,
         routes_snapshots,
         routes_policies,
-        routes_requirements,
         routes_health,
     ):
         app.include_router(module.router)

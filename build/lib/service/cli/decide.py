@@ -11,7 +11,6 @@ from typing import Any
 
 from service.cli.arguments import model_name
 from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
-from service.cli.explain import explain_command
 from service.cli.render import FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
 from service.decision.request import GateRequest
@@ -19,8 +18,6 @@ from service.errors import UsageError
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.gates.registry import default_gates
-from service.gates.requirements import GATE as EXPLAINED_GATE
-from service.gates.requirements import TIERS
 from service.settings import get_settings
 
 
@@ -131,23 +128,11 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
         final = final.triggered
         if args.format != "json":
             print(render(final, args.format))
-    _point_to_explain(final, args.format)
     if args.output is not None:
         _write(args.output, render(decision, "json"))
     if args.fail_on_warn and final.outcome == "allow" and final.warnings:
         return EXIT_WARNED
     return EXIT_CODES[final.outcome]
-
-
-def _point_to_explain(decision: DecisionAnswer, output_format: str) -> None:
-    """After a promotion that did not allow, the command listing what the gate needs: on
-    stdout under text, on stderr under the formats a machine reads."""
-    stage = (decision.target or {}).get("stage")
-    if decision.gate != EXPLAINED_GATE or decision.outcome == "allow" or stage not in STAGES:
-        return
-    tier = decision.model.risk_tier if decision.model.risk_tier in TIERS else "high"
-    line = f"what the gate needs: {explain_command(tier, stage)}"
-    print(line, file=sys.stdout if output_format == "text" else sys.stderr)
 
 
 def _write(path: Path, text: str) -> None:
@@ -165,8 +150,6 @@ def _local(request: GateRequest) -> DecisionAnswer:
     from service.compose import local_path
 
     settings = get_settings()
-    if request.registry:
-        settings.asked_registry_uri()  # UsageError, before anything is created, when none
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
     return local_path(settings).decide(dataclasses.replace(request, caller=caller))
 

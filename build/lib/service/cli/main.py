@@ -17,7 +17,6 @@ def build_parser() -> argparse.ArgumentParser:
         check,
         decide,
         demo,
-        explain,
         history,
         regotest,
         rollback,
@@ -33,7 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         decide,
-        explain,
         rollback,
         history,
         signoffs,
