@@ -9,7 +9,7 @@ config := {"promotion": {
 	"tiers": {
 		"high": {
 			"card_sections": ["monitoring_plan"],
-			"fairness": {"metric": "tpr", "max_gap": 0.05},
+			"fairness": {"tpr": {"max_gap": 0.05}},
 			"stages": {
 				"staging": {"floors": {"auc": 0.85}},
 				"production": {

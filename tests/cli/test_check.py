@@ -94,6 +94,25 @@ def test_a_compile_error_is_reported_at_its_file_and_line(policy_copy: Callable[
     assert "var y is unsafe" in report.problems[0].message
 
 
+def test_a_type_error_is_one_problem_printed_once(policy_copy: Callable[[], Path]) -> None:
+    """The engine's `have:` and `want:` lines belong to the error, and `opa check` finding the
+    same error is not a second problem."""
+    root = policy_copy()
+    (root / "promotion" / "typed.rego").write_text(
+        "package mlgate.promotion\n\n_shouted := upper(1)\n"
+    )
+
+    run = mlgate_check(str(root), opa=opa_binary())
+
+    assert run.returncode == 1
+    found = [line for line in run.stdout.splitlines() if "typed.rego" in line or "have:" in line]
+    assert found == [
+        f"{root}/promotion/typed.rego:3: rego_type_error: upper: invalid argument(s); "
+        "have: (number, ???); want: (x: string, y: string)"
+    ]
+    assert run.stdout.splitlines()[-1].startswith("1 problem(s): ")
+
+
 def test_a_gate_without_its_entrypoint_fails_the_check(policy_copy: Callable[[], Path]) -> None:
     root = policy_copy()
     rego = root / PROMOTION
@@ -323,8 +342,10 @@ def _config_keys() -> list[tuple[tuple[Any, ...], int, int]]:
 
 CONFIG_KEYS = _config_keys()
 # Keys that are names of the user's choosing: a misspelt metric name is a metric the
-# candidate does not report, so the gate denies with METRIC_MISSING.
-_NAME_PARENTS = {"floors", "ceilings", "regression"}
+# candidate does not report, so the gate denies with METRIC_MISSING (a fairness metric: every
+# group lacks it, FAIRNESS_EVIDENCE_MISSING).
+_NAME_PARENTS = {"floors": "METRIC_MISSING", "ceilings": "METRIC_MISSING"}
+_NAME_PARENTS |= {"regression": "METRIC_MISSING", "fairness": "FAIRNESS_EVIDENCE_MISSING"}
 
 
 def _misspelt(root: Path, line: int, column: int, key: str) -> None:
@@ -351,14 +372,15 @@ def test_misspelling_a_threshold_key_fails_the_check_or_denies(
 
     if len(path) >= 2 and path[-2] in _NAME_PARENTS:
         assert problems == []
-        tier, stage = path[1], path[3]
+        tier = path[1]
+        stage = path[3] if path[2] == "stages" else "production"
         doc = fixture_input("approved", stage=stage)
         doc["model"]["risk_tier"] = doc["model_card"]["risk_tier"] = tier
         engine = EmbeddedEngine(load_policy_set(root))
         decision = Judge(engine, default_schemas(), default_gates()).evaluate(doc)
         engine.close()
         assert decision.outcome == "deny"
-        assert "METRIC_MISSING" in {r.code for r in decision.reasons}
+        assert _NAME_PARENTS[path[-2]] in {r.code for r in decision.reasons}
     else:
         assert problems, f"misspelling {'.'.join(map(str, path))} passed the check"
         assert any(

@@ -59,7 +59,10 @@ def test_text_output_names_metric_values_and_threshold(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     assert lines[0] == "DENY  promotion of fraud-detector v7 to production"
     assert "METRIC_REGRESSION_ABSOLUTE: auc 0.9318 against the champion v5's 0.9357" in lines[1]
-    assert lines[-1].startswith("decision ") and "audit seq 1" in lines[-1]
+    assert lines[-2].startswith("decision ") and "audit seq 1" in lines[-2]
+    assert (
+        lines[-1] == "what the gate needs: mlgate explain promotion --tier high --stage production"
+    )
 
 
 def test_markdown_output_is_a_table_for_job_summaries(tmp_path: Path) -> None:

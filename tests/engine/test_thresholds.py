@@ -128,14 +128,19 @@ def test_regression_spec_written_1e_2_refuses_the_set_at_the_data_file(
             "is not valid under any of the schemas listed in the 'anyOf' keyword",
         ),
         (
-            "fairness: {metric: tpr, max_gap: 0.05}",
-            "fairness: {metric: tpr, max_gap: 5e-2}",
+            "fairness: {tpr: {max_gap: 0.05}}",
+            "fairness: {tpr: {max_gap: 5e-2}}",
             "found the text '5e-2' where a number belongs",
         ),
         (
+            "fairness: {tpr: {max_gap: 0.05}}",
+            "fairness: {tpr: {max_gaps: 0.05}}",
+            "unknown key max_gaps",
+        ),
+        (
+            "fairness: {tpr: {max_gap: 0.05}}",
             "fairness: {metric: tpr, max_gap: 0.05}",
-            "fairness: {metrics: tpr, max_gap: 0.05}",
-            "unknown key metrics",
+            "fairness.metric",
         ),
         (
             "card_sections: [monitoring_plan]",
