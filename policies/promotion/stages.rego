@@ -68,15 +68,48 @@ hold contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
 }
 
-# An approval counts for the artifact it was given for, and never when its approver asked for a
-# decision on this version (now or before).
+# An approval counts for the version and artifact it was given for, in a role the tier asks an
+# approval of, and never when its approver asked for a decision on this version (now or before).
 _approvals_for(role) := [a |
 	some a in object.get(input, "approvals", [])
 	a.role == role
-	a.version == input.model.version
-	a.artifact_digest == input.model.artifact_digest
-	not a.approver in _requesters
+	count(why_approval_not_counted(a)) == 0
 ]
+
+# METADATA
+# description: |
+#   Why `approval` counts for nothing in this decision, one sentence each; empty when it
+#   counts. Each check holds positively or gives its sentence, so an approval missing a field
+#   says why it does not count. signoffs.rego names these in the decision.
+why_approval_not_counted(approval) := union({
+	_approval_other_version(approval),
+	_approval_other_artifact(approval),
+	_approval_by_requester(approval),
+	_approval_role_not_asked(approval),
+})
+
+_approval_other_version(approval) := set() if {
+	approval.version == input.model.version
+} else := {sprintf("it was given for v%v", [object.get(approval, "version", "none")])}
+
+_approval_other_artifact(approval) := set() if {
+	approval.artifact_digest == input.model.artifact_digest
+} else := {sprintf(
+	"it was given for artifact %v, and this version's is %v",
+	[object.get(approval, "artifact_digest", "none"), object.get(input.model, "artifact_digest", "not known")],
+)}
+
+_approval_by_requester(approval) := set() if {
+	is_string(approval.approver)
+	not approval.approver in _requesters
+} else := {sprintf("%v asked for a decision on this version, so may not sign it off", [object.get(approval, "approver", "its approver")])}
+
+_approval_role_not_asked(approval) := set() if {
+	approval.role in _approver_roles_of(tier)
+} else := {sprintf(
+	"a %v-risk model asks an approval of %v, not of %v",
+	[tier, _roles_named(_approver_roles_of(tier)), object.get(approval, "role", "no role")],
+)}
 
 _is_approved_by(role) if "approved" in {a.status | some a in _approvals_for(role)}
 
