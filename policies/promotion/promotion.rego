@@ -12,10 +12,10 @@ import data.mlgate.lib.decision as decisions
 import data.mlgate.lib.reasons
 
 # `hold` and `warn` are named by their full path because their rules live in stages.rego and
-# signoffs.rego: so this file compiles
-# on its own, as an OPA server compiles each module pushed through its Policy API, and the
-# others, which need its helpers, follow. Were no rule to add to hold, the decision would be
-# undefined, and the service denies an undefined decision.
+# signoffs.rego: so this file compiles on its own, as an OPA server compiles each module pushed
+# through its Policy API, and the others, which need its helpers, follow. Were no rule to add
+# to hold or warn, the decision would be undefined, and the service denies an undefined
+# decision.
 # METADATA
 # title: Promotion decision
 # description: |
