@@ -56,7 +56,7 @@ warn contains reason if {
 
 _unapplied_signoffs contains {"field": "approvals", "what": _approval_named(approval), "why": why} if {
 	some approval in object.get(input, "approvals", [])
-	why := why_approval_not_counted(approval)
+	why := why_approval_not_counted(approval, _signoff_context)
 	count(why) > 0
 }
 
