@@ -114,7 +114,8 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
     summary="Record a time-boxed waiver of one rule for a model version",
     description=(
         "Until `expires_at`, the rule's violation is a warning instead of a denial for this "
-        "model version and artifact. Refused (422): an unknown or non-waivable code, a role "
+        "model version and artifact. Refused (422): an unknown code, one that is no "
+        "promotion denial (a hold, a warning, another gate's rule) or is non-waivable, a role "
         "that could never waive the code for the model (the policy's waivers.roles of the "
         "code, else the approver_roles of the tier the model was last judged under; the "
         "message names the roles that could) or that the token does not hold, an expiry in "
@@ -149,7 +150,7 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
     try:
         check_waiver(
             runtime.policy_set.config,
-            codes={rule.code for rule in runtime.catalogue()},
+            rules=runtime.catalogue(),
             rule_code=request.rule_code,
             role=request.role,
             held_roles=runtime.tokens.approval_roles(caller.id),

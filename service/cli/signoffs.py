@@ -41,7 +41,8 @@ def register(commands: Any) -> None:
         "waive",
         help="waive one rule for a model version until a date, or withdraw a waiver",
         description="Record a time-boxed waiver in the local ledger, or withdraw one "
-        "(--withdraw ID). Refused: an unknown or non-waivable code, a role that could never "
+        "(--withdraw ID). Refused: an unknown code, one that is no promotion denial, or a "
+        "non-waivable one, a role that could never "
         "waive it for the model (waivers.roles of the code, else the approver_roles of the "
         "tier it was last judged under; the message names the roles that could), an expiry "
         "in the past or beyond waivers.max_days (default 90).",
@@ -156,7 +157,7 @@ def run_waive(args: argparse.Namespace) -> int:
     try:
         check_waiver(
             policy_set.config,
-            codes={rule.code for rule in rule_catalogue(policy_set)},
+            rules=rule_catalogue(policy_set),
             rule_code=args.code,
             role=args.role,
             held_roles={args.role},  # local mode trusts its operator with the role they name

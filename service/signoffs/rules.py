@@ -19,7 +19,7 @@ of (`approver_roles` of any of its stages).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -31,6 +31,19 @@ DEFAULT_MAX_DAYS = 90
 ARTIFACT_DIGEST = r"^sha256:[0-9a-f]{64}$"
 # The rule that says who may sign off (policies/promotion/signoffs.rego).
 SIGNOFF_ROLES_RULE = "mlgate.promotion.signoff_roles"
+# The reasons a waiver can lift: the promotion gate's denials. Waivers lift denials only
+# (policies/lib/decision.rego), and only the promotion gate reads sign-offs.
+WAIVABLE_RULE = "data.mlgate.promotion.deny"
+
+
+class PolicyRule(Protocol):
+    """A rule of the catalogue (service/engine/catalogue.py): its code and the set it adds to."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
 
 
 class SignoffRefused(UsageError):
@@ -167,7 +180,7 @@ def waiver_settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
 def check_waiver(
     config: Mapping[str, Any],
     *,
-    codes: Set[str],
+    rules: Iterable[PolicyRule],
     rule_code: str,
     role: str,
     held_roles: Set[str],
@@ -177,18 +190,26 @@ def check_waiver(
 ) -> None:
     """Raise SignoffRefused unless the waiver may be given.
 
-    `codes` are the rule codes of the policy set; `held_roles` the roles the approver may sign
-    as; `may_sign` the policy's answer for the model (signoff_roles, asked with `rule_code`);
-    `expires_at` is timezone-aware. Refused: an unknown or non-waivable code, a role that
-    could never count for the model's tier or that the approver does not hold, an expiry in
-    the past or further than `max_days` (default 90) ahead.
+    `rules` are the rule catalogue of the policy set; `held_roles` the roles the approver may
+    sign as; `may_sign` the policy's answer for the model (signoff_roles, asked with
+    `rule_code`); `expires_at` is timezone-aware. Refused: an unknown code, one that is no
+    promotion denial (a hold, a warning, another gate's rule: no waiver lifts it) or is
+    non-waivable, a role that could never count for the model's tier or that the approver does
+    not hold, an expiry in the past or further than `max_days` (default 90) ahead.
     """
     now = now or datetime.now(UTC)
     promotion = config.get("promotion", {})
-    if rule_code not in codes:
+    adds_to = {rule.code: rule.rule for rule in rules}
+    if rule_code not in adds_to:
         raise SignoffRefused(
             "rule_code",
-            f"no policy rule has the code {rule_code}; the codes are {', '.join(sorted(codes))}",
+            f"no policy rule has the code {rule_code}; the codes are {', '.join(sorted(adds_to))}",
+        )
+    if adds_to[rule_code] != WAIVABLE_RULE:
+        raise SignoffRefused(
+            "rule_code",
+            f"{rule_code} adds to {adds_to[rule_code]}, and a waiver lifts only the promotion "
+            f"gate's denials ({WAIVABLE_RULE}), so it would never count",
         )
     if rule_code in promotion.get("non_waivable", []):
         raise SignoffRefused(
