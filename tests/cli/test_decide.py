@@ -102,14 +102,15 @@ def test_policy_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> Non
     shutil.copytree(POLICY_DIR, policies)
     rego = policies / "promotion" / "promotion.rego"
     lines = rego.read_text().splitlines()
-    lines[40] = "stage := input.target.stage )"
+    at = lines.index("stage := input.target.stage")
+    lines[at] = "stage := input.target.stage )"
     rego.write_text("\n".join(lines) + "\n")
 
     run = decide(tmp_path, "approved", MLGATE_POLICY_DIR=str(policies))
 
     assert run.returncode == 2
     assert run.stdout == ""
-    assert "policies/promotion/promotion.rego:41: rego_parse_error" in run.stderr
+    assert f"policies/promotion/promotion.rego:{at + 1}: rego_parse_error" in run.stderr
     assert "Traceback" not in run.stderr
 
 
