@@ -11,10 +11,10 @@ package mlgate.promotion
 import data.mlgate.lib.decision as decisions
 import data.mlgate.lib.reasons
 
-# `hold` is named by its full path because its rules live in stages.rego: so this file compiles
-# on its own, as an OPA server compiles each module pushed through its Policy API, and the
-# others, which need its helpers, follow. Were no rule to add to hold, the decision would be
-# undefined, and the service denies an undefined decision.
+# `hold` and `warn` are named by their full paths because their rules live in stages.rego and
+# baseline.rego: so this file compiles on its own, as an OPA server compiles each module pushed
+# through its Policy API, and the others, which need its helpers, follow. Were no rule to add
+# to one of them, the decision would be undefined, and the service denies an undefined decision.
 # METADATA
 # title: Promotion decision
 # description: |
@@ -22,7 +22,7 @@ import data.mlgate.lib.reasons
 #   under, so the service records that tier rather than working it out again.
 # entrypoint: true
 decision := object.union(
-	decisions.make({"deny": deny, "hold": data.mlgate.promotion.hold}, _signoff_context),
+	decisions.make({"deny": deny, "hold": data.mlgate.promotion.hold, "warn": data.mlgate.promotion.warn}, _signoff_context),
 	_judged_under,
 )
 
@@ -145,7 +145,7 @@ deny contains reason if {
 # The files this package is written in besides this one; each adds its name to `files`. Each
 # file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
 # lost one would still load, and judge without its rules: the gate denies instead.
-_expected_files := {"baseline", "card", "fairness", "lineage", "metrics", "regression", "stages"}
+_expected_files := {"baseline", "card", "fairness", "first_deployment", "lineage", "metrics", "regression", "stages"}
 
 _missing_files := _expected_files - {name | some name in data.mlgate.promotion.files}
 
