@@ -15,7 +15,7 @@ _first_deployment := object.get(stage_settings, "first_deployment", {})
 # baseline was given but the version of an alias set outside the gate (which is no champion:
 # baseline.rego warns of it). A baseline the caller or an evidence file gives while none is on
 # record is compared against as before (require_registry: [baseline] refuses it).
-is_first_deployment if {
+_is_first_deployment if {
 	object.get(stage_settings, "baseline_required", false) == true
 	"first_deployment" in object.keys(stage_settings)
 	not input.alias_of_record
@@ -30,7 +30,7 @@ _has_given_baseline if {
 # The roles a first deployment needs that the stage does not already ask an approval of (those
 # hold under APPROVAL_PENDING already).
 _first_deployment_roles contains role if {
-	is_first_deployment
+	_is_first_deployment
 	some role in object.get(_first_deployment, "approver_roles", [])
 	not role in object.get(stage_settings, "approver_roles", [])
 }
@@ -67,7 +67,7 @@ hold contains reason if {
 #   severity: high
 #   controls: ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]
 deny contains reason if {
-	is_first_deployment
+	_is_first_deployment
 	some name, floor in object.get(_first_deployment, "floors", {})
 	metrics.has_metric(_values, name)
 	not metrics.meets_floor(_values, name, floor)
@@ -85,7 +85,7 @@ deny contains reason if {
 #   severity: high
 #   controls: ["NIST AI RMF MEASURE 2.3", "SR 11-7 III.B"]
 deny contains reason if {
-	is_first_deployment
+	_is_first_deployment
 	some name, ceiling in object.get(_first_deployment, "ceilings", {})
 	metrics.has_metric(_values, name)
 	not metrics.within_ceiling(_values, name, ceiling)
