@@ -11,11 +11,11 @@ package mlgate.promotion
 import data.mlgate.lib.decision as decisions
 import data.mlgate.lib.reasons
 
-# `hold` and `warn` are named by their full path because their rules live in stages.rego and
-# signoffs.rego: so this file compiles on its own, as an OPA server compiles each module pushed
-# through its Policy API, and the others, which need its helpers, follow. Were no rule to add
-# to hold or warn, the decision would be undefined, and the service denies an undefined
-# decision.
+# `hold` and `warn` are named by their full path because their rules live in stages.rego,
+# signoffs.rego and baseline.rego: so this file compiles on its own, as an OPA server compiles
+# each module pushed through its Policy API, and the others, which need its helpers, follow.
+# Were no rule to add to hold or warn, the decision would be undefined, and the service denies
+# an undefined decision.
 # METADATA
 # title: Promotion decision
 # description: |
@@ -80,12 +80,17 @@ _settings_of(t) := object.union(
 	object.get(_promotion, ["models", input.model.name], {}),
 )
 
-# Every role tier `t` asks an approval of, at any stage: the roles whose approval can count for
-# the model, and by default those that may waive a rule. The decision and the check made when a
-# sign-off is given (signoffs.rego, signoff_roles) both ask this one rule.
+# Every role tier `t` asks an approval of, at any stage, its first deployment's included: the
+# roles whose approval can count for the model, and by default those that may waive a rule. The
+# decision and the check made when a sign-off is given (signoffs.rego, signoff_roles) both ask
+# this one rule.
 _approver_roles_of(t) := {role |
 	some stage_config in object.get(_settings_of(t), "stages", {})
-	some role in object.get(stage_config, "approver_roles", [])
+	some roles in [
+		object.get(stage_config, "approver_roles", []),
+		object.get(stage_config, ["first_deployment", "approver_roles"], []),
+	]
+	some role in roles
 }
 
 _roles_named(roles) := concat(", ", sort(roles)) if count(roles) > 0
@@ -179,7 +184,10 @@ _tier_changers := sprintf("by %v", [concat(", ", sort(roles))]) if {
 # The files this package is written in besides this one; each adds its name to `files`. Each
 # file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
 # lost one would still load, and judge without its rules: the gate denies instead.
-_expected_files := {"baseline", "card", "fairness", "lineage", "metrics", "regression", "signoffs", "stages"}
+_expected_files := {
+	"baseline", "card", "fairness", "first_deployment", "lineage", "metrics", "regression",
+	"signoffs", "stages",
+}
 
 _missing_files := _expected_files - {name | some name in data.mlgate.promotion.files}
 

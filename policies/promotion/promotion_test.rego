@@ -275,7 +275,7 @@ test_a_waiver_lifts_until_the_instant_it_expires[note] := passed if {
 }
 
 test_a_policy_set_missing_a_file_denies_naming_it if {
-	loaded := {"baseline", "card", "fairness", "lineage", "metrics", "signoffs", "stages"}
+	loaded := {"baseline", "card", "fairness", "first_deployment", "lineage", "metrics", "signoffs", "stages"}
 	result := promotion.decision with input as approved with data.mlgate.config as config with data.mlgate.promotion.files as loaded
 	result.outcome == "deny"
 	some reason in result.reasons

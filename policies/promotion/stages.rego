@@ -39,18 +39,22 @@ _judged_at_least_as_strictly(prior) if _tier_rank[prior.risk_tier] >= _tier_rank
 
 # METADATA
 # title: Approval was not rejected
-# description: No required approver rejected this version.
+# description: |
+#   No required approver rejected this version: neither a role the stage asks an approval of,
+#   nor, for a first deployment, one of its first_deployment.approver_roles.
 # custom:
 #   code: APPROVAL_REJECTED
 #   severity: critical
 #   controls: ["SR 11-7 IV", "EU AI Act Art. 14"]
 deny contains reason if {
-	some role in object.get(stage_settings, "approver_roles", [])
+	some role in _approver_roles_asked
 	some approval in _approvals_for(role)
 	approval.status == "rejected"
 	msg := sprintf("%s (%s) rejected v%s", [approval.approver, role, input.model.version])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
 }
+
+_approver_roles_asked := {role | some role in object.get(stage_settings, "approver_roles", [])} | _first_deployment_roles
 
 # METADATA
 # title: Human approval is given

@@ -29,6 +29,7 @@ RECORDED_ONLY = {
     "its tier changes (POST /v1/tiers, mlgate tier set)",
     "requesters": "the ledger's earlier decisions on this model version",
     "alias_of_record": "the ledger's alias moves",
+    "alias_unrecorded": "the registry's alias and the ledger's alias moves",
     "deployment": "the ledger's alias moves",
     "snapshots": "the snapshot records (POST /v1/snapshots, mlgate snapshot add)",
     "comparisons": "the snapshot records, by the canary statistics",

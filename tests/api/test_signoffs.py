@@ -455,11 +455,11 @@ def test_sign_offs_and_reloads_are_records_in_the_ledger_that_verifies(
     assert verified["ok"] is True
 
 
-def medium_risk(name: str, version: str) -> dict[str, Any]:
-    """A request for `version` of `name`, a medium-risk model of its own artifact (so no tier
+def low_risk(name: str, version: str) -> dict[str, Any]:
+    """A request for `version` of `name`, a low-risk model of its own artifact (so no tier
     recorded for fraud-detector's artifact applies), going to staging."""
     card = evidence()["model_card"]
-    card.update(name=name, risk_tier="medium")
+    card.update(name=name, risk_tier="low")
     lineage = evidence()["lineage"]
     lineage["artifact_digest"] = own_digest(version)
     return {
@@ -476,12 +476,12 @@ def own_digest(version: str) -> str:
 def test_a_waiver_that_could_never_count_is_refused_naming_the_roles_that_could(
     api: Api, version: str
 ) -> None:
-    """A waiver of BASELINE_MISSING for a medium-risk model, by a model-risk-officer (a role
+    """A waiver of BASELINE_MISSING for a low-risk model, by a model-risk-officer (a role
     the high tier asks), was recorded (201) and then silently ignored by every decision: the
-    medium tier asks no approval, so nobody's waiver counts for it."""
+    low tier asks no approval, so nobody's waiver counts for it."""
     name = f"churn-scorer-{version}"
-    judged = api.decide(medium_risk(name, version)).json()
-    assert judged["model"]["risk_tier"] == "medium"
+    judged = api.decide(low_risk(name, version)).json()
+    assert judged["model"]["risk_tier"] == "low"
     signed = {"model": name, "artifact_digest": own_digest(version)}
 
     waived = waive(api, version, rule_code="BASELINE_MISSING", **signed)
@@ -491,7 +491,7 @@ def test_a_waiver_that_could_never_count_is_refused_naming_the_roles_that_could(
     assert waived.json()["field"] == "role"
     assert waived.json()["message"].endswith(
         f"BASELINE_MISSING of {name} may be waived as no role (its tier asks no approval, and "
-        f"waivers.roles names none for it); {name} was judged medium-risk (decision "
+        f"waivers.roles names none for it); {name} was judged low-risk (decision "
         f"{judged['decision_id']} on v{version}). A waiver as 'model-risk-officer' would never "
         "count"
     )
@@ -527,15 +527,15 @@ def test_an_approval_the_models_tier_does_not_ask_is_named_in_the_decision(
     api: Api, version: str
 ) -> None:
     """Given before any decision judged the model (any tier's roles are accepted then), an
-    approval that the medium tier does not ask is named, never silently dropped."""
+    approval that the low tier does not ask is named, never silently dropped."""
     name = f"churn-scorer-{version}"
     given = approve(api, version, model=name, artifact_digest=own_digest(version))
     assert given.status_code == 201, given.json()
 
-    decision = api.decide(medium_risk(name, version)).json()
+    decision = api.decide(low_risk(name, version)).json()
 
     assert decision["outcome"] == "allow"
     assert unapplied(decision) == [
         f"approval {given.json()['id']} (approved) by m.okafor as model-risk-officer was not "
-        "applied: a medium-risk model asks an approval of no role, not of model-risk-officer"
+        "applied: a low-risk model asks an approval of no role, not of model-risk-officer"
     ]

@@ -21,22 +21,22 @@ def in_days(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def medium_risk_evidence(tmp_path: Path) -> Path:
-    """The approved fixture with a card saying medium risk (a tier that asks no approval)."""
-    evidence = tmp_path / "medium"
+def low_risk_evidence(tmp_path: Path) -> Path:
+    """The approved fixture with a card saying low risk (a tier that asks no approval)."""
+    evidence = tmp_path / "low"
     shutil.copytree(EVIDENCE_DIR / "approved", evidence)
     card_file = evidence / "model_card.yaml"
     card = yaml.safe_load(card_file.read_text())
-    card["risk_tier"] = "medium"
+    card["risk_tier"] = "low"
     card_file.write_text(yaml.safe_dump(card))
     return evidence
 
 
 def test_a_sign_off_that_could_never_count_is_refused_with_exit_2(tmp_path: Path) -> None:
     """`mlgate waive` recorded a waiver (exit 0, a signed record) that the policy then ignored:
-    the model was judged medium-risk, and the medium tier asks no approval."""
+    the model was judged low-risk, and the low tier asks no approval."""
     home = tmp_path / "home"
-    evidence = str(medium_risk_evidence(tmp_path))
+    evidence = str(low_risk_evidence(tmp_path))
     staging = mlgate(home, "decide", "promotion", "--evidence", evidence, "--to", "staging")
     assert staging.returncode == 0, staging.stdout + staging.stderr
 
@@ -59,7 +59,7 @@ def test_a_sign_off_that_could_never_count_is_refused_with_exit_2(tmp_path: Path
     assert waived.returncode == 2, waived.stdout + waived.stderr
     assert waived.stdout == ""
     assert "BASELINE_MISSING of fraud-detector may be waived as no role" in waived.stderr
-    assert "fraud-detector was judged medium-risk" in waived.stderr
+    assert "fraud-detector was judged low-risk" in waived.stderr
     assert approved.returncode == 2, approved.stdout + approved.stderr
     assert "an approval of fraud-detector counts only as no role" in approved.stderr
     verified = mlgate(home, "audit", "verify", "--format", "json")
