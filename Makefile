@@ -104,8 +104,9 @@ services:
 
 test: install check rego-test lint types architecture examples pytest
 
+# On every core, each test file on one worker (its module-scoped servers started once).
 pytest: install sarif-schema
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 # Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
 # entrypoints, no default allow, and OPA's own `opa check --strict` (input paths typed by the
