@@ -104,8 +104,9 @@ services:
 
 test: install check rego-test lint types architecture examples pytest
 
+# On every core, each test file on one worker (its module-scoped servers started once).
 pytest: install sarif-schema
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 # Static checks of the policy set: compile, thresholds schemas, METADATA, unique codes,
 # entrypoints, no default allow, and OPA's own `opa check --strict` (input paths typed by the
@@ -121,8 +122,9 @@ check: install
 		$(BIN)/mlgate check policies --no-opa; \
 	fi
 
+# Every policy file must be fully covered: a rule or a file no test reaches fails.
 rego-test: install
-	$(BIN)/mlgate test policies
+	$(BIN)/mlgate test policies --file-threshold 100
 
 lint: install
 	$(BIN)/ruff check service tests bench

@@ -45,7 +45,7 @@ def local_path(settings: Settings, gates: GateRegistry | None = None) -> LocalPa
         raise
     if fresh:
         print(fresh_home_notice(settings), file=sys.stderr)
-    return LocalPath(judge, ledger, EvidenceContext(ledger, settings))
+    return LocalPath(judge, ledger, EvidenceContext(ledger, settings, local_store=True))
 
 
 def _is_fresh(settings: Settings) -> bool:

@@ -115,14 +115,30 @@ class Settings(BaseSettings):
 
     @property
     def resolved_mlflow_uri(self) -> str:
-        """The registry to read: the configured one, else the local store under home."""
+        """The registry `mlgate demo` builds and a command asked for the registry reads: the
+        configured one, else the local store under home."""
         return self.mlflow_tracking_uri or f"sqlite:///{self.local_mlflow_store.resolve()}"
 
     @property
-    def has_registry(self) -> bool:
-        """A registry is configured, or the local store exists: the service then reads
-        evidence from it for requests that name a model version."""
-        return bool(self.mlflow_tracking_uri) or self.local_mlflow_store.is_file()
+    def registry_configured(self) -> bool:
+        """A registry is configured (MLGATE_MLFLOW_TRACKING_URI or MLFLOW_TRACKING_URI): the
+        service then reads evidence from it for requests that name a model version. A local
+        store that merely exists (`mlgate demo` leaves one) configures nothing."""
+        return bool(self.mlflow_tracking_uri)
+
+    def asked_registry_uri(self) -> str:
+        """The registry a command that asks for one (`mlgate decide --model`) reads: the
+        configured one, else the local store under home when it exists. UsageError when
+        there is neither: the store is not created by a read."""
+        if self.mlflow_tracking_uri or self.local_mlflow_store.is_file():
+            return self.resolved_mlflow_uri
+        raise UsageError(
+            "--model and --version read the MLflow registry, and there is none: "
+            "MLGATE_MLFLOW_TRACKING_URI (or MLFLOW_TRACKING_URI) is not set and the local "
+            f"store {self.local_mlflow_store} does not exist (`mlgate demo` builds one). "
+            "To decide on evidence files alone, run `mlgate decide` without --model and "
+            "--version: the model card's name and version are used"
+        )
 
 
 def settings_file() -> Path:

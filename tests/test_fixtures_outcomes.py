@@ -8,9 +8,9 @@ from service.decision.judge import Judge
 from tests.conftest import fixture_input
 
 EXPECTED = {
-    "approved": ("allow", []),
-    "regressed": ("deny", ["METRIC_REGRESSION_ABSOLUTE"]),
-    "incomplete-card": ("deny", ["EVIDENCE_INVALID", "CARD_SECTION_MISSING"]),
+    "approved": ("allow", [], []),
+    "regressed": ("deny", ["METRIC_REGRESSION_ABSOLUTE"], []),
+    "incomplete-card": ("deny", ["EVIDENCE_INVALID", "CARD_SECTION_MISSING"], []),
     "missing-lineage": (
         "deny",
         [
@@ -20,20 +20,39 @@ EXPECTED = {
             # its approval names an artifact digest, and this version has none to match it
             "APPROVAL_PENDING",
         ],
+        # ... which the decision says of the approval
+        ["SIGNOFF_NOT_APPLIED"],
     ),
-    "high-risk-pending-approval": ("hold", ["APPROVAL_PENDING"]),
-    "waived": ("allow", []),
-    "expired-waiver": ("deny", ["METRIC_REGRESSION_ABSOLUTE"]),
+    "high-risk-pending-approval": ("hold", ["APPROVAL_PENDING"], []),
+    "waived": ("allow", [], ["METRIC_REGRESSION_ABSOLUTE"]),
+    "expired-waiver": ("deny", ["METRIC_REGRESSION_ABSOLUTE"], ["SIGNOFF_NOT_APPLIED"]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_outcome(gatekeeper: Judge, name: str) -> None:
-    outcome, codes = EXPECTED[name]
+    outcome, codes, warnings = EXPECTED[name]
 
     decision = gatekeeper.evaluate(fixture_input(name))
 
-    assert (decision.outcome, [r.code for r in decision.reasons]) == (outcome, codes)
+    assert (
+        decision.outcome,
+        [r.code for r in decision.reasons],
+        [w.code for w in decision.warnings],
+    ) == (outcome, codes, warnings)
+
+
+def test_the_expired_waiver_fixture_names_the_waiver_that_lapsed(gatekeeper: Judge) -> None:
+    """It denied with the regression alone and no warning: the waiver that lapsed on
+    2026-10-31 was not mentioned."""
+    [warning] = gatekeeper.evaluate(fixture_input("expired-waiver")).warnings
+
+    assert warning.code == "SIGNOFF_NOT_APPLIED"
+    assert warning.field == "waivers"
+    assert warning.message == (
+        "waiver of METRIC_REGRESSION_ABSOLUTE by c.lindqvist@example.com as model-risk-officer "
+        "was not applied: it expired at 2026-10-31T00:00:00Z"
+    )
 
 
 def test_regression_reason_quotes_metric_values_and_threshold(gatekeeper: Judge) -> None:

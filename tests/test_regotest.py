@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from service.regotest.run import RunOptions, run_rego_tests
-from tests.conftest import POLICY_DIR
+from tests.conftest import POLICY_DIR, PROJECT_ROOT
 
 LIBRARY = {
     "authz/authz.rego": (
@@ -145,7 +147,12 @@ def test_coverage_under_threshold_fails(tmp_path: Path) -> None:
     result = json.loads(run.stdout)
     assert result["passed"] == 2
     assert result["coverage"] < 95
-    assert result["problems"] == [f"coverage {result['coverage']:.1f}% is under 95%"]
+    [file] = result["files"]
+    assert result["problems"] == [
+        f"coverage {result['coverage']:.1f}% is under 95%",
+        f"coverage of lib/authz/authz.rego {file['coverage']:.1f}% is under 95% (lines 5: no "
+        "test reaches them)",
+    ]
 
 
 def test_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:
@@ -321,3 +328,121 @@ def test_test_past_its_timeout_fails_and_the_others_still_run(tmp_path: Path) ->
     assert outcomes["slow_test.test_slow"] == (False, "timed out after 0.05s")
     assert outcomes["authz_test.test_admin_allowed"] == (True, "")
     assert outcomes["authz_test.test_guest_denied"] == (True, "")
+
+
+# A library whose total stays above 90% when one small untested file joins it.
+WELL_TESTED = {
+    "big/big.rego": "package big\n\n"
+    + "".join(f"r{i} := {i} if input.n == {i}\n\n" for i in range(30)),
+    "big/big_test.rego": "package big_test\n\nimport data.big\n\n"
+    + "".join(f"test_r{i} if big.r{i} == {i} with input.n as {i}\n\n" for i in range(30)),
+}
+
+
+def test_a_file_no_test_reaches_fails_though_the_total_passes(tmp_path: Path) -> None:
+    files = {**WELL_TESTED, "fresh/fresh.rego": "package fresh\n\nallow if input.ok\n"}
+    root = write_library(tmp_path / "lib", files)
+
+    run = mlgate_test(str(root), "--format", "json")
+
+    result = json.loads(run.stdout)
+    assert result["coverage"] >= 90
+    assert run.returncode == 1
+    assert result["problems"] == [
+        "coverage of lib/fresh/fresh.rego 0.0% is under 90% (lines 3: no test reaches them)"
+    ]
+
+
+def test_a_file_threshold_by_glob_overrides_the_default(tmp_path: Path) -> None:
+    files = {**WELL_TESTED, "fresh/fresh.rego": "package fresh\n\nallow if input.ok\n"}
+    root = write_library(tmp_path / "lib", files)
+
+    run = mlgate_test(str(root), "--file-threshold", "lib/fresh/*=0", "--format", "json")
+
+    assert run.returncode == 0, run.stdout
+    by_file = {f["file"]: f["threshold"] for f in json.loads(run.stdout)["files"]}
+    assert by_file == {"lib/big/big.rego": 90.0, "lib/fresh/fresh.rego": 0.0}
+
+
+def test_a_threshold_that_is_not_a_percentage_is_a_usage_error(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", LIBRARY)
+
+    run = mlgate_test(str(root), "--file-threshold", "lib/*=most")
+
+    assert run.returncode == 2
+    assert "--file-threshold 'lib/*=most': expected a percentage from 0 to 100, found 'most'" in (
+        run.stderr
+    )
+
+
+def test_a_filtered_run_is_not_failed_by_the_coverage_it_cannot_reach(tmp_path: Path) -> None:
+    root = write_library(tmp_path / "lib", LIBRARY)
+
+    filtered = mlgate_test(str(root), "-r", "guest")
+    judged = mlgate_test(str(root), "-r", "guest", "--threshold", "90", "--format", "json")
+
+    assert filtered.returncode == 0, filtered.stdout
+    assert "coverage not judged: -r 'guest' ran part of the tests" in filtered.stdout
+    assert judged.returncode == 1
+    result = json.loads(judged.stdout)
+    assert result["coverage_judged"] is True
+    assert result["problems"][0] == f"coverage {result['coverage']:.1f}% is under 90%"
+
+
+def test_an_erroring_test_is_printed_and_counted_once(tmp_path: Path) -> None:
+    """The lines only the erroring test reaches are not a second, coverage, failure."""
+    files = {
+        "sums/sums.rego": "package sums\n\ntotal := sum(input.values)\n",
+        "sums/sums_test.rego": "package sums_test\n\nimport data.sums\n\n"
+        'test_total if sums.total == 1 with input.values as ["one"]\n',
+    }
+    root = write_library(tmp_path / "lib", files)
+
+    run = mlgate_test(str(root))
+
+    assert run.returncode == 1
+    assert [line for line in run.stdout.splitlines() if "eval_type_error" in line] == [
+        "FAIL  sums_test.test_total  lib/sums/sums_test.rego  (error: lib/sums/sums.rego:3: "
+        "eval_type_error: sum: operand 1 must be array of numbers but got array containing "
+        "string)"
+    ]
+    assert [line for line in run.stdout.splitlines() if line.startswith("FAILED")] == [
+        "FAILED: 1 test(s) failed"
+    ]
+
+
+def _make_rego_test_arguments() -> list[str]:
+    """The arguments `make test` runs `mlgate test` with (its rego-test target)."""
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    [line] = [ln for ln in makefile.splitlines() if "/mlgate test " in ln]
+    return line.split("/mlgate test ", 1)[1].split()
+
+
+def test_make_tests_coverage_fails_an_untested_rule_and_an_untested_file(tmp_path: Path) -> None:
+    """A rule added to a fully tested file and a new file, neither tested, barely move the
+    total: `make test` must fail on both, naming each."""
+    root = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, root)
+    with (root / "promotion" / "card.rego").open("a") as card:
+        card.write("\n_card_has_summary if input.model_card.summary\n")
+    (root / "lib" / "extra.rego").write_text(
+        "package mlgate.lib.extra\n\nis_short(s) if count(s) < 3\n"
+    )
+    arguments = [str(root) if a == "policies" else a for a in _make_rego_test_arguments()]
+
+    run = mlgate_test(*arguments, "--format", "json")
+
+    result = json.loads(run.stdout)
+    assert result["failed"] == 0 and result["coverage"] >= 90
+    assert run.returncode == 1
+    card_rows = len((root / "promotion" / "card.rego").read_text().splitlines())
+    assert result["problems"] == [
+        "coverage of policies/lib/extra.rego 0.0% is under 100% (lines 3: no test reaches them)",
+        f"coverage of policies/promotion/card.rego {_percent_of(result, 'card.rego')} is under "
+        f"100% (lines {card_rows}: no test reaches them)",
+    ]
+
+
+def _percent_of(result: dict[str, Any], name: str) -> str:
+    [coverage] = [f["coverage"] for f in result["files"] if f["file"].endswith("/" + name)]
+    return f"{coverage:.1f}%"

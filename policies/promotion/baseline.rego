@@ -57,3 +57,24 @@ _alias_moved_message := sprintf(
 _named(version) := sprintf("v%s", [version]) if is_string(version)
 
 else := "no version"
+
+# METADATA
+# title: The alias was set by the gate
+# description: |
+#   The registry's alias for the target stage names a version, but the ledger holds no move of
+#   the gate for that alias: it was set outside the gate (in MLflow, or before the gate was
+#   used). That version is no champion of record, so a stage that compares against a champion
+#   applies its first-deployment rule; the decision warns, naming the alias and the version.
+# custom:
+#   code: ALIAS_SET_OUTSIDE_GATE
+#   severity: medium
+#   controls: ["SR 11-7 IV", "EU AI Act Art. 12"]
+#   when_present: [alias_unrecorded]
+warn contains reason if {
+	unrecorded := input.alias_unrecorded
+	msg := sprintf(
+		"alias %s of %s names v%s in the registry, but the gate has never moved it: it was set outside the gate, so v%s is no champion of record",
+		[unrecorded.alias, input.model.name, unrecorded.registry_version, unrecorded.registry_version],
+	)
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "alias_unrecorded"})
+}

@@ -60,3 +60,25 @@ test_a_stage_configured_to_deny_denies_and_no_waiver_lifts_it if {
 	result.outcome == "deny"
 	[r.code | some r in result.reasons] == ["ALIAS_MOVED_OUTSIDE_GATE_DENIED"]
 }
+
+# An alias the gate never moved is reported whatever the stage: a warning naming it and its
+# version, the outcome left to the other rules.
+test_an_alias_the_gate_never_moved_is_warned_of if {
+	doc := json.patch(approved, [
+		{"op": "replace", "path": "/target/stage", "value": "staging"},
+		{"op": "add", "path": "/alias_unrecorded", "value": {"alias": "staging", "registry_version": "4"}},
+	])
+	decide(doc) == {
+		"outcome": "allow",
+		"reasons": [],
+		"warnings": [{
+			"rule": "The alias was set by the gate",
+			"code": "ALIAS_SET_OUTSIDE_GATE",
+			"severity": "medium",
+			"message": "alias staging of fraud-detector names v4 in the registry, but the gate has never moved it: it was set outside the gate, so v4 is no champion of record",
+			"field": "alias_unrecorded",
+			"controls": ["SR 11-7 IV", "EU AI Act Art. 12"],
+		}],
+		"risk_tier": "high",
+	}
+}

@@ -7,48 +7,51 @@ import data.mlgate.lib.reasons
 # This file is loaded (promotion.rego checks that every file of the package is).
 files contains "fairness"
 
+# The fairness metrics of this tier and stage: metric -> {max_gap}. A tier's `fairness` holds
+# at every stage; a stage's `fairness` adds its own metrics (or another max_gap for one).
+fairness_limits := object.union(object.get(settings, "fairness", {}), object.get(stage_settings, "fairness", {}))
+
 # METADATA
 # title: Per-group metrics for protected attributes
 # description: |
 #   Every protected attribute the card declares has per-group metrics in the evaluation:
-#   every group listed reports the tier's fairness metric, and at least two groups do (a gap
-#   needs two). A group left out of the metric cannot hide a gap.
+#   every group listed reports each fairness metric of the tier and stage, and at least two
+#   groups do (a gap needs two). A group left out of a metric cannot hide a gap.
 # custom:
 #   code: FAIRNESS_EVIDENCE_MISSING
 #   severity: high
 #   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
 deny contains reason if {
 	some attribute in _fairness_attributes
-	some group in metrics.groups_missing(_groups(attribute), settings.fairness.metric)
-	msg := sprintf(
-		"group %s of protected attribute %s reports no %s (metrics.by_group.%s.%s.%s)",
-		[group, attribute, settings.fairness.metric, attribute, group, settings.fairness.metric],
-	)
-	field := sprintf("metrics.by_group.%s.%s.%s", [attribute, group, settings.fairness.metric])
-	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": settings.fairness.metric})
+	some metric, _ in fairness_limits
+	some group in metrics.groups_missing(_groups(attribute), metric)
+	field := sprintf("metrics.by_group.%s.%s.%s", [attribute, group, metric])
+	msg := sprintf("group %s of protected attribute %s reports no %s (%s)", [group, attribute, metric, field])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": metric})
 }
 
 # METADATA
 # title: Per-group metrics for protected attributes
-# description: At least two groups of each protected attribute report the fairness metric.
+# description: At least two groups of each protected attribute report each fairness metric.
 # custom:
 #   code: FAIRNESS_GROUPS_TOO_FEW
 #   severity: high
 #   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
 deny contains reason if {
 	some attribute in _fairness_attributes
-	reporting := metrics.groups_reporting(_groups(attribute), settings.fairness.metric)
+	some metric, _ in fairness_limits
+	reporting := metrics.groups_reporting(_groups(attribute), metric)
 	reporting < 2
 	msg := sprintf(
 		"protected attribute %s has %d group(s) reporting %s in metrics.by_group.%s; a gap needs at least two",
-		[attribute, reporting, settings.fairness.metric, attribute],
+		[attribute, reporting, metric, attribute],
 	)
 	field := sprintf("metrics.by_group.%s", [attribute])
-	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": settings.fairness.metric})
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": field, "metric": metric})
 }
 
 _fairness_attributes contains attribute if {
-	settings.fairness
+	count(fairness_limits) > 0
 	some attribute in input.model_card.protected_attributes
 }
 
@@ -56,15 +59,16 @@ _groups(attribute) := object.get(input.metrics, ["by_group", attribute], {})
 
 # METADATA
 # title: Fairness gap within limit
-# description: For each protected attribute, the spread of the fairness metric across groups is within the tier's limit.
+# description: For each protected attribute and fairness metric, the spread of the metric across groups is within the tier and stage's limit.
 # custom:
 #   code: FAIRNESS_GAP_EXCEEDED
 #   severity: high
 #   controls: ["EU AI Act Art. 10(2)(f)", "NIST AI RMF MEASURE 2.11"]
 deny contains reason if {
 	some attribute in _fairness_attributes
-	gap := metrics.group_gap(_groups(attribute), settings.fairness.metric)
-	gap > settings.fairness.max_gap
-	msg := sprintf("%s gap across %s groups is %v, above the %s-risk limit %v", [settings.fairness.metric, attribute, metrics.for_people(gap), tier, settings.fairness.max_gap])
-	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": settings.fairness.metric, "field": sprintf("metrics.by_group.%s", [attribute]), "actual": gap, "threshold": settings.fairness.max_gap})
+	some metric, limit in fairness_limits
+	gap := metrics.group_gap(_groups(attribute), metric)
+	gap > limit.max_gap
+	msg := sprintf("%s gap across %s groups is %v, above the %s limit %v", [metric, attribute, metrics.for_people(gap), _label, limit.max_gap])
+	reason := reasons.from_rule(rego.metadata.rule(), msg, {"metric": metric, "field": sprintf("metrics.by_group.%s", [attribute]), "actual": gap, "threshold": limit.max_gap})
 }

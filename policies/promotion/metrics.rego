@@ -9,7 +9,9 @@ files contains "metrics"
 
 # METADATA
 # title: Required metrics are reported
-# description: Every metric with a floor, a ceiling or a regression check is in the evaluation.
+# description: |
+#   Every metric with a floor, a ceiling or a regression check is in the evaluation, and so is
+#   every metric with a first-deployment floor or ceiling when the promotion is a first deployment.
 # custom:
 #   code: METRIC_MISSING
 #   severity: high
@@ -26,6 +28,12 @@ _required_metrics contains name if some name, _ in object.get(stage_settings, "f
 _required_metrics contains name if some name, _ in object.get(stage_settings, "ceilings", {})
 
 _required_metrics contains name if some name, _ in object.get(stage_settings, "regression", {})
+
+_required_metrics contains name if {
+	_is_first_deployment
+	some limits in ["floors", "ceilings"]
+	some name, _ in object.get(stage_settings, ["first_deployment", limits], {})
+}
 
 # METADATA
 # title: Metric floors are met

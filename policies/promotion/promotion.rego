@@ -11,10 +11,11 @@ package mlgate.promotion
 import data.mlgate.lib.decision as decisions
 import data.mlgate.lib.reasons
 
-# `hold` is named by its full path because its rules live in stages.rego: so this file compiles
-# on its own, as an OPA server compiles each module pushed through its Policy API, and the
-# others, which need its helpers, follow. Were no rule to add to hold, the decision would be
-# undefined, and the service denies an undefined decision.
+# `hold` and `warn` are named by their full path because their rules live in stages.rego,
+# signoffs.rego and baseline.rego: so this file compiles on its own, as an OPA server compiles
+# each module pushed through its Policy API, and the others, which need its helpers, follow.
+# Were no rule to add to hold or warn, the decision would be undefined, and the service denies
+# an undefined decision.
 # METADATA
 # title: Promotion decision
 # description: |
@@ -22,7 +23,10 @@ import data.mlgate.lib.reasons
 #   under, so the service records that tier rather than working it out again.
 # entrypoint: true
 decision := object.union(
-	decisions.make({"deny": deny, "hold": data.mlgate.promotion.hold}, _signoff_context),
+	decisions.make(
+		{"deny": deny, "hold": data.mlgate.promotion.hold, "warn": data.mlgate.promotion.warn},
+		_signoff_context,
+	),
 	_judged_under,
 )
 
@@ -32,9 +36,10 @@ _signoff_context := {
 	"model": input.model,
 	"requesters": _requesters,
 	"now_ns": time.parse_rfc3339_ns(input.requested_at),
+	"tier": tier,
 	"non_waivable": object.get(_promotion, "non_waivable", []),
 	"waiver_roles": object.get(_promotion, ["waivers", "roles"], {}),
-	"default_waiver_roles": _tier_approver_roles,
+	"default_waiver_roles": _approver_roles_of(tier),
 }
 
 # Only a known tier is claimed: evidence naming another is refused by its schema anyway.
@@ -68,22 +73,35 @@ _requesters := {input.caller.id} | {who | some who in object.get(input, "request
 stage := input.target.stage
 
 # Tier settings with the model's own overrides merged over them.
-settings := object.union(
-	object.get(_promotion, ["tiers", tier], {}),
+settings := _settings_of(tier)
+
+_settings_of(t) := object.union(
+	object.get(_promotion, ["tiers", t], {}),
 	object.get(_promotion, ["models", input.model.name], {}),
 )
+
+# Every role tier `t` asks an approval of, at any stage, its first deployment's included: the
+# roles whose approval can count for the model, and by default those that may waive a rule. The
+# decision and the check made when a sign-off is given (signoffs.rego, signoff_roles) both ask
+# this one rule.
+_approver_roles_of(t) := {role |
+	some stage_config in object.get(_settings_of(t), "stages", {})
+	some roles in [
+		object.get(stage_config, "approver_roles", []),
+		object.get(stage_config, ["first_deployment", "approver_roles"], []),
+	]
+	some role in roles
+}
+
+_roles_named(roles) := concat(", ", sort(roles)) if count(roles) > 0
+
+else := "no role"
 
 stage_settings := object.get(settings, ["stages", stage], {})
 
 _values := object.get(input.metrics, "values", {})
 
 _label := sprintf("%s-risk %s", [tier, stage])
-
-# Every role the tier asks an approval of, at any stage: by default they may waive a rule.
-_tier_approver_roles contains role if {
-	some stage_config in object.get(settings, "stages", {})
-	some role in object.get(stage_config, "approver_roles", [])
-}
 
 # Text counts only with a visible character (a letter, digit, punctuation or symbol): a
 # section holding only spaces or zero-width characters is empty.
@@ -166,7 +184,10 @@ _tier_changers := sprintf("by %v", [concat(", ", sort(roles))]) if {
 # The files this package is written in besides this one; each adds its name to `files`. Each
 # file compiles on its own (an OPA server compiles each pushed module so), so a policy set that
 # lost one would still load, and judge without its rules: the gate denies instead.
-_expected_files := {"baseline", "card", "fairness", "lineage", "metrics", "regression", "stages"}
+_expected_files := {
+	"baseline", "card", "fairness", "first_deployment", "lineage", "metrics", "regression",
+	"signoffs", "stages",
+}
 
 _missing_files := _expected_files - {name | some name in data.mlgate.promotion.files}
 

@@ -9,7 +9,7 @@ config := {"promotion": {
 	"tiers": {
 		"high": {
 			"card_sections": ["monitoring_plan"],
-			"fairness": {"metric": "tpr", "max_gap": 0.05},
+			"fairness": {"tpr": {"max_gap": 0.05}},
 			"stages": {
 				"staging": {"floors": {"auc": 0.85}},
 				"production": {
@@ -95,7 +95,7 @@ test_expired_waiver_does_nothing if {
 	expired := object.union(waiver, {"expires_at": "2026-11-21T11:59:59Z"})
 	result := decide(object.union(regressed, {"waivers": [expired]}))
 	result.outcome == "deny"
-	result.warnings == []
+	[w.message | some w in result.warnings] == ["waiver of METRIC_REGRESSION_ABSOLUTE by cro@example.com as model-risk-officer was not applied: it expired at 2026-11-21T11:59:59Z"]
 }
 
 test_waiver_for_other_version_does_nothing if {
@@ -275,7 +275,7 @@ test_a_waiver_lifts_until_the_instant_it_expires[note] := passed if {
 }
 
 test_a_policy_set_missing_a_file_denies_naming_it if {
-	loaded := {"baseline", "card", "fairness", "lineage", "metrics", "stages"}
+	loaded := {"baseline", "card", "fairness", "first_deployment", "lineage", "metrics", "signoffs", "stages"}
 	result := promotion.decision with input as approved with data.mlgate.config as config with data.mlgate.promotion.files as loaded
 	result.outcome == "deny"
 	some reason in result.reasons

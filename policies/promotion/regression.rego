@@ -10,7 +10,10 @@ files contains "regression"
 
 # METADATA
 # title: Champion baseline is present
-# description: Promotion to this stage compares against the current champion, so its metrics are needed.
+# description: |
+#   Promotion to this stage compares against the current champion, so its metrics are needed.
+#   A first deployment (no champion on record) to a stage with first_deployment settings is
+#   decided by those instead (first_deployment.rego).
 # custom:
 #   code: BASELINE_MISSING
 #   severity: high
@@ -18,6 +21,7 @@ files contains "regression"
 deny contains reason if {
 	object.get(stage_settings, "baseline_required", false)
 	not input.baseline
+	not _is_first_deployment
 	msg := sprintf("%s promotion compares against the champion, but no baseline was given", [_label])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "baseline"})
 }

@@ -126,6 +126,7 @@ def create_app(
         routes_flagger,
         routes_health,
         routes_policies,
+        routes_requirements,
         routes_signoffs,
         routes_snapshots,
         routes_tiers,
@@ -142,6 +143,7 @@ def create_app(
         routes_tiers,
         routes_snapshots,
         routes_policies,
+        routes_requirements,
         routes_health,
     ):
         app.include_router(module.router)

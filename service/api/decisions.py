@@ -79,7 +79,9 @@ async def decide(
     check_limits(evidence)
     model = request.model.model_dump(exclude_none=True) if request.model else None
     spec = runtime.gates.spec(gate)
-    registry = runtime.settings.has_registry and request.model is not None and spec.reads_evidence
+    registry = (
+        runtime.settings.registry_configured and request.model is not None and spec.reads_evidence
+    )
     gate_request = GateRequest(
         gate=gate,
         caller=caller.model_dump(),
@@ -98,7 +100,7 @@ async def decide(
             "required: this service has no model registry to read evidence from "
             "(MLGATE_MLFLOW_TRACKING_URI), so the request must carry it",
         )
-    if request.enact and not (runtime.settings.has_registry and request.model is not None):
+    if request.enact and not (runtime.settings.registry_configured and request.model is not None):
         raise InvalidField(
             "enact", "needs a model registry and a model version named in `model` to move"
         )

@@ -119,7 +119,7 @@ async def flagger_webhook(
     )
     hook.check_phase(payload.phase)
     spec = runtime.gates.spec(hook.gate)
-    if spec.reads_evidence and not runtime.settings.has_registry:
+    if spec.reads_evidence and not runtime.settings.registry_configured:
         raise InvalidField(
             "metadata.model",
             f"the {hook.gate} gate reads {metadata.model} v{metadata.version}'s evidence from "

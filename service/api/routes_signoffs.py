@@ -34,7 +34,8 @@ from service.api.models import (
 )
 from service.api.runtime import RuntimeDep
 from service.errors import InvalidField
-from service.signoffs.rules import WaiverRefused, check_waiver, roles_for_code
+from service.gates.signoffs import roles_that_count
+from service.signoffs.rules import SignoffRefused, check_approval_role, check_waiver
 
 router = APIRouter(tags=["sign-off"])
 SELF_SIGNOFF: dict[int | str, Any] = {
@@ -56,11 +57,14 @@ SELF_SIGNOFF: dict[int | str, Any] = {
     summary="Record an approval (or rejection) of a model version",
     description=(
         "The approver is the token's id, and the role must be one its token lists in "
-        "`approves_as` (403 otherwise). The approval is a signed record in the audit ledger "
-        "and counts only for the artifact digest it names. Later decisions on this model "
-        "version see the approver's latest word per role. Whoever asked for a decision on this "
-        "version may not approve it (403), and an approval never counts on a request its "
-        "approver made."
+        "`approves_as` (403 otherwise) and one whose approval can count for the model: the "
+        "policy's `approver_roles` of the tier the model was last judged under (422 naming "
+        "`role` and the roles that could; before any decision, any tier's). The approval is a "
+        "signed record in the audit ledger and counts only for the artifact digest it names. "
+        "Later decisions on this model version see the approver's latest word per role, and "
+        "name an approval they did not count, and why (SIGNOFF_NOT_APPLIED). Whoever asked "
+        "for a decision on this version may not approve it (403), and an approval never "
+        "counts on a request its approver made."
     ),
     responses={
         201: {"links": APPROVAL_LINKS},
@@ -79,6 +83,17 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
             f"{caller.id} may not approve as {request.role!r}; the tokens file lets them approve "
             f"as: {held} (approves_as)"
         )
+    may_sign = roles_that_count(
+        runtime.policy,
+        runtime.ledger,
+        model=request.model,
+        version=request.version,
+        artifact_digest=request.artifact_digest,
+    )
+    try:
+        check_approval_role(may_sign, request.role)
+    except SignoffRefused as exc:
+        raise InvalidField(exc.field, exc.problem) from None
     stored = runtime.signoffs.approve(
         model=request.model,
         version=request.version,
@@ -99,11 +114,14 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
     summary="Record a time-boxed waiver of one rule for a model version",
     description=(
         "Until `expires_at`, the rule's violation is a warning instead of a denial for this "
-        "model version and artifact. Refused (422): an unknown or non-waivable code, a role "
-        "that may not waive the code or that the token does not hold, an expiry in the past or "
-        "past waivers.max_days (default 90). The approver is the token's id, who may not have "
-        "asked for a decision on this version (403); a waiver never counts on a request its "
-        "approver made. The waiver is a signed record in the audit ledger."
+        "model version and artifact. Refused (422): an unknown code, one that is no "
+        "promotion denial (a hold, a warning, another gate's rule) or is non-waivable, a role "
+        "that could never waive the code for the model (the policy's waivers.roles of the "
+        "code, else the approver_roles of the tier the model was last judged under; the "
+        "message names the roles that could) or that the token does not hold, an expiry in "
+        "the past or past waivers.max_days (default 90). The approver is the token's id, who "
+        "may not have asked for a decision on this version (403); a waiver never counts on a "
+        "request its approver made. The waiver is a signed record in the audit ledger."
     ),
     responses={
         201: {"links": WAIVER_LINKS},
@@ -121,17 +139,26 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
         raise InvalidField(
             "expires_at", f"{request.expires_at} is not a time this service can compare"
         ) from None
+    may_sign = roles_that_count(
+        runtime.policy,
+        runtime.ledger,
+        model=request.model,
+        version=request.version,
+        artifact_digest=request.artifact_digest,
+        rule_code=request.rule_code,
+    )
     try:
         check_waiver(
             runtime.policy_set.config,
-            codes={rule.code for rule in runtime.catalogue()},
+            rules=runtime.catalogue(),
             rule_code=request.rule_code,
             role=request.role,
             held_roles=runtime.tokens.approval_roles(caller.id),
+            may_sign=may_sign,
             expires_at=expires_at,
         )
-    except WaiverRefused as exc:
-        raise InvalidField(exc.field, exc.message.partition(": ")[2]) from None
+    except SignoffRefused as exc:
+        raise InvalidField(exc.field, exc.problem) from None
     stored = runtime.signoffs.waive(
         model=request.model,
         version=request.version,
@@ -152,10 +179,11 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
     response_model_exclude_none=True,
     summary="Withdraw a waiver",
     description=(
-        "From now on the waiver counts for nothing. Its approver may withdraw it, and so may an "
-        "approver holding a role that may waive its code (403 for anyone else). The withdrawal "
-        "is a signed record in the audit ledger naming who withdrew it and why. Withdrawing a "
-        "waiver again answers the first withdrawal."
+        "From now on the waiver counts for nothing, and decisions on the version name it as "
+        "withdrawn (SIGNOFF_NOT_APPLIED). Its approver may withdraw it, and so may an "
+        "approver holding a role that may waive its code for the model (403 for anyone "
+        "else). The withdrawal is a signed record in the audit ledger naming who withdrew it "
+        "and why. Withdrawing a waiver again answers the first withdrawal."
     ),
     responses={
         200: {"links": WITHDRAWAL_LINKS},
@@ -174,7 +202,14 @@ def withdraw(
     check_text_params(waiver_id=waiver_id)
     check_json_values(request.model_dump())
     waiver = runtime.signoffs.waiver(waiver_id)
-    may_waive = roles_for_code(runtime.policy_set.config, str(waiver["rule_code"]))
+    may_waive = roles_that_count(
+        runtime.policy,
+        runtime.ledger,
+        model=str(waiver["model"]),
+        version=str(waiver["version"]),
+        artifact_digest=waiver.get("artifact_digest"),
+        rule_code=str(waiver["rule_code"]),
+    ).waiver[str(waiver["rule_code"])]
     if caller.id != waiver["approved_by"] and not may_waive & runtime.tokens.approval_roles(
         caller.id
     ):

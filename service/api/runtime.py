@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from service.api.auth import TokenTable
 from service.api.metrics import Metrics
+from service.api.policy_questions import PolicyQuestions
 from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
 from service.clock import now_rfc3339
@@ -40,6 +41,11 @@ class Runtime:
     owned: list[Any] = field(default_factory=list)  # closed when the app shuts down
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _catalogue: tuple[str, list[RuleEntry]] = ("", [])
+    # Who may sign off, asked of the policy set in force (service/gates/signoffs.py).
+    policy: PolicyQuestions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = PolicyQuestions(self.settings, lambda: self.decider.policy_set)
 
     @property
     def policy_set(self) -> PolicySet:
@@ -90,6 +96,7 @@ class Runtime:
 
     def close(self) -> None:
         self.decider.close()
+        self.policy.close()
         for component in reversed(self.owned):
             component.close()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from service.cli.arguments import model_name
 from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
+from service.cli.explain import explain_command
 from service.cli.render import FORMATS, REPORT_FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
 from service.decision.request import GateRequest
@@ -19,6 +20,8 @@ from service.errors import UsageError
 from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
 from service.gates.registry import default_gates
+from service.gates.requirements import GATE as EXPLAINED_GATE
+from service.gates.requirements import TIERS
 from service.review.catalogue import ReportCatalogue, local_catalogue
 from service.settings import get_settings
 
@@ -145,11 +148,23 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
         final = final.triggered
         if args.format != "json" and not reporting:
             print(render(final, args.format))
+    _point_to_explain(final, args.format)
     if args.output is not None:
         _write(args.output, render(decision, "json"))
     if args.fail_on_warn and final.outcome == "allow" and final.warnings:
         return EXIT_WARNED
     return EXIT_CODES[final.outcome]
+
+
+def _point_to_explain(decision: DecisionAnswer, output_format: str) -> None:
+    """After a promotion that did not allow, the command listing what the gate needs: on
+    stdout under text, on stderr under the formats a machine reads."""
+    stage = (decision.target or {}).get("stage")
+    if decision.gate != EXPLAINED_GATE or decision.outcome == "allow" or stage not in STAGES:
+        return
+    tier = decision.model.risk_tier if decision.model.risk_tier in TIERS else "high"
+    line = f"what the gate needs: {explain_command(tier, stage)}"
+    print(line, file=sys.stdout if output_format == "text" else sys.stderr)
 
 
 def _write(path: Path, text: str) -> None:
@@ -168,6 +183,8 @@ def _local(request: GateRequest) -> tuple[DecisionAnswer, PolicySet]:
     from service.compose import local_path
 
     settings = get_settings()
+    if request.registry:
+        settings.asked_registry_uri()  # UsageError, before anything is created, when none
     caller = {"id": settings.caller_id or getpass.getuser(), "role": "cli"}
     path = local_path(settings)
     return path.decide(dataclasses.replace(request, caller=caller)), path.policy_set

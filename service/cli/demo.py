@@ -129,9 +129,11 @@ def _flow(pipeline: LocalPath) -> None:
 
 def _registry_flow(settings: Settings, local: LocalPath) -> None:
     """Versions of a real scikit-learn model in a local MLflow store (service/cli/demo_registry),
-    each decided from the registry alone with --enact, against the champion the registry
-    names; production of the good one needs registry provenance (require_registry switched on
-    in a copy of the thresholds) and a recorded approval."""
+    each decided from the registry alone with --enact. The registry's champion was set before
+    the gate came, so it is no champion of record: production of the good one is a first
+    deployment (a warning names the alias; the first-deployment floors apply on top of the
+    comparison with that version), needs registry provenance (require_registry switched on in
+    a copy of the thresholds) and a recorded approval."""
     from service.cli.demo_registry import CHAMPION, build_demo_registry
     from service.compose import local_path
 
@@ -160,6 +162,8 @@ def _registry_flow(settings: Settings, local: LocalPath) -> None:
             f"  v{version} {notes[version]:<15} {stage:<10} {decision.outcome.upper():<5}  "
             f"{_clip(first or moved, 70)}"
         )
+        for warning in decision.warnings:
+            print(f"{'':<39}warning {warning.code}: {_clip(warning.message, 60)}")
         return decision.outcome
 
     for version in (v for v in notes if v != CHAMPION):

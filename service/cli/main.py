@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         check,
         decide,
         demo,
+        explain,
         history,
         regotest,
         report,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (
         decide,
         report,
+        explain,
         rollback,
         history,
         signoffs,

@@ -1,7 +1,8 @@
 """`mlgate approve` and `mlgate waive`: sign-off in local mode, signed into the local ledger.
 
-The same checks as POST /v1/approvals and /v1/waivers (service/signoffs/rules.py and the
-sign-off book), except that local mode trusts its operator with the role they name.
+The same checks as POST /v1/approvals and /v1/waivers (service/signoffs/rules.py, the
+policy's answer to who may sign off, service/gates/signoffs.py, and the sign-off book), except
+that local mode trusts its operator with the role they name.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ def register(commands: Any) -> None:
     approve = commands.add_parser(
         "approve",
         help="approve (or reject) a model version, as a signed ledger record",
-        description="Record an approval in the local ledger. Whoever asked for a decision on "
-        "the version may not approve it, and an approval never counts on its approver's own "
-        "request. The approver is MLGATE_CALLER_ID, or the user name.",
+        description="Record an approval in the local ledger. Refused: a role whose approval "
+        "could never count for the model (the policy's approver_roles of the tier it was last "
+        "judged under; the message names the roles that could). Whoever asked for a decision "
+        "on the version may not approve it, and an approval never counts on its approver's "
+        "own request. The approver is MLGATE_CALLER_ID, or the user name.",
     )
     _identify(approve)
     approve.add_argument("--as", dest="role", required=True, metavar="ROLE")
@@ -38,8 +41,11 @@ def register(commands: Any) -> None:
         "waive",
         help="waive one rule for a model version until a date, or withdraw a waiver",
         description="Record a time-boxed waiver in the local ledger, or withdraw one "
-        "(--withdraw ID). Refused: an unknown or non-waivable code, a role that may not waive "
-        "it, an expiry in the past or beyond waivers.max_days (default 90).",
+        "(--withdraw ID). Refused: an unknown code, one that is no promotion denial, or a "
+        "non-waivable one, a role that could never "
+        "waive it for the model (waivers.roles of the code, else the approver_roles of the "
+        "tier it was last judged under; the message names the roles that could), an expiry "
+        "in the past or beyond waivers.max_days (default 90).",
     )
     waive.add_argument("--withdraw", metavar="ID", help="withdraw the waiver with this id")
     waive.add_argument("--model", type=model_name, metavar="NAME")
@@ -76,10 +82,32 @@ def _check_digest(digest: str) -> None:
         raise UsageError(f"--digest must be sha256: and 64 lower-case hex digits; found {digest!r}")
 
 
+def _roles_that_count(book: Any, args: argparse.Namespace, rule_code: str | None = None) -> Any:
+    """The policy's answer to who may sign off this version (service/gates/signoffs.py)."""
+    from service.compose import local_engine
+    from service.gates.signoffs import roles_that_count
+
+    engine = local_engine(get_settings())
+    try:
+        return roles_that_count(
+            engine,
+            book.ledger,
+            model=args.model,
+            version=args.version,
+            artifact_digest=args.digest,
+            rule_code=rule_code,
+        )
+    finally:
+        engine.close()
+
+
 def run_approve(args: argparse.Namespace) -> int:
+    from service.signoffs.rules import check_approval_role
+
     _check_digest(args.digest)
     book = _book()
     try:
+        check_approval_role(_roles_that_count(book, args), args.role)
         approval = book.approve(
             model=args.model,
             version=args.version,
@@ -125,16 +153,17 @@ def run_waive(args: argparse.Namespace) -> int:
     from service.signoffs.rules import check_waiver
 
     policy_set = load_policy_set(get_settings().policy_dir)
-    check_waiver(
-        policy_set.config,
-        codes={rule.code for rule in rule_catalogue(policy_set)},
-        rule_code=args.code,
-        role=args.role,
-        held_roles={args.role},  # local mode trusts its operator with the role they name
-        expires_at=expires_at,
-    )
     book = _book()
     try:
+        check_waiver(
+            policy_set.config,
+            rules=rule_catalogue(policy_set),
+            rule_code=args.code,
+            role=args.role,
+            held_roles={args.role},  # local mode trusts its operator with the role they name
+            may_sign=_roles_that_count(book, args, args.code),
+            expires_at=expires_at,
+        )
         waiver = book.waive(
             model=args.model,
             version=args.version,

@@ -26,6 +26,7 @@ EVIDENCE_KEYS = (
     "history",
     "approvals",
     "waivers",
+    "withdrawn_waivers",
 )
 
 

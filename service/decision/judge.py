@@ -204,9 +204,10 @@ def _provenance(input_doc: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _signoff_records(input_doc: Mapping[str, Any]) -> list[str]:
-    """The ids of the ledger's sign-off records the input carried (approvals, then waivers)."""
+    """The ids of the ledger's sign-off records the input carried (approvals, waivers, then
+    the withdrawn waivers it names)."""
     ids: list[str] = []
-    for key in ("approvals", "waivers"):
+    for key in ("approvals", "waivers", "withdrawn_waivers"):
         entries = input_doc.get(key)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):

@@ -9,7 +9,8 @@ from service.engine.policyset import PolicySet
 
 
 class PolicyEngine(Protocol):
-    """Evaluates data.mlgate.<gate>.decision on an input document."""
+    """Evaluates data.mlgate.<gate>.decision, or another rule of the policy set, on an input
+    document."""
 
     @property
     def policy_set(self) -> PolicySet: ...
@@ -19,6 +20,12 @@ class PolicyEngine(Protocol):
 
         Raises PolicyEngineUnavailable when the engine fails to evaluate.
         """
+        ...
+
+    def query(self, path: str, input_doc: Mapping[str, Any]) -> Any:
+        """The value of any rule at `path` (dotted, under data) for `input_doc`, or None when
+        the policy leaves it undefined; evaluate(gate, ...) is query("mlgate.<gate>.decision",
+        ...). Raises PolicyEngineUnavailable when the engine fails to evaluate."""
         ...
 
 

@@ -67,8 +67,14 @@ class EmbeddedEngine:
         return self._policy_set
 
     def evaluate(self, gate: str, input_doc: Mapping[str, Any]) -> Any:
+        return self.query(decision_path(gate), input_doc)
+
+    def query(self, path: str, input_doc: Mapping[str, Any]) -> Any:
+        """The value of the rule at `path` (dotted, under data: "mlgate.promotion.decision")
+        for `input_doc`, or None when the policy leaves it undefined. Raises
+        PolicyEngineUnavailable when OPA fails to evaluate."""
         try:
-            return self._opa.eval_document(decision_path(gate), input_doc)
+            return self._opa.eval_document(path, input_doc)
         except OpaUndefinedError:
             return None
         except OpaError as exc:

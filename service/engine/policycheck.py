@@ -35,6 +35,7 @@ from service.errors import MlgateError, PolicyLoadError
 
 _ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
 # OPA reports compile errors as "<root>/<file>:<line>: <message>".
+_ERRORS_OCCURRED = re.compile(r"^\d+ errors? occurred:?$")
 _OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message>.*)$")
 
 
@@ -92,7 +93,7 @@ def check_policy_dir(
         problems += opa_tool_problems(opa_binary, policy_set, schema_dir)
     modules = [rel for rel in policy_set.modules if not rel.endswith("_test.rego")]
     return CheckReport(
-        problems=sorted(set(problems)),
+        problems=_each_once(problems),
         modules=len(policy_set.modules),
         data_files=len(policy_set.files) - len(policy_set.modules),
         reason_rules=sum(len(reason_rule_heads(policy_set.modules[rel])) for rel in modules),
@@ -114,8 +115,7 @@ def _compile_problems(
         load_into(opa, policy_set)
     except PolicyLoadError as exc:
         opa.close()
-        lines = exc.message.splitlines()
-        return [_opa_problem(line, policy_set.root.name) for line in lines], {}
+        return _opa_problems(exc.message, policy_set.root.name), {}
     try:
         parsed = _parsed_modules(opa, policy_set)
     finally:
@@ -203,6 +203,38 @@ def _entrypoint_lines(source: str) -> list[int]:
                 found.append(i + 1)
                 break
     return found
+
+
+def _opa_problems(message: str, prefix: str) -> list[Problem]:
+    """One Problem per error in OPA's compile message: the lines after an error's own (a type
+    error's `have:` and `want:`) belong to it, and OPA's "N errors occurred:" is no error."""
+    problems: list[Problem] = []
+    for line in message.splitlines():
+        if not line.strip() or _ERRORS_OCCURRED.match(line.strip()):
+            continue
+        problem = _opa_problem(line, prefix)
+        if problem.file or not problems or not line[:1].isspace():
+            problems.append(problem)
+        else:
+            last = problems[-1]
+            problems[-1] = Problem(last.file, last.line, f"{last.message}; {line.strip()}")
+    return problems
+
+
+def _each_once(problems: list[Problem]) -> list[Problem]:
+    """The problems sorted, each once: the same error found by the engine and by `opa check`
+    (whose message is the first line of the engine's) is kept in the engine's fuller words."""
+    unique = sorted(set(problems))
+    return [
+        p
+        for p in unique
+        if not any(
+            (o.file, o.line) == (p.file, p.line)
+            and o.message != p.message
+            and o.message.startswith(p.message)
+            for o in unique
+        )
+    ]
 
 
 def _opa_problem(line: str, prefix: str) -> Problem:

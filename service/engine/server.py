@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from opa_client import OpaClient
 
+from service.engine.base import decision_path
 from service.engine.policyset import PolicySet
 from service.errors import PolicyEngineUnavailable, UsageError
 
@@ -100,7 +101,14 @@ class ServerEngine:
         timeout, answers an error or something that is not OPA's answer, or evaluated under
         another policy revision than this engine's policy set.
         """
-        body = self._ask(dict(input_doc), f"mlgate/{gate}", "decision")
+        return self.query(decision_path(gate), input_doc)
+
+    def query(self, path: str, input_doc: Mapping[str, Any]) -> Any:
+        """The value of the rule at `path` (dotted, under data: "mlgate.promotion.decision")
+        for `input_doc`, asked as `POST /v1/data/<path>`; None when the policy leaves it
+        undefined. Raises PolicyEngineUnavailable as `evaluate` does."""
+        package, _, rule = path.rpartition(".")
+        body = self._ask(dict(input_doc), package.replace(".", "/"), rule)
         self._require_revision(body)
         return body.get("result")
 

@@ -23,11 +23,13 @@ CANARY_STATISTICS = "computed from the metric snapshots"
 RECORDED_ONLY = {
     "approvals": "the sign-off records (POST /v1/approvals, mlgate approve)",
     "waivers": "the sign-off records (POST /v1/waivers, mlgate waive)",
+    "withdrawn_waivers": "the sign-off records (DELETE /v1/waivers/{id}, mlgate waive --withdraw)",
     "history": "the ledger's earlier decisions on this model version and artifact",
     "recorded_risk_tier": "the ledger's earlier decisions on this model or its artifact, and "
     "its tier changes (POST /v1/tiers, mlgate tier set)",
     "requesters": "the ledger's earlier decisions on this model version",
     "alias_of_record": "the ledger's alias moves",
+    "alias_unrecorded": "the registry's alias and the ledger's alias moves",
     "deployment": "the ledger's alias moves",
     "snapshots": "the snapshot records (POST /v1/snapshots, mlgate snapshot add)",
     "comparisons": "the snapshot records, by the canary statistics",

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.errors import NotFound
-from service.evidence.base import ALIAS_MOVES
+from service.evidence.base import ALIAS_MOVES, joined
 from service.evidence.context import EvidenceContext
 from service.evidence.gathered import Gathered, Part
-from service.evidence.registry import first_difference, last_alias_move
+from service.evidence.registry import REGISTRY, first_difference, last_alias_move
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,10 @@ class BaselineOfRecordSource:
     """When the gate has installed a version behind the alias `alias_of(config, target)`,
     that version and its judged metrics are the baseline, whatever the caller or the alias
     says; `alias_of_record` tells the policy which version that is and, when the registry was
-    read, which version the alias names there now. Without a champion of record, nothing
-    changes (the registry's alias, or the caller's baseline)."""
+    read, which version the alias names there now. Without a champion of record the baseline
+    stays what it was (the registry's alias, or the caller's baseline), and when the registry
+    was read and its alias names a version, `alias_unrecorded` says so: that alias was set
+    outside the gate, and its version is no champion of record."""
 
     alias_of: Callable[[Mapping[str, Any], Mapping[str, Any] | None], str]
 
@@ -36,7 +38,7 @@ class BaselineOfRecordSource:
         alias = self.alias_of(gathered.config, gathered.target)
         move = last_alias_move(context.ledger, name, alias)
         if move is None:
-            return Part()
+            return _unrecorded(gathered, context, name, alias)
         version = str(move["to_version"])
         of_record: dict[str, Any] = {
             "alias": alias,
@@ -80,6 +82,20 @@ class BaselineOfRecordSource:
             provenance={"baseline": ALIAS_MOVES, "alias_of_record": ALIAS_MOVES},
             notes=notes,
         )
+
+
+def _unrecorded(gathered: Gathered, context: EvidenceContext, name: str, alias: str) -> Part:
+    """`alias_unrecorded` when the registry was read and its `alias` names a version that no
+    move of the gate put there (the ledger holds none for this alias), else nothing."""
+    if not gathered.from_registry:
+        return Part()
+    holder = context.registry.alias_version(name, alias)
+    if holder is None:
+        return Part()
+    return Part(
+        documents={"alias_unrecorded": {"alias": alias, "registry_version": holder}},
+        provenance={"alias_unrecorded": joined(REGISTRY, ALIAS_MOVES)},
+    )
 
 
 def _judged_metrics(context: EvidenceContext, decision_id: str) -> dict[str, Any] | None:

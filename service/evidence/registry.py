@@ -14,7 +14,8 @@ from typing import Any
 
 from service.audit.kinds import MOVE_BACK, MOVE_INSTALL
 from service.audit.ledger import Ledger
-from service.evidence.base import RECORDED_ONLY
+from service.errors import NotFound
+from service.evidence.base import EVIDENCE_FILE, RECORDED_ONLY, REQUEST
 from service.evidence.context import EvidenceContext
 from service.evidence.gathered import Gathered, Part
 from service.evidence.mlflow import VersionReader
@@ -22,6 +23,13 @@ from service.evidence.mlflow import VersionReader
 REGISTRY = "registry: MLflow"
 # Evidence the registry can supply for a version.
 REGISTRY_PARTS = ("model_card", "metrics", "lineage", "baseline")
+# How a caller whose version the registry lacks decides on the evidence it sent instead.
+_WITHOUT_CARD = "the model card's name and version are then used"
+_WITHOUT_REGISTRY = {
+    REQUEST: f"to decide on the evidence sent, leave `model` out of the request: {_WITHOUT_CARD}",
+    EVIDENCE_FILE: "to decide on the evidence files, run `mlgate decide` without --model and "
+    f"--version: {_WITHOUT_CARD}",
+}
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,18 @@ class RegistrySource:
         name = str(gathered.model.get("name", ""))
         version = str(gathered.model.get("version", ""))
         stage = str((gathered.target or {}).get("stage", ""))
-        documents, digest, notes = registry_documents(
-            context.versions,
-            name,
-            version,
-            self.alias_of(gathered.config, gathered.target),
-            fresh=gathered.enact or stage in self.fresh_stages,
-        )
+        try:
+            documents, digest, notes = registry_documents(
+                context.versions,
+                name,
+                version,
+                self.alias_of(gathered.config, gathered.target),
+                fresh=gathered.enact or stage in self.fresh_stages,
+            )
+        except NotFound as exc:
+            if not gathered.documents:
+                raise
+            raise NotFound(f"{exc.message}; {_without_registry(gathered.caller_source)}") from None
         caller_parts = {k: v for k, v in gathered.documents.items() if k not in RECORDED_ONLY}
         merged_docs, provenance, conflicts = merged(documents, caller_parts, gathered.caller_source)
         notes += conflicts
@@ -68,6 +81,10 @@ class RegistrySource:
             notes=tuple(notes),
             model={"artifact_digest": digest},
         )
+
+
+def _without_registry(caller_source: str) -> str:
+    return _WITHOUT_REGISTRY.get(caller_source, _WITHOUT_REGISTRY[REQUEST])
 
 
 def registry_documents(

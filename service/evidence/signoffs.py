@@ -14,12 +14,18 @@ from service.signoffs.book import SignoffBook
 
 
 def recorded_signoffs(book: SignoffBook, model: str, version: str) -> dict[str, list[Any]]:
-    """{"approvals": [...], "waivers": [...]} recorded for this version, oldest first; each
-    names its artifact digest, its record's id and seq. Reads only."""
-    return {
+    """{"approvals": [...], "waivers": [...], "withdrawn_waivers": [...]} recorded for this
+    version, oldest first; each names its artifact digest, its record's id and seq; a
+    withdrawn waiver its withdrawal too (it lifts nothing: the decision names it). Reads
+    only; withdrawn_waivers is left out when there are none."""
+    found: dict[str, list[Any]] = {
         "approvals": book.approvals_for(model, version),
         "waivers": book.waivers_for(model, version),
     }
+    withdrawn = book.withdrawn_waivers_for(model, version)
+    if withdrawn:
+        found["withdrawn_waivers"] = withdrawn
+    return found
 
 
 def appended(
@@ -36,7 +42,8 @@ def appended(
 
 @dataclass(frozen=True)
 class SignoffSource:
-    """The version's approvals and waivers from the sign-off records."""
+    """The version's approvals and waivers from the sign-off records, and the waivers
+    withdrawn since."""
 
     def read(self, gathered: Gathered, context: EvidenceContext) -> Part:
         named = gathered.named_version()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from service.errors import MlgateError, NotFound
 
@@ -18,6 +20,20 @@ class RegistryUnavailable(MlgateError):
     """The model registry cannot be reached or read; nothing was decided."""
 
     code = "registry_unavailable"
+
+
+def absent_local_store(tracking_uri: str) -> Path | None:
+    """The path of the local store `tracking_uri` names when that store does not exist, else
+    None (a server's URI, or a store that exists). Local stores are SQLAlchemy's `sqlite:///`
+    URIs (a relative path after three slashes, an absolute one after four) and `file:` URIs
+    (https://mlflow.org/docs/latest/ml/tracking/backend-stores/)."""
+    if tracking_uri.startswith("sqlite:///"):
+        path = Path(tracking_uri.removeprefix("sqlite:///").split("?")[0])
+        return None if path.is_file() else path
+    if tracking_uri.startswith("file:"):
+        path = Path(urlparse(tracking_uri).path)
+        return None if path.is_dir() else path
+    return None
 
 
 class MlflowRegistry:
@@ -32,20 +48,30 @@ class MlflowRegistry:
         # with backoff, 120 s) would keep a gate waiting minutes on an unreachable registry.
         os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries)
         os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(timeout_s))
-        from mlflow import MlflowClient
-
         self.tracking_uri = tracking_uri
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self._client: Any = None
         store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
         self.cache_dir = cache_dir / store
         self.description = f"the MLflow registry at {tracking_uri}"
 
-    def _call(self, what: str, call: Any, *args: Any) -> Any:
-        """`call(*args)`, with MLflow's errors turned into ours."""
+    def _call(self, what: str, method: str, *args: Any) -> Any:
+        """MLflow's client method `method` called with `args`, with its errors turned into
+        ours."""
+        return self._guarded(what, lambda: getattr(self._opened(), method)(*args))
+
+    def _guarded(self, what: str, call: Callable[[], Any]) -> Any:
+        """`call()`, when the store exists, with MLflow's errors turned into ours."""
         from mlflow.exceptions import MlflowException
 
+        absent = absent_local_store(self.tracking_uri)
+        if absent is not None:
+            # MLflow creates a local store when its client first opens it, reads included.
+            raise RegistryUnavailable(
+                f"no MLflow store at {absent} ({what} cannot be read): a read never creates "
+                "one; check MLGATE_MLFLOW_TRACKING_URI"
+            )
         try:
-            return call(*args)
+            return call()
         except MlflowException as exc:
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise NotFound(f"{what} is not in {self.description}") from None
@@ -57,10 +83,20 @@ class MlflowRegistry:
                 f"{self.description} could not be read ({what}): {exc}"
             ) from None
 
+    def _opened(self) -> Any:
+        """MLflow's client, opened by the first call that found its store."""
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            self._client = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+            )
+        return self._client
+
     def version(self, name: str, version: str) -> Any:
         """The ModelVersion; NotFound if the registry has no such version."""
         return self._call(
-            f"version {version} of model {name!r}", self.client.get_model_version, name, version
+            f"version {version} of model {name!r}", "get_model_version", name, version
         )
 
     def alias_version(self, name: str, alias: str) -> str | None:
@@ -68,7 +104,7 @@ class MlflowRegistry:
         try:
             found = self._call(
                 f"alias {alias!r} of model {name!r}",
-                self.client.get_model_version_by_alias,
+                "get_model_version_by_alias",
                 name,
                 alias,
             )
@@ -79,7 +115,7 @@ class MlflowRegistry:
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self._call(
             f"alias {alias!r} of model {name!r}",
-            self.client.set_registered_model_alias,
+            "set_registered_model_alias",
             name,
             alias,
             version,
@@ -87,18 +123,18 @@ class MlflowRegistry:
 
     def logged_model(self, model_id: str) -> Any:
         """The LoggedModel `m-<id>` (MLflow 3); NotFound if there is none."""
-        return self._call(f"logged model {model_id}", self.client.get_logged_model, model_id)
+        return self._call(f"logged model {model_id}", "get_logged_model", model_id)
 
     def run(self, run_id: str) -> Any:
         """The Run with its data (metrics, tags) and inputs (datasets); NotFound if none."""
-        return self._call(f"run {run_id}", self.client.get_run, run_id)
+        return self._call(f"run {run_id}", "get_run", run_id)
 
     def download(self, uri: str, target: Path) -> Path:
         """The artifacts at `uri` downloaded into `target` (created); the local path."""
         import mlflow.artifacts
 
         target.mkdir(parents=True)
-        path = self._call(
+        path = self._guarded(
             f"artifacts at {uri}",
             lambda: mlflow.artifacts.download_artifacts(
                 artifact_uri=uri, dst_path=str(target), tracking_uri=self.tracking_uri

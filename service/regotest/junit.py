@@ -20,8 +20,8 @@ def junit_xml(report: TestReport, elapsed: float) -> str:
         "testsuites",
         name="mlgate test",
         tests=str(len(report.results)),
-        failures=str(sum(not r.passed and not _is_error(r) for r in report.results)),
-        errors=str(sum(_is_error(r) for r in report.results)),
+        failures=str(sum(not r.passed and not r.errored for r in report.results)),
+        errors=str(sum(r.errored for r in report.results)),
         time=f"{elapsed:.3f}",
     )
     for package, results in suites.items():
@@ -30,8 +30,8 @@ def junit_xml(report: TestReport, elapsed: float) -> str:
             "testsuite",
             name=package,
             tests=str(len(results)),
-            failures=str(sum(not r.passed and not _is_error(r) for r in results)),
-            errors=str(sum(_is_error(r) for r in results)),
+            failures=str(sum(not r.passed and not r.errored for r in results)),
+            errors=str(sum(r.errored for r in results)),
             time=f"{sum(r.duration for r in results):.6f}",
         )
         for result in results:
@@ -45,7 +45,7 @@ def junit_xml(report: TestReport, elapsed: float) -> str:
                 time=f"{result.duration:.6f}",
             )
             if not result.passed:
-                tag = "error" if _is_error(result) else "failure"
+                tag = "error" if result.errored else "failure"
                 problem = ET.SubElement(case, tag, message=result.detail)
                 problem.text = result.explanation or result.detail
     ET.indent(root)
@@ -54,7 +54,3 @@ def junit_xml(report: TestReport, elapsed: float) -> str:
 
 def _package(name: str) -> str:
     return "data." + name.split("[", 1)[0].rsplit(".", 1)[0]
-
-
-def _is_error(result: TestResult) -> bool:
-    return result.detail.startswith(("error:", "timed out"))

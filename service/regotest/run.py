@@ -78,6 +78,11 @@ class TestResult:
     row: int = 0
     explanation: str = ""  # with --var-values: the failing expression and its variables
 
+    @property
+    def errored(self) -> bool:
+        """The test raised or timed out, rather than evaluating to something other than true."""
+        return self.detail.startswith(("error:", "timed out"))
+
 
 @dataclass(frozen=True)
 class FileCoverage:
@@ -197,7 +202,7 @@ class _Session:
         for test in self._tests:
             results = self._run_one(test)
             report.results.extend(results)
-            if not any(r.detail.startswith(("error:", "timed out")) for r in results):
+            if not any(r.errored for r in results):
                 healthy.append(test)
         report.coverage = self._coverage(healthy)
         return report

@@ -185,6 +185,23 @@ class SignoffBook:
         withdrawn = {w["waiver_id"] for w in self._withdrawals(model, version)}
         return [w for w in self._read("waiver", model, version) if w["id"] not in withdrawn]
 
+    def withdrawn_waivers_for(self, model: str, version: str) -> list[dict[str, Any]]:
+        """The waivers on this version that were withdrawn, oldest first, each with its
+        `withdrawal` ({id, record, withdrawn_by, withdrawn_at, reason}): they count for
+        nothing, and a decision names them."""
+        withdrawals = {w["waiver_id"]: w for w in self._withdrawals(model, version)}
+        return [
+            waiver | {"withdrawal": _withdrawal_said(withdrawals[waiver["id"]])}
+            for waiver in self._read("waiver", model, version)
+            if waiver["id"] in withdrawals
+        ]
+
+
+def _withdrawal_said(withdrawal: dict[str, Any]) -> dict[str, Any]:
+    """What a withdrawn waiver carries of its withdrawal."""
+    keys = ("id", "record", "withdrawn_by", "withdrawn_at", "reason")
+    return {key: withdrawal[key] for key in keys if key in withdrawal}
+
 
 # Fields the chain adds to every predicate; not part of the sign-off itself.
 _CHAIN_FIELDS = frozenset({"seq", "prev", "recorded_at"})

@@ -1,38 +1,173 @@
-"""What a waiver must satisfy before it is recorded: the same rules over HTTP and in the CLI.
+"""What a sign-off must satisfy before it is recorded: the same rules over HTTP and in the CLI.
 
-The settings come from the promotion thresholds (data.mlgate.config.promotion.waivers), so a
-platform team changes them beside the rules they relax:
+Who may sign is the promotion policy's answer, not a rule written here. The service asks
+data.mlgate.promotion.signoff_roles (policies/promotion/signoffs.rego) which roles can count
+for the tier the model was last judged under, and the decision counts sign-offs by the same
+Rego helpers; so an approval or a waiver that no decision could count is refused when it is
+given, naming the roles that could, and a platform team changes who may sign in one place:
+`approver_roles` per tier and stage, and `waivers.roles` per code, in the promotion data.
+
+The other settings come from the promotion thresholds (data.mlgate.config.promotion.waivers):
 
     waivers:
       max_days: 90                  # the longest a waiver may run, from when it is given
       roles: {METRIC_BELOW_FLOOR: [model-risk-officer]}   # who may waive a code
 
-A code without an entry in `roles` may be waived by any role the promotion gate asks an
-approval of (`approver_roles` of any tier and stage); the policy then narrows that to the
-model's own tier when it decides (policies/promotion/promotion.rego, _waiver_roles).
+A code without an entry in `roles` may be waived by any role the model's tier asks an approval
+of (`approver_roles` of any of its stages).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from service.errors import UsageError
+from service.errors import PolicyEngineUnavailable, UsageError
 
 DEFAULT_MAX_DAYS = 90
 # What a sign-off names the artifact by: the form the lineage's artifact_digest takes.
 ARTIFACT_DIGEST = r"^sha256:[0-9a-f]{64}$"
+# The rule that says who may sign off (policies/promotion/signoffs.rego).
+SIGNOFF_ROLES_RULE = "mlgate.promotion.signoff_roles"
+# The reasons a waiver can lift: the promotion gate's denials. Waivers lift denials only
+# (policies/lib/decision.rego), and only the promotion gate reads sign-offs.
+WAIVABLE_RULE = "data.mlgate.promotion.deny"
 
 
-class WaiverRefused(UsageError):
-    """A waiver that may not be given: `field` names the part of the request at fault."""
+class PolicyRule(Protocol):
+    """A rule of the catalogue (service/engine/catalogue.py): its code and the set it adds to."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+
+class SignoffRefused(UsageError):
+    """A sign-off that may not be given: `field` names the part of the request at fault."""
 
     code = "invalid_request"
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+        self.problem = problem
+
+
+class PolicyQuery(Protocol):
+    """Evaluates one rule of the policy set in force (the engines of service/engine/ do)."""
+
+    def query(self, path: str, input_doc: Mapping[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SignoffRoles:
+    """Who may sign off a version of `model`, as the policy answered for `tier`.
+
+    `tier` is the ledger's recorded tier ({"tier", "decision_id", "version"}, as
+    service/evidence/risk_tier.py finds it), None when no decision has judged the model yet
+    (then the roles of any tier count); `approval` the roles whose approval can count;
+    `waiver` rule code -> the roles that may waive it.
+    """
+
+    model: str
+    tier: Mapping[str, Any] | None
+    approval: frozenset[str]
+    waiver: Mapping[str, frozenset[str]]
+
+    def judged(self) -> str:
+        """How the tier was found, for a message."""
+        if self.tier is None:
+            return f"no decision has judged {self.model} yet, so any tier's roles are named"
+        return (
+            f"{self.model} was judged {self.tier['tier']}-risk (decision "
+            f"{self.tier.get('decision_id', '?')} on v{self.tier.get('version', '?')})"
+        )
+
+
+def signoff_roles(
+    policy: PolicyQuery,
+    *,
+    model: str,
+    version: str,
+    tier: Mapping[str, Any] | None,
+    rule_code: str | None = None,
+) -> SignoffRoles:
+    """Ask the policy who may sign off `model` `version` judged under `tier` (and who may
+    waive `rule_code`, when given).
+
+    The input is a gate input's model and recorded_risk_tier with the waiver to be given; the
+    answer {"approval": [roles], "waiver": {code: [roles]}}. Raises PolicyEngineUnavailable
+    when the engine fails or the policy answers anything else (nothing is recorded then).
+    """
+    input_doc: dict[str, Any] = {"model": {"name": model, "version": version}}
+    if tier is not None:
+        input_doc["recorded_risk_tier"] = dict(tier)
+    if rule_code is not None:
+        input_doc["waivers"] = [{"rule_code": rule_code}]
+    answer = policy.query(SIGNOFF_ROLES_RULE, input_doc)
+    approval = answer.get("approval") if isinstance(answer, Mapping) else None
+    waiver = answer.get("waiver") if isinstance(answer, Mapping) else None
+    if not isinstance(approval, list) or not _is_roles(approval):
+        raise PolicyEngineUnavailable(_malformed(answer))
+    if not isinstance(waiver, Mapping):
+        raise PolicyEngineUnavailable(_malformed(answer))
+    if not all(isinstance(code, str) and _is_roles(roles) for code, roles in waiver.items()):
+        raise PolicyEngineUnavailable(_malformed(answer))
+    if rule_code is not None and rule_code not in waiver:
+        raise PolicyEngineUnavailable(_malformed(answer))
+    return SignoffRoles(
+        model=model,
+        tier=tier,
+        approval=frozenset(approval),
+        waiver={code: frozenset(roles) for code, roles in waiver.items()},
+    )
+
+
+def _is_roles(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(role, str) for role in value)
+
+
+def _malformed(answer: Any) -> str:
+    return (
+        f"data.{SIGNOFF_ROLES_RULE} answered {answer!r}, not {{approval: [roles], waiver: "
+        "{code: [roles]}}: who may sign off cannot be known, so nothing is recorded"
+    )
+
+
+_NOBODY_WAIVES = "no role (its tier asks no approval, and waivers.roles names none for it)"
+
+
+def _named(roles: Set[str], none: str) -> str:
+    return ", ".join(sorted(roles)) if roles else none
+
+
+def check_approval_role(may_sign: SignoffRoles, role: str) -> None:
+    """Raise SignoffRefused (field `role`) unless an approval as `role` can count for the
+    model's tier (the policy's `approver_roles`, any stage)."""
+    if role not in may_sign.approval:
+        raise SignoffRefused(
+            "role",
+            f"an approval of {may_sign.model} counts only as "
+            f"{_named(may_sign.approval, 'no role (its tier asks no approval)')}; "
+            f"{may_sign.judged()}. One as {role!r} would never count",
+        )
+
+
+def check_waiver_role(may_sign: SignoffRoles, rule_code: str, role: str) -> None:
+    """Raise SignoffRefused (field `role`) unless a waiver of `rule_code` as `role` can count
+    for the model's tier (waivers.roles of the code, else the tier's approver roles)."""
+    allowed = may_sign.waiver.get(rule_code, frozenset())
+    if role not in allowed:
+        raise SignoffRefused(
+            "role",
+            f"{rule_code} of {may_sign.model} may be waived as "
+            f"{_named(allowed, _NOBODY_WAIVES)}; "
+            f"{may_sign.judged()}. A waiver as {role!r} would never count",
+        )
 
 
 def waiver_settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -42,65 +177,56 @@ def waiver_settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
     return waivers if isinstance(waivers, Mapping) else {}
 
 
-def roles_for_code(config: Mapping[str, Any], code: str) -> set[str]:
-    """The roles that may waive `code`: configured per code, else every approver role."""
-    configured = waiver_settings(config).get("roles", {})
-    if isinstance(configured, Mapping) and code in configured:
-        return {str(role) for role in configured[code]}
-    promotion = config.get("promotion", {})
-    roles: set[str] = set()
-    for tier in (promotion.get("tiers") or {}).values():
-        for stage in (tier.get("stages") or {}).values():
-            roles.update(str(role) for role in stage.get("approver_roles", []))
-    return roles
-
-
 def check_waiver(
     config: Mapping[str, Any],
     *,
-    codes: Set[str],
+    rules: Iterable[PolicyRule],
     rule_code: str,
     role: str,
     held_roles: Set[str],
+    may_sign: SignoffRoles,
     expires_at: datetime,
     now: datetime | None = None,
 ) -> None:
-    """Raise WaiverRefused unless the waiver may be given.
+    """Raise SignoffRefused unless the waiver may be given.
 
-    `codes` are the rule codes of the policy set; `held_roles` the roles the approver may sign
-    as; `expires_at` is timezone-aware. Refused: an unknown or non-waivable code, a role the
-    approver does not hold or that may not waive the code, an expiry in the past or further
-    than `max_days` (default 90) ahead.
+    `rules` are the rule catalogue of the policy set; `held_roles` the roles the approver may
+    sign as; `may_sign` the policy's answer for the model (signoff_roles, asked with
+    `rule_code`); `expires_at` is timezone-aware. Refused: an unknown code, one that is no
+    promotion denial (a hold, a warning, another gate's rule: no waiver lifts it) or is
+    non-waivable, a role that could never count for the model's tier or that the approver does
+    not hold, an expiry in the past or further than `max_days` (default 90) ahead.
     """
     now = now or datetime.now(UTC)
     promotion = config.get("promotion", {})
-    if rule_code not in codes:
-        raise WaiverRefused(
+    adds_to = {rule.code: rule.rule for rule in rules}
+    if rule_code not in adds_to:
+        raise SignoffRefused(
             "rule_code",
-            f"no policy rule has the code {rule_code}; the codes are {', '.join(sorted(codes))}",
+            f"no policy rule has the code {rule_code}; the codes are {', '.join(sorted(adds_to))}",
+        )
+    if adds_to[rule_code] != WAIVABLE_RULE:
+        raise SignoffRefused(
+            "rule_code",
+            f"{rule_code} adds to {adds_to[rule_code]}, and a waiver lifts only the promotion "
+            f"gate's denials ({WAIVABLE_RULE}), so it would never count",
         )
     if rule_code in promotion.get("non_waivable", []):
-        raise WaiverRefused(
+        raise SignoffRefused(
             "rule_code", f"{rule_code} may not be waived (non_waivable in the promotion data)"
         )
-    allowed = roles_for_code(config, rule_code)
-    if role not in allowed:
-        raise WaiverRefused(
-            "role",
-            f"{rule_code} may be waived as {', '.join(sorted(allowed)) or 'no role'}; "
-            f"found {role!r}",
-        )
+    check_waiver_role(may_sign, rule_code, role)
     if role not in held_roles:
-        raise WaiverRefused(
+        raise SignoffRefused(
             "role",
             f"the approver may sign as {', '.join(sorted(held_roles)) or 'no role'} "
             f"(approves_as), not {role!r}",
         )
     if expires_at <= now:
-        raise WaiverRefused("expires_at", f"{expires_at.isoformat()} is not in the future")
+        raise SignoffRefused("expires_at", f"{expires_at.isoformat()} is not in the future")
     max_days = waiver_settings(config).get("max_days", DEFAULT_MAX_DAYS)
     if expires_at > now + timedelta(days=max_days):
-        raise WaiverRefused(
+        raise SignoffRefused(
             "expires_at",
             f"{expires_at.isoformat()} is more than {max_days} days ahead; a waiver runs at "
             f"most {max_days} days (waivers.max_days in the promotion data)",

@@ -168,11 +168,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(home: Path, *options: str) -> Iterator[LiveServer]:
-    """`mlgate serve` in a subprocess on a free loopback port, with MLGATE_HOME `home`: the
-    first-run tokens it prints are the ones the tests use."""
+def serving(home: Path, *options: str, **settings: str) -> Iterator[LiveServer]:
+    """`mlgate serve` in a subprocess on a free loopback port, with MLGATE_HOME `home` and the
+    environment variables `settings`: the first-run tokens it prints are the ones the tests
+    use."""
     port = free_port()
-    env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MLGATE_HOME": str(home), "PYTHONUNBUFFERED": "1", **settings}
     env.pop("MLGATE_TOKEN", None)
     log = home / "server.log"
     out = home / "server.out"

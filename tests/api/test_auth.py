@@ -32,6 +32,12 @@ ENDPOINTS: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/v1/waivers", WAIVER, {"approver"}),
     ("POST", "/v1/snapshots", EXAMPLE_SNAPSHOT, {"reporter"}),
     ("GET", "/v1/policies", None, {"gate", "approver", "reporter", "auditor", "admin"}),
+    (
+        "GET",
+        "/v1/gates/promotion/requirements?tier=high&stage=production",
+        None,
+        {"gate", "approver", "reporter", "auditor", "admin"},
+    ),
     ("POST", "/v1/policies/reload", None, {"admin"}),
 ]
 ROLES = ("gate", "approver", "reporter", "auditor", "admin")

@@ -78,6 +78,21 @@ def codes(decision: dict[str, Any]) -> list[str]:
     return [r["code"] for r in decision["reasons"]]
 
 
+def unapplied(decision: dict[str, Any]) -> list[str]:
+    """The messages of the sign-offs the decision says it did not apply."""
+    return [w["message"] for w in decision["warnings"] if w["code"] == "SIGNOFF_NOT_APPLIED"]
+
+
+def approval_id(api: Api, version: str) -> str:
+    """The id of the one approval recorded on `version` of fraud-detector."""
+    [record] = api.client.get(
+        "/v1/audit",
+        params={"version": version, "kind": "approval"},
+        headers=api.headers("auditor"),
+    ).json()["records"]
+    return str(record["id"])
+
+
 def test_production_holds_until_a_recorded_approval_allows_it(api: Api, version: str) -> None:
     canary = at_canary(api, version)
     assert codes(api.decide(version_body(version)).json()) == ["APPROVAL_PENDING"]
@@ -178,7 +193,12 @@ def test_an_approval_counts_only_for_the_artifact_it_names(api: Api, version: st
     at_canary(api, version, lineage=other)
 
     assert api.decide(version_body(version)).json()["outcome"] == "allow"
-    assert codes(api.decide(version_body(version, lineage=other)).json()) == ["APPROVAL_PENDING"]
+    for_other = api.decide(version_body(version, lineage=other)).json()
+    assert codes(for_other) == ["APPROVAL_PENDING"]
+    assert unapplied(for_other) == [
+        f"approval {approval_id(api, version)} (approved) by m.okafor as model-risk-officer was "
+        f"not applied: it was given for artifact {DIGEST}, and this version's is {OTHER_DIGEST}"
+    ]
 
 
 def test_history_counts_only_for_the_same_artifact(api: Api, version: str) -> None:
@@ -237,6 +257,11 @@ def test_a_sign_off_given_before_its_approver_asks_counts_for_nobody_once_they_a
 
     assert codes(own.json()) == ["METRIC_ABOVE_CEILING"]
     assert codes(others.json()) == ["METRIC_ABOVE_CEILING"]
+    [said] = unapplied(others.json())
+    assert said.endswith(
+        "by alice as model-risk-officer was not applied: alice asked for a decision on this "
+        "version, so may not sign it off"
+    )
 
 
 def test_a_waiver_turns_a_denial_into_a_warning_until_withdrawn(api: Api, version: str) -> None:
@@ -268,9 +293,14 @@ def test_a_waiver_turns_a_denial_into_a_warning_until_withdrawn(api: Api, versio
 
     assert withdrawn.status_code == 200
     assert withdrawn.json()["waiver_id"] == waiver["id"]
-    assert codes(api.decide(version_body(version, metrics=metrics)).json()) == [
-        "METRIC_ABOVE_CEILING"
+    after = api.decide(version_body(version, metrics=metrics)).json()
+    assert codes(after) == ["METRIC_ABOVE_CEILING"]
+    assert unapplied(after) == [
+        f"waiver {waiver['id']} of METRIC_ABOVE_CEILING by m.okafor as model-risk-officer was "
+        f"not applied: it was withdrawn by m.okafor at {withdrawn.json()['withdrawn_at']} "
+        "(the fix slipped)"
     ]
+    assert waiver["id"] in after["signoff_records"]
 
 
 @pytest.mark.parametrize(
@@ -339,6 +369,9 @@ def test_a_waiver_token_without_the_role_cannot_waive(api: Api, version: str) ->
         ({"rule_code": "NOT_A_RULE"}, "rule_code", "no policy rule has the code NOT_A_RULE"),
         ({"rule_code": "lower_case"}, "rule_code", "should match pattern"),
         ({"rule_code": "APPROVAL_REJECTED"}, "rule_code", "may not be waived"),
+        ({"rule_code": "APPROVAL_PENDING"}, "rule_code", "lifts only the promotion gate's"),
+        ({"rule_code": "SIGNOFF_NOT_APPLIED"}, "rule_code", "adds to data.mlgate.promotion.warn"),
+        ({"rule_code": "MONITORING_FAILURE_LIMIT"}, "rule_code", "adds to data.mlgate.monitoring"),
         ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "is not in the future"),
         ({"expires_at": "2263-01-01T00:00:00Z"}, "expires_at", "more than 90 days ahead"),
         ({"expires_at": "2026-12-31T23:59:60Z"}, "expires_at", "not a time"),
@@ -420,3 +453,89 @@ def test_sign_offs_and_reloads_are_records_in_the_ledger_that_verifies(
     assert reload["record"] in [r["seq"] for r in kinds["policy_reload"]["records"]]
     verified = api.client.get("/v1/audit/verify", headers=auditor).json()
     assert verified["ok"] is True
+
+
+def low_risk(name: str, version: str) -> dict[str, Any]:
+    """A request for `version` of `name`, a low-risk model of its own artifact (so no tier
+    recorded for fraud-detector's artifact applies), going to staging."""
+    card = evidence()["model_card"]
+    card.update(name=name, risk_tier="low")
+    lineage = evidence()["lineage"]
+    lineage["artifact_digest"] = own_digest(version)
+    return {
+        "model": {"name": name, "version": version},
+        "target": {"stage": "staging"},
+        "evidence": evidence(model_card=card, lineage=lineage),
+    }
+
+
+def own_digest(version: str) -> str:
+    return f"sha256:{int(version):064x}"
+
+
+def test_a_waiver_that_could_never_count_is_refused_naming_the_roles_that_could(
+    api: Api, version: str
+) -> None:
+    """A waiver of BASELINE_MISSING for a low-risk model, by a model-risk-officer (a role
+    the high tier asks), was recorded (201) and then silently ignored by every decision: the
+    low tier asks no approval, so nobody's waiver counts for it."""
+    name = f"churn-scorer-{version}"
+    judged = api.decide(low_risk(name, version)).json()
+    assert judged["model"]["risk_tier"] == "low"
+    signed = {"model": name, "artifact_digest": own_digest(version)}
+
+    waived = waive(api, version, rule_code="BASELINE_MISSING", **signed)
+    approved = approve(api, version, **signed)
+
+    assert waived.status_code == 422, waived.json()
+    assert waived.json()["field"] == "role"
+    assert waived.json()["message"].endswith(
+        f"BASELINE_MISSING of {name} may be waived as no role (its tier asks no approval, and "
+        f"waivers.roles names none for it); {name} was judged low-risk (decision "
+        f"{judged['decision_id']} on v{version}). A waiver as 'model-risk-officer' would never "
+        "count"
+    )
+    assert approved.status_code == 422, approved.json()
+    assert approved.json()["field"] == "role"
+    assert (
+        f"an approval of {name} counts only as no role (its tier asks no approval)"
+        in approved.json()["message"]
+    )
+    recorded = api.client.get(
+        "/v1/audit", params={"model": name}, headers=api.headers("auditor")
+    ).json()["records"]
+    assert [r["kind"] for r in recorded] == ["decision"]
+
+
+def test_a_role_no_tier_asks_is_refused_before_any_decision(api: Api, version: str) -> None:
+    """Before a decision has judged the model its tier is not known: a role some tier asks is
+    accepted, one that no tier asks is refused. The approver holds `r`, which no tier asks."""
+    signed = {"model": f"new-model-{version}", "artifact_digest": own_digest(version)}
+
+    refused = waive(api, version, role="r", **signed)
+
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "role"
+    assert (
+        "may be waived as model-risk-officer; no decision has judged" in (refused.json()["message"])
+    )
+    assert approve(api, version, role="r", **signed).status_code == 422
+    assert approve(api, version, **signed).status_code == 201
+
+
+def test_an_approval_the_models_tier_does_not_ask_is_named_in_the_decision(
+    api: Api, version: str
+) -> None:
+    """Given before any decision judged the model (any tier's roles are accepted then), an
+    approval that the low tier does not ask is named, never silently dropped."""
+    name = f"churn-scorer-{version}"
+    given = approve(api, version, model=name, artifact_digest=own_digest(version))
+    assert given.status_code == 201, given.json()
+
+    decision = api.decide(low_risk(name, version)).json()
+
+    assert decision["outcome"] == "allow"
+    assert unapplied(decision) == [
+        f"approval {given.json()['id']} (approved) by m.okafor as model-risk-officer was not "
+        "applied: a low-risk model asks an approval of no role, not of model-risk-officer"
+    ]

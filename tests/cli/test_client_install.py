@@ -30,10 +30,24 @@ def _server_distributions() -> set[str]:
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment with `pip install <this project>`, no extras (pip's cache and
     the package index supply the wheels)."""
-    venv = tmp_path_factory.mktemp("client") / "venv"
+    home = tmp_path_factory.mktemp("client")
+    # A copy of what the package is built from: the build leaves its build/ in the source.
+    source = home / "source"
+    shutil.copytree(
+        ROOT / "service", source / "service", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    venv = home / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(source),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -59,7 +59,10 @@ def test_text_output_names_metric_values_and_threshold(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     assert lines[0] == "DENY  promotion of fraud-detector v7 to production"
     assert "METRIC_REGRESSION_ABSOLUTE: auc 0.9318 against the champion v5's 0.9357" in lines[1]
-    assert lines[-1].startswith("decision ") and "audit seq 2" in lines[-1]
+    assert lines[-2].startswith("decision ") and "audit seq 2" in lines[-2]
+    assert (
+        lines[-1] == "what the gate needs: mlgate explain promotion --tier high --stage production"
+    )
 
 
 def test_markdown_output_is_a_table_for_job_summaries(tmp_path: Path) -> None:
@@ -100,14 +103,15 @@ def test_policy_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> Non
     shutil.copytree(POLICY_DIR, policies)
     rego = policies / "promotion" / "promotion.rego"
     lines = rego.read_text().splitlines()
-    lines[40] = "stage := input.target.stage )"
+    at = lines.index("stage := input.target.stage")
+    lines[at] = "stage := input.target.stage )"
     rego.write_text("\n".join(lines) + "\n")
 
     run = decide(tmp_path, "approved", MLGATE_POLICY_DIR=str(policies))
 
     assert run.returncode == 2
     assert run.stdout == ""
-    assert "policies/promotion/promotion.rego:41: rego_parse_error" in run.stderr
+    assert f"policies/promotion/promotion.rego:{at + 1}: rego_parse_error" in run.stderr
     assert "Traceback" not in run.stderr
 
 

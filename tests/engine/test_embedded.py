@@ -59,13 +59,14 @@ def test_syntax_error_names_file_and_line(policy_copy: Callable[[], Path]) -> No
     root = policy_copy()
     rego = root / "promotion" / "promotion.rego"
     lines = rego.read_text().splitlines()
-    lines[40] = "stage := input.target.stage )"
+    at = lines.index("stage := input.target.stage")
+    lines[at] = "stage := input.target.stage )"
     rego.write_text("\n".join(lines) + "\n")
 
     with pytest.raises(PolicyLoadError) as raised:
         gatekeeper_for(root)
 
-    assert "policies/promotion/promotion.rego:41:" in raised.value.message
+    assert f"policies/promotion/promotion.rego:{at + 1}:" in raised.value.message
     assert "rego_parse_error" in raised.value.message
 
 

@@ -137,7 +137,8 @@ def test_a_misspelt_input_path_refuses_the_policy_set_at_load(
     )
     assert refused.value.message.endswith(
         " model_card, provenance, recorded_risk_tier, requested_at, requesters, snapshots, "
-        "target, waivers); a rule reading a path the input never has would never fire"
+        "target, waivers, withdrawn_waivers); a rule reading a path the input never has would "
+        "never fire"
     )
 
 

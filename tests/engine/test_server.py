@@ -14,6 +14,7 @@ from service.audit.ledger import Ledger, open_ledger
 from service.decision.judge import Judge
 from service.decision.model import Decision
 from service.decision.recording import recorded_answer
+from service.engine.embedded import EmbeddedEngine
 from service.engine.factory import check_engine, new_engine
 from service.engine.policyset import load_policy_set
 from service.engine.push import push_policies
@@ -23,6 +24,7 @@ from service.execution.inline import record_inline
 from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
+from service.signoffs.rules import SIGNOFF_ROLES_RULE
 from tests.conftest import EVIDENCE_DIR, POLICY_DIR, fixture_input
 from tests.engine.conftest import Handler, OpaServer, reply, start_opa, stop
 
@@ -42,6 +44,23 @@ def test_server_and_embedded_engines_give_identical_decisions(
     served = Judge(server_engine, default_schemas(), default_gates())
     input_doc = fixture_input(fixture, stage)
     assert comparable(served, input_doc) == comparable(gatekeeper, input_doc)
+
+
+def test_the_server_answers_who_may_sign_off_as_the_embedded_engine_does(
+    engine: EmbeddedEngine, server_engine: ServerEngine
+) -> None:
+    asked = {
+        "model": {"name": "fraud-detector", "version": "7"},
+        "recorded_risk_tier": {"tier": "high"},
+        "waivers": [{"rule_code": "BASELINE_MISSING"}],
+    }
+    expected = {
+        "approval": ["model-risk-officer"],
+        "waiver": {"BASELINE_MISSING": ["model-risk-officer"]},
+    }
+
+    assert server_engine.query(SIGNOFF_ROLES_RULE, asked) == expected
+    assert engine.query(SIGNOFF_ROLES_RULE, asked) == expected
 
 
 def test_factory_chooses_the_server_when_an_opa_url_is_set(opa_server: OpaServer) -> None:

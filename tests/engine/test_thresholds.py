@@ -128,14 +128,19 @@ def test_regression_spec_written_1e_2_refuses_the_set_at_the_data_file(
             "is not valid under any of the schemas listed in the 'anyOf' keyword",
         ),
         (
-            "fairness: {metric: tpr, max_gap: 0.05}",
-            "fairness: {metric: tpr, max_gap: 5e-2}",
+            "fairness: {tpr: {max_gap: 0.05}}",
+            "fairness: {tpr: {max_gap: 5e-2}}",
             "found the text '5e-2' where a number belongs",
         ),
         (
+            "fairness: {tpr: {max_gap: 0.05}}",
+            "fairness: {tpr: {max_gaps: 0.05}}",
+            "unknown key max_gaps",
+        ),
+        (
+            "fairness: {tpr: {max_gap: 0.05}}",
             "fairness: {metric: tpr, max_gap: 0.05}",
-            "fairness: {metrics: tpr, max_gap: 0.05}",
-            "unknown key metrics",
+            "fairness.metric",
         ),
         (
             "card_sections: [monitoring_plan]",
@@ -148,6 +153,28 @@ def test_regression_spec_written_1e_2_refuses_the_set_at_the_data_file(
             "unknown key approvers",
         ),
         ("  canary: [staging]", "  on: [staging]", "the key True is not text"),
+        (
+            "          floors: {auc: 0.88}",
+            "          floor: {auc: 0.88}",
+            "tiers.medium.stages.production.first_deployment: unknown key floor",
+        ),
+        (
+            "          approver_roles: [model-risk-officer]\n          floors: {auc: 0.88}",
+            "          floors: {auc: 0.88}",
+            'first_deployment: "approver_roles" is a required property',
+        ),
+        (
+            "          approver_roles: [model-risk-officer]\n          floors: {auc: 0.88}",
+            "          approver_roles: []\n          floors: {auc: 0.88}",
+            "first_deployment.approver_roles: [] has less than 1 item",
+        ),
+        (  # first_deployment where no champion is compared against
+            "        baseline_required: true\n        regression:\n"
+            "          auc: {greater_is_better: true, min_absolute_change: -0.005}",
+            "        regression:\n          auc: {greater_is_better: true, min_absolute_change:"
+            " -0.005}",
+            'tiers.medium.stages.production: "baseline_required" is a required property',
+        ),
     ],
 )
 def test_every_kind_of_thresholds_mistake_is_refused(

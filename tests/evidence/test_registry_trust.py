@@ -142,6 +142,24 @@ def test_the_legitimate_flow_installs_and_compares_against_the_champion_of_recor
     )
 
 
+def test_an_alias_set_before_the_gate_is_reported_and_is_no_champion_of_record(
+    path: LocalPath, store: str
+) -> None:
+    name = copy_model(store, ["2", "1"], champion="2")  # v2 deployed before the gate came
+
+    before = path.gather(request(name, "1", "production"))
+    first = path.decide(request(name, "1", "production"))
+
+    assert before["alias_unrecorded"] == {"alias": "champion", "registry_version": "2"}
+    assert before["provenance"]["alias_unrecorded"] == "registry: MLflow + ledger: alias moves"
+    assert "alias_of_record" not in before
+    assert [w.code for w in first.warnings] == ["ALIAS_SET_OUTSIDE_GATE"]
+    install(path, name, "1")
+    after = path.gather(request(name, "2", "production"))
+    assert "alias_unrecorded" not in after
+    assert after["alias_of_record"]["version"] == "1"
+
+
 def test_a_champion_alias_moved_to_a_weak_version_is_not_the_baseline(
     path: LocalPath, store: str
 ) -> None:

@@ -1,1 +1,0 @@
-"""Ledger databases: SQLite for one machine, PostgreSQL for many; the same chain rules in both."""

@@ -1,1 +1,0 @@
-"""The `mlgate` command line: each module registers its subcommands on the shared parser."""

@@ -1,1 +1,0 @@
-"""Policy engines: the embedded OPA evaluator and (later) an OPA server, behind one protocol."""

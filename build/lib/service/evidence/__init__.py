@@ -1,1 +1,0 @@
-"""Evidence sources: where model cards, metrics, lineage and sign-offs come from."""

@@ -1,2 +1,0 @@
-"""Monitoring evidence: metric snapshots, the reports monitors produce, and canary-versus-baseline
-statistics."""

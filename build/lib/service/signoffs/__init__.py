@@ -1,1 +1,0 @@
-"""Human sign-off given through the service: approvals and waivers, fed into later decisions."""

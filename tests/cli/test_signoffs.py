@@ -1,0 +1,112 @@
+"""`mlgate approve` and `mlgate waive` in local mode ask the policy who may sign off, and a
+decision names every sign-off it did not apply, in every output format."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cli.test_local_mode import DIGEST, decide, mlgate
+from tests.conftest import EVIDENCE_DIR
+
+IDENT = ["--model", "fraud-detector", "--version", "7", "--digest", DIGEST]
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def low_risk_evidence(tmp_path: Path) -> Path:
+    """The approved fixture with a card saying low risk (a tier that asks no approval)."""
+    evidence = tmp_path / "low"
+    shutil.copytree(EVIDENCE_DIR / "approved", evidence)
+    card_file = evidence / "model_card.yaml"
+    card = yaml.safe_load(card_file.read_text())
+    card["risk_tier"] = "low"
+    card_file.write_text(yaml.safe_dump(card))
+    return evidence
+
+
+def test_a_sign_off_that_could_never_count_is_refused_with_exit_2(tmp_path: Path) -> None:
+    """`mlgate waive` recorded a waiver (exit 0, a signed record) that the policy then ignored:
+    the model was judged low-risk, and the low tier asks no approval."""
+    home = tmp_path / "home"
+    evidence = str(low_risk_evidence(tmp_path))
+    staging = mlgate(home, "decide", "promotion", "--evidence", evidence, "--to", "staging")
+    assert staging.returncode == 0, staging.stdout + staging.stderr
+
+    waived = mlgate(
+        home,
+        "waive",
+        *IDENT,
+        *("--code", "BASELINE_MISSING", "--as", "model-risk-officer"),
+        *("--reason", "first deployment", "--expires", in_days(30)),
+        MLGATE_CALLER_ID="m.okafor",
+    )
+    approved = mlgate(
+        home,
+        "approve",
+        *IDENT,
+        *("--as", "model-risk-officer", "--comment", "reviewed"),
+        MLGATE_CALLER_ID="m.okafor",
+    )
+
+    assert waived.returncode == 2, waived.stdout + waived.stderr
+    assert waived.stdout == ""
+    assert "BASELINE_MISSING of fraud-detector may be waived as no role" in waived.stderr
+    assert "fraud-detector was judged low-risk" in waived.stderr
+    assert approved.returncode == 2, approved.stdout + approved.stderr
+    assert "an approval of fraud-detector counts only as no role" in approved.stderr
+    verified = mlgate(home, "audit", "verify", "--format", "json")
+    assert json.loads(verified.stdout)["kinds"] == {"decision": 1}  # nothing signed off
+
+
+def test_a_withdrawn_waiver_is_named_in_the_next_decision(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert decide(home, "regressed").returncode == 1
+    waived = mlgate(
+        home,
+        "waive",
+        *IDENT,
+        *("--code", "METRIC_REGRESSION_ABSOLUTE", "--as", "model-risk-officer"),
+        *("--reason", "holdout overlap", "--expires", in_days(30)),
+        MLGATE_CALLER_ID="m.okafor",
+    )
+    assert waived.returncode == 0, waived.stderr
+    waiver = json.loads(waived.stdout)
+    withdrawn = mlgate(
+        home,
+        "waive",
+        "--withdraw",
+        waiver["id"],
+        "--reason",
+        "fix slipped",
+        MLGATE_CALLER_ID="b.ng",
+    )
+    assert withdrawn.returncode == 0, withdrawn.stderr
+
+    after = decide(home, "regressed", "--format", "json")
+
+    assert after.returncode == 1
+    at = json.loads(withdrawn.stdout)["withdrawn_at"]
+    assert [w["message"] for w in json.loads(after.stdout)["warnings"]] == [
+        f"waiver {waiver['id']} of METRIC_REGRESSION_ABSOLUTE by m.okafor as model-risk-officer "
+        f"was not applied: it was withdrawn by b.ng at {at} (fix slipped)"
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "github"])
+def test_the_lapsed_waiver_is_named_in_every_format(tmp_path: Path, fmt: str) -> None:
+    """The expired-waiver fixture denied with the regression alone, saying nothing of the
+    waiver that lapsed on 2026-10-31."""
+    run = decide(tmp_path / "home", "expired-waiver", "--format", fmt)
+
+    assert run.returncode == 1, run.stderr
+    assert "SIGNOFF_NOT_APPLIED" in run.stdout
+    assert "of METRIC_REGRESSION_ABSOLUTE by c.lindqvist@example.com" in run.stdout
+    assert "it expired at 2026-10-31T00:00:00Z" in run.stdout

@@ -1,0 +1,57 @@
+"""Who may sign off is the policy's answer (data.mlgate.promotion.signoff_roles), asked of the
+real engine; a policy that cannot answer lets no sign-off be recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policyset import load_policy_set
+from service.errors import PolicyEngineUnavailable
+from service.signoffs.rules import SignoffRefused, check_approval_role, signoff_roles
+
+HIGH = {"tier": "high", "decision_id": "d-1", "version": "6"}
+
+
+def test_the_shipped_policy_names_who_may_sign_off_each_tier(engine: EmbeddedEngine) -> None:
+    def ask(tier: str | None) -> tuple[set[str], set[str]]:
+        recorded = {"tier": tier} if tier else None
+        roles = signoff_roles(
+            engine, model="m", version="1", tier=recorded, rule_code="BASELINE_MISSING"
+        )
+        return set(roles.approval), set(roles.waiver["BASELINE_MISSING"])
+
+    assert ask("high") == ({"model-risk-officer"}, {"model-risk-officer"})
+    assert ask("medium") == (set(), set())
+    assert ask("low") == (set(), set())
+    assert ask(None) == ({"model-risk-officer"}, {"model-risk-officer"})
+
+
+def test_a_refusal_names_the_roles_that_could_and_the_decision_that_set_the_tier(
+    engine: EmbeddedEngine,
+) -> None:
+    roles = signoff_roles(engine, model="m", version="7", tier=HIGH)
+
+    with pytest.raises(SignoffRefused) as refused:
+        check_approval_role(roles, "data-steward")
+
+    assert refused.value.field == "role"
+    assert refused.value.problem == (
+        "an approval of m counts only as model-risk-officer; m was judged high-risk "
+        "(decision d-1 on v6). One as 'data-steward' would never count"
+    )
+
+
+def test_a_policy_that_cannot_say_who_may_sign_off_records_nothing(
+    policy_copy: Callable[[], Path],
+) -> None:
+    root = policy_copy()
+    rego = root / "promotion" / "signoffs.rego"
+    rego.write_text(rego.read_text().replace("signoff_roles := {", "_unasked := {"))
+    engine = EmbeddedEngine(load_policy_set(root))
+
+    with pytest.raises(PolicyEngineUnavailable, match="who may sign off cannot be known"):
+        signoff_roles(engine, model="m", version="7", tier=HIGH)
