@@ -30,7 +30,7 @@ _required_metrics contains name if some name, _ in object.get(stage_settings, "c
 _required_metrics contains name if some name, _ in object.get(stage_settings, "regression", {})
 
 _required_metrics contains name if {
-	_is_first_deployment
+	data.mlgate.promotion._is_first_deployment
 	some limits in ["floors", "ceilings"]
 	some name, _ in object.get(stage_settings, ["first_deployment", limits], {})
 }

@@ -21,7 +21,7 @@ files contains "regression"
 deny contains reason if {
 	object.get(stage_settings, "baseline_required", false)
 	not input.baseline
-	not _is_first_deployment
+	not data.mlgate.promotion._is_first_deployment
 	msg := sprintf("%s promotion compares against the champion, but no baseline was given", [_label])
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "baseline"})
 }

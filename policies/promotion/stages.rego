@@ -54,7 +54,7 @@ deny contains reason if {
 	reason := reasons.from_rule(rego.metadata.rule(), msg, {"field": "approvals"})
 }
 
-_approver_roles_asked := {role | some role in object.get(stage_settings, "approver_roles", [])} | _first_deployment_roles
+_approver_roles_asked := {role | some role in object.get(stage_settings, "approver_roles", [])} | data.mlgate.promotion._first_deployment_roles
 
 # METADATA
 # title: Human approval is given

@@ -148,7 +148,7 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
         final = final.triggered
         if args.format != "json" and not reporting:
             print(render(final, args.format))
-    _point_to_explain(final, args.format)
+    point_to_explain(final, args.format)
     if args.output is not None:
         _write(args.output, render(decision, "json"))
     if args.fail_on_warn and final.outcome == "allow" and final.warnings:
@@ -156,7 +156,7 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
     return EXIT_CODES[final.outcome]
 
 
-def _point_to_explain(decision: DecisionAnswer, output_format: str) -> None:
+def point_to_explain(decision: DecisionAnswer, output_format: str) -> None:
     """After a promotion that did not allow, the command listing what the gate needs: on
     stdout under text, on stderr under the formats a machine reads."""
     stage = (decision.target or {}).get("stage")

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from service.cli.decide import point_to_explain
 from service.cli.render import FORMATS, REPORT_FORMATS, render
 from service.decision.model import DecisionAnswer
 from service.errors import UsageError
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         final = final.triggered
         if args.format != "json" and not reporting:
             print(render(final, args.format))
+    if args.format == "text":  # as decide printed it; the other formats keep stdout theirs
+        point_to_explain(final, "text")
     return 0
 
 
