@@ -63,7 +63,8 @@ def test_a_sign_off_that_could_never_count_is_refused_with_exit_2(tmp_path: Path
     assert approved.returncode == 2, approved.stdout + approved.stderr
     assert "an approval of fraud-detector counts only as no role" in approved.stderr
     verified = mlgate(home, "audit", "verify", "--format", "json")
-    assert json.loads(verified.stdout)["kinds"] == {"decision": 1}  # nothing signed off
+    # nothing signed off: the decision and the policy revision it was judged under
+    assert json.loads(verified.stdout)["kinds"] == {"policy_revision": 1, "decision": 1}
 
 
 def test_a_withdrawn_waiver_is_named_in_the_next_decision(tmp_path: Path) -> None:
