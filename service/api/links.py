@@ -127,26 +127,15 @@ TIER_CHANGE_LINKS: dict[str, Any] = {
     "VerifyLedger": _VERIFY,
 }
 
+# The audit listing's filters (GET /v1/audit): its next page keeps them.
+AUDIT_FILTERS = ("kind", "model", "version", "gate", "outcome", "stage", "since", "until")
+
 AUDIT_PAGE_LINKS: dict[str, Any] = {
     "NextPage": _link(
         LIST_AUDIT_RECORDS,
         "The next (older) page under the same filters; absent on the last page.",
         before="$response.body#/next_before",
-        **{
-            name: f"$request.query.{name}"
-            for name in (
-                "kind",
-                "model",
-                "version",
-                "gate",
-                "outcome",
-                "stage",
-                "since",
-                "until",
-                "limit",
-                "include",
-            )
-        },
+        **{name: f"$request.query.{name}" for name in (*AUDIT_FILTERS, "limit", "include")},
     ),
     "ReadFirstDecision": _link(
         READ_DECISION,

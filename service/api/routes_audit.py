@@ -10,6 +10,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
 from service.api.links import (
+    AUDIT_FILTERS,
     AUDIT_PAGE_LINKS,
     LIST_AUDIT_RECORDS,
     READ_DECISION,
@@ -144,20 +145,7 @@ def list_records(
     caller: ReaderCaller,
     _: Annotated[
         None,
-        only_query(
-            "kind",
-            "model",
-            "version",
-            "gate",
-            "outcome",
-            "stage",
-            "since",
-            "until",
-            "before",
-            "limit",
-            "include",
-            "format",
-        ),
+        only_query(*AUDIT_FILTERS, "before", "limit", "include", "format"),
     ],
     runtime: RuntimeDep,
     kind: Annotated[

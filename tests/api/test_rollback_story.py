@@ -74,11 +74,9 @@ def install(server: LiveServer, name: str, version: str) -> dict[str, Any]:
     return decision
 
 
-def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer, str]) -> None:
-    server, store = registry_server
-    name = copy_model(store, ["1", "2", "2"], champion="1")
-    install(server, name, "2")
-    install(server, name, "3")
+def report_bad_intervals(server: LiveServer, name: str, version: str) -> None:
+    """Three snapshots of `version` in production, after the gate installed it, with an error
+    rate far above the ceiling (none in the future: it waits until they are past)."""
     moves = call(server, "auditor", "GET", f"/v1/models/{name}/history?alias=champion")["moves"]
     installed = datetime.fromisoformat(moves[0]["moved_at"].replace("Z", "+00:00"))
     time.sleep(1.5)
@@ -90,7 +88,7 @@ def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer,
             "POST",
             "/v1/snapshots",
             {
-                "deployment": {"model": name, "version": "3", "stage": "production"},
+                "deployment": {"model": name, "version": version, "stage": "production"},
                 "interval": {
                     "start": _stamp(begin),
                     "end": _stamp(begin + timedelta(seconds=0.29)),
@@ -99,6 +97,14 @@ def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer,
                 "operational": {"error_rate": 0.2, "latency_p99_ms": 120.0},
             },
         )
+
+
+def test_from_promotion_to_rollback_over_http(registry_server: tuple[LiveServer, str]) -> None:
+    server, store = registry_server
+    name = copy_model(store, ["1", "2", "2"], champion="1")
+    install(server, name, "2")
+    install(server, name, "3")
+    report_bad_intervals(server, name, "3")
 
     decision = call(
         server,

@@ -11,8 +11,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +19,9 @@ import pytest
 from botocore.validate import ParamValidator
 
 from tests.api.conftest import LiveServer
-from tests.api.test_rollback_story import call, install
+from tests.api.test_rollback_story import install, report_bad_intervals
 from tests.api.test_rollback_story import registry_server as registry_server
 from tests.evidence.test_registry_trust import copy_model
-from tests.gates.test_rollback_story import _stamp
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sagemaker"
 SESSION = botocore.session.get_session()
@@ -144,26 +141,7 @@ def test_a_rollback_outcome_breaches_and_a_hold_does_not(
     assert _problems("cloudwatch", "PutMetricData", metric) == ""
     assert not _in_alarm(metric)
 
-    moves = call(server, "auditor", "GET", f"/v1/models/{name}/history?alias=champion")["moves"]
-    installed = datetime.fromisoformat(moves[0]["moved_at"].replace("Z", "+00:00"))
-    time.sleep(1.5)
-    for i in range(3):
-        begin = installed + timedelta(seconds=0.5 + 0.3 * i)
-        call(
-            server,
-            "reporter",
-            "POST",
-            "/v1/snapshots",
-            {
-                "deployment": {"model": name, "version": "3", "stage": "production"},
-                "interval": {
-                    "start": _stamp(begin),
-                    "end": _stamp(begin + timedelta(seconds=0.29)),
-                },
-                "sample_count": 1800,
-                "operational": {"error_rate": 0.2, "latency_p99_ms": 120.0},
-            },
-        )
+    report_bad_intervals(server, name, "3")
 
     done, argv = _publish(tmp_path, server.url, server.tokens["gate"], name, "3")
     assert done.returncode == 0, done.stderr
