@@ -5,6 +5,7 @@ for local CLI mode. The API app composes its own in service/api/app.py from the 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from service.audit.ledger import open_ledger
 from service.decision.gatespec import GateRegistry
@@ -16,7 +17,7 @@ from service.execution.inline import LocalPath
 from service.gates.registry import default_gates
 from service.review.revisions import keep_revision
 from service.schemas import default_schemas
-from service.settings import Settings
+from service.settings import Settings, get_settings
 
 
 def local_engine(settings: Settings) -> Engine:
@@ -26,6 +27,15 @@ def local_engine(settings: Settings) -> Engine:
 def local_judge(settings: Settings, gates: GateRegistry | None = None) -> Judge:
     """A judge over this process's engine and the shipped gates (or `gates`)."""
     return Judge(local_engine(settings), default_schemas(), gates or default_gates())
+
+
+def policy_judge(policy_dir: Path) -> Judge:
+    """A judge of the policies in `policy_dir` on the embedded engine, whatever engine the
+    settings choose (an OPA server serves the revision in force, not this one; the two
+    engines give the same answers: tests/engine's parity test). For replay and reproduce;
+    PolicyLoadError for a broken policy set."""
+    settings = get_settings().model_copy(update={"policy_dir": policy_dir, "opa_url": None})
+    return local_judge(settings)
 
 
 def local_path(settings: Settings, gates: GateRegistry | None = None) -> LocalPath:

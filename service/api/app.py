@@ -126,6 +126,7 @@ def create_app(
         routes_flagger,
         routes_health,
         routes_policies,
+        routes_replay,
         routes_requirements,
         routes_signoffs,
         routes_snapshots,
@@ -143,6 +144,7 @@ def create_app(
         routes_tiers,
         routes_snapshots,
         routes_policies,
+        routes_replay,
         routes_requirements,
         routes_health,
     ):

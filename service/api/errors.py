@@ -45,6 +45,7 @@ STATUS_BY_CODE = {
     "self_signoff": 403,
     "not_found": 404,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "invalid_request": 422,
     "evidence_unreadable": 422,
     # The files on disk do not compile: the reloading admin has something to fix, not the server.

@@ -308,6 +308,7 @@ _STATUS_TEXT = {
     403: "The token's role may not do this.",
     404: "Not found.",
     413: "The request body is over the size limit.",
+    415: "The request body is of a media type this operation does not read.",
     422: "The request is not well formed; `field` names the part at fault.",
     500: "The policy files on the server do not load; the running policies stay in force.",
     503: "A dependency (policy engine, ledger) is unavailable; nothing was decided.",
@@ -903,3 +904,67 @@ class Readiness(BaseModel):
         description="Each dependency: `ok`, or what is wrong with it.",
     )
     policy_revision: str | None = None
+
+
+class ReplayedDecision(BaseModel):
+    """One recorded decision whose outcome or reasons the replayed policies change."""
+
+    seq: int
+    decision_id: str
+    gate: str
+    model: str = Field(description="`name@version`.")
+    stage: str
+    recorded_at: str
+    recorded_revision: str
+    recorded_outcome: str
+    outcome: str = Field(description="What the replayed policies decide on the same input.")
+    reasons_added: list[str]
+    reasons_removed: list[str]
+    warnings_added: list[str]
+    warnings_removed: list[str]
+
+
+class ReplayProblem(BaseModel):
+    seq: int
+    decision_id: str
+    problem: str = Field(description="Why it could not be judged again (input gone, altered).")
+
+
+class ReplayResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "revision": EXAMPLE_REVISION,
+                "policies": "an uploaded policy archive",
+                "replayed": 240,
+                "flipped": 1,
+                "changed": 0,
+                "unchanged": 239,
+                "unreplayable": 0,
+                "transitions": {"allow -> deny": 1},
+                "flips": [],
+                "changes": [],
+                "problems": [],
+            }
+        }
+    )
+
+    revision: str = Field(description="The revision the decisions were judged again under.")
+    policies: str = Field(description="Where that revision came from.")
+    replayed: int
+    flipped: int = Field(description="Decisions whose outcome would change.")
+    changed: int = Field(description="Decisions keeping their outcome with other reasons.")
+    unchanged: int
+    unreplayable: int
+    transitions: dict[str, int] = Field(description='"recorded -> now": how many.')
+    flips: list[ReplayedDecision]
+    changes: list[ReplayedDecision]
+    problems: list[ReplayProblem]
+
+
+class ReplayRevision(BaseModel):
+    """The JSON body of POST /v1/replay naming a revision the ledger keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision: str = Field(description="`sha256:<hex>`, a revision on record in the ledger.")

@@ -198,20 +198,21 @@ def _print_report(report: VerifyReport, output_format: str) -> None:
 class ProgressBar:
     """A one-line bar on stderr, redrawn in place; no dependency, no threads."""
 
-    def __init__(self, total: int, stream: IO[str]) -> None:
+    def __init__(self, total: int, stream: IO[str], label: str = "verifying") -> None:
         self.unknown = total == 0  # a count instead of a bar
         self.total = max(total, 1)
         self.stream = stream
+        self.label = label
 
     def __call__(self, done: int) -> None:
         if self.unknown:
-            self.stream.write(f"\rverifying {done} records")
+            self.stream.write(f"\r{self.label} {done} records")
             self.stream.flush()
             return
         fraction = min(done / self.total, 1.0)
         filled = int(fraction * PROGRESS_WIDTH)
         bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)
-        self.stream.write(f"\rverifying [{bar}] {fraction:4.0%} {done}/{self.total}")
+        self.stream.write(f"\r{self.label} [{bar}] {fraction:4.0%} {done}/{self.total}")
         self.stream.flush()
 
     def done(self) -> None:
@@ -400,7 +401,7 @@ def _under_recorded_revision(ledger: Ledger, revision: str, input_doc: dict[str,
     keeps no such revision (a ledger older than revision records)."""
     import tempfile
 
-    from service.compose import local_judge
+    from service.compose import policy_judge
     from service.errors import NotFound
     from service.review.revisions import kept_revision, restore_revision
 
@@ -412,11 +413,7 @@ def _under_recorded_revision(ledger: Ledger, revision: str, input_doc: dict[str,
             "under today's policies instead"
         ) from None
     with tempfile.TemporaryDirectory(prefix="mlgate-revision-") as directory:
-        restored = restore_revision(kept, Path(directory) / "policies")
-        # Embedded OPA: a server serves the revision in force, not this one (the two engines
-        # give the same answers: tests/engine's parity test).
-        settings = get_settings().model_copy(update={"policy_dir": restored, "opa_url": None})
-        judge = local_judge(settings)
+        judge = policy_judge(restore_revision(kept, Path(directory) / "policies"))
         try:
             decision = judge.evaluate(input_doc)
         finally:

@@ -11,6 +11,7 @@ ERROR_EXIT_CODES = {
     "audit_write_failed": 5,
     "audit_key_missing": 5,
     "ledger_unreadable": 5,
+    "ledger_tampered": 5,  # a record edited in the database: the ledger cannot be read
     "policy_engine_unavailable": 6,
     "service_unreachable": 7,  # --url: nothing answered there (down, wrong URL, network)
     "not_authorized": 8,  # --url: the token is missing, wrong, or lacks the role (401, 403)

@@ -8,9 +8,11 @@ import io
 import json
 import re
 import tarfile
+import zlib
 from pathlib import Path
 
 from service.engine.policyset import PolicySet, data_documents, is_test_module
+from service.errors import PolicyLoadError
 
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 # A fixed time in every member keeps a bundle's bytes a function of the policy set alone.
@@ -56,3 +58,41 @@ def write_bundle(policy_set: PolicySet, output: Path) -> Path:
 
 def _json(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, indent=2).encode() + b"\n"
+
+
+# What an uploaded policy archive may unpack to: far above any policy set (the shipped one is
+# some 200 KB), far below what would fill a disk.
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+MAX_MEMBERS = 10_000
+
+
+def unpack_policies(raw: bytes, directory: Path) -> Path:
+    """Unpack a gzip-compressed tar of policies into `directory` (created): an OPA bundle as
+    `bundle_bytes` writes it (Rego and `data.json` files), or a policy directory as it is on
+    disk (its `data/*.yaml` thresholds then checked against their schemas when loaded).
+    Returns `directory`, for `load_policy_set`.
+
+    Members are extracted with tarfile's `data` filter (PEP 706: no absolute paths, no path
+    leaving `directory`, no links out, no devices). Raises PolicyLoadError naming what is
+    wrong: not gzip or not tar, more than MAX_MEMBERS members or MAX_UNPACKED_BYTES in all,
+    or a member the filter refuses."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
+            members = tar.getmembers()
+            if len(members) > MAX_MEMBERS:
+                raise PolicyLoadError(
+                    f"the policy archive has {len(members)} members; at most {MAX_MEMBERS}"
+                )
+            size = sum(member.size for member in members)
+            if size > MAX_UNPACKED_BYTES:
+                raise PolicyLoadError(
+                    f"the policy archive unpacks to {size} bytes; at most {MAX_UNPACKED_BYTES}"
+                )
+            directory.mkdir(parents=True, exist_ok=True)
+            tar.extractall(directory, filter="data")
+    except (tarfile.TarError, gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise PolicyLoadError(
+            f"expected a gzip-compressed tar of policies (an OPA bundle as `mlgate bundle "
+            f"build` writes it); it cannot be read: {exc}"
+        ) from None
+    return directory

@@ -49,6 +49,7 @@ ROLE_BY_OPERATION = {
     ("POST", "/v1/tiers"): "approver",
     ("DELETE", "/v1/waivers/{waiver_id}"): "approver",
     ("POST", "/v1/policies/reload"): "admin",
+    ("POST", "/v1/replay"): "admin",
     ("POST", "/v1/snapshots"): "reporter",
 }
 

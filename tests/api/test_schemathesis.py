@@ -3,6 +3,7 @@ the right role, a bounded number per operation; no 5xx, and every response match
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import tempfile
 import warnings
@@ -13,12 +14,16 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from service.api.app import create_app
+from service.engine.bundle import bundle_bytes
+from service.engine.policyset import read_policy_set
 from service.settings import Settings
 from tests.api.conftest import make_tokens, role_for
+from tests.conftest import POLICY_DIR
 
 MAX_EXAMPLES = 25
 
@@ -37,6 +42,17 @@ CONFIG = SchemathesisConfig.from_dict(
             },
         }
     }
+)
+# POST /v1/replay's policy archive: the shipped policies' bundle, and archives it cannot use.
+schemathesis.openapi.media_type(
+    "application/gzip",
+    st.sampled_from(
+        [
+            bundle_bytes(read_policy_set(POLICY_DIR)),
+            b"not gzip",
+            gzip.compress(b"gzip, but not tar"),
+        ]
+    ),
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.audit.ledger import Ledger, open_ledger
-from service.cli.main import main
 from service.decision.judge import Judge
 from service.decision.model import Decision
 from service.decision.recording import pending_decision
@@ -20,40 +18,9 @@ from service.review.revisions import keep_revision
 from service.settings import get_settings
 from tests.audit.factory import make_decision, record_many
 from tests.audit.test_tampering import flip_char
+from tests.inprocess_cli import Mlgate, ledger_path, mlgate
 
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-Mlgate = Callable[..., Run]
-
-
-@pytest.fixture
-def mlgate(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Mlgate]:
-    """`mlgate` in-process, with MLGATE_HOME in a fresh directory."""
-    monkeypatch.setenv("MLGATE_HOME", str(tmp_path / "home"))
-    for name in ("MLGATE_LEDGER_URL", "MLGATE_SIGNING_KEY", "MLGATE_KEYRING"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    yield run
-    get_settings.cache_clear()
-
-
-def ledger_path() -> str:
-    return get_settings().resolved_ledger_url.removeprefix("sqlite:///")
+__all__ = ["Mlgate", "ledger_path", "mlgate"]  # test_dsse_spec imports them from here
 
 
 @pytest.fixture

@@ -20,6 +20,9 @@ import pytest
 from service.engine.policyset import read_policy_set
 from service.settings import PROJECT_ROOT
 
+# A bound that only a hang reaches, not a loaded host.
+COMMAND_TIMEOUT = 900
+
 
 @dataclass
 class Demo:
@@ -27,13 +30,20 @@ class Demo:
     env: dict[str, str]
 
     def mlgate(self, *argv: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            [sys.executable, "-m", "service.cli.main", *argv],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            timeout=120,
-        )
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "service.cli.main", *argv],
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                timeout=COMMAND_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"`mlgate {' '.join(argv)}` did not finish in {COMMAND_TIMEOUT} s (the demo "
+                "takes under a minute on an idle 2-core host): the host is overloaded, or the "
+                "command hangs"
+            )
 
     def predicates(self, kind: str) -> list[dict[str, object]]:
         with sqlite3.connect(self.home / "ledger.sqlite3") as conn:

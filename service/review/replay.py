@@ -1,0 +1,357 @@
+"""Replay, "what would flip": recorded decisions' stored inputs judged again under another policy
+set, never recorded, never enacted.
+
+The recorded input was gathered once, when the decision was made, and is kept in the ledger
+under its digest (checked here before it is judged again), so only the judge step of the one
+decision path runs again (service/decision/judge.py: validation, OPA, the decision check); a
+replay therefore answers "what would these policies have decided on the same evidence", not
+"what would they decide today" (the registry, sign-offs and history may have moved since).
+
+Each decision's judgement is independent of the others, so the judging is spread over worker
+processes, each with its own judge built by the `JudgeFactory` it is handed (spawned, as the
+decision workers are: the embedded engine's Go runtime does not survive a fork). The records
+are read and their inputs checked in this process, a chunk at a time, while the workers judge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from service.audit.kinds import DECISION
+from service.audit.ledger import Ledger
+from service.audit.records import LedgerRecord
+from service.canonical import sha256_digest
+from service.decision.judge import Judge
+from service.errors import MlgateError, NotFound
+
+# A picklable callable building the judge of the policy set to replay under, once per worker.
+JudgeFactory = Callable[[], Judge]
+# Decisions handed to a worker at a time: large enough that the hand-over costs little next to
+# the judging (some 2 ms a decision), small enough that the progress moves and every worker
+# gets a share of a few hundred decisions.
+CHUNK = 32
+# Below this many decisions the workers' start (a policy compile each, about a second) costs
+# more than it saves: the replay judges in this process.
+INLINE_BELOW = 64
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    """Which recorded decisions to replay: recorded in [since, until) (RFC 3339), of `model`
+    (its name) and `gate`; None matches any."""
+
+    since: str | None = None
+    until: str | None = None
+    model: str | None = None
+    gate: str | None = None
+
+    def find_arguments(self) -> dict[str, Any]:
+        return {
+            "kind": DECISION,
+            "since": self.since,
+            "until": self.until,
+            "model": self.model,
+            "gate": self.gate,
+        }
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One decision as recorded and as judged again. Reasons and warnings are code sets."""
+
+    seq: int
+    decision_id: str
+    gate: str
+    model: str  # "name@version"
+    stage: str
+    recorded_at: str
+    recorded_revision: str
+    recorded_outcome: str
+    outcome: str
+    recorded_reasons: tuple[str, ...]
+    reasons: tuple[str, ...]
+    recorded_warnings: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def flipped(self) -> bool:
+        return self.outcome != self.recorded_outcome
+
+    @property
+    def changed(self) -> bool:
+        """Same outcome, other reasons or warnings."""
+        return not self.flipped and (
+            self.reasons != self.recorded_reasons or self.warnings != self.recorded_warnings
+        )
+
+    @property
+    def transition(self) -> str:
+        return f"{self.recorded_outcome} -> {self.outcome}"
+
+    def to_json(self) -> dict[str, Any]:
+        added = sorted(set(self.reasons) - set(self.recorded_reasons))
+        removed = sorted(set(self.recorded_reasons) - set(self.reasons))
+        return {
+            "seq": self.seq,
+            "decision_id": self.decision_id,
+            "gate": self.gate,
+            "model": self.model,
+            "stage": self.stage,
+            "recorded_at": self.recorded_at,
+            "recorded_revision": self.recorded_revision,
+            "recorded_outcome": self.recorded_outcome,
+            "outcome": self.outcome,
+            "reasons_added": added,
+            "reasons_removed": removed,
+            "warnings_added": sorted(set(self.warnings) - set(self.recorded_warnings)),
+            "warnings_removed": sorted(set(self.recorded_warnings) - set(self.warnings)),
+        }
+
+
+@dataclass(frozen=True)
+class Unreplayable:
+    """A recorded decision that could not be judged again, and why (its input is gone or
+    altered, its record unreadable, its gate unknown to these policies)."""
+
+    seq: int
+    decision_id: str
+    problem: str
+
+
+@dataclass
+class ReplayReport:
+    """Every replayed decision (seq order), those that could not be, and the revision judged
+    under."""
+
+    revision: str
+    replayed: list[Replayed] = field(default_factory=list)
+    unreplayable: list[Unreplayable] = field(default_factory=list)
+
+    @property
+    def flips(self) -> list[Replayed]:
+        return [r for r in self.replayed if r.flipped]
+
+    @property
+    def changes(self) -> list[Replayed]:
+        return [r for r in self.replayed if r.changed]
+
+    def transitions(self) -> list[tuple[str, int]]:
+        """(recorded -> now, count) for each kind of flip, most frequent first."""
+        counted = Counter(r.transition for r in self.flips)
+        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "replayed": len(self.replayed),
+            "flipped": len(self.flips),
+            "changed": len(self.changes),
+            "unchanged": len(self.replayed) - len(self.flips) - len(self.changes),
+            "unreplayable": len(self.unreplayable),
+            "transitions": dict(self.transitions()),
+            "flips": [r.to_json() for r in self.flips],
+            "changes": [r.to_json() for r in self.changes],
+            "problems": [
+                {"seq": u.seq, "decision_id": u.decision_id, "problem": u.problem}
+                for u in self.unreplayable
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker needs of one recorded decision: its predicate and its input's bytes."""
+
+    seq: int
+    recorded_at: str
+    predicate: dict[str, Any]
+    document: bytes
+
+
+def selected(ledger: Ledger, where: ReplayFilter = ReplayFilter()) -> list[LedgerRecord]:
+    """The recorded decisions `where` matches, oldest first, each checked against its
+    signature as every ledger read is (LedgerTampered for a record edited in the database)."""
+    return sorted(ledger.iter_find(page=1000, **where.find_arguments()), key=lambda r: r.seq)
+
+
+def replay(
+    ledger: Ledger,
+    records: list[LedgerRecord],
+    factory: JudgeFactory,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReplayReport:
+    """Judge `records` (decisions of `ledger`, from `selected`) again under the policy set
+    `factory` builds a judge for; record nothing, enact nothing.
+
+    `workers` processes judge (default: one per core; 1 judges in this process, as does a
+    replay of fewer than INLINE_BELOW decisions). `progress` is called with the number of
+    decisions handled so far. A decision whose input document is missing or does not match
+    its digest, or that these policies cannot judge (an unknown gate), is reported as
+    unreplayable, never skipped silently. Raises what building the judge raises
+    (PolicyLoadError for a broken policy set).
+    """
+    workers = max(1, workers if workers is not None else os.cpu_count() or 1)
+    # Built here first, whatever runs the judging: a policy set that does not load fails
+    # here with its own error, not as a worker that died.
+    judge = factory()
+    report = ReplayReport(revision=judge.engine.policy_set.revision)
+    skipped: list[Unreplayable] = []
+    tasks = _tasks(ledger, records, skipped)
+    if workers == 1 or len(records) < INLINE_BELOW:
+        try:
+            outcomes: Iterable[list[Replayed | Unreplayable]] = (
+                _judge_chunk(judge, chunk) for chunk in _chunks(tasks)
+            )
+            _collect(report, outcomes, skipped, progress)
+        finally:
+            _close(judge)
+        return report
+    _close(judge)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(factory,),
+    ) as pool:
+        futures = _submitted(pool, _chunks(tasks), ahead=workers * 4)
+        _collect(report, (future.result() for future in futures), skipped, progress)
+    return report
+
+
+def _tasks(
+    ledger: Ledger, records: list[LedgerRecord], skipped: list[Unreplayable]
+) -> Iterator[_Task]:
+    for record in records:
+        try:
+            predicate = record.predicate()
+            digest = str(predicate["input_digest"])
+            document = _checked_input(ledger, digest)
+        except MlgateError as exc:
+            skipped.append(Unreplayable(record.seq, record.decision_id, exc.message))
+            continue
+        except (KeyError, ValueError) as exc:
+            problem = f"its record cannot be read ({exc}); run `mlgate audit verify`"
+            skipped.append(Unreplayable(record.seq, record.decision_id, problem))
+            continue
+        yield _Task(record.seq, record.recorded_at, predicate, document)
+
+
+def _checked_input(ledger: Ledger, digest: str) -> bytes:
+    """The stored input document's bytes, NotFound unless they are there and hash to `digest`."""
+    document = ledger.stored_content(digest)
+    where = ledger.store.description
+    if document is None:
+        raise NotFound(f"its input document {digest} is not in the {where}")
+    found = sha256_digest(document)
+    if found != digest:
+        raise NotFound(
+            f"its input document {digest} in the {where} hashes to {found}: it was altered"
+        )
+    return document
+
+
+def _chunks(tasks: Iterator[_Task]) -> Iterator[list[_Task]]:
+    chunk: list[_Task] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _submitted(
+    pool: ProcessPoolExecutor, chunks: Iterator[list[_Task]], ahead: int
+) -> Iterator[Future[list[Replayed | Unreplayable]]]:
+    """The chunks' futures in order, keeping at most `ahead` submitted and unanswered (the
+    inputs of a large ledger are never all in memory at once)."""
+    pending: list[Future[list[Replayed | Unreplayable]]] = []
+    for chunk in chunks:
+        pending.append(pool.submit(_judge_in_worker, chunk))
+        if len(pending) >= ahead:
+            yield pending.pop(0)
+    yield from pending
+
+
+def _collect(
+    report: ReplayReport,
+    outcomes: Iterable[list[Replayed | Unreplayable]],
+    skipped: list[Unreplayable],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Gather the workers' results (in seq order) and the decisions skipped on reading."""
+    for outcome in outcomes:
+        for item in outcome:
+            if isinstance(item, Replayed):
+                report.replayed.append(item)
+            else:
+                report.unreplayable.append(item)
+        if progress is not None:
+            progress(len(report.replayed) + len(report.unreplayable) + len(skipped))
+    report.unreplayable = sorted([*report.unreplayable, *skipped], key=lambda u: u.seq)
+
+
+_WORKER_JUDGE: Judge | None = None
+
+
+def _start_worker(factory: JudgeFactory) -> None:
+    global _WORKER_JUDGE
+    _WORKER_JUDGE = factory()
+
+
+def _judge_in_worker(chunk: list[_Task]) -> list[Replayed | Unreplayable]:
+    assert _WORKER_JUDGE is not None
+    return _judge_chunk(_WORKER_JUDGE, chunk)
+
+
+def _judge_chunk(judge: Judge, chunk: list[_Task]) -> list[Replayed | Unreplayable]:
+    return [_judge_one(judge, task) for task in chunk]
+
+
+def _judge_one(judge: Judge, task: _Task) -> Replayed | Unreplayable:
+    recorded = task.predicate
+    decision_id = str(recorded.get("decision_id", ""))
+    try:
+        decision = judge.evaluate(json.loads(task.document))
+    except MlgateError as exc:  # e.g. a gate these policies' registry does not know
+        return Unreplayable(task.seq, decision_id, exc.message)
+    model = _mapping(recorded.get("model"))
+    return Replayed(
+        seq=task.seq,
+        decision_id=decision_id,
+        gate=str(recorded.get("gate", "")),
+        model=f"{model.get('name', '')}@{model.get('version', '')}",
+        stage=str(_mapping(recorded.get("target")).get("stage") or ""),
+        recorded_at=task.recorded_at,
+        recorded_revision=str(recorded.get("policy_revision", "")),
+        recorded_outcome=str(recorded.get("outcome", "")),
+        outcome=decision.outcome,
+        recorded_reasons=_codes(recorded.get("reasons")),
+        reasons=tuple(sorted({r.code for r in decision.reasons})),
+        recorded_warnings=_codes(recorded.get("warnings")),
+        warnings=tuple(sorted({r.code for r in decision.warnings})),
+    )
+
+
+def _codes(reasons: Any) -> tuple[str, ...]:
+    return tuple(sorted({str(_mapping(r).get("code")) for r in reasons or []}))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _close(judge: Judge) -> None:
+    close = getattr(judge.engine, "close", None)
+    if close is not None:
+        close()

@@ -1,0 +1,154 @@
+"""POST /v1/replay (admin) through the real app: decisions recorded by the app itself, judged
+again under a kept revision or an uploaded policy archive; nothing recorded."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.engine.bundle import bundle_bytes
+from service.engine.policyset import read_policy_set
+from tests.api.conftest import Api, evidence, in_process, request_body
+from tests.conftest import POLICY_DIR
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The app with three recorded staging decisions: two allows and a deny."""
+    with in_process(tmp_path_factory.mktemp("replay") / "home", fast_path=False) as api:
+        metrics = evidence()["metrics"]
+        metrics["values"]["auc"] = 0.71
+        low_auc = request_body(metrics=metrics)
+        answers = [api.decide(body).json() for body in (request_body(), request_body(), low_auc)]
+        assert [a["outcome"] for a in answers] == ["allow", "allow", "deny"], answers
+        yield api
+
+
+@pytest.fixture(scope="module")
+def raised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The policies with the high tier's staging AUC floor raised above the fixture's AUC."""
+    policies = tmp_path_factory.mktemp("raised") / "policies"
+    shutil.copytree(POLICY_DIR, policies)
+    config = policies / "data" / "promotion.yaml"
+    before = "      staging:\n        floors: {auc: 0.85}"
+    assert config.read_text().count(before) == 1
+    config.write_text(config.read_text().replace(before, before.replace("0.85", "0.99")))
+    return policies
+
+
+def _replay(
+    api: Api, role: str | None = "admin", content_type: str | None = None, **request: Any
+) -> httpx.Response:
+    headers = api.headers(role)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return api.client.post("/v1/replay", headers=headers, **request)
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return gzip.compress(raw.getvalue())
+
+
+def _records(api: Api) -> int:
+    listed = api.client.get("/v1/audit", params={"limit": 1}, headers=api.headers("auditor"))
+    seq: int = listed.json()["records"][0]["seq"]
+    return seq
+
+
+def test_only_an_admin_may_replay(api: Api) -> None:
+    for role in ("gate", "auditor", "approver"):
+        assert _replay(api, role, json={"revision": "sha256:" + "0" * 64}).status_code == 403
+    assert _replay(api, None, json={}).status_code == 401
+
+
+def test_the_revision_in_force_flips_nothing(api: Api) -> None:
+    revision = api.client.get("/v1/policies", headers=api.headers("auditor")).json()["revision"]
+    answer = _replay(api, json={"revision": revision})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["replayed"], body["unchanged"], body["flipped"]) == (3, 3, 0)
+    assert body["policies"] == f"revision {revision} as kept in the ledger"
+
+
+def test_an_uploaded_bundle_lists_the_allows_it_would_deny_and_records_nothing(
+    api: Api, raised: Path
+) -> None:
+    before = _records(api)
+    answer = _replay(
+        api,
+        content=bundle_bytes(read_policy_set(raised)),
+        content_type="application/gzip",
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["transitions"] == {"allow -> deny": 2}
+    assert {f["reasons_added"][0] for f in body["flips"]} == {"METRIC_BELOW_FLOOR"}
+    assert (body["unchanged"], body["changed"]) == (1, 0)  # the deny was below the floor
+    assert _records(api) == before
+
+
+def test_a_policy_directory_archive_replays_as_the_bundle_does(api: Api, raised: Path) -> None:
+    """`tar -czf policies.tar.gz -C policies .`: the thresholds as YAML, checked on loading."""
+    policy_set = read_policy_set(raised)
+    archive = _tar_gz({f"./{rel}": content for rel, content in policy_set.contents.items()})
+    answer = _replay(api, content=archive, content_type="application/gzip")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["transitions"] == {"allow -> deny": 2}
+    assert answer.json()["revision"] == policy_set.revision
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "words"),
+    [
+        ("text/plain", b"policies", 415, "expected application/json"),
+        ("application/json", b'{"revision": "HEAD"}', 422, "revision: expected a policy revision"),
+        ("application/json", b"[1]", 422, 'expected a JSON object {"revision"'),
+        ("application/json", b'{"revision": "sha256:' + b"0" * 64 + b'"}', 404, "no policy"),
+        ("application/gzip", b"not gzip", 422, "expected a gzip-compressed tar"),
+    ],
+)
+def test_a_body_it_cannot_use_gets_an_error_naming_what_was_expected(
+    api: Api, content_type: str, body: bytes, status: int, words: str
+) -> None:
+    answer = _replay(api, content=body, content_type=content_type)
+    assert answer.status_code == status, answer.text
+    assert words in answer.json()["message"]
+
+
+def test_an_archive_member_leaving_the_directory_is_refused(api: Api, tmp_path: Path) -> None:
+    escape = _tar_gz({"../../escaped.rego": b"package escaped\n"})
+    answer = _replay(api, content=escape, content_type="application/gzip")
+    assert answer.status_code == 422, answer.text
+    assert "outside the destination" in answer.json()["message"]
+
+
+def test_policies_that_do_not_compile_are_named(api: Api, raised: Path) -> None:
+    broken = dict(read_policy_set(raised).contents)
+    broken["promotion/stages.rego"] += b"\nnot rego\n"
+    answer = _replay(
+        api,
+        content=_tar_gz(broken),
+        content_type="application/gzip",
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "policy_load_error"
+    assert "promotion/stages.rego" in answer.json()["message"]
+
+
+def test_an_unknown_gate_is_refused_before_anything_is_judged(api: Api) -> None:
+    answer = _replay(api, json={"revision": "sha256:" + "0" * 64}, params={"gate": "deploy"})
+    assert answer.status_code == 422 and "gate: expected one of" in answer.json()["message"]
