@@ -29,7 +29,7 @@ from service.audit.ledger import Ledger
 from service.audit.records import LedgerRecord
 from service.canonical import sha256_digest
 from service.decision.judge import Judge
-from service.errors import MlgateError, NotFound
+from service.errors import MlgateError, NotFound, PolicyLoadError
 
 # A picklable callable building the judge of the policy set to replay under, once per worker.
 JudgeFactory = Callable[[], Judge]
@@ -165,6 +165,10 @@ class ReplayReport:
         }
 
 
+# What judging a chunk gives: the revision judged under, and each decision's result.
+_Judged = tuple[str, list["Replayed | Unreplayable"]]
+
+
 @dataclass(frozen=True)
 class _Task:
     """What a worker needs of one recorded decision: its predicate and its input's bytes."""
@@ -200,22 +204,20 @@ def replay(
     (PolicyLoadError for a broken policy set).
     """
     workers = max(1, workers if workers is not None else os.cpu_count() or 1)
-    # Built here first, whatever runs the judging: a policy set that does not load fails
-    # here with its own error, not as a worker that died.
-    judge = factory()
-    report = ReplayReport(revision=judge.engine.policy_set.revision)
     skipped: list[Unreplayable] = []
     tasks = _tasks(ledger, records, skipped)
     if workers == 1 or len(records) < INLINE_BELOW:
+        judge = factory()
+        report = ReplayReport(revision=judge.engine.policy_set.revision)
         try:
-            outcomes: Iterable[list[Replayed | Unreplayable]] = (
-                _judge_chunk(judge, chunk) for chunk in _chunks(tasks)
+            outcomes: Iterable[_Judged] = (
+                (report.revision, _judge_chunk(judge, chunk)) for chunk in _chunks(tasks)
             )
             _collect(report, outcomes, skipped, progress)
         finally:
             _close(judge)
         return report
-    _close(judge)
+    report = ReplayReport(revision="")
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
@@ -224,6 +226,7 @@ def replay(
     ) as pool:
         futures = _submitted(pool, _chunks(tasks), ahead=workers * 4)
         _collect(report, (future.result() for future in futures), skipped, progress)
+    report.revision = report.revision or "unknown: no decision could be judged"
     return report
 
 
@@ -272,10 +275,10 @@ def _chunks(tasks: Iterator[_Task]) -> Iterator[list[_Task]]:
 
 def _submitted(
     pool: ProcessPoolExecutor, chunks: Iterator[list[_Task]], ahead: int
-) -> Iterator[Future[list[Replayed | Unreplayable]]]:
+) -> Iterator[Future[_Judged]]:
     """The chunks' futures in order, keeping at most `ahead` submitted and unanswered (the
     inputs of a large ledger are never all in memory at once)."""
-    pending: list[Future[list[Replayed | Unreplayable]]] = []
+    pending: list[Future[_Judged]] = []
     for chunk in chunks:
         pending.append(pool.submit(_judge_in_worker, chunk))
         if len(pending) >= ahead:
@@ -285,12 +288,13 @@ def _submitted(
 
 def _collect(
     report: ReplayReport,
-    outcomes: Iterable[list[Replayed | Unreplayable]],
+    outcomes: Iterable[_Judged],
     skipped: list[Unreplayable],
     progress: Callable[[int], None] | None,
 ) -> None:
     """Gather the workers' results (in seq order) and the decisions skipped on reading."""
-    for outcome in outcomes:
+    for revision, outcome in outcomes:
+        report.revision = revision
         for item in outcome:
             if isinstance(item, Replayed):
                 report.replayed.append(item)
@@ -301,17 +305,25 @@ def _collect(
     report.unreplayable = sorted([*report.unreplayable, *skipped], key=lambda u: u.seq)
 
 
-_WORKER_JUDGE: Judge | None = None
+# A worker's judge, or why it could not be built (raised again in the parent, by name).
+_WORKER_JUDGE: Judge | PolicyLoadError | None = None
 
 
 def _start_worker(factory: JudgeFactory) -> None:
     global _WORKER_JUDGE
-    _WORKER_JUDGE = factory()
+    try:
+        _WORKER_JUDGE = factory()
+    except MlgateError as exc:  # a worker that died would say only "process pool broken"
+        _WORKER_JUDGE = PolicyLoadError(exc.message)
 
 
-def _judge_in_worker(chunk: list[_Task]) -> list[Replayed | Unreplayable]:
+def _judge_in_worker(chunk: list[_Task]) -> _Judged:
+    """(the revision judged under, each task's result); PolicyLoadError when the worker's
+    judge could not be built."""
+    if isinstance(_WORKER_JUDGE, PolicyLoadError):
+        raise _WORKER_JUDGE
     assert _WORKER_JUDGE is not None
-    return _judge_chunk(_WORKER_JUDGE, chunk)
+    return _WORKER_JUDGE.engine.policy_set.revision, _judge_chunk(_WORKER_JUDGE, chunk)
 
 
 def _judge_chunk(judge: Judge, chunk: list[_Task]) -> list[Replayed | Unreplayable]:

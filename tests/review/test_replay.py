@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from service.audit.ledger import Ledger, open_ledger
+from service.audit.records import LedgerRecord
 from service.compose import policy_judge
 from service.decision.judge import Judge
 from service.decision.model import Decision
 from service.decision.recording import pending_decision
+from service.errors import PolicyLoadError
 from service.review.replay import INLINE_BELOW, ReplayFilter, replay, selected
 from service.review.revisions import keep_revision
 from service.settings import get_settings
@@ -213,6 +215,25 @@ def test_the_worker_pool_gives_the_report_one_process_gives(
         inline = replay(ledger, records, factory, workers=1)
 
     assert pooled.to_json() == inline.to_json()
+    assert pooled.revision == inline.revision != recorded_revision(records)
     assert len(pooled.flips) == 42  # 70 decisions: 14 rounds of RECORDED, 3 flips each
     assert done[-1] == len(records) == INLINE_BELOW + 6
     assert [r.seq for r in pooled.replayed] == sorted(r.seq for r in pooled.replayed)
+
+
+def recorded_revision(records: list[LedgerRecord]) -> str:
+    return str(records[0].predicate()["policy_revision"])
+
+
+def test_a_worker_that_cannot_load_the_policies_names_the_file(
+    mlgate: Mlgate, gatekeeper: Judge, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    stages = policies / "promotion" / "stages.rego"
+    stages.write_text(stages.read_text() + "\nnot rego\n")
+    with open_ledger(get_settings()) as ledger:
+        for _ in range(INLINE_BELOW):
+            _record(ledger, gatekeeper, "approved", "staging")
+        records = selected(ledger)
+        with pytest.raises(PolicyLoadError, match=r"stages\.rego:\d+: rego_parse_error"):
+            replay(ledger, records, partial(policy_judge, policies), workers=2)
