@@ -258,3 +258,30 @@ def test_the_documents_and_the_page_load_only_this_sites_assets(api: Api, path: 
 def test_the_page_allows_no_script_and_no_other_origin(api: Api) -> None:
     policy = api.client.get("/review/sign-in").headers["content-security-policy"]
     assert policy.startswith("default-src 'none'; style-src 'self';")
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        (
+            "since=yesterday",
+            "since: expected an RFC 3339 date-time such as 2026-11-21T12:00:00.000Z; "
+            "found 'yesterday'",
+        ),
+        ("outcome=pass", "outcome: expected one of allow, hold, deny, rollback; found 'pass'"),
+        (
+            "gate=shipping",
+            "gate: expected one of promotion, monitoring, rollback; found 'shipping'",
+        ),
+        ("before=0", "before: expected a record seq, 1 to 9223372036854775807; found '0'"),
+    ],
+)
+def test_a_filter_the_listing_cannot_take_is_named_on_the_page(
+    api: Api, query: str, said: str
+) -> None:
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+
+    page = api.client.get(f"/review?{query}")
+
+    assert page.status_code == 422
+    assert problem(page) == said

@@ -136,6 +136,10 @@ async def sign_in(request: Request) -> Response:
             how="paste an auditor's token",
         )
     except MlgateError as exc:
+        log.info(
+            "review page sign-in refused",
+            extra={"event": "review_sign_in_refused", "error": exc.code},
+        )
         return _render(
             request, "sign_in.html", None, status_for(exc), next=target, problem=exc.message
         )

@@ -11,7 +11,16 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from service.api.models import AuditPage, AuditRecord, ModelName, StoredDecision
+from service.api.models import (
+    AuditPage,
+    AuditRecord,
+    Deployments,
+    ModelHistory,
+    ModelName,
+    PolicyRevisionFiles,
+    StoredDecision,
+    VerifyResult,
+)
 from service.api.routes_audit import (
     INCLUDES,
     MAX_SEQ,
@@ -27,7 +36,7 @@ from service.api.runtime import Runtime
 from service.decision.model import OUTCOMES, STAGES, Caller, Reason
 from service.decision.service_rules import SERVICE_RULES
 from service.engine.catalogue import RuleEntry
-from service.errors import InvalidField, MlgateError
+from service.errors import InvalidField, MlgateError, NotFound
 from service.review.catalogue import ReportCatalogue, kept_catalogue
 
 PAGE_SIZE = 50
@@ -68,7 +77,7 @@ def decision_list(runtime: Runtime, caller: Caller, query: dict[str, str]) -> De
             runtime,
             kind="decision",
             model=model_name(given["model"]) if "model" in given else None,
-            gate=given.get("gate"),
+            gate=_one_of(tuple(runtime.gates), "gate", given.get("gate")),
             outcome=_one_of(OUTCOMES, "outcome", given.get("outcome")),  # type: ignore[arg-type]
             stage=_one_of(STAGES, "stage", given.get("stage")),  # type: ignore[arg-type]
             since=given.get("since"),
@@ -141,9 +150,8 @@ def _catalogue_for(runtime: Runtime, revision: str) -> tuple[ReportCatalogue, st
     recorded before revisions were archived), the catalogue in force, saying so."""
     try:
         return kept_catalogue(runtime.ledger, revision), None
-    except MlgateError as exc:
-        if exc.code != "not_found":
-            raise
+    except NotFound:
+        pass
     in_force = ReportCatalogue(
         revision=runtime.policy_set.revision,
         rules=tuple(runtime.catalogue()),
@@ -159,8 +167,8 @@ def _catalogue_for(runtime: Runtime, revision: str) -> tuple[ReportCatalogue, st
 @dataclass
 class ModelView:
     name: str
-    history: Any  # service.api.models.ModelHistory
-    deployments: Any  # service.api.models.Deployments
+    history: ModelHistory
+    deployments: Deployments
 
 
 def model_view(runtime: Runtime, caller: Caller, name: str) -> ModelView:
@@ -174,11 +182,13 @@ def model_view(runtime: Runtime, caller: Caller, name: str) -> ModelView:
     )
 
 
-def verification(runtime: Runtime, caller: Caller) -> Any:
+def verification(runtime: Runtime, caller: Caller) -> VerifyResult:
     """The whole ledger verified, as GET /v1/audit/verify answers (VerifyResult)."""
     return verify(caller, None, runtime)
 
 
-def revision_files(runtime: Runtime, caller: Caller, revision: str, path: str | None) -> Any:
+def revision_files(
+    runtime: Runtime, caller: Caller, revision: str, path: str | None
+) -> PolicyRevisionFiles:
     """A policy revision's kept files (PolicyRevisionFiles), or only the one at `path`."""
     return policy_revision(caller, None, runtime, revision, file=path)
