@@ -106,8 +106,10 @@ def create_app(
         yield
         checkpoints.cancel()
 
-    # /docs and /redoc from assets shipped in the fastapi-offline package, never a CDN; no
-    # online validator badge either (swagger-ui's validatorUrl, null turns it off).
+    # /docs and /redoc from assets shipped in the fastapi-offline package, never a CDN (FastAPI's
+    # https://fastapi.tiangolo.com/how-to/custom-docs-ui-assets/ recipe, packaged); and no
+    # online validator badge (swagger-ui's validatorUrl: null turns it off, per
+    # https://github.com/swagger-api/swagger-ui/blob/master/docs/usage/configuration.md).
     app = FastAPIOffline(
         title="mlgate",
         version="1",

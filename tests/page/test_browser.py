@@ -26,6 +26,17 @@ def _by() -> Any:
     return By
 
 
+def follow(browser: Browser, element: Any) -> None:
+    """Click `element` (a link or a submit button) and wait until the next page replaced the
+    current one: a click does not wait for the navigation it starts."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    current = browser.driver.find_element(_by().TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(current))
+
+
 def stayed_on_loopback(browser: Browser) -> None:
     urls = browser.network()
     assert off_loopback(urls) == [], "the page asked for something beyond this machine"
@@ -35,7 +46,7 @@ def stayed_on_loopback(browser: Browser) -> None:
 def sign_in(browser: Browser, recorded: Recorded, role: str = "auditor") -> None:
     by = _by()
     browser.driver.find_element(by.ID, "token").send_keys(recorded.server.tokens[role])
-    browser.driver.find_element(by.ID, "sign-in").click()
+    follow(browser, browser.driver.find_element(by.ID, "sign-in"))
 
 
 def listed_ids(browser: Browser) -> list[str]:
@@ -70,7 +81,7 @@ def test_a_reviewer_signs_in_and_filters_the_decisions(
 
     Select(driver.find_element(by.NAME, "stage")).select_by_visible_text("production")
     Select(driver.find_element(by.NAME, "outcome")).select_by_visible_text("allow")
-    driver.find_element(by.ID, "filter").click()
+    follow(browser, driver.find_element(by.ID, "filter"))
 
     assert listed_ids(browser) == [recorded.waived["decision_id"]]
     assert "stage=production" in driver.current_url and "outcome=allow" in driver.current_url
@@ -84,7 +95,7 @@ def test_a_decision_shows_its_waived_warning_and_the_sign_off(
     by, driver = _by(), browser.driver
     waived, waiver = recorded.waived, recorded.waiver
     driver.get(recorded.server.url + "/review?stage=production&outcome=allow")
-    driver.find_element(by.CSS_SELECTOR, "#decisions tbody a").click()
+    follow(browser, driver.find_element(by.CSS_SELECTOR, "#decisions tbody a"))
     assert path_of(browser) == f"/review/decisions/{waived['decision_id']}"
     assert driver.find_element(by.ID, "outcome").text == "allow"
 
@@ -126,7 +137,7 @@ def test_the_decisions_policy_revision_shows_its_kept_files(
     by, driver = _by(), browser.driver
     revision = recorded.waived["policy_revision"]
     driver.get(f"{recorded.server.url}/review/decisions/{recorded.waived['decision_id']}")
-    driver.find_element(by.ID, "revision").click()
+    follow(browser, driver.find_element(by.ID, "revision"))
     assert path_of(browser) == f"/review/revisions/{revision}"
 
     kept = recorded.api.client.get(
@@ -136,12 +147,24 @@ def test_the_decisions_policy_revision_shows_its_kept_files(
     assert [row.text for row in rows] == [f["path"] for f in kept["files"]]
     browser.screenshot("policy-revision")
 
-    driver.find_element(by.LINK_TEXT, "promotion/promotion.rego").click()
+    follow(browser, driver.find_element(by.LINK_TEXT, "promotion/promotion.rego"))
     (shown,) = [f for f in kept["files"] if f["path"] == "promotion/promotion.rego"]
     source = driver.find_element(by.ID, "source").get_attribute("textContent")
     assert source == shown["content"]
     assert source == (PROJECT_ROOT / "policies" / "promotion" / "promotion.rego").read_text()
     stayed_on_loopback(browser)
+
+
+def test_the_network_watch_sees_and_stops_a_request_beyond_loopback(browser: Browser) -> None:
+    """The check the other tests rely on can fail: a page asking another host is seen in the
+    DevTools log, and the request goes no further than the closed proxy port on loopback
+    (`.invalid` is a name reserved never to resolve, RFC 2606)."""
+    browser.network()
+    browser.driver.get("data:text/html,<img src='http://page-test.invalid/pixel.png'>")
+
+    assert off_loopback(browser.network()) == ["http://page-test.invalid/pixel.png"]
+    assert browser.failures == ["Image: net::ERR_PROXY_CONNECTION_FAILED"]
+    browser.failures.clear()
 
 
 def test_docs_render_offline(recorded: Recorded, browser: Browser) -> None:
@@ -197,7 +220,7 @@ def test_a_record_edited_in_the_database_is_flagged(recorded: Recorded, browser:
     assert listed_ids(browser) == []
     browser.screenshot("tampered-listing")
 
-    driver.find_element(by.LINK_TEXT, "Chain verification").click()
+    follow(browser, driver.find_element(by.LINK_TEXT, "Chain verification"))
     status = driver.find_element(by.ID, "chain-status").text
     assert status.startswith("The ledger does not verify")
     flagged = driver.find_elements(by.CSS_SELECTOR, "#problems tbody tr.flagged")
