@@ -24,6 +24,9 @@ SITE = "http://testserver"
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     with in_process(tmp_path_factory.mktemp("mlgate-home"), fast_path=True) as served:
         assert served.decide(request_body()).json()["outcome"] == "allow"
+        assert served.decide(request_body("canary")).json()["outcome"] == "allow"
+        denied = served.decide(request_body(metrics={"values": {}})).json()
+        assert denied["outcome"] == "deny"
         yield served
 
 
@@ -285,3 +288,32 @@ def test_a_filter_the_listing_cannot_take_is_named_on_the_page(
 
     assert page.status_code == 422
     assert problem(page) == said
+
+
+def test_the_pages_filters_list_what_the_apis_listing_does(api: Api) -> None:
+    """Every filter of the page, alone and together, against GET /v1/audit's answer."""
+    every = api.client.get("/v1/audit?kind=decision", headers=api.headers("auditor")).json()
+    middle = every["records"][1]["recorded_at"]
+    queries = [
+        {},
+        {"outcome": "deny"},
+        {"stage": "canary"},
+        {"gate": "promotion", "outcome": "allow"},
+        {"model": "fraud-detector", "stage": "staging"},
+        {"model": "other-model"},
+        {"since": middle},
+        {"until": middle},
+        {"since": middle, "outcome": "allow"},
+    ]
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+    sizes = set()
+    for query in queries:
+        answer = api.client.get(
+            "/v1/audit", params={"kind": "decision", **query}, headers=api.headers("auditor")
+        ).json()
+        page = api.client.get("/review", params=query)
+        assert page.status_code == 200
+        listed = re.findall(r'<td><a href="/review/decisions/([^"]+)">', page.text)
+        assert listed == [r["id"] for r in answer["records"]], query
+        sizes.add(len(listed))
+    assert sizes == {0, 1, 2, 3}  # the filters narrow, each differently
