@@ -121,6 +121,7 @@ def test_a_token_of_a_role_that_does_not_read_the_audit_trail_is_refused(
 def test_a_token_matching_none_is_refused(api: Api) -> None:
     response = sign_in(api, "mlg_not-a-token")
     assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="mlgate"'
     assert "set-cookie" not in response.headers
     assert problem(response) == "the token matches no configured token"
 

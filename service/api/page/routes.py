@@ -140,9 +140,12 @@ async def sign_in(request: Request) -> Response:
             "review page sign-in refused",
             extra={"event": "review_sign_in_refused", "error": exc.code},
         )
-        return _render(
+        page = _render(
             request, "sign_in.html", None, status_for(exc), next=target, problem=exc.message
         )
+        if page.status_code == 401:  # RFC 9110 15.5.2: a 401 names how to authenticate
+            page.headers["WWW-Authenticate"] = 'Bearer realm="mlgate"'
+        return page
     session_id, _ = _sessions(request).open(caller, token_hash(token))
     log.info(
         "review page sign-in",
