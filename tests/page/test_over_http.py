@@ -318,3 +318,36 @@ def test_the_pages_filters_list_what_the_apis_listing_does(api: Api) -> None:
         assert listed == [r["id"] for r in answer["records"]], query
         sizes.add(len(listed))
     assert sizes == {0, 1, 2, 3}  # the filters narrow, each differently
+
+
+def test_a_denied_decisions_page_gives_each_reason_its_rule_and_controls(api: Api) -> None:
+    [denied] = api.client.get(
+        "/v1/audit",
+        params={"kind": "decision", "outcome": "deny", "include": "reasons"},
+        headers=api.headers("auditor"),
+    ).json()["records"]
+    catalogue = {
+        rule["code"]: rule
+        for rule in api.client.get("/v1/policies", headers=api.headers("auditor")).json()["rules"]
+    }
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+
+    page = api.client.get(f"/review/decisions/{denied['id']}")
+
+    assert page.status_code == 200
+    reasons = page.text.split('id="reasons"', 1)[1].split("</table>", 1)[0]
+    assert reasons.count("<tr") == 1 + len(denied["reasons"])
+    for reason in denied["reasons"]:
+        assert f"<code>{reason['code']}</code>" in reasons
+        rule = catalogue[reason["code"]]
+        assert f"<strong>{rule['title']}</strong>" in reasons
+        assert f"{rule['file']}:{rule['line']}</a>" in reasons
+        for control in reason["controls"]:
+            assert f'<span class="control">{control}</span>' in reasons
+
+
+def test_an_unknown_decision_is_a_404_page_naming_it(api: Api) -> None:
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+    page = api.client.get("/review/decisions/no-such-decision")
+    assert page.status_code == 404
+    assert problem(page).startswith("no decision 'no-such-decision' in the SQLite ledger")
