@@ -98,9 +98,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --ignore-requires-python $(OPA_BINDINGS)
 	touch $@
 
-# PostgreSQL on 127.0.0.1:5432 with a `test` database, for the PostgreSQL-backed tests.
+# PostgreSQL on 127.0.0.1:5432 with a `test` database, for the PostgreSQL-backed tests, and
+# Debian's headless chromium with chromedriver, for the review page's browser tests.
 services:
 	bash scripts/postgres.sh
+	bash scripts/browser.sh
 
 test: install check rego-test lint types architecture examples pytest
 

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     opa_client_key: Path | None = Field(
         default=None, description="Private key (PEM) of the client certificate"
     )
+    review_session_minutes: int = Field(
+        default=480,
+        ge=1,
+        le=7 * 24 * 60,
+        description="How long a review page sign-in lasts (minutes); signing in again renews it",
+    )
     fast_path: bool = Field(
         default=True,
         description="Answer valid decision requests without FastAPI's per-request work "

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from service.api import errors
 from service.api.auth import TokenTable
@@ -105,12 +106,17 @@ def create_app(
         yield
         checkpoints.cancel()
 
-    app = FastAPI(
+    # /docs and /redoc from assets shipped in the fastapi-offline package, never a CDN (FastAPI's
+    # https://fastapi.tiangolo.com/how-to/custom-docs-ui-assets/ recipe, packaged); and no
+    # online validator badge (swagger-ui's validatorUrl: null turns it off, per
+    # https://github.com/swagger-api/swagger-ui/blob/master/docs/usage/configuration.md).
+    app = FastAPIOffline(
         title="mlgate",
         version="1",
         summary="Policy-as-code gates for ML model deployments",
         description=DESCRIPTION,
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -120,6 +126,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     from service.api import (
+        page,
         routes_audit,
         routes_decisions,
         routes_deployments,
@@ -149,6 +156,7 @@ def create_app(
         routes_health,
     ):
         app.include_router(module.router)
+    page.install(app, runtime)
     return app
 
 

@@ -67,6 +67,11 @@ class TokenTable:
         comparison of tokens would."""
         return self._entries().get(token_hash(token))
 
+    def entry(self, digest: str) -> TokenEntry | None:
+        """The entry whose stored hash is `digest` (hex SHA-256), or None: for a session that
+        keeps the hash of the token it was opened with, so that revoking the token ends it."""
+        return self._entries().get(digest)
+
     def caller(self, token: str) -> Caller | None:
         """Who holds `token`, in which role; None when it matches no configured token."""
         entry = self.lookup(token)

@@ -124,6 +124,7 @@ def how_to_call(
     env_file = settings_file()
     lines = [
         f"mlgate is serving on {base} (OpenAPI at {base}/docs)",
+        f"  review    {base}/review (sign in with an auditor token)",
         f"  policies  {settings.policy_dir}",
         f"  ledger    {redacted(settings.resolved_ledger_url)}",
         f"  settings  {env_file if env_file.is_file() else 'none (' + str(env_file) + ' absent)'}",

@@ -10,11 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from service.audit.ledger import Ledger
 from service.decision.model import DecisionAnswer
 from service.decision.service_rules import SERVICE_RULES
 from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.policyset import PolicySet
 from service.errors import PolicyEngineUnavailable
+from service.review.revisions import kept_revision
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,33 @@ def local_catalogue(policy_set: PolicySet) -> ReportCatalogue:
         rules=tuple(rule_catalogue(policy_set)),
         source=f"the policies at {policy_set.root}",
         root=policy_set.root.resolve(),
+    )
+
+
+@dataclass(frozen=True)
+class _KeptModules:
+    modules: dict[str, str]  # path relative to the policy directory -> Rego source
+
+
+def kept_catalogue(ledger: Ledger, revision: str) -> ReportCatalogue:
+    """The catalogue of policy revision `revision` read from its files as kept in `ledger`
+    (service/review/revisions.py): the titles, descriptions and controls the revision's
+    decisions were judged by, whatever policies are in force now.
+
+    Raises what kept_revision raises: InvalidField, NotFound (no record of the revision),
+    LedgerTampered (an archived file altered or removed); PolicyLoadError if a kept rule's
+    METADATA does not parse.
+    """
+    kept = kept_revision(ledger, revision)
+    modules = {
+        entry.path: entry.content.decode("utf-8", errors="replace")
+        for entry in kept.files
+        if entry.path.endswith(".rego")
+    }
+    return ReportCatalogue(
+        revision=revision,
+        rules=tuple(rule_catalogue(_KeptModules(modules))),
+        source=f"policy revision {revision} as kept in the {ledger.store.description}",
     )
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.conftest import LiveServer
 from tests.api.test_rollback_story import call, install
@@ -21,12 +23,20 @@ def _get(server: LiveServer, path: str, **headers: str) -> httpx.Response:
     return httpx.get(server.url + path, headers=headers, timeout=60)
 
 
-def test_listing_and_deployments_answer_the_reviewers_question(
-    registry_server: tuple[LiveServer, str],
-) -> None:
+@pytest.fixture(scope="module")
+def installed(registry_server: tuple[LiveServer, str]) -> tuple[LiveServer, str, dict[str, Any]]:
+    """A model with a champion installed before the gate came, and version 2 installed through
+    staging, canary and production by the gate: the server, the model's name and the
+    production decision."""
     server, store = registry_server
     name = copy_model(store, ["1", "2"], champion="1")
-    production = install(server, name, "2")
+    return server, name, install(server, name, "2")
+
+
+def test_listing_and_deployments_answer_the_reviewers_question(
+    installed: tuple[LiveServer, str, dict[str, Any]],
+) -> None:
+    server, name, production = installed
 
     listing = call(
         server,
@@ -83,3 +93,30 @@ def test_an_unknown_include_is_named(registry_server: tuple[LiveServer, str]) ->
     assert answer.status_code == 422
     assert answer.json()["field"] == "include"
     assert "approvals is not one of reasons, signoffs, warnings" in answer.json()["message"]
+
+
+def test_the_review_page_shows_a_models_alias_history_and_deployments(
+    installed: tuple[LiveServer, str, dict[str, Any]],
+) -> None:
+    """The page's model view shows what GET /v1/models/{name}/history and GET /v1/deployments
+    answer: each alias move with its decision, and each deployment with its sign-offs."""
+    server, name, production = installed
+    with httpx.Client(base_url=server.url, timeout=60, follow_redirects=True) as browser:
+        signed_in = browser.post(
+            "/review/sign-in",
+            data={"token": server.tokens["auditor"]},
+            headers={"Origin": server.url},
+        )
+        assert signed_in.status_code == 200 and signed_in.url.path == "/review"
+        page = browser.get(f"/review/models/{name}").text
+
+    moves = call(server, "auditor", "GET", f"/v1/models/{name}/history")["moves"]
+    assert [m["alias"] for m in moves] == ["champion", "canary", "staging"]
+    rows = re.findall(r"<tr class=\"\">\s*<td>([^<]+)</td><td>([^<]+)</td>", page)
+    assert rows == [(m["moved_at"], m["alias"]) for m in moves]
+    for move in moves:
+        assert f'href="/review/decisions/{move["decision_id"]}"' in page
+    deployed = page.split('id="deployments"', 1)[1].split("</table>", 1)[0]
+    assert deployed.count("<tr>") == 1 + len(moves)  # the header row and one per move
+    assert "approval by local-approver as model-risk-officer" in deployed
+    assert production["policy_revision"] in deployed
