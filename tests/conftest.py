@@ -88,6 +88,16 @@ def policy_copy(tmp_path: Path) -> Callable[[], Path]:
     return make
 
 
+def raise_auc_floor(policies: Path, stage: str, floor: str) -> Path:
+    """Raise the high tier's AUC floor at `stage` from `floor` to 0.99 in the policies under
+    `policies` (a copy): a policy change that flips the fixtures' allows there."""
+    config = policies / "data" / "promotion.yaml"
+    before = f"      {stage}:\n        floors: {{auc: {floor}"
+    assert config.read_text().count(before) == 1, f"no single {stage} AUC floor of {floor}"
+    config.write_text(config.read_text().replace(before, before.replace(floor, "0.99")))
+    return policies
+
+
 @pytest.fixture(scope="session")
 def sarif_schema() -> Any:
     """A validator of the SARIF 2.1.0 schema. Without the schema file: skip, saying how to get

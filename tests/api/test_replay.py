@@ -17,7 +17,7 @@ import pytest
 from service.engine.bundle import bundle_bytes
 from service.engine.policyset import read_policy_set
 from tests.api.conftest import Api, evidence, in_process, request_body
-from tests.conftest import POLICY_DIR
+from tests.conftest import POLICY_DIR, raise_auc_floor
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +37,7 @@ def raised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The policies with the high tier's staging AUC floor raised above the fixture's AUC."""
     policies = tmp_path_factory.mktemp("raised") / "policies"
     shutil.copytree(POLICY_DIR, policies)
-    config = policies / "data" / "promotion.yaml"
-    before = "      staging:\n        floors: {auc: 0.85}"
-    assert config.read_text().count(before) == 1
-    config.write_text(config.read_text().replace(before, before.replace("0.85", "0.99")))
-    return policies
+    return raise_auc_floor(policies, "staging", "0.85")
 
 
 def _replay(

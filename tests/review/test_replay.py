@@ -24,7 +24,7 @@ from service.review.replay import INLINE_BELOW, ReplayFilter, replay, selected
 from service.review.revisions import keep_revision
 from service.settings import get_settings
 from tests.audit.test_tampering import flip_char
-from tests.conftest import POLICY_DIR, fixture_input
+from tests.conftest import POLICY_DIR, fixture_input, raise_auc_floor
 from tests.inprocess_cli import Mlgate, ledger_path, mlgate
 
 __all__ = ["mlgate"]
@@ -60,12 +60,7 @@ def recorded(mlgate: Mlgate, gatekeeper: Judge) -> dict[tuple[str, str], Decisio
 def raised_floor(policy_copy: Callable[[], Path]) -> Path:
     """The policies with the high tier's production AUC floor raised from 0.90 to 0.99: every
     high-tier production candidate in the fixtures falls below it."""
-    policies = policy_copy()
-    config = policies / "data" / "promotion.yaml"
-    before = "      production:\n        floors: {auc: 0.90,"
-    assert config.read_text().count(before) == 1
-    config.write_text(config.read_text().replace(before, before.replace("0.90", "0.99")))
-    return policies
+    return raise_auc_floor(policy_copy(), "production", "0.90")
 
 
 def test_unchanged_policies_flip_nothing_and_exit_0(

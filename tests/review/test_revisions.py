@@ -5,39 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from service.audit.keys import KeyFiles, init_keys, load_keyring
+from service.audit.keys import KeyFiles, load_keyring
 from service.audit.kinds import POLICY_REVISION
 from service.audit.ledger import Ledger
 from service.engine.policyset import PolicySet, read_policy_set
 from service.errors import InvalidField, LedgerTampered, NotFound
 from service.review.revisions import keep_revision, kept_revision, restore_revision
+from tests.audit.conftest import key_files, ledger, stores
 from tests.audit.factory import StoreFactory
 
-
-@pytest.fixture
-def key_files(tmp_path: Path) -> KeyFiles:
-    files = KeyFiles.in_dir(tmp_path / "keys")
-    init_keys(files)
-    return files
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    if request.param == "sqlite":
-        return StoreFactory("sqlite", str(tmp_path / "ledger.sqlite3"))
-    url: str = request.getfixturevalue("postgres_url")
-    return StoreFactory("postgres", url)
-
-
-@pytest.fixture
-def ledger(stores: StoreFactory, key_files: KeyFiles) -> Iterator[Ledger]:
-    with stores.ledger(key_files) as opened:
-        yield opened
+__all__ = ["key_files", "ledger", "stores"]  # the ledger tests' fixtures: SQLite and PostgreSQL
 
 
 @pytest.fixture
