@@ -12,7 +12,13 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
 
 from service.api.auth import ReaderCaller
-from service.api.links import EXPORT_AUDIT, READ_AUDIT_RECORD, READ_CHECKPOINTS, READ_KEYRING
+from service.api.links import (
+    AUDIT_FILTERS,
+    EXPORT_AUDIT,
+    READ_AUDIT_RECORD,
+    READ_CHECKPOINTS,
+    READ_KEYRING,
+)
 from service.api.models import (
     AUTH_ERRORS,
     DATE_TIME,
@@ -27,7 +33,7 @@ from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.routes_audit import MAX_SEQ, record_summary, time_bound
 from service.api.runtime import RuntimeDep
 from service.audit.keys import load_keyring
-from service.decision.model import Outcome
+from service.decision.model import Outcome, Stage
 from service.errors import NotFound
 
 router = APIRouter(tags=["audit"])
@@ -58,13 +64,14 @@ def _lines(envelopes: Iterable[bytes]) -> Iterator[bytes]:
 )
 def export(
     caller: ReaderCaller,
-    _: Annotated[None, only_query("kind", "model", "version", "gate", "outcome", "since", "until")],
+    _: Annotated[None, only_query(*AUDIT_FILTERS)],
     runtime: RuntimeDep,
     kind: Annotated[RecordKind | None, Query()] = None,
     model: Annotated[ModelName | None, Query()] = None,
     version: Annotated[str | None, Query()] = None,
     gate: Annotated[str | None, Query()] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
+    stage: Annotated[Stage | None, Query()] = None,
     since: Annotated[str | None, Query(json_schema_extra=DATE_TIME)] = None,
     until: Annotated[str | None, Query(json_schema_extra=DATE_TIME)] = None,
 ) -> StreamingResponse:
@@ -75,6 +82,7 @@ def export(
         "version": version,
         "gate": gate,
         "outcome": outcome,
+        "stage": stage,
         "since": time_bound("since", since),
         "until": time_bound("until", until),
     }

@@ -119,6 +119,8 @@ def test_the_export_is_the_ledger_byte_for_byte(server: LiveServer, tmp_path: Pa
     assert [_payload(line)["predicate"]["gate"] for line in decisions.content.splitlines()] == [
         "promotion"
     ] * 3
+    canary = _get(server, "/v1/audit/export?kind=decision&stage=canary").content.splitlines()
+    assert [_payload(line)["predicate"]["target"]["stage"] for line in canary] == ["canary"]
 
 
 def test_keys_and_checkpoints_are_served(server: LiveServer) -> None:
