@@ -148,3 +148,32 @@ def test_readyz_is_503_while_the_sqlite_ledger_refuses_records(tmp_path: Any) ->
         finally:
             readiness.FAILURE_HOLD_SECONDS = 10.0
         assert ready.status_code == 503, ready.text  # ... so the instance is not ready
+
+
+def test_an_envelope_rewritten_as_text_is_checked_like_any_other(api: Api, version: str) -> None:
+    """SQLite keeps a value's type: an envelope written back as TEXT came back as str, which
+    the reads turned into a 500 internal_error instead of checking it. Unaltered, it reads
+    and verifies as before; altered by one character, it is refused as tampered."""
+    seq = api.decide(version_body(version, "staging")).json()["audit"]["seq"]
+    db = sqlite3.connect(api.settings.home / "ledger.sqlite3")
+    db.execute("UPDATE records SET envelope = CAST(envelope AS TEXT) WHERE seq = ?", (seq,))
+    db.commit()
+    [(stored_type,)] = db.execute("SELECT typeof(envelope) FROM records WHERE seq = ?", (seq,))
+    assert stored_type == "text"
+    listing = api.client.get(
+        "/v1/audit", params={"version": version}, headers=api.headers("auditor")
+    )
+    assert listing.status_code == 200, listing.text
+    assert _verify_ok(api)
+
+    db.execute(
+        'UPDATE records SET envelope = replace(envelope, \'"sig":"\', \'"sig":"A\') WHERE seq = ?',
+        (seq,),
+    )
+    db.commit()
+    db.close()
+    listing = api.client.get(
+        "/v1/audit", params={"version": version}, headers=api.headers("auditor")
+    )
+    assert listing.status_code == 500 and listing.json()["error"] == "ledger_tampered", listing.text
+    assert not _verify_ok(api)

@@ -203,6 +203,13 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
     return clauses, params
 
 
+def envelope_bytes(value: Any) -> bytes:
+    """A stored envelope as bytes. SQLite keeps whatever type a row was given, so an envelope
+    rewritten in the database may come back as TEXT: its UTF-8 bytes are what the signature
+    and the chain are then checked against, so an edit is refused as any other edit is."""
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
 def row_from(values: Sequence[Any]) -> RecordRow:
     (
         seq,
@@ -229,7 +236,7 @@ def row_from(values: Sequence[Any]) -> RecordRow:
         str(keyid),
         str(digest),
         str(ehash),
-        bytes(env),
+        envelope_bytes(env),
         *(str(value) for value in rest),
     )
 

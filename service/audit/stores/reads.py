@@ -9,6 +9,7 @@ from service.audit.stores.base import (
     RECORD_COLUMNS,
     RecordFilter,
     RecordRow,
+    envelope_bytes,
     find_clauses,
     row_from,
 )
@@ -44,7 +45,7 @@ class SharedReads:
             "SELECT seq, envelope FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
         )
-        return [(int(seq), bytes(envelope)) for seq, envelope in rows]
+        return [(int(seq), envelope_bytes(envelope)) for seq, envelope in rows]
 
     def row_page(self, after_seq: int, limit: int) -> list[RecordRow]:
         rows = self._read(

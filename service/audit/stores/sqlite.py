@@ -19,6 +19,7 @@ from service.audit.stores.base import (
     Tail,
     added_column,
     column_values,
+    envelope_bytes,
     insert_record_sql,
 )
 from service.audit.stores.file_identity import file_identity
@@ -269,13 +270,17 @@ class _SqliteWriter:
         row = self._conn.execute(
             "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"
         ).fetchone()
-        return StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+        return (
+            StoredCheckpoint(int(row[0]), envelope_bytes(row[1]), envelope_bytes(row[2]))
+            if row
+            else None
+        )
 
     def envelopes_after(self, seq: int) -> Iterator[bytes]:
         for (envelope,) in self._conn.execute(
             "SELECT envelope FROM records WHERE seq > ? ORDER BY seq", (seq,)
         ):
-            yield bytes(envelope)
+            yield envelope_bytes(envelope)
 
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(
