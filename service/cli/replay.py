@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import model_name
+from service.gates.registry import default_gates
 from service.settings import get_settings
 
 # Below this many decisions a replay takes a few seconds: a progress bar would only flicker.
@@ -44,8 +46,10 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--since", metavar="TIME", help="decisions recorded at or after TIME")
     parser.add_argument("--until", metavar="TIME", help="decisions recorded before TIME")
-    parser.add_argument("--model", metavar="NAME", help="decisions about this model only")
-    parser.add_argument("--gate", metavar="GATE", help="decisions of this gate only")
+    parser.add_argument(
+        "--model", type=model_name, metavar="NAME", help="decisions about this model only"
+    )
+    parser.add_argument("--gate", choices=list(default_gates()), help="decisions of this gate only")
     parser.add_argument(
         "--format",
         choices=("text", "json", "markdown"),
