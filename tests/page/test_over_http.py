@@ -277,6 +277,9 @@ def test_the_page_allows_no_script_and_no_other_origin(api: Api) -> None:
             "found 'yesterday'",
         ),
         ("outcome=pass", "outcome: expected one of allow, hold, deny, rollback; found 'pass'"),
+        # The API refuses a filter given twice; the page would otherwise show one of them.
+        ("outcome=allow&outcome=deny", "outcome: given more than once; it takes one value"),
+        ("model=a&model=b", "model: given more than once; it takes one value"),
         (
             "gate=shipping",
             "gate: expected one of promotion, monitoring, rollback; found 'shipping'",
