@@ -330,13 +330,18 @@ _CHAIN_FIELDS = ("seq", "prev", "recorded_at")
 
 
 def _show_rows(rows: list[tuple[str, Any]]) -> None:
+    """`label  value` lines, labels padded to one width; a multi-line value's further lines are
+    indented under its first."""
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+        print(f"{label:<{width}}  {value}".replace("\n", "\n" + " " * (width + 2)))
 
 
 def _text(value: Any) -> str:
-    """A predicate value on one line: objects as `key: value` pairs."""
+    """A predicate value for a person: an object as `key: value` pairs on one line, a list
+    (a policy revision's files, say) one item a line."""
+    if isinstance(value, list):
+        return "\n".join(_text(item) for item in value) if value else "-"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return "-" if value is None else str(value)
