@@ -82,8 +82,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(func=audit_export)
 
-    show = audit_commands.add_parser("show", help="one recorded decision, for a person")
-    show.add_argument("id", help="decision id, or a record's seq")
+    show = audit_commands.add_parser(
+        "show", help="one record (a decision, a sign-off, a policy revision...), for a person"
+    )
+    show.add_argument("id", help="a record's id (a decision id, say) or its seq")
     show.set_defaults(func=audit_show)
 
     checkpoint = audit_commands.add_parser(

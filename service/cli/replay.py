@@ -32,7 +32,8 @@ def register(commands: Any) -> None:
         "decisions that keep their outcome with other reasons. The evidence is what was "
         "gathered when each decision was made. Uses every core. Exit 1 when an outcome "
         "would flip or a decision could not be replayed (a CI check on policy pull requests), "
-        "0 when none would, 2 for a usage error or policies that do not load.",
+        "0 when none would, 2 for a usage error or policies that do not load, 5 for a ledger "
+        "record edited in the database.",
     )
     policies = parser.add_mutually_exclusive_group()
     policies.add_argument(
