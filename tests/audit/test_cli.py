@@ -100,6 +100,7 @@ def test_a_checkpoint_kept_aside_catches_a_truncated_export(
     run = mlgate("audit", "verify", "--file", str(export), "--checkpoint", str(checkpoint))
     assert run.code == 1
     assert run.out.startswith("seq 4: truncated: the checkpoint of 5 records signed at")
+    assert run.out.rstrip().endswith("; 1 problem: 1 truncated"), run.out
 
 
 def test_show_presents_one_decision_for_a_person(recorded: Ledger, mlgate: Mlgate) -> None:
