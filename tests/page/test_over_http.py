@@ -384,3 +384,24 @@ def test_a_waiver_from_a_local_evidence_file_is_said_to_be_one_not_linked_as_a_s
     assert '<span class="waived">waived</span> by c.lindqvist@example.com' in warnings
     assert "None" not in warnings, warnings
     assert "from an evidence file in local mode, not a sign-off record" in warnings
+
+
+def test_a_reasons_rule_link_opens_its_file_at_the_rules_line(api: Api) -> None:
+    """The rule's `file:line` on a decision's page leads to that line of the kept file."""
+    [denied] = api.client.get(
+        "/v1/audit",
+        params={"kind": "decision", "outcome": "deny", "include": "reasons"},
+        headers=api.headers("auditor"),
+    ).json()["records"]
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+    page = api.client.get(f"/review/decisions/{denied['id']}").text
+    reasons = page.split('id="reasons"', 1)[1].split("</table>", 1)[0]
+    links = re.findall(r'<a href="(/review/revisions/[^"#]+)#L(\d+)">([^<]+):(\d+)</a>', reasons)
+
+    assert len(links) == len(denied["reasons"]), reasons
+    for href, anchor, file, line in links:
+        assert anchor == line
+        source = api.client.get(href)
+        assert source.status_code == 200 and href.endswith(f"/files/{file}")
+        [shown] = re.findall(rf'<span class="line" id="L{line}">([^\n]*)</span>', source.text)
+        assert shown.startswith(("deny contains", "hold contains", "warn contains")), shown
