@@ -93,7 +93,8 @@ class VerifyReport:
             return f"{counted}; chain intact from seq 1 to {self.last_seq}; {checks}"
         kinds = Counter(p.kind for p in self.problems)
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-        return f"{counted}; {len(self.problems)} problems: {listed}"
+        problems = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        return f"{counted}; {problems}: {listed}"
 
     def to_json(self) -> dict[str, Any]:
         return {

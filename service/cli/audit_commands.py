@@ -82,8 +82,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(func=audit_export)
 
-    show = audit_commands.add_parser("show", help="one recorded decision, for a person")
-    show.add_argument("id", help="decision id, or a record's seq")
+    show = audit_commands.add_parser(
+        "show", help="one record (a decision, a sign-off, a policy revision...), for a person"
+    )
+    show.add_argument("id", help="a record's id (a decision id, say) or its seq")
     show.set_defaults(func=audit_show)
 
     checkpoint = audit_commands.add_parser(
@@ -330,13 +332,18 @@ _CHAIN_FIELDS = ("seq", "prev", "recorded_at")
 
 
 def _show_rows(rows: list[tuple[str, Any]]) -> None:
+    """`label  value` lines, labels padded to one width; a multi-line value's further lines are
+    indented under its first."""
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+        print(f"{label:<{width}}  {value}".replace("\n", "\n" + " " * (width + 2)))
 
 
 def _text(value: Any) -> str:
-    """A predicate value on one line: objects as `key: value` pairs."""
+    """A predicate value for a person: an object as `key: value` pairs on one line, a list
+    (a policy revision's files, say) one item a line."""
+    if isinstance(value, list):
+        return "\n".join(_text(item) for item in value) if value else "-"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return "-" if value is None else str(value)

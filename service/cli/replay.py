@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import model_name
+from service.gates.registry import default_gates
 from service.settings import get_settings
 
 # Below this many decisions a replay takes a few seconds: a progress bar would only flicker.
@@ -30,7 +32,8 @@ def register(commands: Any) -> None:
         "decisions that keep their outcome with other reasons. The evidence is what was "
         "gathered when each decision was made. Uses every core. Exit 1 when an outcome "
         "would flip or a decision could not be replayed (a CI check on policy pull requests), "
-        "0 when none would, 2 for a usage error or policies that do not load.",
+        "0 when none would, 2 for a usage error or policies that do not load, 5 for a ledger "
+        "record edited in the database.",
     )
     policies = parser.add_mutually_exclusive_group()
     policies.add_argument(
@@ -44,8 +47,10 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--since", metavar="TIME", help="decisions recorded at or after TIME")
     parser.add_argument("--until", metavar="TIME", help="decisions recorded before TIME")
-    parser.add_argument("--model", metavar="NAME", help="decisions about this model only")
-    parser.add_argument("--gate", metavar="GATE", help="decisions of this gate only")
+    parser.add_argument(
+        "--model", type=model_name, metavar="NAME", help="decisions about this model only"
+    )
+    parser.add_argument("--gate", choices=list(default_gates()), help="decisions of this gate only")
     parser.add_argument(
         "--format",
         choices=("text", "json", "markdown"),

@@ -100,6 +100,7 @@ def test_a_checkpoint_kept_aside_catches_a_truncated_export(
     run = mlgate("audit", "verify", "--file", str(export), "--checkpoint", str(checkpoint))
     assert run.code == 1
     assert run.out.startswith("seq 4: truncated: the checkpoint of 5 records signed at")
+    assert run.out.rstrip().endswith("; 1 problem: 1 truncated"), run.out
 
 
 def test_show_presents_one_decision_for_a_person(recorded: Ledger, mlgate: Mlgate) -> None:
@@ -218,3 +219,23 @@ def test_a_record_with_an_unknown_input_cannot_be_reproduced(mlgate: Mlgate) -> 
         conn.execute("DELETE FROM inputs")
     run = mlgate("audit", "reproduce", decision.decision_id)
     assert run.code == 2 and f"no input document {decision.input_digest}" in run.err
+
+
+def test_show_presents_a_policy_revision_one_file_a_line(mlgate: Mlgate, gatekeeper: Judge) -> None:
+    """A record holding a list (a policy revision's files) is shown a line per item, each
+    object as `key: value` pairs, never as the program's own notation of a list."""
+    policy_set = gatekeeper.engine.policy_set
+    with open_ledger(get_settings()) as ledger:
+        keep_revision(ledger, policy_set)
+
+    run = mlgate("audit", "show", policy_set.revision)
+
+    assert run.code == 0, run.err
+    assert "[{" not in run.out and "{'" not in run.out, run.out
+    lines = run.out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("files "))
+    files = lines[first : first + len(policy_set.files)]
+    shown = [line[len("files  ") :] for line in files]
+    assert all(line.startswith(" " * len("files  ")) for line in files[1:]), run.out
+    assert [line.split("path: ", 1)[1].split(";")[0] for line in shown] == sorted(policy_set.files)
+    assert all("digest: sha256:" in line and "size: " in line for line in shown), run.out

@@ -69,6 +69,7 @@ def commands(name: str, tmp_path: Path) -> dict[str, list[str]]:
             "--expires", "2099-01-01T00:00:00Z",
         ],
         "history --model": ["history", "--model", name],
+        "replay --model": ["replay", "--model", name],
     }  # fmt: skip
 
 
@@ -79,6 +80,7 @@ ENTRIES = [
     "approve --model",
     "waive --model",
     "history --model",
+    "replay --model",
 ]
 
 

@@ -5,6 +5,7 @@ nothing from another host."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,11 @@ import pytest
 
 from service.api.auth import TokenTable, revoke_tokens, token_hash
 from service.api.page.sessions import COOKIE, SessionTable
+from service.cli.main import main
 from service.decision.model import Caller
+from service.settings import get_settings
 from tests.api.conftest import TOKEN_IDS, Api, in_process, request_body
+from tests.conftest import EVIDENCE_DIR
 
 SITE = "http://testserver"
 
@@ -273,6 +277,9 @@ def test_the_page_allows_no_script_and_no_other_origin(api: Api) -> None:
             "found 'yesterday'",
         ),
         ("outcome=pass", "outcome: expected one of allow, hold, deny, rollback; found 'pass'"),
+        # The API refuses a filter given twice; the page would otherwise show one of them.
+        ("outcome=allow&outcome=deny", "outcome: given more than once; it takes one value"),
+        ("model=a&model=b", "model: given more than once; it takes one value"),
         (
             "gate=shipping",
             "gate: expected one of promotion, monitoring, rollback; found 'shipping'",
@@ -351,3 +358,50 @@ def test_an_unknown_decision_is_a_404_page_naming_it(api: Api) -> None:
     page = api.client.get("/review/decisions/no-such-decision")
     assert page.status_code == 404
     assert problem(page).startswith("no decision 'no-such-decision' in the SQLite ledger")
+
+
+def test_a_waiver_from_a_local_evidence_file_is_said_to_be_one_not_linked_as_a_sign_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A decision made in local mode, in the ledger the service reads (as `mlgate demo` leaves
+    it), took its waiver from an evidence file: there is no sign-off record to link to."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MLGATE_HOME", str(home))
+    for name in ("MLGATE_LEDGER_URL", "MLGATE_SIGNING_KEY", "MLGATE_KEYRING", "MLGATE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    argv = ["decide", "promotion", "--evidence", str(EVIDENCE_DIR / "waived"), "--to", "production"]
+    assert main([*argv, "--format", "json"]) == 0
+    waived = json.loads(capsys.readouterr().out)
+    get_settings.cache_clear()
+
+    with in_process(home, fast_path=True) as served:
+        use(served, session_of(sign_in(served, served.tokens["auditor"])))
+        page = served.client.get(f"/review/decisions/{waived['decision_id']}")
+
+    assert page.status_code == 200
+    warnings = page.text.split('id="warnings"', 1)[1].split("</table>", 1)[0]
+    assert '<span class="waived">waived</span> by c.lindqvist@example.com' in warnings
+    assert "None" not in warnings, warnings
+    assert "from an evidence file in local mode, not a sign-off record" in warnings
+
+
+def test_a_reasons_rule_link_opens_its_file_at_the_rules_line(api: Api) -> None:
+    """The rule's `file:line` on a decision's page leads to that line of the kept file."""
+    [denied] = api.client.get(
+        "/v1/audit",
+        params={"kind": "decision", "outcome": "deny", "include": "reasons"},
+        headers=api.headers("auditor"),
+    ).json()["records"]
+    use(api, session_of(sign_in(api, api.tokens["auditor"])))
+    page = api.client.get(f"/review/decisions/{denied['id']}").text
+    reasons = page.split('id="reasons"', 1)[1].split("</table>", 1)[0]
+    links = re.findall(r'<a href="(/review/revisions/[^"#]+)#L(\d+)">([^<]+):(\d+)</a>', reasons)
+
+    assert len(links) == len(denied["reasons"]), reasons
+    for href, anchor, file, line in links:
+        assert anchor == line
+        source = api.client.get(href)
+        assert source.status_code == 200 and href.endswith(f"/files/{file}")
+        [shown] = re.findall(rf'<span class="line" id="L{line}">([^\n]*)</span>', source.text)
+        assert shown.startswith(("deny contains", "hold contains", "warn contains")), shown

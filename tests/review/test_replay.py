@@ -130,6 +130,19 @@ def test_filters_choose_the_decisions_replayed(
     assert bad.code == 2 and "since must be an ISO 8601 time" in bad.err
 
 
+def test_a_gate_mlgate_does_not_have_is_a_usage_error_not_an_empty_pass(
+    mlgate: Mlgate, recorded: dict[tuple[str, str], Decision], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt gate matches no decision: were it taken as a filter, a policy check in CI
+    would pass on nothing replayed. It is refused, naming the gates there are."""
+    with pytest.raises(SystemExit) as refused:
+        mlgate("replay", "--gate", "promtion")
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --gate: invalid choice: 'promtion'" in err
+    assert all(gate in err for gate in ("promotion", "monitoring", "rollback")), err
+
+
 def test_a_kept_revision_replays_as_recorded_whatever_the_directory_holds(
     mlgate: Mlgate,
     recorded: dict[tuple[str, str], Decision],

@@ -63,14 +63,19 @@ class DecisionList:
     error: MlgateError | None = None  # a filter refused, or the ledger refusing to list
 
 
-def decision_list(runtime: Runtime, caller: Caller, query: dict[str, str]) -> DecisionList:
+def decision_list(
+    runtime: Runtime, caller: Caller, query: dict[str, str], repeated: tuple[str, ...] = ()
+) -> DecisionList:
     """The decisions matching the filters in `query` (empty values ignored), newest first, a
-    page of PAGE_SIZE; `before` is the page cursor. A bad filter or a tampered record listed
+    page of PAGE_SIZE; `before` is the page cursor. A bad filter, a parameter given more than
+    once (`repeated`: each takes one value, as in GET /v1/audit) or a tampered record listed
     is kept in `error` for the page to show, never raised."""
     filters = {name: query.get(name, "").strip() for name in FILTERS}
     listing = DecisionList(filters=filters, gates=list(runtime.gates))
     given = {name: value for name, value in filters.items() if value}
     try:
+        if repeated:
+            raise InvalidField(repeated[0], "given more than once; it takes one value")
         page = list_records(
             caller,
             None,
