@@ -13,7 +13,7 @@ def summary_lines(report: ReplayReport, policies: str) -> list[str]:
     """The counts, one line each: what a person reads first."""
     flips = report.flips
     lines = [
-        f"replayed {len(report.replayed)} recorded decisions under policy revision "
+        f"replayed {_decisions(len(report.replayed))} under policy revision "
         f"{report.revision} ({policies}); nothing was recorded or enacted"
     ]
     if flips:
@@ -51,7 +51,7 @@ def text(report: ReplayReport, policies: str) -> str:
 def markdown(report: ReplayReport, policies: str) -> str:
     """GitHub-flavoured markdown for a policy pull request's comment or job summary."""
     verdict = (
-        f"**{len(report.flips)} recorded decisions would change outcome**"
+        f"**{_decisions(len(report.flips))} would change outcome**"
         if report.flips
         else "**No recorded decision would change outcome**"
     )
@@ -72,6 +72,10 @@ def markdown(report: ReplayReport, policies: str) -> str:
         lines += ["", "#### Could not be replayed", ""]
         lines += [f"- seq {u.seq} (`{u.decision_id}`): {u.problem}" for u in report.unreplayable]
     return "\n".join(lines) + "\n"
+
+
+def _decisions(count: int) -> str:
+    return f"{count} recorded decision{'' if count == 1 else 's'}"
 
 
 def _cells(row: Replayed) -> list[str]:

@@ -20,7 +20,15 @@ from service.decision.judge import Judge
 from service.decision.model import Decision
 from service.decision.recording import pending_decision
 from service.errors import PolicyLoadError
-from service.review.replay import INLINE_BELOW, ReplayFilter, replay, selected
+from service.review.replay import (
+    INLINE_BELOW,
+    Replayed,
+    ReplayFilter,
+    ReplayReport,
+    replay,
+    selected,
+)
+from service.review.replay_text import markdown, text
 from service.review.revisions import keep_revision
 from service.settings import get_settings
 from tests.audit.test_tampering import flip_char
@@ -245,3 +253,24 @@ def test_a_worker_that_cannot_load_the_policies_names_the_file(
         records = selected(ledger)
         with pytest.raises(PolicyLoadError, match=r"stages\.rego:\d+: rego_parse_error"):
             replay(ledger, records, partial(policy_judge, policies), workers=2)
+
+
+def test_one_decision_is_counted_in_the_singular() -> None:
+    flip = Replayed(
+        seq=2,
+        decision_id="d-1",
+        gate="promotion",
+        model="fraud-detector@7",
+        stage="production",
+        recorded_at="2026-11-21T12:00:00.000000Z",
+        recorded_revision="sha256:" + "1" * 64,
+        recorded_outcome="allow",
+        outcome="deny",
+        recorded_reasons=(),
+        reasons=("METRIC_BELOW_FLOOR",),
+        recorded_warnings=(),
+        warnings=(),
+    )
+    report = ReplayReport(revision="sha256:" + "2" * 64, replayed=[flip])
+    assert text(report, "policies").startswith("replayed 1 recorded decision under")
+    assert "**1 recorded decision would change outcome**" in markdown(report, "policies")
