@@ -57,6 +57,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 from service.api.auth import add_token  # noqa: E402
+from service.audit.keys import KeyFiles, load_keyring  # noqa: E402
 from service.audit.ledger import open_ledger  # noqa: E402
 from service.compose import local_judge  # noqa: E402
 from service.evidence.base import RECORDED_ONLY  # noqa: E402
@@ -152,6 +153,13 @@ def baseline(home: Path, seconds: float) -> Baseline:
         cpu_ms,
         evaluation_cpu_ms,
     )
+
+
+def recorded_kinds(home: Path) -> dict[str, int]:
+    """How many records of each kind the ledger under `home` holds (verified here)."""
+    settings = Settings(home=home)
+    with open_ledger(settings, create=False) as ledger:
+        return ledger.verify(load_keyring(KeyFiles.from_settings(settings).keyring)).kinds
 
 
 def free_port() -> int:
@@ -625,7 +633,7 @@ def main() -> int:
     verified: dict[str, Any] = json.loads(raw) if status == 200 else {}
     answered = sorted(warm.seqs + saturated.seqs + paced.seqs + paced_audited.seqs)
     # The policy revision the service decides under is on record too, before any decision.
-    decisions_recorded = verified.get("kinds", {}).get("decision")
+    decisions_recorded = recorded_kinds(home).get("decision", 0)
     one_each = len(set(answered)) == len(answered) and decisions_recorded == len(answered)
     print(f"ledger: {verified.get('summary', f'verify answered HTTP {status}')}")
     commits, records = (

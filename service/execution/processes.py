@@ -168,12 +168,14 @@ class ProcessDecider:
             try:
                 judged = await self._judged_on(worker, writer, record_id, durable, request)
             except PolicyEngineUnavailable:
-                if worker.alive or attempt == RETRIES:
+                if worker.alive:  # it answered with the error: it handed nothing over
                     writer.forget(record_id)
                     raise
                 await writer.call("fence", None)  # did its judgement reach the writer?
                 if not durable.done():
                     writer.forget(record_id)
+                    if attempt == RETRIES:
+                        raise
                     continue
                 judged = await self._recorded_by_writer(writer, durable)
             except BaseException:
