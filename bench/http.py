@@ -662,7 +662,9 @@ def main() -> int:
         f"{p99_ratio:.2f}x the in-process p99"
     )
     cpu_checks = []
-    if cpu:
+    if args.kill_every:  # a killed worker's CPU, and its replacement's, escape the meter
+        print("  CPU ratios not measured: decision workers were killed and replaced (--kill-every)")
+    elif cpu and "decision workers" in cpu:
         workers_ratio = cpu.get("decision workers", 0.0) / base.evaluation_cpu_ms
         served = sum(v for role, v in cpu.items() if not role.startswith("load generator"))
         cpu_ratio = served / base.cpu_ms
