@@ -16,7 +16,8 @@ COPY service ./service
 COPY policies ./policies
 COPY schemas ./schemas
 # The embedded engine's bindings declare Python >= 3.14 but run on 3.11: installed on their
-# own, as `make install` does (pyproject.toml says why).
+# own, as `make install` does (pyproject.toml says why). This image has no Go, so it takes the
+# index's wheel, built against an older OPA than `make install` builds (scripts/opa_bindings.sh).
 RUN pip install ".[server]" \
     && pip install --ignore-requires-python opa-golib-python-bindings==0.4.4 \
     && useradd --system --create-home --home-dir /var/lib/mlgate --uid 10001 mlgate

@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-OPA_BINDINGS := opa-golib-python-bindings==0.4.4
+# The embedded engine's bindings, rebuilt from their source against OPA_VERSION when Go is here
+# (scripts/opa_bindings.sh says why); the wheel from the index otherwise.
+OPA_BINDINGS_VERSION := 0.4.4
+OPA_BINDINGS := opa-golib-python-bindings==$(OPA_BINDINGS_VERSION)
 # The real `opa` binary (server, fmt, check, test, bench), built from the Go module proxy.
 OPA_VERSION := 1.22.3
 GO ?= go
@@ -91,11 +94,20 @@ sarif-schema: $(SARIF_SCHEMA)
 $(SARIF_SCHEMA): scripts/sarif_schema.py
 	GO=$(GO) $(PYTHON) scripts/sarif_schema.py $@
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/opa_bindings.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[server,dev]'
-	$(BIN)/pip install --quiet --ignore-requires-python $(OPA_BINDINGS)
+	@if command -v $(GO) >/dev/null 2>&1; then \
+		GO=$(GO) bash scripts/opa_bindings.sh $(OPA_BINDINGS_VERSION) $(OPA_VERSION) $(BIN)/pip; \
+	elif [ "$$CI" = true ]; then \
+		echo "No Go toolchain ($(GO)): CI must build the embedded engine against OPA $(OPA_VERSION)"; \
+		exit 1; \
+	else \
+		echo "No Go toolchain ($(GO)): the embedded engine is the index's wheel, built against an" \
+			"older OPA that evaluates more slowly (install Go, then rm $@ && make install)"; \
+		$(BIN)/pip install --quiet --ignore-requires-python $(OPA_BINDINGS); \
+	fi
 	touch $@
 
 # PostgreSQL on 127.0.0.1:5432 with a `test` database, for the PostgreSQL-backed tests, and

@@ -42,7 +42,9 @@ class Placement(Protocol):
         ...
 
     async def judged(self, request: GateRequest) -> Judged:
-        """Gather the request's evidence and judge it; nothing is recorded."""
+        """Gather the request's evidence and judge it. A placement may record the judgement
+        on the way (a decision worker hands it straight to the ledger writer); either way
+        nothing is answered before recorded() has given its receipt."""
         ...
 
     async def recorded(self, judged: Judged) -> AuditReceipt:

@@ -1,10 +1,12 @@
-"""The embedded engine: OPA's own Go evaluator in-process, through opa-golib-python-bindings."""
+"""The embedded engine: OPA's own Go evaluator in-process, through opa-golib-python-bindings,
+whose Go bridge `make install` builds against the OPA the project pins (scripts/opa_bindings.sh)."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from service.engine.base import decision_path
@@ -18,7 +20,7 @@ from service.errors import PolicyEngineUnavailable, PolicyLoadError
 os.environ.setdefault("GOGC", "800")
 
 try:
-    from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
+    from opa_bindings import OpaEngine, OpaError, OpaUndefinedError, _native
 except ImportError:  # pragma: no cover - exercised only on a broken install
     OpaEngine = None
 
@@ -28,6 +30,14 @@ INSTALL_HINT = (
 )
 # OPA wraps compile errors in these prefixes; the file:line message after them is what people need.
 _NOISE = re.compile(r"^(bundle activation failed: )?(\d+ errors? occurred:\s*)?")
+
+
+def bridge_library() -> Path:
+    """The Go c-shared library the bindings load (its build information names the OPA version
+    it was built with: `go version -m PATH`)."""
+    if OpaEngine is None:
+        raise PolicyEngineUnavailable(INSTALL_HINT)
+    return Path(_native._LIB_PATH)
 
 
 def new_opa() -> Any:

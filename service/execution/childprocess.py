@@ -190,6 +190,28 @@ class Child:
         self._transport.write(header + frame)  # one write: one system call, one wake-up
         return await future
 
+    async def expect(self) -> tuple[int, asyncio.Future[Any]]:
+        """An id, and the future its answer settles, for a request this child gets from another
+        process (a decision worker hands its judgement to the ledger writer, which answers
+        here). It fails as `call`s do if the child goes away; `forget(id)` if it never comes."""
+        if self._ended:
+            raise self.lost("ended")
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._transport is None:
+            await self._attach(loop)
+            if self._ended:
+                raise self.lost("ended")
+        request_id = next(self._ids)
+        future: asyncio.Future[Any] = loop.create_future()
+        self.pending[request_id] = future
+        return request_id, future
+
+    def forget(self, request_id: int) -> None:
+        """Stop waiting for the answer to `request_id` (from `expect`)."""
+        future = self.pending.pop(request_id, None)
+        if future is not None:
+            future.cancel()
+
     async def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Connect the pipe to this event loop (once; a new loop, as in tests, reconnects)."""
         if self._attaching is not None and self._loop is loop:

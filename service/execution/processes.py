@@ -2,32 +2,38 @@
 
 One interpreter runs one thread of Python at a time, and OPA's runtime does not scale across
 threads of one process; separate processes let decisions use every core. A worker judges (the
-policy's decision and the input's canonical bytes); the ledger writer
-(service/execution/ledger_writer.py) then records it, batching what arrives together into one
-transaction, and only then is the decision answered. The event loop talks to all of them
-without blocking (service/execution/childprocess.py).
+policy's decision and the input's canonical bytes) and hands the judgement straight to the
+ledger writer (service/execution/ledger_writer.py), which records it, batching what arrives
+together into one transaction, and answers the event loop with the decision and its receipt:
+only then is the decision answered. The input crosses processes twice (the request to the
+worker, its canonical bytes to the writer) and the parent relays nothing. The event loop talks
+to all of them without blocking (service/execution/childprocess.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
+import os
+import shutil
+import tempfile
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
 from service.decision.gatespec import GateRegistry
 from service.decision.judge import Judge, Judged, engine_failure_judgement
-from service.decision.model import AuditReceipt
+from service.decision.model import AuditReceipt, Decision
 from service.decision.pipeline import gather
 from service.decision.request import GateRequest
 from service.engine.factory import new_engine
 from service.engine.policyset import PolicySet, load_policy_set
 from service.errors import PolicyEngineUnavailable
 from service.evidence.context import EvidenceContext
-from service.execution.childprocess import Child, ChildEnd, portable
+from service.execution.childprocess import Child, ChildEnd, Request, portable
 from service.execution.inline import judge_request
-from service.execution.ledger_writer import ledger_writer
+from service.execution.ledger_writer import WriterLink, ledger_writer
 from service.gates.registry import default_gates
 from service.schemas import default_schemas
 from service.settings import Settings
@@ -62,12 +68,13 @@ def _serve(
     gc.collect()
     gc.freeze()
     end.ready()
+    writer = WriterLink()
     while (request := end.next()) is not None:
         try:
             if request.op == "ping":
                 result: Any = True
             else:
-                gate_request, reloaded = request.payload
+                gate_request, reloaded, record_id, writer_address = request.payload
                 if request.generation != generation:  # policies were reloaded since we loaded
                     if reloaded is None:
                         raise PolicyEngineUnavailable(
@@ -78,7 +85,10 @@ def _serve(
                     judge.engine.close()  # type: ignore[attr-defined]
                     judge = Judge(fresh, judge.schemas, judge.gates)
                     generation = request.generation
-                result = judge_request(judge, gate_request, context)
+                judged = judge_request(judge, gate_request, context)
+                # The writer answers the parent with the decision once it is durable.
+                writer.to(writer_address).send(Request(record_id, "record", judged))
+                result = None
             end.answer(request, True, result)
         except BaseException as exc:
             end.answer(request, False, portable(exc, _worker_failed))
@@ -123,8 +133,14 @@ class ProcessDecider:
         self._counted: Child | None = None
         self._counts = (0, 0)
         self._holds: dict[Child, int] = {}  # worker -> generation of the policies it was sent
+        # The writer's socket lives in a directory only this user can enter.
+        self._sockets = tempfile.mkdtemp(prefix="mlgate-ledger-")
+        self._writer_serial = itertools.count(1)
+        self._addresses: dict[Child, str] = {}
+        # Judgements the writer has recorded, by decision id, until recorded() hands them over.
+        self._durable: dict[str, AuditReceipt] = {}
         try:
-            self._writer = ledger_writer(settings)
+            self._writer = self._new_writer()
             self._workers = [self._new_worker() for _ in range(max(1, workers))]
             for child in [self._writer, *self._workers]:
                 child.wait_ready()
@@ -137,37 +153,69 @@ class ProcessDecider:
         return self._policy_set
 
     async def judged(self, request: GateRequest) -> Judged:
-        """Gather and judge on the least busy worker. A request whose worker went away under
-        it (killed for another request's timeout, or crashed) had nothing recorded, so it is
-        judged again on another worker, up to RETRIES times, rather than failed with it."""
+        """Gather and judge on the least busy worker, which hands the judgement to the ledger
+        writer; returned once the writer has recorded it (recorded() then gives its receipt).
+
+        A request whose worker went away under it (killed for another request's timeout, or
+        crashed) is judged again on another worker, up to RETRIES times, unless the writer
+        had its judgement already: the writer is asked to record everything sent to it so
+        far (a fence), so a judgement is recorded once, never twice. AuditWriteFailed when
+        the writer cannot record it."""
         for attempt in range(RETRIES + 1):
             worker = await self._worker()
+            writer = await self._writer_ready()
+            record_id, durable = await writer.expect()
             try:
-                return await self._judged_on(worker, request)
+                judged = await self._judged_on(worker, writer, record_id, durable, request)
             except PolicyEngineUnavailable:
-                if worker.alive or attempt == RETRIES:
+                if worker.alive:  # it answered with the error: it handed nothing over
+                    writer.forget(record_id)
                     raise
+                await writer.call("fence", None)  # did its judgement reach the writer?
+                if not durable.done():
+                    writer.forget(record_id)
+                    if attempt == RETRIES:
+                        raise
+                    continue
+                judged = await self._recorded_by_writer(writer, durable)
+            except BaseException:
+                writer.forget(record_id)
+                raise
+            return judged
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _judged_on(self, worker: Child, request: GateRequest) -> Judged:
+    async def _judged_on(
+        self,
+        worker: Child,
+        writer: Child,
+        record_id: int,
+        durable: asyncio.Future[Any],
+        request: GateRequest,
+    ) -> Judged:
         timeout = self.settings.decision_timeout_seconds
         generation, policy_set = self._generation, self._policy_set
         behind = self._holds.get(worker) != generation
         self._holds[worker] = generation
-        judged: Judged
         try:
             # Awaited in this task (no task of its own, as wait_for would make): the request is
             # on the worker's books before the next request picks the least busy worker.
             async with asyncio.timeout(timeout):
-                payload = (request, policy_set if behind else None)
-                judged = await worker.call("decide", payload, generation)
+                reloaded = policy_set if behind else None
+                payload = (request, reloaded, record_id, self._addresses[writer])
+                await worker.call("decide", payload, generation)
         except TimeoutError:
             # An OPA evaluation cannot be interrupted: the worker goes, and is replaced before
-            # the next request. The gate denies, and says why, as for any engine failure.
+            # the next request. The gate denies, and says why, as for any engine failure,
+            # unless its judgement reached the writer before it was stopped.
             worker.kill(f"was stopped after {timeout:g} s without a decision")
+            await asyncio.to_thread(worker.process.join, 10)
+            await writer.call("fence", None)
+            if durable.done():
+                return await self._recorded_by_writer(writer, durable)
+            writer.forget(record_id)
             # Judged on the request's own evidence: the recorded evidence was never gathered.
             spec = self.gates.spec(request.gate)
-            judged = engine_failure_judgement(
+            return engine_failure_judgement(
                 spec,
                 gather(request, spec, None),
                 policy_set.revision,
@@ -177,15 +225,29 @@ class ProcessDecider:
             if behind:  # it may not have taken them: send them again with its next request
                 self._holds.pop(worker, None)
             raise
-        return judged
+        return await self._recorded_by_writer(writer, durable)
+
+    async def _recorded_by_writer(self, writer: Child, durable: asyncio.Future[Any]) -> Judged:
+        """The judgement the writer recorded: its decision, the receipt kept for recorded()."""
+        decision: Decision
+        receipt: AuditReceipt
+        decision, receipt, *counts = await durable
+        self._count(writer, counts)
+        self._durable[decision.decision_id] = receipt
+        # Its canonical bytes went from the worker to the writer, and are stored there.
+        return Judged(decision, b"")
 
     async def recorded(self, judged: Judged) -> AuditReceipt:
-        """Record on the ledger writer, batched with what arrives together."""
+        """The receipt of a judgement the writer recorded from its worker; any other (a deny
+        judged here when a worker did not answer in time) is sent to the writer to record."""
+        receipt = self._durable.pop(judged.decision.decision_id, None)
+        if receipt is not None:
+            return receipt
         writer = await self._writer_ready()
-        receipt: AuditReceipt
-        receipt, *counts = await writer.call("record", judged.record())
+        recorded: AuditReceipt
+        recorded, *counts = await writer.call("record", judged.record())
         self._count(writer, counts)
-        return receipt
+        return recorded
 
     @property
     def ledger_counts(self) -> tuple[int, int]:
@@ -232,7 +294,8 @@ class ProcessDecider:
             assert self._writer is not None
             if not self._writer.alive:
                 self._writer.close()
-                self._writer = ledger_writer(self.settings)
+                self._addresses.pop(self._writer, None)
+                self._writer = self._new_writer()
             return list(self._workers), self._writer
 
     async def _first_started(self, children: list[Child]) -> Child:
@@ -247,6 +310,12 @@ class ProcessDecider:
         first = done.pop()
         first.result()
         return starting[first]
+
+    def _new_writer(self) -> Child:
+        address = os.path.join(self._sockets, f"writer-{next(self._writer_serial)}.sock")
+        writer = ledger_writer(self.settings, address)
+        self._addresses[writer] = address
+        return writer
 
     def _new_worker(self) -> Child:
         worker = _decision_worker(self.settings, self._policy_set, self._generation, self.gates)
@@ -266,3 +335,4 @@ class ProcessDecider:
     def close(self) -> None:
         for child in [*self._workers, *([self._writer] if self._writer else [])]:
             child.close()
+        shutil.rmtree(self._sockets, ignore_errors=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +13,7 @@ from typing import Any
 import pytest
 
 from service.decision.judge import Judge
-from service.engine.embedded import EmbeddedEngine
+from service.engine.embedded import EmbeddedEngine, bridge_library
 from service.engine.policyset import load_policy_set
 from service.errors import PolicyLoadError
 from service.gates.registry import default_gates
@@ -186,3 +190,22 @@ def test_input_digest_covers_the_whole_canonical_document(
         "approvals",
     }
     assert canonical_json(approved_input).decode().count("ünïcode") == 1
+
+
+def test_embedded_engine_is_the_opa_version_of_the_opa_binary(opa_path: Path) -> None:
+    """`make install` builds the bindings' bridge against the pinned OPA (scripts/opa_bindings.sh),
+    so the embedded engine, `opa` and the OPA server backend evaluate with one OPA: the index's
+    wheel (OPA v1.20.2) took about 1.6x as long on the promotion decision."""
+    go = shutil.which(os.environ.get("GO", "go"))
+    if go is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("no Go toolchain: CI builds the embedded engine with it")
+        pytest.skip("no Go toolchain to read the bridge library's build information")
+    shown = subprocess.run([opa_path, "version"], capture_output=True, text=True, check=True)
+    binary = re.search(r"^Version: (\S+)$", shown.stdout, re.MULTILINE)
+    built = subprocess.run(
+        [go, "version", "-m", str(bridge_library())], capture_output=True, text=True, check=True
+    )
+    embedded = re.search(r"\sdep\s+github\.com/open-policy-agent/opa\s+v(\S+)", built.stdout)
+    assert binary is not None and embedded is not None, (shown.stdout, built.stdout)
+    assert embedded.group(1) == binary.group(1)

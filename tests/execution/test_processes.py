@@ -17,17 +17,18 @@ import pytest
 
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import open_ledger
+from service.compose import local_path
 from service.decision.judge import Judge
 from service.decision.model import AuditReceipt, DecisionAnswer
 from service.decision.pipeline import gather, run
 from service.decision.request import GateRequest
 from service.errors import AuditWriteFailed, PolicyEngineUnavailable
 from service.execution import processes
-from service.execution.childprocess import Child
-from service.execution.ledger_writer import ledger_writer
+from service.execution.childprocess import Child, Request
+from service.execution.ledger_writer import WriterLink, ledger_writer
 from service.execution.processes import ProcessDecider
 from service.gates.registry import default_gates
-from service.settings import Settings
+from service.settings import PROJECT_ROOT, Settings
 from tests.conftest import fixture_request
 
 
@@ -83,11 +84,11 @@ def test_concurrent_decisions_are_each_recorded_once_before_they_are_answered(
 
 
 def test_the_writer_commits_what_arrives_together_in_one_transaction(
-    settings: Settings, gatekeeper: Judge
+    settings: Settings, gatekeeper: Judge, tmp_path: Path
 ) -> None:
     spec = default_gates().spec("promotion")
     judged = [gatekeeper.judge(gather(request, spec, None)) for request in inputs(30)]
-    writer = ledger_writer(settings)
+    writer = ledger_writer(settings, str(tmp_path / "writer.sock"))
     writer.wait_ready()
     try:
 
@@ -333,3 +334,105 @@ def test_a_request_queued_behind_one_that_times_out_is_judged_on_the_new_worker(
     assert [r.code for r in denied.reasons] == ["POLICY_ENGINE_ERROR"]
     assert answered.outcome == "allow"  # judged again on the worker that replaced the slow one
     assert verified_records(settings) == 2
+
+
+FIXTURES = sorted(path.name for path in (PROJECT_ROOT / "fixtures" / "evidence").iterdir())
+
+
+def test_every_fixture_is_decided_in_the_workers_as_on_the_calling_thread(
+    decider: ProcessDecider, tmp_path: Path
+) -> None:
+    """The workers hand their judgements to the writer themselves; what they decide and what
+    is answered must be what the plain path (judged and recorded on this thread) decides."""
+    inline = local_path(Settings(home=tmp_path / "inline"))
+    try:
+        plain = [inline.decide(fixture_request(name)) for name in FIXTURES]
+    finally:
+        inline.ledger.close()
+
+    async def decide_all() -> list[DecisionAnswer]:
+        return [await decide(decider, fixture_request(name)) for name in FIXTURES]
+
+    placed = asyncio.run(decide_all())
+
+    def essence(answer: DecisionAnswer) -> dict[str, Any]:
+        kept = {"outcome", "reasons", "warnings", "model", "policy_revision", "caller", "target"}
+        return answer.model_dump(include=kept)
+
+    assert {a.outcome for a in plain} >= {"allow", "deny", "hold"}  # the fixtures vary
+    assert [essence(a) for a in placed] == [essence(a) for a in plain]
+    assert [a.audit and a.audit.seq for a in placed] == list(range(1, len(FIXTURES) + 1))
+
+
+def test_a_judged_decision_goes_to_the_writer_without_the_parent_relaying_it(
+    decider: ProcessDecider, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = decider._writer
+    assert writer is not None
+    sent_by_parent: list[str] = []
+    call = writer.call
+
+    async def watched(op: str, payload: Any, generation: int = 0) -> Any:
+        sent_by_parent.append(op)
+        return await call(op, payload, generation)
+
+    monkeypatch.setattr(writer, "call", watched)
+
+    async def decide_all() -> list[DecisionAnswer]:
+        return await asyncio.gather(*(decide(decider, doc) for doc in inputs(8)))
+
+    answers = asyncio.run(decide_all())
+
+    assert "record" not in sent_by_parent
+    assert sorted(a.audit.seq for a in answers if a.audit) == list(range(1, 9))
+    assert verified_records(settings) == 8
+
+
+def test_the_fence_records_what_a_worker_sent_before_it_died_and_nothing_it_did_not(
+    settings: Settings, gatekeeper: Judge, tmp_path: Path
+) -> None:
+    """A worker may die after handing its judgement to the writer and before telling the
+    parent: the fence tells the parent which it is, so the decision is recorded exactly once
+    (answered from the writer's record) or judged again (nothing was recorded)."""
+    spec = default_gates().spec("promotion")
+    judged = gatekeeper.judge(gather(inputs(1)[0], spec, None))
+    address = str(tmp_path / "writer.sock")
+    writer = ledger_writer(settings, address)
+    writer.wait_ready()
+    try:
+
+        async def died_after_sending() -> tuple[Any, bool]:
+            sent_id, sent = await writer.expect()
+            unsent_id, unsent = await writer.expect()
+            link = WriterLink().to(address)
+            link.send(Request(sent_id, "record", judged))
+            link.close()  # the worker is gone
+            await writer.call("fence", None)
+            settled = sent.result() if sent.done() else None
+            still_waiting = not unsent.done()
+            writer.forget(unsent_id)
+            return settled, still_waiting
+
+        settled, still_waiting = asyncio.run(died_after_sending())
+    finally:
+        writer.close()
+
+    assert settled is not None, "the fence must come after what the worker sent"
+    decision, receipt, _, records = settled
+    assert decision == judged.decision and receipt.seq == 1 and records == 1
+    assert still_waiting
+    assert verified_records(settings) == 1
+
+
+def test_a_worker_that_cannot_reach_the_writer_fails_its_decision_closed(
+    decider: ProcessDecider, tmp_path: Path
+) -> None:
+    """A judgement that cannot be handed to the writer is never answered: the parent gets
+    AuditWriteFailed, and the writer never heard of it."""
+    writer = decider._writer
+    assert writer is not None
+    decider._addresses[writer] = str(tmp_path / "no-writer-here.sock")
+
+    with pytest.raises(AuditWriteFailed, match="could not be handed to the ledger writer"):
+        asyncio.run(decide(decider, inputs(1)[0]))
+    assert decider.ledger_counts == (0, 0)
