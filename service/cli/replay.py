@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import model_name
 from service.settings import get_settings
 
 # Below this many decisions a replay takes a few seconds: a progress bar would only flicker.
@@ -44,7 +45,9 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--since", metavar="TIME", help="decisions recorded at or after TIME")
     parser.add_argument("--until", metavar="TIME", help="decisions recorded before TIME")
-    parser.add_argument("--model", metavar="NAME", help="decisions about this model only")
+    parser.add_argument(
+        "--model", type=model_name, metavar="NAME", help="decisions about this model only"
+    )
     parser.add_argument("--gate", metavar="GATE", help="decisions of this gate only")
     parser.add_argument(
         "--format",
@@ -64,6 +67,7 @@ def replay_command(args: argparse.Namespace) -> int:
     from service.cli.audit_commands import ProgressBar
     from service.compose import policy_judge
     from service.errors import UsageError
+    from service.gates.registry import default_gates
     from service.review.replay import ReplayFilter, replay, selected
     from service.review.replay_text import markdown, text
 
@@ -71,6 +75,10 @@ def replay_command(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--workers: expected a number of processes, 1 or more; found {args.workers}"
         )
+    gates = list(default_gates())
+    if args.gate is not None and args.gate not in gates:
+        # A gate misspelt would match no decision and report that nothing flips.
+        raise UsageError(f"--gate: expected one of {', '.join(gates)}; found {args.gate!r}")
     where = ReplayFilter(since=args.since, until=args.until, model=args.model, gate=args.gate)
     ledger = open_ledger(get_settings(), create=False)
     try:

@@ -130,6 +130,33 @@ def test_filters_choose_the_decisions_replayed(
     assert bad.code == 2 and "since must be an ISO 8601 time" in bad.err
 
 
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        (("--gate", "promtion"), "--gate: expected one of promotion, monitoring, rollback"),
+        (("--model", "Fraud-Detector"), "U+0046 LATIN CAPITAL LETTER F at position 0"),
+        (("--model", "fraud detector"), "U+0020 SPACE at position 5"),
+    ],
+)
+def test_a_misspelt_gate_or_model_name_is_a_usage_error_not_a_replay_of_nothing(
+    mlgate: Mlgate,
+    recorded: dict[tuple[str, str], Decision],
+    raised_floor: Path,
+    option: tuple[str, str],
+    words: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Matching no decision, a misspelt filter would report that nothing flips, exit 0. (A
+    name not in the one form is refused by argparse, which exits 2 itself.)"""
+    try:
+        run = mlgate("replay", "--policy-dir", str(raised_floor), *option)
+        code, err = run.code, run.err
+    except SystemExit as exit:
+        code, err = int(str(exit.code)), capsys.readouterr().err
+    assert code == 2, err
+    assert words in err
+
+
 def test_a_kept_revision_replays_as_recorded_whatever_the_directory_holds(
     mlgate: Mlgate,
     recorded: dict[tuple[str, str], Decision],
