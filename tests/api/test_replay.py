@@ -288,3 +288,46 @@ def test_an_archive_crafted_to_hang_tarfile_is_refused_at_once(
     )
     assert answer.status_code == 422, answer.text
     assert words in answer.json()["message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="POST /v1/replay judges in a thread of the serving process with no time limit: a "
+    "rule that never ends (here a comprehension over 10^10 pairs) holds that thread, and a "
+    "core, until the service stops; decisions are judged in worker processes stopped after "
+    "MLGATE_DECISION_TIMEOUT_SECONDS, replay should be bounded likewise",
+)
+def test_a_policy_that_never_finishes_does_not_hold_the_service(
+    tmp_path: Path, raised: Path
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(raised, policies)
+    card = policies / "promotion" / "card.rego"
+    rule = 'deny contains reason if {\n\tsome section in object.get(settings, "card_sections", [])'
+    source = card.read_text()
+    assert rule in source
+    spin = "count({1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)})"
+    card.write_text(source.replace(rule, rule.replace("{\n", f"{{\n\t{spin} > 0\n"), 1))
+    archive = bundle_bytes(read_policy_set(policies))
+    (tmp_path / "home").mkdir()
+    with (
+        serving(tmp_path / "home", MLGATE_DECISION_TIMEOUT_SECONDS="2") as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        decided = client.post(
+            "/v1/decisions/promotion",
+            json=request_body(),
+            headers={"Authorization": f"Bearer {server.tokens['gate']}"},
+        )
+        assert decided.status_code == 200, decided.text
+        answer = client.post(
+            "/v1/replay",
+            content=archive,
+            headers={
+                "Authorization": f"Bearer {server.tokens['admin']}",
+                "Content-Type": "application/gzip",
+            },
+        )
+    assert answer.status_code in (200, 422), answer.text
+    if answer.status_code == 200:
+        assert answer.json()["unreplayable"] == 1, answer.text
