@@ -115,6 +115,7 @@ def test_a_policy_directory_archive_replays_as_the_bundle_does(api: Api, raised:
         ("text/plain", b"policies", 415, "expected application/json"),
         ("application/json", b'{"revision": "HEAD"}', 422, "revision: expected a policy revision"),
         ("application/json", b"[1]", 422, 'expected a JSON object {"revision"'),
+        ("application/json", b"[" * 5000 + b"]" * 5000, 422, 'expected a JSON object {"rev'),
         ("application/json", b'{"revision": "sha256:' + b"0" * 64 + b'"}', 404, "no policy"),
         ("application/gzip", b"not gzip", 422, "expected a gzip-compressed tar"),
     ],
