@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.datastructures import QueryParams
 
 from service.api.models import problem_example
 from service.errors import InvalidField
@@ -16,14 +18,23 @@ def only_query(*names: str) -> Any:
     one quietly keep only its last value (each takes one)."""
 
     async def check(request: Request) -> None:
-        for name in request.query_params:
-            if name not in names:
-                expected = f"expected one of: {', '.join(names)}" if names else "it takes none"
-                raise InvalidField(name, f"unknown query parameter; {expected}")
-            if len(request.query_params.getlist(name)) > 1:
-                raise InvalidField(name, "given more than once; it takes one value")
+        problem = unexpected_query(request.query_params, names)
+        if problem is not None:
+            raise problem
 
     return Depends(check)
+
+
+def unexpected_query(params: QueryParams, names: Sequence[str]) -> InvalidField | None:
+    """The first parameter of `params` not among `names` or given twice, as the InvalidField
+    naming it; None when there is none."""
+    for name in params:
+        if name not in names:
+            expected = f"expected one of: {', '.join(names)}" if names else "it takes none"
+            return InvalidField(name, f"unknown query parameter; {expected}")
+        if len(params.getlist(name)) > 1:
+            return InvalidField(name, "given more than once; it takes one value")
+    return None
 
 
 # The 422 an endpoint taking no query parameters documents.

@@ -129,7 +129,7 @@ def _policies(runtime: Runtime, media: str, body: bytes, directory: Path) -> tup
         )
     try:
         named = ReplayRevision.model_validate(json.loads(body or b"null"))
-    except (ValueError, ValidationError):
+    except (ValueError, RecursionError, ValidationError):  # RecursionError: nested too deep
         raise InvalidField(
             "revision",
             f'expected a JSON object {{"revision": "sha256:<64 hex digits>"}}; found {body[:80]!r}',

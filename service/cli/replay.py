@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from service.cli.arguments import model_name
-from service.gates.registry import default_gates
 from service.settings import get_settings
 
 # Below this many decisions a replay takes a few seconds: a progress bar would only flicker.
@@ -50,7 +49,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--model", type=model_name, metavar="NAME", help="decisions about this model only"
     )
-    parser.add_argument("--gate", choices=list(default_gates()), help="decisions of this gate only")
+    parser.add_argument("--gate", metavar="GATE", help="decisions of this gate only")
     parser.add_argument(
         "--format",
         choices=("text", "json", "markdown"),
@@ -69,6 +68,7 @@ def replay_command(args: argparse.Namespace) -> int:
     from service.cli.audit_commands import ProgressBar
     from service.compose import policy_judge
     from service.errors import UsageError
+    from service.gates.registry import default_gates
     from service.review.replay import ReplayFilter, replay, selected
     from service.review.replay_text import markdown, text
 
@@ -76,6 +76,10 @@ def replay_command(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--workers: expected a number of processes, 1 or more; found {args.workers}"
         )
+    gates = list(default_gates())
+    if args.gate is not None and args.gate not in gates:
+        # A gate misspelt would match no decision and report that nothing flips.
+        raise UsageError(f"--gate: expected one of {', '.join(gates)}; found {args.gate!r}")
     where = ReplayFilter(since=args.since, until=args.until, model=args.model, gate=args.gate)
     ledger = open_ledger(get_settings(), create=False)
     try:

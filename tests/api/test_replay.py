@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import shutil
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 
 from service.engine.bundle import bundle_bytes
 from service.engine.policyset import read_policy_set
-from tests.api.conftest import Api, evidence, in_process, request_body
+from tests.api.conftest import Api, evidence, in_process, request_body, serving
 from tests.conftest import POLICY_DIR, raise_auc_floor
 
 
@@ -113,6 +115,7 @@ def test_a_policy_directory_archive_replays_as_the_bundle_does(api: Api, raised:
         ("text/plain", b"policies", 415, "expected application/json"),
         ("application/json", b'{"revision": "HEAD"}', 422, "revision: expected a policy revision"),
         ("application/json", b"[1]", 422, 'expected a JSON object {"revision"'),
+        ("application/json", b"[" * 5000 + b"]" * 5000, 422, 'expected a JSON object {"rev'),
         ("application/json", b'{"revision": "sha256:' + b"0" * 64 + b'"}', 404, "no policy"),
         ("application/gzip", b"not gzip", 422, "expected a gzip-compressed tar"),
     ],
@@ -148,3 +151,184 @@ def test_policies_that_do_not_compile_are_named(api: Api, raised: Path) -> None:
 def test_an_unknown_gate_is_refused_before_anything_is_judged(api: Api) -> None:
     answer = _replay(api, json={"revision": "sha256:" + "0" * 64}, params={"gate": "deploy"})
     assert answer.status_code == 422 and "gate: expected one of" in answer.json()["message"]
+
+
+def _symlink_chain_escaping_to(outside: Path, name: str) -> bytes:
+    """An archive whose symbolic links pass tarfile's `data` filter on a Python without the fix
+    for CVE-2025-4517: past PATH_MAX, os.path.realpath stops resolving links, so the filter
+    sees `escape` inside the directory while the kernel resolves it to `outside`, and the
+    regular file `escape/<name>` is written there."""
+    long_dir, steps, path = "d" * 247, "abcdefghijklmnop", ""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for step in steps:
+            directory = tarfile.TarInfo(os.path.join(path, long_dir))
+            directory.type, directory.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(directory)
+            link = tarfile.TarInfo(os.path.join(path, step))
+            link.type, link.linkname = tarfile.SYMTYPE, long_dir
+            tar.addfile(link)
+            path = os.path.join(path, long_dir)
+        deep = os.path.join(*steps, "l" * 254)
+        up = tarfile.TarInfo(deep)
+        up.type, up.linkname = tarfile.SYMTYPE, os.path.join(*[".."] * len(steps))
+        tar.addfile(up)
+        escape = tarfile.TarInfo("escape")
+        escape.type = tarfile.SYMTYPE
+        escape.linkname = deep + "/" + "../" * (len(steps) + 1) + str(outside).lstrip("/")
+        tar.addfile(escape)
+        content = b"package written_outside\n"
+        written = tarfile.TarInfo(f"escape/{name}")
+        written.size = len(content)
+        tar.addfile(written, io.BytesIO(content))
+    return gzip.compress(raw.getvalue())
+
+
+def test_a_symlink_chain_cannot_write_outside_the_replays_directory(
+    api: Api, tmp_path: Path
+) -> None:
+    assert len(tempfile.gettempdir()) < 64, "the chain is sized for a short temporary directory"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    archive = _symlink_chain_escaping_to(outside, "written.rego")
+    answer = _replay(api, content=archive, content_type="application/gzip")
+    assert list(outside.iterdir()) == []
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "policy_load_error"
+    assert "'a' is a symbolic link" in answer.json()["message"]
+
+
+def _linked(kind: bytes, linkname: str) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        policy = b"package inside\n"
+        info = tarfile.TarInfo("inside.rego")
+        info.size = len(policy)
+        tar.addfile(info, io.BytesIO(policy))
+        link = tarfile.TarInfo("link.rego")
+        link.type, link.linkname = kind, linkname
+        tar.addfile(link)
+    return gzip.compress(raw.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("kind", "linkname", "words"),
+    [
+        (tarfile.SYMTYPE, "inside.rego", "'link.rego' is a symbolic link to 'inside.rego'"),
+        (tarfile.LNKTYPE, "inside.rego", "'link.rego' is a hard link to 'inside.rego'"),
+        (tarfile.FIFOTYPE, "", "'link.rego' is a device or a FIFO"),
+    ],
+)
+def test_an_archive_member_other_than_a_file_or_directory_is_refused_by_name(
+    api: Api, kind: bytes, linkname: str, words: str
+) -> None:
+    answer = _replay(api, content=_linked(kind, linkname), content_type="application/gzip")
+    assert answer.status_code == 422, answer.text
+    assert words in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("members", "words"),
+    [
+        ({"x.rego": b"a", "x.rego/y.rego": b"b"}, "'x.rego/y.rego' cannot be unpacked"),
+        ({"a" * 300 + ".rego": b"package a\n"}, "cannot be unpacked: File name too long"),
+        ({".": b"package a\n"}, "'.' cannot be unpacked: Is a directory"),
+    ],
+)
+def test_an_archive_member_that_cannot_be_written_is_a_422_not_a_500(
+    api: Api, members: dict[str, bytes], words: str
+) -> None:
+    answer = _replay(api, content=_tar_gz(members), content_type="application/gzip")
+    assert answer.status_code == 422, answer.text
+    assert words in answer.json()["message"]
+    assert "mlgate-replay-" not in answer.json()["message"]  # no server path
+
+
+@pytest.fixture(scope="module")
+def live_admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """`mlgate serve` in a subprocess, so a request that would hang it times out in the test."""
+    with serving(tmp_path_factory.mktemp("replay-live")) as server:
+        headers = {"Authorization": f"Bearer {server.tokens['admin']}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=20) as client:
+            yield client
+
+
+def _negative_size() -> bytes:
+    """Two members, the second's size -512 in base-256: its data "ends" at its own header, so
+    tarfile without the fix for CVE-2025-8194 reads that header again, for ever."""
+    first = tarfile.TarInfo("first.rego").tobuf(format=tarfile.GNU_FORMAT)
+    header = bytearray(tarfile.TarInfo("again.rego").tobuf(format=tarfile.GNU_FORMAT))
+    header[124:136] = b"\xff" + (256**11 - 512).to_bytes(11, "big")
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header[:512])
+    return gzip.compress(first + bytes(header) + b"\0" * 1024)
+
+
+def _quadratic_pax_header() -> bytes:
+    """A 4 MiB PAX header of digits (4 KiB compressed), which tarfile without the fix for
+    CVE-2024-6232 parses in hours."""
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type, header.size = tarfile.XHDTYPE, 4 * 1024 * 1024
+    raw = header.tobuf(format=tarfile.USTAR_FORMAT) + b"9" * header.size + b"\0" * 1024
+    return gzip.compress(raw)
+
+
+@pytest.mark.parametrize(
+    ("archive", "words"),
+    [
+        (_negative_size(), "header at byte 512 declares -512 bytes"),
+        (_quadratic_pax_header(), "extended header at byte 0 declares 4194304 bytes"),
+    ],
+    ids=["negative-size", "quadratic-pax-header"],
+)
+def test_an_archive_crafted_to_hang_tarfile_is_refused_at_once(
+    live_admin: httpx.Client, archive: bytes, words: str
+) -> None:
+    answer = live_admin.post(
+        "/v1/replay", content=archive, headers={"Content-Type": "application/gzip"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert words in answer.json()["message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="POST /v1/replay judges in a thread of the serving process with no time limit: a "
+    "rule that never ends (here a comprehension over 10^10 pairs) holds that thread, and a "
+    "core, until the service stops; decisions are judged in worker processes stopped after "
+    "MLGATE_DECISION_TIMEOUT_SECONDS, replay should be bounded likewise",
+)
+def test_a_policy_that_never_finishes_does_not_hold_the_service(
+    tmp_path: Path, raised: Path
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(raised, policies)
+    card = policies / "promotion" / "card.rego"
+    rule = 'deny contains reason if {\n\tsome section in object.get(settings, "card_sections", [])'
+    source = card.read_text()
+    assert rule in source
+    spin = "count({1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)})"
+    card.write_text(source.replace(rule, rule.replace("{\n", f"{{\n\t{spin} > 0\n"), 1))
+    archive = bundle_bytes(read_policy_set(policies))
+    (tmp_path / "home").mkdir()
+    with (
+        serving(tmp_path / "home", MLGATE_DECISION_TIMEOUT_SECONDS="2") as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        decided = client.post(
+            "/v1/decisions/promotion",
+            json=request_body(),
+            headers={"Authorization": f"Bearer {server.tokens['gate']}"},
+        )
+        assert decided.status_code == 200, decided.text
+        answer = client.post(
+            "/v1/replay",
+            content=archive,
+            headers={
+                "Authorization": f"Bearer {server.tokens['admin']}",
+                "Content-Type": "application/gzip",
+            },
+        )
+    assert answer.status_code in (200, 422), answer.text
+    if answer.status_code == 200:
+        assert answer.json()["unreplayable"] == 1, answer.text

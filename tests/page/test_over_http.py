@@ -285,6 +285,14 @@ def test_the_page_allows_no_script_and_no_other_origin(api: Api) -> None:
             "gate: expected one of promotion, monitoring, rollback; found 'shipping'",
         ),
         ("before=0", "before: expected a record seq, 1 to 9223372036854775807; found '0'"),
+        # As GET /v1/audit refuses them: a misspelt filter would list every decision, a
+        # repeated one keep its last value only.
+        (
+            "modle=fraud-detector",
+            "modle: unknown query parameter; expected one of: model, gate, outcome, stage, "
+            "since, until, before",
+        ),
+        ("outcome=deny&outcome=allow", "outcome: given more than once; it takes one value"),
     ],
 )
 def test_a_filter_the_listing_cannot_take_is_named_on_the_page(

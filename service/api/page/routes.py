@@ -204,9 +204,7 @@ def decisions(request: Request) -> Response:
     session = _session(request)
     if session is None:
         return _to_sign_in(request)
-    query = request.query_params
-    repeated = tuple(name for name in query if len(query.getlist(name)) > 1)
-    listing = views.decision_list(_runtime(request), session.caller, dict(query), repeated)
+    listing = views.decision_list(_runtime(request), session.caller, request.query_params)
     status = 200 if listing.error is None else status_for(listing.error)
     given = {k: v for k, v in listing.filters.items() if v}
     older = (

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import QueryParams
 
 from service.api.models import (
     AuditPage,
@@ -21,6 +22,7 @@ from service.api.models import (
     StoredDecision,
     VerifyResult,
 )
+from service.api.queryparams import unexpected_query
 from service.api.routes_audit import (
     INCLUDES,
     MAX_SEQ,
@@ -63,19 +65,20 @@ class DecisionList:
     error: MlgateError | None = None  # a filter refused, or the ledger refusing to list
 
 
-def decision_list(
-    runtime: Runtime, caller: Caller, query: dict[str, str], repeated: tuple[str, ...] = ()
-) -> DecisionList:
-    """The decisions matching the filters in `query` (empty values ignored), newest first, a
-    page of PAGE_SIZE; `before` is the page cursor. A bad filter, a parameter given more than
-    once (`repeated`: each takes one value, as in GET /v1/audit) or a tampered record listed
-    is kept in `error` for the page to show, never raised."""
+def decision_list(runtime: Runtime, caller: Caller, params: QueryParams) -> DecisionList:
+    """The decisions matching the filters in `params` (empty values ignored), newest first, a
+    page of PAGE_SIZE; `before` is the page cursor. A bad filter, a parameter the listing does
+    not take or one given twice (as the API's listing refuses them: a misspelt filter would
+    list every decision), or a tampered record listed is kept in `error` for the page to
+    show, never raised."""
+    query = dict(params)
     filters = {name: query.get(name, "").strip() for name in FILTERS}
     listing = DecisionList(filters=filters, gates=list(runtime.gates))
+    listing.error = unexpected_query(params, (*FILTERS, "before"))
+    if listing.error is not None:
+        return listing
     given = {name: value for name, value in filters.items() if value}
     try:
-        if repeated:
-            raise InvalidField(repeated[0], "given more than once; it takes one value")
         page = list_records(
             caller,
             None,
