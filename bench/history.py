@@ -272,20 +272,21 @@ def server_cpu(store: Store) -> Callable[[], float]:
     return used
 
 
-def cpu_per_gather(path: LocalPath, store: Store, runs: int, rounds: int) -> tuple[float, Any]:
-    """Median over `rounds` of the CPU ms per gather, `runs` gathers a round; and a gathered
-    document (to compare across sizes)."""
+def cpu_per_gather(paths: list[LocalPath], runs: int, rounds: int) -> list[float]:
+    """The median over `rounds` of the CPU ms per gather on each path, `runs` gathers a round.
+    The rounds go from one path to the next in turn, so a neighbour's burst on a shared machine
+    falls on every size alike."""
     asked = request()
-    document = path.gather(asked)
-    server = server_cpu(store)
-    per_round = []
+    servers = [server_cpu(path.ledger.store) for path in paths]
+    per_round: list[list[float]] = [[] for _ in paths]
     for _ in range(rounds):
-        cpu0, server0 = time.process_time(), server()
-        for _ in range(runs):
-            path.gather(asked)
-        used = (time.process_time() - cpu0) + (server() - server0)
-        per_round.append(used / runs * 1000)
-    return statistics.median(per_round), document
+        for path, server, found in zip(paths, servers, per_round, strict=True):
+            cpu0, server0 = time.process_time(), server()
+            for _ in range(runs):
+                path.gather(asked)
+            used = (time.process_time() - cpu0) + (server() - server0)
+            found.append(used / runs * 1000)
+    return [statistics.median(found) for found in per_round]
 
 
 def comparable(document: dict[str, Any]) -> dict[str, Any]:
@@ -329,8 +330,8 @@ def main() -> int:
     parser.add_argument(
         "--sizes", default="10,10000,100000", help="earlier records, comma-separated"
     )
-    parser.add_argument("--runs", type=int, default=100, help="gathers per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=50, help="gathers per round")
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--max-ratio", type=float, default=1.2)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--stores", default="sqlite,postgresql")
@@ -347,8 +348,8 @@ def main() -> int:
     failed = False
     for kind in args.stores.split(","):
         schemas: list[str] = []
-        rows: list[tuple[int, float, float]] = []
-        shapes = []
+        paths: list[LocalPath] = []
+        built: list[float] = []
         for size in sizes:
             if kind == "sqlite":
                 where = str(work / f"ledger-{size}.sqlite3")
@@ -360,24 +361,23 @@ def main() -> int:
                 where = f"{args.postgres_url}?options=-csearch_path%3D{schema}"
             ledger = Ledger(open_store(kind, where), KeySource(files))
             print(f"{kind}: building {size} earlier records ...", file=sys.stderr, flush=True)
-            seconds = build(ledger, size)
+            built.append(build(ledger, size))
             if kind != "sqlite":
                 with psycopg.connect(where, autocommit=True) as conn:
                     conn.execute("ANALYZE records")  # as autovacuum would by now
-            path = LocalPath(judge, ledger, EvidenceContext(ledger, settings))
-            cpu_ms, document = cpu_per_gather(path, ledger.store, args.runs, args.rounds)
-            shapes.append(comparable(document))
-            rows.append((size, seconds, cpu_ms))
-            ledger.close()
+            paths.append(LocalPath(judge, ledger, EvidenceContext(ledger, settings)))
+        if len(paths) == len(sizes):
+            shapes = [comparable(path.gather(request())) for path in paths]
+            if any(shape != shapes[0] for shape in shapes):
+                print(f"{kind}: the gathered evidence differs between sizes; the bench is wrong")
+                failed = True
+            cpu = cpu_per_gather(paths, args.runs, args.rounds)
+            results[kind] = list(zip(sizes, built, cpu, strict=True))
+        for path in paths:
+            path.ledger.close()
         for schema in schemas:
             with psycopg.connect(args.postgres_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        if not rows:
-            continue
-        if any(shape != shapes[0] for shape in shapes):
-            print(f"{kind}: the gathered evidence differs between sizes; the bench is wrong")
-            failed = True
-        results[kind] = rows
     judge.engine.close()  # type: ignore[attr-defined]
 
     print(
