@@ -151,3 +151,22 @@ def test_the_cli_checks_since_a_kept_checkpoint(mlgate: Mlgate, tmp_path: Path) 
     assert run.out.startswith("3/3 records valid (3 decisions); chain intact from seq 5 to 7")
     assert "NOT checked here: records 1 to 4" in run.out
     assert mlgate("audit", "verify", "--since-checkpoint").code == 2
+
+
+def test_the_cli_verifies_on_several_workers_as_on_one(mlgate: Mlgate) -> None:
+    from service.audit.ledger import open_ledger
+    from service.settings import get_settings
+
+    with open_ledger(get_settings()) as ledger:
+        record_many(ledger, 5)
+
+    one, two = (
+        mlgate("audit", "verify", "--workers", "1"),
+        mlgate("audit", "verify", "--workers", "2"),
+    )
+
+    assert (two.code, two.out) == (one.code, one.out) == (0, one.out)
+    assert one.out.startswith("5/5 records valid")
+    with pytest.raises(SystemExit) as refused:  # argparse refuses it, saying what it expects
+        mlgate("audit", "verify", "--workers", "0")
+    assert refused.value.code == 2
