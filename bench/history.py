@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -379,6 +380,7 @@ def main() -> int:
             with psycopg.connect(args.postgres_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
     judge.engine.close()  # type: ignore[attr-defined]
+    shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"\nCPU per gather of a promotion's recorded evidence ({args.rounds} rounds of "

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -552,6 +553,7 @@ def main() -> int:
                 drop_schema(args.postgres_url, empty_schema)
                 drop_schema(args.postgres_url, schema)
         print_scale(scale)
+    shutil.rmtree(work_dir, ignore_errors=True)
     return 0
 
 
