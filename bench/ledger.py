@@ -14,7 +14,9 @@ and verification vs raw Ed25519, then, per store, a ledger of --records records 
 A million records take about 10 minutes a store to build on 2 cores (signing is serial: each
 record signs the hash of the one before), so the default run takes about 25 minutes;
 `--records 20000` takes about a minute. Printed as a table; ratios, not absolute figures, are
-what a shared machine's run shows.
+what a shared machine's run shows. On a machine others share, the cores are not all this
+run's: the verify is also given as CPU per record (its worker processes included) against the
+CPU of one raw verification, which is the ratio an idle machine's wall clock would show.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import multiprocessing
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -303,10 +306,11 @@ def listing_ms(ledger: Ledger, records: int) -> tuple[list[float], list[float]]:
     return times, cpu
 
 
-def raw_rates(ledger: Ledger, keyring: Keyring, workers: int) -> tuple[float, float]:
+def raw_rates(ledger: Ledger, keyring: Keyring, workers: int) -> tuple[float, float, float]:
     """Raw Ed25519 verifications per second over the signed bytes of the first RAW_SAMPLE
     records: on one core (best of two), and in `workers` processes at once (each verifying
-    the sample; the rate every core gives now, on a machine others share)."""
+    the sample; the rate every core gives now, on a machine others share); and the CPU
+    seconds of one verification."""
     work = []
     for raw in ledger.envelopes():
         envelope = open_envelope(raw)
@@ -316,14 +320,25 @@ def raw_rates(ledger: Ledger, keyring: Keyring, workers: int) -> tuple[float, fl
     public_pem = next(iter(keyring.entries.values())).public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    cpu0 = time.process_time()
     one = max(_raw_verify(public_pem, work) for _ in range(2))
+    per_signature = (time.process_time() - cpu0) / (2 * len(work))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         list(pool.map(_raw_verify, [public_pem] * workers, [work[:100]] * workers))  # start
         started = time.perf_counter()
         list(pool.map(_raw_verify, [public_pem] * workers, [work] * workers))
         every = workers * len(work) / (time.perf_counter() - started)
-    return one, every
+    return one, every, per_signature
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _raw_verify(public_pem: bytes, work: list[tuple[bytes, bytes]]) -> float:
@@ -352,6 +367,8 @@ class ScaleResult:
     workers: int
     raw_rate: float
     raw_every: float  # raw verifies/s in `workers` processes at once
+    verify_cpu: float  # CPU seconds of the full verify, its worker processes included
+    raw_cpu: float  # CPU seconds of one raw Ed25519 verification
 
 
 def bench_scale(
@@ -381,13 +398,15 @@ def bench_scale(
     since_s = time.perf_counter() - started
     workers = os.cpu_count() or 1
     print(f"{name}: verifying on {workers} cores ...", file=sys.stderr, flush=True)
+    cpu0 = _cpu_with_children()
     started = time.perf_counter()
     full = ledger.verify(keyring, workers=workers)
     verify_s = time.perf_counter() - started
+    verify_cpu = _cpu_with_children() - cpu0  # the workers have ended: their CPU is counted
     for report in (since, full):
         if not report.ok:
             raise SystemExit(f"the benchmark ledger does not verify: {report.summary}")
-    raw, raw_every = raw_rates(ledger, keyring, workers)
+    raw, raw_every, raw_cpu = raw_rates(ledger, keyring, workers)
     ledger.close()
     return ScaleResult(
         name,
@@ -404,6 +423,8 @@ def bench_scale(
         workers,
         raw,
         raw_every,
+        verify_cpu,
+        raw_cpu,
     )
 
 
@@ -436,6 +457,15 @@ def print_scale(results: list[ScaleResult]) -> None:
         (
             "  verify / raw on all cores",
             [f"{r.verify_records / r.verify_s / r.raw_every:.0%}" for r in results],
+        ),
+        (
+            "full verify CPU us/record (all procs)",
+            [f"{r.verify_cpu / r.verify_records * 1e6:.0f}" for r in results],
+        ),
+        ("raw Ed25519 CPU us/verification", [f"{r.raw_cpu * 1e6:.0f}" for r in results]),
+        (
+            "  raw / verify CPU (idle-machine ratio)",
+            [f"{r.raw_cpu / (r.verify_cpu / r.verify_records):.0%}" for r in results],
         ),
     ]
     for label, values in rows:
