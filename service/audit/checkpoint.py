@@ -1,4 +1,6 @@
-"""Signed checkpoints: "the ledger had `size` records with this Merkle root at this time"."""
+"""Signed checkpoints: "the ledger had `size` records with this Merkle root at this time", and
+(since checkpoints name it) "its last record's envelope hashes to `head`", so a verifier that
+kept one can check the records after it alone, chained to that head."""
 
 from __future__ import annotations
 
@@ -31,16 +33,26 @@ class Checkpoint:
     time: datetime
     keyid: str
     envelope: bytes
+    head: str | None = None  # SHA-256 hex of record `size`'s envelope; None in older ones
 
     def describe(self) -> str:
         return f"checkpoint of {self.size} records signed at {format_time(self.time)}"
 
 
-def seal_checkpoint(size: int, root: bytes, at: datetime, key: SigningKey) -> bytes:
-    payload = canonical_json(
-        {"_type": CHECKPOINT_TYPE, "size": size, "root": root.hex(), "time": format_time(at)}
-    )
-    return seal(CHECKPOINT_PAYLOAD_TYPE, payload, key)
+def seal_checkpoint(
+    size: int, root: bytes, at: datetime, key: SigningKey, head: str | None = None
+) -> bytes:
+    """The signed checkpoint; `head` is the SHA-256 hex of the last record's envelope (the
+    prev the next record must carry)."""
+    body: dict[str, object] = {
+        "_type": CHECKPOINT_TYPE,
+        "size": size,
+        "root": root.hex(),
+        "time": format_time(at),
+    }
+    if head is not None:
+        body["head"] = head
+    return seal(CHECKPOINT_PAYLOAD_TYPE, canonical_json(body), key)
 
 
 def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
@@ -55,6 +67,9 @@ def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
         if not isinstance(body, dict) or body.get("_type") != CHECKPOINT_TYPE:
             raise MalformedEnvelope(f"payload is not a {CHECKPOINT_TYPE} statement")
         size, root, at = int(body["size"]), bytes.fromhex(body["root"]), parse_time(body["time"])
+        head = body.get("head")
+        if head is not None and not (isinstance(head, str) and len(head) == 64):
+            raise MalformedEnvelope(f"head must be 64 hex digits; found {head!r}")
     except (MalformedEnvelope, ValueError, KeyError, TypeError) as exc:
         raise CheckpointInvalid(f"not a checkpoint: {exc}") from None
     problems = []
@@ -74,7 +89,7 @@ def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
                 f"key {verified[0].keyid} is valid {verified[0].window()}, not at {format_time(at)}"
             )
         else:
-            return Checkpoint(size, root, at, valid[0].keyid, raw)
+            return Checkpoint(size, root, at, valid[0].keyid, raw, head)
     raise CheckpointInvalid(
         f"checkpoint of {size} records: {'; '.join(problems)}",
         size,

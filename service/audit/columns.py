@@ -30,6 +30,8 @@ CHECKED = (
     "artifact_digest",
     "stage",
     "risk_tier",
+    "alias",
+    "rolled_back_version",
     "keyid",
     "input_digest",
     "envelope_hash",
@@ -41,8 +43,8 @@ def _text(value: Any) -> str:
 
 
 def event_columns(kind: str, content: Mapping[str, Any]) -> dict[str, str]:
-    """outcome, caller_id and stage of a non-decision record, from its own signed content, by its
-    kind's rules (service/audit/kinds.py).
+    """outcome, caller_id, stage, alias and rolled_back_version of a non-decision record, from
+    its own signed content, by its kind's rules (service/audit/kinds.py).
 
     Raises UnknownRecordKind for a kind not in the table, ValueError for a decision (its
     columns are its own fields), and KeyError if the content lacks the field its kind's outcome
@@ -60,6 +62,8 @@ def _event_columns(rules: EventColumns, content: Mapping[str, Any]) -> dict[str,
         "outcome": _text(content[outcome.name]) if isinstance(outcome, Field) else outcome,
         "caller_id": _text(content.get(rules.by)) if rules.by else "",
         "stage": _text(content.get(rules.stage)) if rules.stage else "",
+        "alias": _text(content.get(rules.alias)) if rules.alias else "",
+        "rolled_back_version": _text(content.get(rules.rolled_back)) if rules.rolled_back else "",
     }
 
 
@@ -93,6 +97,8 @@ def expected_columns(
             "artifact_digest": _text(model.get("artifact_digest")),
             "stage": _text(target.get("stage")) if isinstance(target, Mapping) else "",
             "risk_tier": _text(model.get("risk_tier")),
+            "alias": "",
+            "rolled_back_version": "",
             "input_digest": _text(predicate["input_digest"]),
         }
         return columns

@@ -35,11 +35,14 @@ class DecisionColumns:
 class EventColumns:
     """A record that is not a decision (a sign-off, a withdrawal, a tier change, a reload, an
     alias move) is indexed by its content's id, model, version and artifact_digest, the digest
-    of its content, and these three."""
+    of its content, and these."""
 
     outcome: Field | str  # the `outcome` column: a content field, or this constant
     by: str = ""  # the content field naming the person in `caller_id`; "" when none does
     stage: str = ""  # the content field naming the stage in `stage`; "" when none does
+    alias: str = ""  # the content field naming the alias in `alias`; "" when none does
+    # The content field naming the version a rollback moved off (`rolled_back_version`).
+    rolled_back: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,12 @@ KINDS: Mapping[str, Kind] = _table(
     Kind(
         "alias_move",
         "https://mlgate.dev/alias-move/v1",
-        EventColumns(outcome=Field("outcome"), by="requested_by"),
+        EventColumns(
+            outcome=Field("outcome"),
+            by="requested_by",
+            alias="alias",
+            rolled_back="rolled_back_version",
+        ),
     ),
     Kind(
         "metric_snapshot",

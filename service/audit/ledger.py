@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from service.audit.checkpoint import seal_checkpoint
+from service.audit.checkpoint import Checkpoint, CheckpointInvalid, open_checkpoint, seal_checkpoint
 from service.audit.clock import format_time, parse_time, utc_now
-from service.audit.columns import event_columns, expected_columns, mismatches
+from service.audit.columns import event_columns
 from service.audit.envelope import (
     PAYLOAD_TYPE,
-    MalformedEnvelope,
-    open_envelope,
     seal,
     statement_payload,
 )
@@ -30,8 +28,9 @@ from service.audit.keys import (
     ensure_default_keys,
     load_keyring,
 )
-from service.audit.kinds import DecisionColumns, kind_of_predicate, record_kind
+from service.audit.kinds import DecisionColumns, record_kind
 from service.audit.merkle import MerkleFrontier, leaf_hash
+from service.audit.readcheck import ReadCheck
 from service.audit.receipt import AuditReceipt
 from service.audit.records import LedgerRecord, PendingRecord
 from service.audit.storecheck import verify_store
@@ -43,17 +42,19 @@ from service.audit.stores.base import (
     StoredCheckpoint,
     iter_envelopes,
 )
-from service.audit.verify import VerifyReport, signature_problem
+from service.audit.verify import Problem, Start, VerifyReport
 from service.canonical import canonical_json, sha256_digest
 from service.errors import (
     AuditKeyMissing,
     AuditWriteFailed,
-    LedgerTampered,
     NotFound,
     UsageError,
 )
 from service.settings import Settings
 
+# Below this many records to check, a verification stays in one process (starting workers
+# would cost more than it saves).
+PARALLEL_MIN = 20_000
 # The id of the row a readiness probe writes and undoes (check_writable); never committed.
 PROBE_RECORD_ID = "mlgate-readiness-probe"
 
@@ -82,6 +83,9 @@ class Ledger:
         # appends, so a checkpoint need not read back the records since the previous one. Any
         # other writer's append makes it stale (its size is then not the tail's seq): unused.
         self._frontier: MerkleFrontier | None = None
+        # Records read and found valid, remembered so a decision does not verify again the
+        # records the previous one read (service/audit/readcheck.py says what an edit does).
+        self.read_check = ReadCheck()
 
     def __enter__(self) -> Ledger:
         return self
@@ -148,6 +152,8 @@ class Ledger:
             now = utc_now()
             at = format_time(now)
             key = keys.current(now)
+            rows: list[RecordRow] = []
+            inputs: list[tuple[str, bytes]] = []
             for i, record in pending:
                 seq += 1
                 payload = statement_payload(
@@ -160,10 +166,9 @@ class Ledger:
                 )
                 envelope = seal(PAYLOAD_TYPE, payload, key)
                 prev = hashlib.sha256(envelope).hexdigest()
-                for attachment in record.attachments:
-                    chain.insert_input(sha256_digest(attachment), attachment)
-                chain.insert_input(record.digest, record.document)
-                chain.insert_record(
+                inputs.extend((sha256_digest(a), a) for a in record.attachments)
+                inputs.append((record.digest, record.document))
+                rows.append(
                     RecordRow(
                         seq=seq,
                         decision_id=record.record_id,
@@ -181,13 +186,18 @@ class Ledger:
                         artifact_digest=record.artifact_digest,
                         stage=record.stage,
                         risk_tier=record.risk_tier,
+                        alias=record.alias,
+                        rolled_back_version=record.rolled_back_version,
                     )
                 )
                 if frontier is not None:
                     frontier.append(leaf_hash(envelope))
                 if seq % self.checkpoint_every == 0:
-                    frontier = _checkpoint(chain, seq, key, now, frontier)[1]
+                    chain.insert_many(rows, inputs)  # a checkpoint may read them back
+                    rows, inputs = [], []
+                    frontier = _checkpoint(chain, seq, prev, key, now, frontier)[1]
                 receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
+            chain.insert_many(rows, inputs)
         self._frontier = frontier  # only now: the transaction has committed
         return receipts
 
@@ -214,37 +224,8 @@ class Ledger:
         transaction as the record, so no record names content the ledger lacks. Raises
         AuditWriteFailed if it cannot be stored.
         """
-        if isinstance(record_kind(kind).columns, DecisionColumns):
-            raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
-        indexed = event_columns(kind, predicate)
-        if (indexed["outcome"], indexed["caller_id"]) != (outcome, by):
-            # The verifier derives these columns from the signed content: they must agree.
-            raise ValueError(
-                f"a {kind} record's outcome and by must be {indexed['outcome']!r} and "
-                f"{indexed['caller_id']!r} (service/audit/kinds.py); "
-                f"found outcome={outcome!r}, by={by!r}"
-            )
-        document = canonical_json(dict(predicate))
-        name, version, digest = model
-        subject_digest = digest or sha256_digest(document)
-        algorithm, _, value = subject_digest.partition(":")
-        # A record about a version names it; one about a whole model (a tier change), the model.
-        subject_name = f"{name}@{version}" if name and version else (name or kind)
-        record = PendingRecord(
-            kind=kind,
-            record_id=record_id,
-            gate="",
-            outcome=outcome,
-            model_name=name,
-            model_version=version,
-            subject=[{"name": subject_name, "digest": {algorithm: value}}],
-            predicate=dict(predicate),
-            document=document,
-            digest=sha256_digest(document),
-            caller_id=by,
-            artifact_digest=digest or "",
-            stage=indexed["stage"],
-            attachments=tuple(attachments),
+        record = pending_event(
+            kind, record_id, predicate, model=model, outcome=outcome, by=by, attachments=attachments
         )
         try:
             ((_, receipt),) = self._append_records([(0, record)])
@@ -283,9 +264,15 @@ class Ledger:
         keys = self._writer_keys()
         with self.store.write() as chain:
             now = utc_now()
-            size = chain.tail().seq
+            tail = chain.tail()
+            size = tail.seq
             envelope, frontier = _checkpoint(
-                chain, size, keys.current(now), now, self._current_frontier(size)
+                chain,
+                size,
+                tail.envelope_hash,
+                keys.current(now),
+                now,
+                self._current_frontier(size),
             )
         self._frontier = frontier
         return envelope
@@ -298,13 +285,19 @@ class Ledger:
         """
         keys = self._writer_keys()
         with self.store.write() as chain:
-            size = chain.tail().seq
+            tail = chain.tail()
+            size = tail.seq
             latest = chain.latest_checkpoint()
             if size == 0 or (latest is not None and latest.size >= size):
                 return None
             now = utc_now()
             envelope, frontier = _checkpoint(
-                chain, size, keys.current(now), now, self._current_frontier(size)
+                chain,
+                size,
+                tail.envelope_hash,
+                keys.current(now),
+                now,
+                self._current_frontier(size),
             )
         self._frontier = frontier
         return envelope
@@ -373,6 +366,8 @@ class Ledger:
         version: str | None = None,
         gate: str | None = None,
         outcome: str | None = None,
+        alias: str | None = None,
+        rolled_back_version: str | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         before_seq: int | None = None,
@@ -391,6 +386,8 @@ class Ledger:
             version=version,
             gate=gate,
             outcome=outcome,
+            alias=alias,
+            rolled_back_version=rolled_back_version,
             since=_ledger_time("since", since),
             until=_ledger_time("until", until),
             before_seq=before_seq,
@@ -400,9 +397,11 @@ class Ledger:
         self._check_read(*rows)
         return [LedgerRecord.from_row(row) for row in rows]
 
-    def iter_find(self, *, page: int = 100, **filters: Any) -> Iterator[LedgerRecord]:
+    def iter_find(self, *, page: int = 4, **filters: Any) -> Iterator[LedgerRecord]:
         """Every record `find(**filters)` matches, newest first, read a page at a time: for a
-        reader that stops at the first that suits it, with no limit to fall short of."""
+        reader that stops at the first that suits it, with no limit to fall short of. The
+        first page holds `page` records and each next one four times more (up to 1,000), so a
+        reader that stops early reads and checks a few records, not a hundred."""
         before: int | None = None
         while True:
             found = self.find(**filters, before_seq=before, limit=page)
@@ -410,6 +409,7 @@ class Ledger:
             if len(found) < page:
                 return
             before = found[-1].seq
+            page = min(page * 4, 1000)
 
     def _check_read(self, *rows: RecordRow) -> None:
         """LedgerTampered unless each row's signature verifies with the keyring and its columns
@@ -419,7 +419,7 @@ class Ledger:
             return
         keyring = self.keyring.current() if self.keyring is not None else None
         for row in rows:
-            _check_listed(row, self.store.description, keyring)
+            self.read_check.check(row, self.store.description, keyring)
 
     def last_seq(self) -> int:
         return self.store.last_seq()
@@ -456,55 +456,136 @@ class Ledger:
         checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
         progress: Callable[[int], None] | None = None,
         inputs: bool = True,
+        since_kept: bool = False,
+        workers: int | None = 1,
     ) -> VerifyReport:
         """Verify every stored record, against the ledger's own checkpoints and `checkpoints`
         (bytes, or (where it was kept, bytes)): signatures, chain, every indexed column, and
-        with `inputs` that each input document is there and matches its digest."""
+        with `inputs` that each input document is there and matches its digest.
+
+        With `since_kept`, only the records after the largest validly signed checkpoint among
+        `checkpoints` (those kept away from the ledger) are checked, chained to the last record
+        it names, once the Merkle frontier the ledger stored with it is found to hash to its
+        root; the report says which records were not checked. UsageError when no checkpoint
+        given can start such a walk. `workers` processes examine the records (None: one per
+        core when there are at least PARALLEL_MIN records to check)."""
         stored: list[bytes | tuple[str, bytes]] = [
             (f"checkpoint stored in the {self.store.description}", raw)
             for raw in self.stored_checkpoints()
         ]
-        return verify_store(self.store, keyring, [*stored, *checkpoints], progress, inputs=inputs)
-
-
-def _check_listed(row: RecordRow, where: str, keyring: Keyring | None) -> None:
-    """LedgerTampered if a read row's signature does not verify with `keyring` (when given),
-    or its columns (what the query filtered on) are not what its envelope signs."""
-    try:
-        envelope = open_envelope(row.envelope)
-        statement = envelope.statement()
-        kind = kind_of_predicate(str(statement.get("predicateType")))
-        if kind is None:
-            raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
-        keyids = tuple(s.keyid for s in envelope.signatures)
-        expected = expected_columns(kind.name, statement["predicate"], keyids, row.envelope)
-        recorded_at = parse_time(statement["predicate"]["recorded_at"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise LedgerTampered(
-            f"record seq {row.seq} in the {where} cannot be read ({exc}); run `mlgate audit verify`"
-        ) from None
-    if keyring is not None:
-        problem = _signature_problem(row.envelope, recorded_at, keyring)
-        if problem is not None:
-            raise LedgerTampered(
-                f"record seq {row.seq} in the {where} is not validly signed ({problem}): "
-                "it cannot be trusted, listed or relied on; run `mlgate audit verify`"
-            )
-    found = mismatches({n: str(getattr(row, n)) for n in expected}, expected)
-    if found:
-        raise LedgerTampered(
-            f"record seq {row.seq} in the {where} is listed by columns that differ from its "
-            f"signed record ({'; '.join(found)}): the database was edited, so this listing "
-            "cannot be trusted; run `mlgate audit verify`"
+        start = None
+        if since_kept:
+            found = self._start_after(keyring, checkpoints)
+            if isinstance(found, VerifyReport):
+                return found
+            start = found
+        if workers is None:
+            to_check = self.last_seq() - (start.size if start is not None else 0)
+            workers = (os.cpu_count() or 1) if to_check >= PARALLEL_MIN else 1
+        return verify_store(
+            self.store,
+            keyring,
+            [*stored, *checkpoints],
+            progress,
+            inputs=inputs,
+            start=start,
+            workers=workers,
         )
 
+    def _start_after(
+        self, keyring: Keyring, kept: Sequence[bytes | tuple[str, bytes]]
+    ) -> Start | VerifyReport:
+        """Where a walk from the largest valid kept checkpoint starts, or the report of why it
+        cannot (the ledger no longer holds records that hash to that checkpoint's root)."""
+        opened: list[tuple[str, Checkpoint]] = []
+        refused: list[str] = []
+        for item in kept:
+            where, raw = item if isinstance(item, tuple) else ("checkpoint", item)
+            try:
+                opened.append((where, open_checkpoint(raw, keyring)))
+            except CheckpointInvalid as exc:
+                refused.append(f"{where}: {exc}")
+        if not opened:
+            raise UsageError(
+                "--since-checkpoint starts after a checkpoint kept away from the ledger: give one "
+                "with --checkpoint FILE (`mlgate audit checkpoint --output FILE` takes one)"
+                + (f"; none given verifies ({'; '.join(refused)})" if refused else "")
+            )
+        where, checkpoint = max(opened, key=lambda item: item[1].size)
+        if checkpoint.head is None:
+            raise UsageError(
+                f"the {where} ({checkpoint.describe()}) does not name its last record, as "
+                "checkpoints taken by this version do: take a new one with `mlgate audit "
+                "checkpoint --output FILE`, or verify the whole ledger"
+            )
+        for raw in self.store.checkpoint_frontiers(checkpoint.size):
+            try:
+                frontier = MerkleFrontier.from_bytes(checkpoint.size, raw)
+            except ValueError:
+                continue
+            if frontier.root() == checkpoint.root:
+                described = f"{checkpoint.describe()} ({where})"
+                return Start(checkpoint.size, frontier, checkpoint.head, described)
+        problem = Problem(
+            checkpoint.size,
+            "checkpoint mismatch",
+            f"the {where} ({checkpoint.describe()}) has a Merkle root that no checkpoint "
+            f"the {self.store.description} stored for {checkpoint.size} records has: the "
+            "records it covers were rewritten or the ledger's checkpoints edited (or it is "
+            "another ledger's checkpoint); nothing after it was checked. Run a full `mlgate "
+            "audit verify --checkpoint FILE` to find what changed",
+        )
+        return VerifyReport(problems=[problem], unchecked=checkpoint.size, vouched_by=where)
 
-@lru_cache(maxsize=4096)
-def _signature_problem(raw: bytes, recorded_at: datetime, keyring: Keyring) -> str | None:
-    """The signature problem of an envelope, remembered per (bytes, keyring): the records each
-    decision reads (history, sign-offs, the recorded tier) are mostly the same ones again."""
-    found = signature_problem(open_envelope(raw), recorded_at, keyring)
-    return None if found is None else f"{found[0]}: {found[1]}"
+
+def pending_event(
+    kind: str,
+    record_id: str,
+    predicate: Mapping[str, Any],
+    *,
+    model: tuple[str, str, str | None] = ("", "", None),
+    outcome: str = "",
+    by: str = "",
+    attachments: Sequence[bytes] = (),
+) -> PendingRecord:
+    """The pending record `Ledger.record_event` signs (the arguments are its), for a caller
+    that records many in one transaction with `Ledger.record_batch`. Raises UnknownRecordKind
+    for a kind not in service/audit/kinds.py and ValueError for a decision, or for `outcome`
+    and `by` other than the record's content gives for its kind."""
+    if isinstance(record_kind(kind).columns, DecisionColumns):
+        raise ValueError(f"record_event takes a kind other than decision; found {kind!r}")
+    indexed = event_columns(kind, predicate)
+    if (indexed["outcome"], indexed["caller_id"]) != (outcome, by):
+        # The verifier derives these columns from the signed content: they must agree.
+        raise ValueError(
+            f"a {kind} record's outcome and by must be {indexed['outcome']!r} and "
+            f"{indexed['caller_id']!r} (service/audit/kinds.py); "
+            f"found outcome={outcome!r}, by={by!r}"
+        )
+    document = canonical_json(dict(predicate))
+    name, version, digest = model
+    subject_digest = digest or sha256_digest(document)
+    algorithm, _, value = subject_digest.partition(":")
+    # A record about a version names it; one about a whole model (a tier change), the model.
+    subject_name = f"{name}@{version}" if name and version else (name or kind)
+    return PendingRecord(
+        kind=kind,
+        record_id=record_id,
+        gate="",
+        outcome=outcome,
+        model_name=name,
+        model_version=version,
+        subject=[{"name": subject_name, "digest": {algorithm: value}}],
+        predicate=dict(predicate),
+        document=document,
+        digest=sha256_digest(document),
+        caller_id=by,
+        artifact_digest=digest or "",
+        stage=indexed["stage"],
+        alias=indexed["alias"],
+        rolled_back_version=indexed["rolled_back_version"],
+        attachments=tuple(attachments),
+    )
 
 
 def _ledger_time(name: str, value: datetime | str | None) -> str | None:
@@ -522,17 +603,19 @@ def _ledger_time(name: str, value: datetime | str | None) -> str | None:
 def _checkpoint(
     chain: ChainWriter,
     size: int,
+    head: str,
     key: SigningKey,
     now: datetime,
     frontier: MerkleFrontier | None = None,
 ) -> tuple[bytes, MerkleFrontier]:
-    """Sign and store a checkpoint of the first `size` records; its envelope and frontier.
+    """Sign and store a checkpoint of the first `size` records, the last of which hashes to
+    `head`; its envelope and frontier.
 
     `frontier`, if it is of `size` records, is used as it is; otherwise the latest stored
     checkpoint's frontier is extended by the records stored after it.
     """
     if frontier is not None and frontier.size == size:
-        return _sign_checkpoint(chain, frontier, key, now), frontier
+        return _sign_checkpoint(chain, frontier, head, key, now), frontier
     latest = chain.latest_checkpoint()
     frontier = MerkleFrontier()
     if latest is not None and latest.size <= size:
@@ -544,13 +627,13 @@ def _checkpoint(
             f"the ledger's last seq is {size} but it holds {frontier.size} records, so records "
             "are missing; no checkpoint was signed. Run `mlgate audit verify` to find them."
         )
-    return _sign_checkpoint(chain, frontier, key, now), frontier
+    return _sign_checkpoint(chain, frontier, head, key, now), frontier
 
 
 def _sign_checkpoint(
-    chain: ChainWriter, frontier: MerkleFrontier, key: SigningKey, now: datetime
+    chain: ChainWriter, frontier: MerkleFrontier, head: str, key: SigningKey, now: datetime
 ) -> bytes:
-    envelope = seal_checkpoint(frontier.size, frontier.root(), now, key)
+    envelope = seal_checkpoint(frontier.size, frontier.root(), now, key, head)
     chain.insert_checkpoint(StoredCheckpoint(frontier.size, frontier.to_bytes(), envelope))
     return envelope
 
@@ -584,14 +667,24 @@ def verify_ledger(
     checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
     progress: Callable[[int], None] | None = None,
     inputs: bool = True,
+    since_kept: bool = False,
+    workers: int | None = 1,
 ) -> VerifyReport:
-    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does.
+    """The configured ledger checked with the configured keyring, as `mlgate audit verify` does
+    (the arguments are Ledger.verify's).
 
     Here, beside the ledger: the verifier is handed records and opens no ledger by itself."""
     keyring = load_keyring(settings.resolved_keyring)
     ledger = open_ledger(settings, create=False)
     try:
-        return ledger.verify(keyring, checkpoints=checkpoints, progress=progress, inputs=inputs)
+        return ledger.verify(
+            keyring,
+            checkpoints=checkpoints,
+            progress=progress,
+            inputs=inputs,
+            since_kept=since_kept,
+            workers=workers,
+        )
     finally:
         ledger.close()
 

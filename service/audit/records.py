@@ -27,6 +27,8 @@ class PendingRecord:
     artifact_digest: str = ""
     stage: str = ""
     risk_tier: str = ""
+    alias: str = ""
+    rolled_back_version: str = ""
     # Further content the record names by digest (a policy revision's files), stored
     # content-addressed beside `document` in the same transaction, never overwritten.
     attachments: tuple[bytes, ...] = ()

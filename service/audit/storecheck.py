@@ -8,14 +8,33 @@ hashes to its digest, and that each file a policy revision record names is archi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import collections
+import functools
+import json
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from service.audit.columns import expected_columns, mismatches
 from service.audit.keys import Keyring
 from service.audit.kinds import POLICY_REVISION, UnknownRecordKind
 from service.audit.stores.base import PAGE_SIZE, RecordRow, Store
-from service.audit.verify import PROGRESS_EVERY, ChainVerifier, Opened, VerifyReport
+from service.audit.verify import (
+    PROGRESS_EVERY,
+    ChainVerifier,
+    Examined,
+    Opened,
+    ProblemKind,
+    Start,
+    VerifyReport,
+    open_record,
+)
 from service.canonical import sha256_digest
+
+# Records per job handed to a worker process: large enough that its start-up and the results'
+# way back cost little beside the signatures, small enough to keep every core busy to the end.
+CHUNK = 20_000
+Problem = tuple[int, ProblemKind, str]
 
 
 def verify_store(
@@ -25,98 +44,195 @@ def verify_store(
     progress: Callable[[int], None] | None = None,
     *,
     inputs: bool = True,
+    start: Start | None = None,
+    workers: int = 1,
+    chunk: int = CHUNK,
 ) -> VerifyReport:
-    """Every record of `store` in seq order: signatures, chain, checkpoints, columns and (with
-    `inputs`) input documents. `checkpoints` are (where it came from, envelope bytes)."""
-    verifier = ChainVerifier(keyring, checkpoints)
-    after = 0
-    while True:
-        page = store.row_page(after, PAGE_SIZE)
-        documents = store.input_documents(sorted({r.input_digest for r in page})) if inputs else {}
-        for row in page:
-            opened = verifier.feed(row.envelope)
-            # An envelope not validly signed, or stored under another seq, is reported by the
-            # chain already; its columns would only repeat that.
-            if opened is not None and opened.signed and opened.seq == row.seq:
-                digest = _check_columns(verifier, row, opened)
-                if inputs and digest is not None:
-                    found = documents.get(digest) if digest in documents else None
-                    if found is None and digest != row.input_digest:
-                        found = store.input_document(digest)
-                    _check_input(verifier, row.seq, digest, found)
-                if inputs and opened.kind == POLICY_REVISION:
-                    _check_policy_files(verifier, store, opened)
+    """Every record of `store` in seq order (after `start`'s, when given): signatures, chain,
+    checkpoints, columns and (with `inputs`) input documents. `checkpoints` are (where it came
+    from, envelope bytes).
+
+    With `workers` > 1, records are examined `chunk` at a time in that many processes, each
+    reading its own rows (signatures are the costly part), and placed in the chain here in
+    seq order: the same checks, the same report as one process gives."""
+    verifier = ChainVerifier(keyring, checkpoints, start)
+    after = start.size if start is not None else 0
+    if workers > 1:
+        for examined, problems in _examined_in_parallel(
+            store, keyring, after, inputs, workers, chunk
+        ):
+            verifier.account(examined)
+            for problem in problems:
+                verifier.record_problem(*problem)
             if progress is not None and verifier.position % PROGRESS_EVERY == 0:
                 progress(verifier.position)
-        if len(page) < PAGE_SIZE:
-            break
-        after = page[-1].seq
+    else:
+        for row, documents in _pages(store, after, None, inputs):
+            opened = verifier.feed(row.envelope)
+            for problem in row_problems(store, row, opened, documents, inputs):
+                verifier.record_problem(*problem)
+            if progress is not None and verifier.position % PROGRESS_EVERY == 0:
+                progress(verifier.position)
     if progress is not None:
         progress(verifier.position)
     return verifier.finish()
 
 
-def _check_columns(verifier: ChainVerifier, row: RecordRow, opened: Opened) -> str | None:
+def _pages(
+    store: Store, after: int, last: int | None, inputs: bool
+) -> Iterator[tuple[RecordRow, dict[str, bytes]]]:
+    """Each row with seq in (after, last] (to the end with `last` None), in seq order, with the
+    input documents of its page when `inputs`."""
+    while True:
+        page = store.row_page(after, PAGE_SIZE)
+        if last is not None:
+            page = [row for row in page if row.seq <= last]
+        documents = store.input_documents(sorted({r.input_digest for r in page})) if inputs else {}
+        for row in page:
+            yield row, documents
+        if len(page) < PAGE_SIZE or (last is not None and page[-1].seq >= last):
+            return
+        after = page[-1].seq
+
+
+def row_problems(
+    store: Store, row: RecordRow, opened: Opened | None, documents: dict[str, bytes], inputs: bool
+) -> list[Problem]:
+    """What is wrong with a record beside its chain: its columns, its input document and, for a
+    policy revision, its archived files."""
+    # An envelope not validly signed, or stored under another seq, is reported by the chain
+    # already; its columns would only repeat that.
+    if opened is None or not opened.signed or opened.seq != row.seq:
+        return []
+    found: list[Problem] = []
+    digest = _check_columns(found, row, opened)
+    if inputs and digest is not None:
+        document = documents.get(digest)
+        if document is None and digest != row.input_digest:
+            document = store.input_document(digest)
+        _check_input(found, row.seq, digest, document)
+    if inputs and opened.kind == POLICY_REVISION:
+        _check_policy_files(found, store, opened)
+    return found
+
+
+def _examined_in_parallel(
+    store: Store, keyring: Keyring, after: int, inputs: bool, workers: int, chunk: int
+) -> Iterator[tuple[Examined, list[Problem]]]:
+    """The records after seq `after`, examined by `workers` processes, in seq order."""
+    job = functools.partial(
+        _examine_chunk, store.reader(), json.dumps(keyring.to_json()), keyring.source, inputs
+    )
+    context = multiprocessing.get_context("spawn")  # no copy of a threaded parent's locks
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        running: collections.deque[Future[list[tuple[Examined, list[Problem]]]]] = (
+            collections.deque()
+        )
+        more = True
+        while more or running:
+            while more and len(running) < 2 * workers:
+                last = store.seq_after(after, chunk)
+                running.append(pool.submit(job, after, last))
+                more = last is not None
+                after = last or after
+            yield from running.popleft().result()
+
+
+_opened: dict[str, tuple[Store, Keyring]] = {}
+
+
+def _examine_chunk(
+    reader: Callable[[], Store],
+    keyring_json: str,
+    keyring_source: str,
+    inputs: bool,
+    after: int,
+    last: int | None,
+) -> list[tuple[Examined, list[Problem]]]:
+    """In a worker: each record with seq in (after, last], examined, with its other problems."""
+    key = f"{reader!r}|{keyring_json}"
+    if key not in _opened:
+        keyring = Keyring.from_json(json.loads(keyring_json), keyring_source)
+        _opened[key] = (reader(), keyring)
+    store, keyring = _opened[key]
+    found = []
+    for row, documents in _pages(store, after, last, inputs):
+        examined, opened = open_record(row.envelope, keyring)
+        found.append((examined, row_problems(store, row, opened, documents, inputs)))
+    return found
+
+
+def _check_columns(found: list[Problem], row: RecordRow, opened: Opened) -> str | None:
     """Report columns that differ from the signed record; the signed input digest."""
     keyids = tuple(s.keyid for s in opened.envelope.signatures)
     try:
         expected = expected_columns(opened.kind, opened.predicate, keyids, row.envelope)
     except (UnknownRecordKind, KeyError, TypeError) as exc:
-        verifier.record_problem(
-            opened.seq, "malformed", f"the signed record lacks what its kind needs: {exc!r}"
+        found.append(
+            (opened.seq, "malformed", f"the signed record lacks what its kind needs: {exc!r}")
         )
         return None
-    found = mismatches({name: str(getattr(row, name)) for name in expected}, expected)
-    if found:
-        verifier.record_problem(
-            opened.seq,
-            "column mismatch",
-            "the columns queries filter on differ from the signed record: "
-            + "; ".join(found)
-            + ". The database was edited; listings of this record are wrong",
+    differ = mismatches({name: str(getattr(row, name)) for name in expected}, expected)
+    if differ:
+        found.append(
+            (
+                opened.seq,
+                "column mismatch",
+                "the columns queries filter on differ from the signed record: "
+                + "; ".join(differ)
+                + ". The database was edited; listings of this record are wrong",
+            )
         )
     return expected["input_digest"]
 
 
-def _check_input(verifier: ChainVerifier, seq: int, digest: str, document: bytes | None) -> None:
+def _check_input(found: list[Problem], seq: int, digest: str, document: bytes | None) -> None:
     if document is None:
-        verifier.record_problem(
-            seq,
-            "input missing",
-            f"the input document {digest} is not in the ledger: it was deleted, so "
-            "the decision cannot be re-evaluated",
+        found.append(
+            (
+                seq,
+                "input missing",
+                f"the input document {digest} is not in the ledger: it was deleted, so "
+                "the decision cannot be re-evaluated",
+            )
         )
     elif sha256_digest(document) != digest:
-        verifier.record_problem(
-            seq,
-            "input altered",
-            f"the stored input document {digest} hashes to "
-            f"{sha256_digest(document)}: it was altered after it was recorded",
+        found.append(
+            (
+                seq,
+                "input altered",
+                f"the stored input document {digest} hashes to "
+                f"{sha256_digest(document)}: it was altered after it was recorded",
+            )
         )
 
 
-def _check_policy_files(verifier: ChainVerifier, store: Store, opened: Opened) -> None:
+def _check_policy_files(found: list[Problem], store: Store, opened: Opened) -> None:
     """Each file a policy_revision record names is stored under its digest and hashes to it."""
     try:
         named = [(str(f["path"]), str(f["digest"])) for f in opened.predicate["files"]]
     except (KeyError, TypeError) as exc:
-        verifier.record_problem(
-            opened.seq, "malformed", f"the policy revision record lists no files: {exc!r}"
+        found.append(
+            (opened.seq, "malformed", f"the policy revision record lists no files: {exc!r}")
         )
         return
     for path, digest in named:
         content = store.input_document(digest)
         if content is None:
-            verifier.record_problem(
-                opened.seq,
-                "policy file missing",
-                f"the archived policy file {path} ({digest}) is not in the ledger: it was "
-                "deleted, so the revision's files cannot be shown",
+            found.append(
+                (
+                    opened.seq,
+                    "policy file missing",
+                    f"the archived policy file {path} ({digest}) is not in the ledger: it was "
+                    "deleted, so the revision's files cannot be shown",
+                )
             )
         elif sha256_digest(content) != digest:
-            verifier.record_problem(
-                opened.seq,
-                "policy file altered",
-                f"the archived policy file {path} ({digest}) hashes to "
-                f"{sha256_digest(content)}: it was altered after it was recorded",
+            found.append(
+                (
+                    opened.seq,
+                    "policy file altered",
+                    f"the archived policy file {path} ({digest}) hashes to "
+                    f"{sha256_digest(content)}: it was altered after it was recorded",
+                )
             )

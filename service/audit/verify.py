@@ -71,6 +71,9 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     checkpoints_matched: list[str] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # records read, by kind
+    # With a walk from a checkpoint: the records before it, not checked here, and what vouches.
+    unchecked: int = 0
+    vouched_by: str = ""
 
     @property
     def ok(self) -> bool:
@@ -90,11 +93,23 @@ class VerifyReport:
                 if matched
                 else "no checkpoint to compare, so a removed tail would go unnoticed"
             )
-            return f"{counted}; chain intact from seq 1 to {self.last_seq}; {checks}"
+            return (
+                f"{counted}; chain intact from seq {self.unchecked + 1} to {self.last_seq}; "
+                f"{checks}{self._unchecked_note()}"
+            )
         kinds = Counter(p.kind for p in self.problems)
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         problems = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
-        return f"{counted}; {problems}: {listed}"
+        return f"{counted}; {problems}: {listed}{self._unchecked_note()}"
+
+    def _unchecked_note(self) -> str:
+        if not self.unchecked:
+            return ""
+        return (
+            f"; NOT checked here: records 1 to {self.unchecked} (their signatures, chain, "
+            f"columns and input documents), which the {self.vouched_by} vouches for; a full "
+            "`mlgate audit verify` checks them"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,9 +119,36 @@ class VerifyReport:
             "last_seq": self.last_seq,
             "checkpoints_matched": self.checkpoints_matched,
             "kinds": self.kinds,
+            "unchecked": self.unchecked,
             "problems": [p.to_json() for p in self.problems],
             "summary": self.summary,
         }
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What one record's bytes say on their own, before its place in the chain is known: the
+    costly part of verification (parsing, the signature), so it can run on any core."""
+
+    digest: str  # sha256 hex of the exact bytes: the next record's prev
+    leaf: bytes  # its RFC 6962 leaf hash
+    unreadable: str | None = None  # why it cannot be read; the rest is then empty
+    seq: int = 0
+    prev: str = ""
+    kind: str = ""
+    signature: tuple[ProblemKind, str] | None = None  # None: validly signed
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a walk starts that checks only the records after a trusted checkpoint: its size,
+    the Merkle frontier of those records (its root is the checkpoint's) and the SHA-256 hex of
+    the envelope of its last record (the checkpoint signs it)."""
+
+    size: int
+    frontier: MerkleFrontier
+    head: str
+    described: str  # the checkpoint, for the report
 
 
 @dataclass(frozen=True)
@@ -180,6 +222,30 @@ def signature_problem(
     return min(found, key=lambda item: severity.index(item[0]))
 
 
+def open_record(raw: bytes, keyring: Keyring) -> tuple[Examined, Opened | None]:
+    """Examine one record's bytes; with what it holds when it could be read."""
+    digest = hashlib.sha256(raw).hexdigest()
+    leaf = leaf_hash(raw)
+    try:
+        envelope = open_envelope(raw)
+        if envelope.payload_type != PAYLOAD_TYPE:
+            raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
+        statement = envelope.statement()
+        kind = kind_of_predicate(str(statement.get("predicateType")))
+        if kind is None:
+            raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
+        predicate = statement["predicate"]
+        seq, prev = predicate["seq"], predicate["prev"]
+        if type(seq) is not int or seq < 1 or not isinstance(prev, str):
+            raise MalformedEnvelope("seq must be a positive integer and prev a string")
+        recorded_at = parse_time(predicate["recorded_at"])
+    except (MalformedEnvelope, KeyError, ValueError, TypeError) as exc:
+        return Examined(digest, leaf, unreadable=str(exc)), None
+    found = signature_problem(envelope, recorded_at, keyring)
+    examined = Examined(digest, leaf, None, seq, prev, kind.name, found)
+    return examined, Opened(seq, kind.name, envelope, predicate, signed=found is None)
+
+
 def _distinct(
     checkpoints: Sequence[bytes | tuple[str, bytes]],
 ) -> list[tuple[str, bytes]]:
@@ -221,9 +287,16 @@ class ChainVerifier:
     """
 
     def __init__(
-        self, keyring: Keyring, checkpoints: Sequence[bytes | tuple[str, bytes]] = ()
+        self,
+        keyring: Keyring,
+        checkpoints: Sequence[bytes | tuple[str, bytes]] = (),
+        start: Start | None = None,
     ) -> None:
+        """With `start`, the walk begins after the records a trusted checkpoint covers: the
+        first record fed must be seq start.size + 1 and chain to start.head; checkpoints of
+        no more records than it are not compared (the records they cover are not read)."""
         self.keyring = keyring
+        self.start = start
         self.position = 0
         self.problems: list[Problem] = []
         self._bad_positions: set[int] = set()
@@ -245,6 +318,11 @@ class ChainVerifier:
                 valid.setdefault((checkpoint.size, checkpoint.root), checkpoint)
         # pop() = smallest; one checkpoint the ledger stored and a verifier kept is one check.
         self._checkpoints = sorted(valid.values(), key=lambda c: c.size, reverse=True)
+        if start is not None:
+            self.position = self._max_seq = start.size
+            self._last = (start.size, start.head)
+            self._frontier = start.frontier.copy()
+            self._checkpoints = [c for c in self._checkpoints if c.size > start.size]
         self._compare_checkpoints()
 
     def _checkpoint_problem(self, source: str, exc: CheckpointInvalid) -> None:
@@ -263,42 +341,32 @@ class ChainVerifier:
 
     def feed(self, raw: bytes) -> Opened | None:
         """Check one record; what it holds if it could be read (even with a bad signature)."""
+        examined, opened = open_record(raw, self.keyring)
+        self.account(examined)
+        return opened
+
+    def account(self, examined: Examined) -> None:
+        """Place a record examined (here or in another process) in the chain, in stored order."""
         self.position += 1
         position = self.position
-        self._frontier.append(leaf_hash(raw))
-        digest = hashlib.sha256(raw).hexdigest()
-        try:
-            envelope = open_envelope(raw)
-            if envelope.payload_type != PAYLOAD_TYPE:
-                raise MalformedEnvelope(f"payloadType is {envelope.payload_type!r}")
-            statement = envelope.statement()
-            kind = kind_of_predicate(str(statement.get("predicateType")))
-            if kind is None:
-                raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
-            predicate = statement["predicate"]
-            seq, prev = predicate["seq"], predicate["prev"]
-            if type(seq) is not int or seq < 1 or not isinstance(prev, str):
-                raise MalformedEnvelope("seq must be a positive integer and prev a string")
-            recorded_at = parse_time(predicate["recorded_at"])
-        except (MalformedEnvelope, KeyError, ValueError, TypeError) as exc:
+        self._frontier.append(examined.leaf)
+        if examined.unreadable is not None:
             # Unreadable, so its seq is unknown: it stands where the next seq would be.
             seq = self._max_seq + 1
             self._problem(
                 seq,
                 "malformed",
-                f"the record at position {position} cannot be read: {exc}",
+                f"the record at position {position} cannot be read: {examined.unreadable}",
                 position,
             )
-            self._place(seq, digest, None)
+            self._place(seq, examined.digest, None)
             self._compare_checkpoints()
-            return None
-        self._kinds[kind.name] += 1
-        found = signature_problem(envelope, recorded_at, self.keyring)
-        if found is not None:
-            self._problem(seq, found[0], found[1], position)
-        self._place(seq, digest, prev)
+            return
+        self._kinds[examined.kind] += 1
+        if examined.signature is not None:
+            self._problem(examined.seq, *examined.signature, position)
+        self._place(examined.seq, examined.digest, examined.prev)
         self._compare_checkpoints()
-        return Opened(seq, kind.name, envelope, predicate, signed=found is None)
 
     def record_problem(self, seq: int, kind: ProblemKind, message: str) -> None:
         """A problem found outside the chain (its columns, its input) with the record just fed."""
@@ -327,13 +395,16 @@ class ChainVerifier:
                 position=None,
             )
         self._checkpoints = []
+        unchecked = self.start.size if self.start is not None else 0
         return VerifyReport(
-            records=self.position,
-            valid=self.position - len(self._bad_positions),
+            records=self.position - unchecked,
+            valid=self.position - unchecked - len(self._bad_positions),
             last_seq=self._max_seq,
             problems=sorted(self.problems, key=lambda p: p.seq),
             checkpoints_matched=[c.describe() for c in self._matched],
             kinds=dict(self._kinds),
+            unchecked=unchecked,
+            vouched_by=self.start.described if self.start is not None else "",
         )
 
     def _problem(self, seq: int, kind: ProblemKind, message: str, position: int | None) -> None:

@@ -64,6 +64,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a checkpoint kept elsewhere; detects a removed tail (repeatable)",
     )
     verify.add_argument(
+        "--since-checkpoint",
+        action="store_true",
+        help="check only the records after the largest --checkpoint given (it vouches for the "
+        "ones before it; the summary says which were not checked)",
+    )
+    verify.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="processes that check signatures (default: one per core for 20,000 records or more)",
+    )
+    verify.add_argument(
         "--keyring", type=Path, help="public keys to trust (default: MLGATE_KEYRING or settings)"
     )
     verify.add_argument(
@@ -132,6 +144,11 @@ def audit_verify(args: argparse.Namespace) -> int:
     checkpoints: list[bytes | tuple[str, bytes]] = [
         (f"checkpoint {path}", _read_checkpoint_file(path)) for path in args.checkpoint
     ]
+    if args.since_checkpoint and (args.url is not None or args.file is not None):
+        raise UsageError(
+            "--since-checkpoint reads the ledger itself (the frontier stored with the "
+            "checkpoint); it does not go with --url or --file"
+        )
     if args.url is not None:
         return _verify_remote(args, settings.token, checkpoints)
     keyring = load_keyring(args.keyring or settings.resolved_keyring)
@@ -143,7 +160,12 @@ def audit_verify(args: argparse.Namespace) -> int:
         with open_ledger(settings, create=False) as ledger:
             bar = _progress_bar(args.progress, ledger.last_seq())
             report = ledger.verify(
-                keyring, checkpoints=checkpoints, progress=bar, inputs=not args.skip_inputs
+                keyring,
+                checkpoints=checkpoints,
+                progress=bar,
+                inputs=not args.skip_inputs,
+                since_kept=args.since_checkpoint,
+                workers=args.workers,
             )
     if bar is not None:
         bar.done()
@@ -220,6 +242,18 @@ class ProgressBar:
     def done(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of processes, 1 or more; found {text!r}"
+        )
+    return count
 
 
 def _read_checkpoint_file(path: Path) -> bytes:

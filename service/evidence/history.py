@@ -56,8 +56,11 @@ ROLLED_BACK = "ROLLED_BACK"
 
 def latest_rollback(ledger: Ledger, model: str, version: str) -> dict[str, Any] | None:
     """The newest alias move that rolled `version` back (as signed, with its record's
-    recorded_at), or None."""
-    for record in ledger.iter_find(kind="alias_move", model=model, outcome="moved"):
+    recorded_at), or None: an indexed read of that version's rollbacks (records_by_rollback),
+    not of the model's every move."""
+    for record in ledger.iter_find(
+        kind="alias_move", model=model, rolled_back_version=version, outcome="moved"
+    ):
         move = record.predicate()
         if (
             move.get("move") == MOVE_BACK

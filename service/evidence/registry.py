@@ -122,8 +122,9 @@ def registry_documents(
 
 def alias_moves(ledger: Ledger, name: str, alias: str) -> Iterator[dict[str, Any]]:
     """The moves of `alias` of model `name` that took effect, newest first, as signed (with
-    their record's `recorded_at`), read page by page as the caller goes on."""
-    for record in ledger.iter_find(kind="alias_move", model=name, outcome="moved"):
+    their record's `recorded_at`), read page by page as the caller goes on: an indexed read
+    of this alias's moves only (records_by_alias), however many other aliases moved since."""
+    for record in ledger.iter_find(kind="alias_move", model=name, alias=alias, outcome="moved"):
         move = record.predicate()
         if move.get("alias") == alias and move.get("moved"):
             yield move

@@ -31,7 +31,7 @@ READS = pytest.mark.parametrize(
                 stage="canary",
                 limit=1,
             ),
-            ("records_by_stage", "records_by_artifact"),
+            ("records_by_outcome",),
         ),
         (  # requesters: SignoffBook.has_requested
             RecordFilter(kind="decision", model="m", version="7", caller="ann", limit=1),
@@ -45,8 +45,35 @@ READS = pytest.mark.parametrize(
             RecordFilter(kind="decision", artifact_digest="sha256:ab", limit=20),
             ("records_by_artifact",),
         ),
+        (  # the tier of record of a model, any version: service/evidence/risk_tier.py
+            RecordFilter(kind="decision", model="m", limit=20),
+            ("records_by_model_kind",),
+        ),
+        (  # its latest tier change: service/signoffs/tiers.py
+            RecordFilter(kind="tier_change", model="m", limit=1),
+            ("records_by_model_kind",),
+        ),
+        (  # the champion of record: service/evidence/registry.py, last_alias_move
+            RecordFilter(kind="alias_move", model="m", alias="champion", outcome="moved"),
+            ("records_by_alias",),
+        ),
+        (  # the version's latest rollback: service/evidence/history.py, latest_rollback
+            RecordFilter(
+                kind="alias_move", model="m", rolled_back_version="7", outcome="moved", limit=10
+            ),
+            ("records_by_rollback",),
+        ),
     ],
-    ids=["history", "requesters", "sign-offs", "artifact-tier"],
+    ids=[
+        "history",
+        "requesters",
+        "sign-offs",
+        "artifact-tier",
+        "model-tier",
+        "tier-change",
+        "alias-move",
+        "rollback",
+    ],
 )
 
 
@@ -66,7 +93,11 @@ def test_each_decisions_reads_seek_by_index(
 
 def _seek(index: str) -> str:
     return {
-        "records_by_stage": "model_name=? AND model_version=? AND stage=?",
+        "records_by_outcome": "kind=? AND model_name=? AND model_version=? AND stage=? "
+        "AND outcome=?",
+        "records_by_model_kind": "kind=? AND model_name=?",
+        "records_by_alias": "kind=? AND model_name=? AND alias=? AND outcome=?",
+        "records_by_rollback": "kind=? AND model_name=? AND rolled_back_version=?",
         "records_by_caller": "model_name=? AND model_version=? AND caller_id=?",
         "records_by_kind": "kind=? AND model_name=? AND model_version=?",
         "records_by_artifact": "kind=? AND artifact_digest=?",
@@ -101,7 +132,9 @@ def test_each_decisions_reads_seek_by_index_in_postgresql(
     (scan,) = plan["Plans"]
     found = {key: scan.get(key) for key in ("Node Type", "Index Name", "Scan Direction")}
     index = scan.get("Index Name")
-    assert index in indexes, scan
+    # Never analysed, the planner cannot tell an index on (kind, model) from a longer one on
+    # (kind, model, version): either seeks by its leading columns (asserted below).
+    assert index in (*indexes, *_SHORTER.get(indexes[0], ())), scan
     assert found == {
         "Node Type": "Index Scan",
         "Index Name": index,
@@ -110,9 +143,18 @@ def test_each_decisions_reads_seek_by_index_in_postgresql(
     assert scan["Index Cond"] == _postgres_seek(index, query), scan
 
 
+_SHORTER = {
+    "records_by_kind": ("records_by_model_kind",),
+    "records_by_caller": ("records_by_model_kind",),
+}
+
+
 def _postgres_seek(index: str, query: RecordFilter) -> str:
     columns = {
-        "records_by_stage": ("model_name", "model_version", "stage"),
+        "records_by_outcome": ("kind", "model_name", "model_version", "stage", "outcome"),
+        "records_by_model_kind": ("kind", "model_name"),
+        "records_by_alias": ("kind", "model_name", "alias", "outcome"),
+        "records_by_rollback": ("kind", "model_name", "rolled_back_version"),
         "records_by_caller": ("model_name", "model_version", "caller_id"),
         "records_by_kind": ("kind", "model_name", "model_version"),
         "records_by_artifact": ("kind", "artifact_digest"),
@@ -124,5 +166,8 @@ def _postgres_seek(index: str, query: RecordFilter) -> str:
         "stage": query.stage,
         "caller_id": query.caller,
         "artifact_digest": query.artifact_digest,
+        "outcome": query.outcome,
+        "alias": query.alias,
+        "rolled_back_version": query.rolled_back_version,
     }
     return "(" + " AND ".join(f"({c} = '{values[c]}'::text)" for c in columns) + ")"

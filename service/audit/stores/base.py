@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from service.audit.envelope import GENESIS_PREV
-from service.audit.kinds import DECISION
+from service.audit.columns import event_columns
+from service.audit.envelope import GENESIS_PREV, open_envelope
+from service.audit.kinds import DECISION, EventColumns, kind_of_predicate
 
 # Columns copied out of the envelope so records can be found; verification never trusts them.
 RECORD_COLUMNS = (
@@ -28,6 +29,8 @@ RECORD_COLUMNS = (
     "artifact_digest",
     "stage",
     "risk_tier",
+    "alias",
+    "rolled_back_version",
 )
 # Columns added after the first ledgers were written: a store adds any its table lacks when it
 # opens (TEXT NOT NULL with this default). Each is copied from the signed envelope.
@@ -37,7 +40,12 @@ ADDED_COLUMNS = {
     "artifact_digest": "",
     "stage": "",
     "risk_tier": "",
+    "alias": "",
+    "rolled_back_version": "",
 }
+# Columns whose values an older ledger's records hold in their signed content: filled in from
+# each record's envelope when the column is added (service/audit/columns.py derives them).
+BACKFILLED = ("alias", "rolled_back_version")
 # Reads of the whole ledger go in pages by seq, so no transaction stays open for a long walk.
 PAGE_SIZE = 1000
 
@@ -60,6 +68,8 @@ class RecordRow:
     artifact_digest: str = ""
     stage: str = ""  # a decision's target stage
     risk_tier: str = ""  # the tier a decision was judged under
+    alias: str = ""  # an alias move's alias
+    rolled_back_version: str = ""  # the version a rollback's alias move moved off
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,8 @@ class RecordFilter:
     version: str | None = None
     gate: str | None = None
     outcome: str | None = None
+    alias: str | None = None
+    rolled_back_version: str | None = None
     since: str | None = None  # recorded_at >= since, in the ledger's own time format
     until: str | None = None  # recorded_at < until
     before_seq: int | None = None
@@ -101,6 +113,11 @@ class ChainWriter(Protocol):
     def insert_record(self, row: RecordRow) -> None: ...
 
     def insert_input(self, digest: str, document: bytes) -> None: ...
+
+    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
+        """`inputs` ((digest, document), kept once per digest) and then `rows`, in order, as
+        insert_input and insert_record each would: in as few round trips as the driver allows."""
+        ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
 
@@ -159,6 +176,19 @@ class Store(Protocol):
 
     def checkpoint_envelopes(self) -> list[bytes]: ...
 
+    def seq_after(self, after_seq: int, n: int) -> int | None:
+        """The seq of the `n`th record after `after_seq` (n >= 1), or None if there are fewer."""
+        ...
+
+    def checkpoint_frontiers(self, size: int) -> list[bytes]:
+        """The Merkle frontiers stored with checkpoints of `size` records, newest first."""
+        ...
+
+    def reader(self) -> Callable[[], Store]:
+        """A picklable function that opens this ledger again for reading only, in another
+        process (the verifier's workers)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -187,6 +217,8 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
         ("model_version", query.version),
         ("gate", query.gate),
         ("outcome", query.outcome),
+        ("alias", query.alias),
+        ("rolled_back_version", query.rolled_back_version),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -242,7 +274,8 @@ def row_from(values: Sequence[Any]) -> RecordRow:
 
 
 # Indexes over the added columns, for the reads every decision makes (evidence/history.py,
-# risk_tier.py, the sign-off book): each seeks its rows instead of scanning the model's.
+# risk_tier.py, registry.py, the sign-off book): each seeks the newest rows it needs, in seq
+# order, instead of reading and sorting the model's whole history.
 ADDED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS records_by_kind ON records (kind, model_name, model_version, seq)",
     "CREATE INDEX IF NOT EXISTS records_by_stage "
@@ -251,12 +284,48 @@ ADDED_INDEXES = (
     "ON records (model_name, model_version, caller_id, seq)",
     # The decisions on one artifact under any name (risk_tier.py: a tier follows the artifact).
     "CREATE INDEX IF NOT EXISTS records_by_artifact ON records (kind, artifact_digest, seq)",
+    # The newest record of a kind on a model, any version (its tier of record, tier changes).
+    "CREATE INDEX IF NOT EXISTS records_by_model_kind ON records (kind, model_name, seq)",
+    # The newest allow of a version at a stage, past any number of denies (history.py).
+    "CREATE INDEX IF NOT EXISTS records_by_outcome "
+    "ON records (kind, model_name, model_version, stage, outcome, seq)",
+    # The newest move of one alias that took effect, past other aliases' moves (registry.py).
+    "CREATE INDEX IF NOT EXISTS records_by_alias "
+    "ON records (kind, model_name, alias, outcome, seq)",
+    # The newest rollback of a version (history.py: its allows before then do not count).
+    "CREATE INDEX IF NOT EXISTS records_by_rollback "
+    "ON records (kind, model_name, rolled_back_version, seq)",
 )
 
 
 def added_column(name: str) -> str:
     """The ALTER TABLE that adds one of ADDED_COLUMNS to an older ledger's records table."""
     return f"ALTER TABLE records ADD COLUMN {name} TEXT NOT NULL DEFAULT '{ADDED_COLUMNS[name]}'"
+
+
+def backfilled_values(rows: Iterable[tuple[int, bytes]]) -> list[tuple[object, ...]]:
+    """(alias, rolled_back_version, seq) for each of `rows` (seq, envelope) whose signed content
+    names them: the UPDATE parameters that fill BACKFILLED in a ledger written before those
+    columns. An envelope that cannot be read is left as it is, for `mlgate audit verify` to
+    report. The values are read, not trusted: verification compares them with what is signed."""
+    values: list[tuple[object, ...]] = []
+    for seq, envelope in rows:
+        try:
+            statement = open_envelope(bytes(envelope)).statement()
+            kind = kind_of_predicate(str(statement.get("predicateType")))
+            if kind is None or not isinstance(kind.columns, EventColumns):
+                continue
+            columns = event_columns(kind.name, statement["predicate"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if any(columns[name] for name in BACKFILLED):
+            values.append((*(columns[name] for name in BACKFILLED), int(seq)))
+    return values
+
+
+def backfill_sql(placeholder: str) -> str:
+    sets = ", ".join(f"{name} = {placeholder}" for name in BACKFILLED)
+    return f"UPDATE records SET {sets} WHERE seq = {placeholder}"
 
 
 def insert_record_sql(placeholder: str) -> str:

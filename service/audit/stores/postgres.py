@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -11,14 +12,18 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from service.audit.envelope import GENESIS_PREV
+from service.audit.kinds import DECISION
 from service.audit.stores.base import (
     ADDED_COLUMNS,
     ADDED_INDEXES,
+    BACKFILLED,
     LOCK_TIMEOUT_S,
     RecordRow,
     StoredCheckpoint,
     Tail,
     added_column,
+    backfill_sql,
+    backfilled_values,
     column_values,
     insert_record_sql,
 )
@@ -67,6 +72,9 @@ SCHEMA += "".join(
     for name in ADDED_COLUMNS
 ) + "".join(f"{index};\n" for index in ADDED_INDEXES)
 INSERT_RECORD = insert_record_sql("%s")
+INSERT_INPUT = (
+    "INSERT INTO inputs (digest, document) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING"
+)
 CONNECT_TIMEOUT_S = 5
 
 
@@ -112,7 +120,14 @@ class PostgresStore(SharedReads):
                         "SELECT pg_advisory_xact_lock("
                         "hashtext(coalesce(current_schema(), '') || '.mlgate_ledger'))"
                     )
+                    had = self._columns(conn)
                     conn.execute(SCHEMA)
+                    if had and not set(BACKFILLED) <= had:  # an older ledger: fill them in
+                        rows = conn.execute(
+                            "SELECT seq, envelope FROM records WHERE kind != %s", (DECISION,)
+                        ).fetchall()
+                        with conn.cursor() as cursor:
+                            cursor.executemany(backfill_sql("%s"), backfilled_values(rows))
             else:
                 found = conn.execute("SELECT to_regclass('records')").fetchone()
                 if found is None or found[0] is None:
@@ -128,6 +143,15 @@ class PostgresStore(SharedReads):
             raise
         self._conn = conn
         return conn
+
+    @staticmethod
+    def _columns(conn: psycopg.Connection[Any]) -> set[str]:
+        """The columns of the records table in the current schema (none before it exists)."""
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'records'"
+        ).fetchall()
+        return {str(row[0]) for row in rows}
 
     def _failure(self, action: str, exc: psycopg.Error) -> AuditWriteFailed | LedgerUnreadable:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -199,6 +223,9 @@ class PostgresStore(SharedReads):
                 raise
         return work(self._connection())
 
+    def reader(self) -> Callable[[], PostgresStore]:
+        return functools.partial(PostgresStore, self.url, create=False)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -225,10 +252,18 @@ class _PostgresWriter:
         )
 
     def insert_input(self, digest: str, document: bytes) -> None:
-        self._conn.execute(
-            "INSERT INTO inputs (digest, document) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING",
-            (digest, document),
-        )
+        self._conn.execute(INSERT_INPUT, (digest, document))
+
+    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
+        # executemany sends the statements pipelined; the chain head moves once, to the last.
+        with self._conn.cursor() as cursor:
+            cursor.executemany(INSERT_INPUT, inputs)
+            cursor.executemany(INSERT_RECORD, [column_values(row) for row in rows])
+        if rows:
+            self._conn.execute(
+                "UPDATE chain_head SET seq = %s, envelope_hash = %s WHERE id = 1",
+                (rows[-1].seq, rows[-1].envelope_hash),
+            )
 
     def probe(self, row: RecordRow) -> None:
         # The server's disk is not ours to probe, and holding the chain lock writes nothing:

@@ -67,6 +67,21 @@ class SharedReads:
         rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))
         return bytes(rows[0][0]) if rows else None
 
+    def seq_after(self, after_seq: int, n: int) -> int | None:
+        """The seq of the `n`th record after `after_seq` (n >= 1), or None if there are fewer."""
+        rows = self._read(
+            "SELECT seq FROM records WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
+            (after_seq, n - 1),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def checkpoint_frontiers(self, size: int) -> list[bytes]:
+        """The Merkle frontiers stored with checkpoints of `size` records, newest first."""
+        rows = self._read(
+            "SELECT frontier FROM checkpoints WHERE size = ? ORDER BY id DESC", (size,)
+        )
+        return [bytes(r[0]) for r in rows]
+
     def checkpoint_envelopes(self) -> list[bytes]:
         rows = self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
         return [bytes(r[0]) for r in rows]

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from service.audit.kinds import DECISION
 from service.audit.stores.base import (
     ADDED_COLUMNS,
     ADDED_INDEXES,
+    BACKFILLED,
     LOCK_TIMEOUT_S,
     RecordRow,
     StoredCheckpoint,
     Tail,
     added_column,
+    backfill_sql,
+    backfilled_values,
     column_values,
     envelope_bytes,
     insert_record_sql,
@@ -54,6 +59,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
 INSERT_RECORD = insert_record_sql("?")
+INSERT_INPUT = "INSERT INTO inputs (digest, document) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING"
 T = TypeVar("T")
 
 
@@ -112,6 +118,11 @@ class SqliteStore(SharedReads):
                 for name in ADDED_COLUMNS:
                     if name not in columns:  # a ledger written before the column existed
                         conn.execute(added_column(name))
+                if not set(BACKFILLED) <= columns:
+                    rows = conn.execute(
+                        "SELECT seq, envelope FROM records WHERE kind != ?", (DECISION,)
+                    )
+                    conn.executemany(backfill_sql("?"), backfilled_values(rows))
                 for index in ADDED_INDEXES:
                     conn.execute(index)
                 conn.execute("COMMIT")
@@ -229,6 +240,9 @@ class SqliteStore(SharedReads):
             except sqlite3.Error as exc:
                 raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
 
+    def reader(self) -> Callable[[], SqliteStore]:
+        return functools.partial(SqliteStore, self.path, create=False)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -248,10 +262,11 @@ class _SqliteWriter:
         self._conn.execute(INSERT_RECORD, column_values(row))
 
     def insert_input(self, digest: str, document: bytes) -> None:
-        self._conn.execute(
-            "INSERT INTO inputs (digest, document) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-            (digest, document),
-        )
+        self.insert_many((), ((digest, document),))
+
+    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
+        self._conn.executemany(INSERT_INPUT, inputs)
+        self._conn.executemany(INSERT_RECORD, map(column_values, rows))
 
     def probe(self, row: RecordRow) -> None:
         """The rows an append writes, in a savepoint rolled back: they meet what refuses a
