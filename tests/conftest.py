@@ -98,6 +98,18 @@ def raise_auc_floor(policies: Path, stage: str, floor: str) -> Path:
     return policies
 
 
+def never_finishing(policies: Path) -> Path:
+    """Make the card rule of the policies under `policies` (a copy) start with a comprehension
+    over 10^10 pairs: a policy whose evaluation never finishes in any test's lifetime."""
+    card = policies / "promotion" / "card.rego"
+    rule = 'deny contains reason if {\n\tsome section in object.get(settings, "card_sections", [])'
+    source = card.read_text()
+    assert rule in source
+    spin = "count({1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)})"
+    card.write_text(source.replace(rule, rule.replace("{\n", f"{{\n\t{spin} > 0\n"), 1))
+    return policies
+
+
 @pytest.fixture(scope="session")
 def sarif_schema() -> Any:
     """A validator of the SARIF 2.1.0 schema. Without the schema file: skip, saying how to get

@@ -34,8 +34,8 @@ from service.review.revisions import check_revision_id, kept_revision, restore_r
 
 router = APIRouter(tags=["policies"])
 
-# Judged in one thread: the service's cores belong to the pipelines asking for decisions (the
-# CLI's `mlgate replay` uses them all). At some 400 decisions a second, a minute of judging.
+# Judged by one worker process: the service's cores belong to the pipelines asking for decisions
+# (the CLI's `mlgate replay` uses them all). At some 400 decisions a second, a minute of judging.
 MAX_REPLAYED = 20_000
 BUNDLE_TYPES = ("application/gzip", "application/x-gzip", "application/vnd.openpolicyagent.bundle")
 
@@ -52,10 +52,11 @@ BUNDLE_TYPES = ("application/gzip", "application/x-gzip", "application/vnd.openp
         "be replayed (their input gone or altered). Nothing is recorded or enacted. The body "
         'is either JSON `{"revision": "sha256:..."}`, a revision the ledger keeps, or a '
         "gzip-compressed tar of policies (`Content-Type: application/gzip`): an OPA bundle as "
-        "`mlgate bundle build` writes it, or a policy directory. Judged in one thread, so as "
-        f"not to take the cores from decisions: at most {MAX_REPLAYED} decisions a request "
-        "(narrow with `since`, `until`, `model`, `gate`); `mlgate replay` on a copy of the "
-        "ledger uses every core."
+        "`mlgate bundle build` writes it, or a policy directory. Judged by one worker process, "
+        f"so as not to take the cores from decisions: at most {MAX_REPLAYED} decisions a "
+        "request (narrow with `since`, `until`, `model`, `gate`); a decision taking longer "
+        "than MLGATE_DECISION_TIMEOUT_SECONDS stops the worker, and it and the decisions not "
+        "yet judged are reported unreplayable. `mlgate replay` uses every core."
     ),
     openapi_extra={
         "requestBody": {
@@ -113,7 +114,11 @@ def _replayed(runtime: Runtime, where: ReplayFilter, media: str, body: bytes) ->
     with tempfile.TemporaryDirectory(prefix="mlgate-replay-") as directory:
         policies, described = _policies(runtime, media, body, Path(directory) / "policies")
         report = replay(
-            runtime.ledger, records, functools.partial(policy_judge, policies), workers=1
+            runtime.ledger,
+            records,
+            functools.partial(policy_judge, policies),
+            workers=1,
+            timeout=runtime.settings.decision_timeout_seconds,
         )
     return ReplayResult.model_validate({**report.to_json(), "policies": described})
 

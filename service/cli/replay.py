@@ -59,6 +59,13 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--workers", type=int, metavar="N", help="judging processes (default: one per core)"
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop when a decision takes longer than this under the policies replayed, "
+        "reporting it and those not judged yet as not replayed (judged in worker processes)",
+    )
     parser.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     parser.set_defaults(func=replay_command)
 
@@ -72,6 +79,8 @@ def replay_command(args: argparse.Namespace) -> int:
     from service.review.replay import ReplayFilter, replay, selected
     from service.review.replay_text import markdown, text
 
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout: expected a number of seconds above 0; found {args.timeout}")
     if args.workers is not None and args.workers < 1:
         raise UsageError(
             f"--workers: expected a number of processes, 1 or more; found {args.workers}"
@@ -92,6 +101,7 @@ def replay_command(args: argparse.Namespace) -> int:
                 records,
                 functools.partial(policy_judge, policy_dir),
                 workers=args.workers,
+                timeout=args.timeout,
                 progress=bar,
             )
             if bar is not None:

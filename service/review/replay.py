@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing import get_context
 from typing import Any
 
@@ -192,21 +194,26 @@ def replay(
     *,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    timeout: float | None = None,
 ) -> ReplayReport:
     """Judge `records` (decisions of `ledger`, from `selected`) again under the policy set
     `factory` builds a judge for; record nothing, enact nothing.
 
     `workers` processes judge (default: one per core; 1 judges in this process, as does a
-    replay of fewer than INLINE_BELOW decisions). `progress` is called with the number of
-    decisions handled so far. A decision whose input document is missing or does not match
-    its digest, or that these policies cannot judge (an unknown gate), is reported as
-    unreplayable, never skipped silently. Raises what building the judge raises
-    (PolicyLoadError for a broken policy set).
+    replay of fewer than INLINE_BELOW decisions, unless `timeout` is given). `progress` is
+    called with the number of decisions handled so far. A decision whose input document is
+    missing or does not match its digest, or that these policies cannot judge (an unknown
+    gate), is reported as unreplayable, never skipped silently. With `timeout` (seconds a
+    decision may take), the judging always runs in worker processes, and when a chunk of
+    decisions takes longer than that many seconds for each (plus STARTUP_ALLOWANCE for the
+    first: the workers compile the policies), the workers are stopped and every decision not
+    judged by then is reported unreplayable, saying so: a policy that never finishes holds
+    nothing. Raises what building the judge raises (PolicyLoadError for a broken policy set).
     """
     workers = max(1, workers if workers is not None else os.cpu_count() or 1)
     skipped: list[Unreplayable] = []
     tasks = _tasks(ledger, records, skipped)
-    if workers == 1 or len(records) < INLINE_BELOW:
+    if timeout is None and (workers == 1 or len(records) < INLINE_BELOW):
         judge = factory()
         report = ReplayReport(revision=judge.engine.policy_set.revision)
         try:
@@ -218,16 +225,65 @@ def replay(
             _close(judge)
         return report
     report = ReplayReport(revision="")
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_start_worker,
         initargs=(factory,),
-    ) as pool:
-        futures = _submitted(pool, _chunks(tasks), ahead=workers * 4)
-        _collect(report, (future.result() for future in futures), skipped, progress)
+    )
+    try:
+        answers = _answers(pool, _chunks(tasks), workers * 4, timeout)
+        _collect(report, answers, skipped, progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     report.revision = report.revision or "unknown: no decision could be judged"
     return report
+
+
+# What a chunk's first wait may add to its time for the workers' start (spawn, import and a
+# policy compile: about a second on an idle host).
+STARTUP_ALLOWANCE = 20.0
+
+
+def _answers(
+    pool: ProcessPoolExecutor, chunks: Iterator[list[_Task]], ahead: int, timeout: float | None
+) -> Iterator[_Judged]:
+    """Each chunk's results in order, keeping at most `ahead` chunks submitted and unanswered
+    (the inputs of a large ledger are never all in memory at once). Past a chunk's time limit
+    (with `timeout`), the workers are stopped, and that chunk and all after it come back
+    unreplayable."""
+    pending: deque[tuple[list[_Task], Future[_Judged]]] = deque()
+    allowance, revision = STARTUP_ALLOWANCE, ""
+    while True:
+        for chunk in islice(chunks, ahead - len(pending)):
+            pending.append((chunk, pool.submit(_judge_in_worker, chunk)))
+        if not pending:
+            return
+        chunk, future = pending.popleft()
+        limit = None if timeout is None else timeout * len(chunk) + allowance
+        allowance = 0.0
+        try:
+            revision, judged = future.result(timeout=limit)
+        except FutureTimeout:
+            _stop_workers(pool)
+            problem = (
+                f"not judged: a decision took longer than {timeout:g} s under these policies, "
+                "so the replay was stopped there"
+            )
+            stopped = [chunk, *(c for c, _ in pending), *chunks]
+            yield (
+                revision,
+                [Unreplayable(t.seq, _decision_id(t), problem) for c in stopped for t in c],
+            )
+            return
+        yield revision, judged
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes: a policy stuck in OPA's evaluator does not return to
+    be cancelled. (ProcessPoolExecutor keeps them in `_processes`; nothing public stops them.)"""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
 
 
 def _tasks(
@@ -271,19 +327,6 @@ def _chunks(tasks: Iterator[_Task]) -> Iterator[list[_Task]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _submitted(
-    pool: ProcessPoolExecutor, chunks: Iterator[list[_Task]], ahead: int
-) -> Iterator[Future[_Judged]]:
-    """The chunks' futures in order, keeping at most `ahead` submitted and unanswered (the
-    inputs of a large ledger are never all in memory at once)."""
-    pending: list[Future[_Judged]] = []
-    for chunk in chunks:
-        pending.append(pool.submit(_judge_in_worker, chunk))
-        if len(pending) >= ahead:
-            yield pending.pop(0)
-    yield from pending
 
 
 def _collect(
@@ -330,9 +373,13 @@ def _judge_chunk(judge: Judge, chunk: list[_Task]) -> list[Replayed | Unreplayab
     return [_judge_one(judge, task) for task in chunk]
 
 
+def _decision_id(task: _Task) -> str:
+    return str(task.predicate.get("decision_id", ""))
+
+
 def _judge_one(judge: Judge, task: _Task) -> Replayed | Unreplayable:
     recorded = task.predicate
-    decision_id = str(recorded.get("decision_id", ""))
+    decision_id = _decision_id(task)
     try:
         decision = judge.evaluate(json.loads(task.document))
     except MlgateError as exc:  # e.g. a gate these policies' registry does not know

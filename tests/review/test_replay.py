@@ -32,7 +32,7 @@ from service.review.replay_text import markdown, text
 from service.review.revisions import keep_revision
 from service.settings import get_settings
 from tests.audit.test_tampering import flip_char
-from tests.conftest import POLICY_DIR, fixture_input, raise_auc_floor
+from tests.conftest import POLICY_DIR, fixture_input, never_finishing, raise_auc_floor
 from tests.inprocess_cli import Mlgate, ledger_path, mlgate
 
 __all__ = ["mlgate"]
@@ -288,3 +288,14 @@ def test_one_decision_is_counted_in_the_singular() -> None:
     report = ReplayReport(revision="sha256:" + "2" * 64, replayed=[flip])
     assert text(report, "policies").startswith("replayed 1 recorded decision under")
     assert "**1 recorded decision would change outcome**" in markdown(report, "policies")
+
+
+def test_a_policy_that_never_finishes_is_stopped_at_the_timeout(
+    mlgate: Mlgate, recorded: dict[tuple[str, str], Decision], policy_copy: Callable[[], Path]
+) -> None:
+    policies = never_finishing(policy_copy())
+    run = mlgate("replay", "--policy-dir", str(policies), "--timeout", "2", "--format", "json")
+    assert run.code == 1, run.err
+    report = json.loads(run.out)
+    assert (report["replayed"], report["unreplayable"]) == (0, len(RECORDED))
+    assert all("took longer than 2 s" in p["problem"] for p in report["problems"])
