@@ -104,12 +104,12 @@ async def replay_decisions(
 
 
 def _replayed(runtime: Runtime, where: ReplayFilter, media: str, body: bytes) -> ReplayResult:
-    records = selected(runtime.ledger, where)
+    records = selected(runtime.ledger, where, at_most=MAX_REPLAYED + 1)
     if len(records) > MAX_REPLAYED:
         raise InvalidField(
             "since",
-            f"expected at most {MAX_REPLAYED} decisions in one replay; {len(records)} match: "
-            "narrow them with since, until, model or gate",
+            f"expected at most {MAX_REPLAYED} decisions in one replay; more match: narrow "
+            "them with since, until, model or gate",
         )
     with tempfile.TemporaryDirectory(prefix="mlgate-replay-") as directory:
         policies, described = _policies(runtime, media, body, Path(directory) / "policies")

@@ -181,10 +181,14 @@ class _Task:
     document: bytes
 
 
-def selected(ledger: Ledger, where: ReplayFilter = ReplayFilter()) -> list[LedgerRecord]:
+def selected(
+    ledger: Ledger, where: ReplayFilter = ReplayFilter(), at_most: int | None = None
+) -> list[LedgerRecord]:
     """The recorded decisions `where` matches, oldest first, each checked against its
-    signature as every ledger read is (LedgerTampered for a record edited in the database)."""
-    return sorted(ledger.iter_find(page=1000, **where.find_arguments()), key=lambda r: r.seq)
+    signature as every ledger read is (LedgerTampered for a record edited in the database).
+    With `at_most`, reading stops there: the newest `at_most` of them."""
+    found = islice(ledger.iter_find(page=1000, **where.find_arguments()), at_most)
+    return sorted(found, key=lambda r: r.seq)
 
 
 def replay(

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.api import routes_replay
 from service.engine.bundle import bundle_bytes
 from service.engine.policyset import read_policy_set
 from tests.api.conftest import Api, evidence, in_process, request_body, serving
@@ -320,3 +321,17 @@ def test_a_policy_that_never_finishes_does_not_hold_the_service(
     assert answer.json()["unreplayable"] == 1, answer.text
     [problem] = answer.json()["problems"]
     assert "took longer than 2 s under these policies" in problem["problem"]
+
+
+def test_more_decisions_than_one_request_may_replay_are_refused_naming_the_filters(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes_replay, "MAX_REPLAYED", 2)  # the app holds 3 decisions
+    revision = api.client.get("/v1/policies", headers=api.headers("auditor")).json()["revision"]
+    answer = _replay(api, json={"revision": revision})
+    assert answer.status_code == 422, answer.text
+    assert "expected at most 2 decisions in one replay; more match" in answer.json()["message"]
+    promotions = _replay(api, json={"revision": revision}, params={"gate": "promotion"})
+    assert promotions.status_code == 422
+    monkeypatch.setattr(routes_replay, "MAX_REPLAYED", 3)
+    assert _replay(api, json={"revision": revision}).status_code == 200
