@@ -34,7 +34,7 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from functools import partial  # noqa: E402
 
-from service.audit.ledger import open_ledger  # noqa: E402
+from service.audit.ledger import open_ledger, open_ledger_reader  # noqa: E402
 from service.compose import local_judge, policy_judge  # noqa: E402
 from service.decision.recording import pending_decision  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
@@ -118,7 +118,13 @@ def main() -> int:
         started = time.perf_counter()
         with open_ledger(get_settings(), create=False) as ledger:
             records = selected(ledger, ReplayFilter())
-            report = replay(ledger, records, partial(policy_judge, policies), workers=args.workers)
+            report = replay(
+                ledger,
+                records,
+                partial(policy_judge, policies),
+                reader=partial(open_ledger_reader, get_settings()),
+                workers=args.workers,
+            )
         elapsed = time.perf_counter() - started
         baseline_again = baseline_rate(policies)
     rate = len(report.replayed) / elapsed

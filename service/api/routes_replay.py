@@ -26,6 +26,7 @@ from service.api.models import (
 from service.api.queryparams import UNKNOWN_QUERY, only_query
 from service.api.routes_audit import time_bound
 from service.api.runtime import Runtime, RuntimeDep
+from service.audit.ledger import open_ledger_reader
 from service.compose import policy_judge
 from service.engine.bundle import unpack_policies
 from service.errors import InvalidField
@@ -117,6 +118,7 @@ def _replayed(runtime: Runtime, where: ReplayFilter, media: str, body: bytes) ->
             runtime.ledger,
             records,
             functools.partial(policy_judge, policies),
+            reader=functools.partial(open_ledger_reader, runtime.settings),
             workers=1,
             timeout=runtime.settings.decision_timeout_seconds,
         )

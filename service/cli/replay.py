@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
 
 
 def replay_command(args: argparse.Namespace) -> int:
-    from service.audit.ledger import open_ledger
+    from service.audit.ledger import open_ledger, open_ledger_reader
     from service.cli.audit_commands import ProgressBar
     from service.compose import policy_judge
     from service.errors import UsageError
@@ -100,9 +100,10 @@ def replay_command(args: argparse.Namespace) -> int:
                 ledger,
                 records,
                 functools.partial(policy_judge, policy_dir),
+                reader=functools.partial(open_ledger_reader, get_settings()),
                 workers=args.workers,
-                timeout=args.timeout,
                 progress=bar,
+                timeout=args.timeout,
             )
             if bar is not None:
                 bar.done()

@@ -9,8 +9,10 @@ replay therefore answers "what would these policies have decided on the same evi
 
 Each decision's judgement is independent of the others, so the judging is spread over worker
 processes, each with its own judge built by the `JudgeFactory` it is handed (spawned, as the
-decision workers are: the embedded engine's Go runtime does not survive a fork). The records
-are read and their inputs checked in this process, a chunk at a time, while the workers judge.
+decision workers are: the embedded engine's Go runtime does not survive a fork). This process
+only lists the decisions' seqs and hands them out a chunk at a time; each worker reads its
+records from the ledger (checked against their signatures) and their inputs (checked against
+their digests) itself, so the reading is spread over the cores too.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from typing import Any
 
 from service.audit.kinds import DECISION
 from service.audit.ledger import Ledger
-from service.audit.records import LedgerRecord
 from service.canonical import sha256_digest
 from service.decision.judge import Judge
 from service.errors import MlgateError, NotFound, PolicyLoadError
 
 # A picklable callable building the judge of the policy set to replay under, once per worker.
 JudgeFactory = Callable[[], Judge]
+# A picklable callable opening, in a worker, the ledger the replay reads (open_ledger_reader).
+LedgerReader = Callable[[], Ledger]
 # Decisions handed to a worker at a time: large enough that the hand-over costs little next to
 # the judging (some 2 ms a decision), small enough that the progress moves and every worker
 # gets a share of a few hundred decisions.
@@ -183,48 +186,50 @@ class _Task:
 
 def selected(
     ledger: Ledger, where: ReplayFilter = ReplayFilter(), at_most: int | None = None
-) -> list[LedgerRecord]:
-    """The recorded decisions `where` matches, oldest first, each checked against its
-    signature as every ledger read is (LedgerTampered for a record edited in the database).
-    With `at_most`, reading stops there: the newest `at_most` of them."""
-    found = islice(ledger.iter_find(page=1000, **where.find_arguments()), at_most)
-    return sorted(found, key=lambda r: r.seq)
+) -> list[int]:
+    """The seqs of the recorded decisions `where` matches, oldest first; with `at_most`,
+    reading stops there (the newest `at_most`). Listed unchecked: each record is checked
+    against its signature when it is read for judging (LedgerTampered for one edited in the
+    database), in whichever process judges it."""
+    return sorted(islice(ledger.seqs(**where.find_arguments()), at_most))
 
 
 def replay(
     ledger: Ledger,
-    records: list[LedgerRecord],
+    seqs: list[int],
     factory: JudgeFactory,
     *,
+    reader: LedgerReader | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     timeout: float | None = None,
 ) -> ReplayReport:
-    """Judge `records` (decisions of `ledger`, from `selected`) again under the policy set
+    """Judge the decisions `seqs` of `ledger` (from `selected`) again under the policy set
     `factory` builds a judge for; record nothing, enact nothing.
 
-    `workers` processes judge (default: one per core; 1 judges in this process, as does a
-    replay of fewer than INLINE_BELOW decisions, unless `timeout` is given). `progress` is
-    called with the number of decisions handled so far. A decision whose input document is
-    missing or does not match its digest, or that these policies cannot judge (an unknown
-    gate), is reported as unreplayable, never skipped silently. With `timeout` (seconds a
-    decision may take), the judging always runs in worker processes, and when a chunk of
-    decisions takes longer than that many seconds for each (plus STARTUP_ALLOWANCE for the
-    first: the workers compile the policies), the workers are stopped and every decision not
-    judged by then is reported unreplayable, saying so: a policy that never finishes holds
-    nothing. Raises what building the judge raises (PolicyLoadError for a broken policy set).
+    `workers` processes judge (default: one per core), each reading its decisions from the
+    ledger `reader` opens (it must be the ledger `ledger` reads); without `reader`, with one
+    worker, or for fewer than INLINE_BELOW decisions (and no `timeout`), this process reads
+    and judges. `progress` is called with the number of decisions handled so far. A decision
+    whose input document is missing or does not match its digest, or that these policies
+    cannot judge (an unknown gate), is reported as unreplayable, never skipped silently; a
+    record edited in the database raises LedgerTampered. With `timeout` (seconds a decision
+    may take; needs `reader`), the judging always runs in worker processes, and when a chunk
+    takes longer than that for each of its decisions (plus STARTUP_ALLOWANCE for the first:
+    the workers compile the policies), the workers are stopped and every decision not judged
+    by then is reported unreplayable, saying so: a policy that never finishes holds nothing.
+    Raises what building the judge raises (PolicyLoadError for a broken policy set).
     """
     workers = max(1, workers if workers is not None else os.cpu_count() or 1)
-    skipped: list[Unreplayable] = []
-    tasks = _tasks(ledger, records, skipped)
-    if timeout is None and (workers == 1 or len(records) < INLINE_BELOW):
+    inline = workers == 1 or len(seqs) < INLINE_BELOW
+    if reader is None or (timeout is None and inline):
         judge = factory()
         report = ReplayReport(revision=judge.engine.policy_set.revision)
         try:
             outcomes: Iterable[_Judged] = (
-                (report.revision, _judge_chunk(judge, chunk)) for chunk in _chunks(tasks)
+                (report.revision, _read_and_judge(judge, ledger, chunk)) for chunk in _chunks(seqs)
             )
-            _collect(report, outcomes, skipped, progress)
+            _collect(report, outcomes, progress)
         finally:
             _close(judge)
         return report
@@ -233,11 +238,11 @@ def replay(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_start_worker,
-        initargs=(factory,),
+        initargs=(factory, reader),
     )
     try:
-        answers = _answers(pool, _chunks(tasks), workers * 4, timeout)
-        _collect(report, answers, skipped, progress)
+        answers = _answers(ledger, pool, _chunks(seqs), workers * 4, timeout)
+        _collect(report, answers, progress)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     report.revision = report.revision or "unknown: no decision could be judged"
@@ -250,13 +255,16 @@ STARTUP_ALLOWANCE = 20.0
 
 
 def _answers(
-    pool: ProcessPoolExecutor, chunks: Iterator[list[_Task]], ahead: int, timeout: float | None
+    ledger: Ledger,
+    pool: ProcessPoolExecutor,
+    chunks: Iterator[list[int]],
+    ahead: int,
+    timeout: float | None,
 ) -> Iterator[_Judged]:
-    """Each chunk's results in order, keeping at most `ahead` chunks submitted and unanswered
-    (the inputs of a large ledger are never all in memory at once). Past a chunk's time limit
-    (with `timeout`), the workers are stopped, and that chunk and all after it come back
-    unreplayable."""
-    pending: deque[tuple[list[_Task], Future[_Judged]]] = deque()
+    """Each chunk's results in order, keeping at most `ahead` chunks submitted and unanswered.
+    Past a chunk's time limit (with `timeout`), the workers are stopped, and that chunk and all
+    after it come back unreplayable."""
+    pending: deque[tuple[list[int], Future[_Judged]]] = deque()
     allowance, revision = STARTUP_ALLOWANCE, ""
     while True:
         for chunk in islice(chunks, ahead - len(pending)):
@@ -277,10 +285,17 @@ def _answers(
             stopped = [chunk, *(c for c, _ in pending), *chunks]
             yield (
                 revision,
-                [Unreplayable(t.seq, _decision_id(t), problem) for c in stopped for t in c],
+                [Unreplayable(seq, _id_of(ledger, seq), problem) for c in stopped for seq in c],
             )
             return
         yield revision, judged
+
+
+def _id_of(ledger: Ledger, seq: int) -> str:
+    try:
+        return ledger.get_seq(seq).decision_id
+    except MlgateError:
+        return ""
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -290,22 +305,24 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.kill()
 
 
-def _tasks(
-    ledger: Ledger, records: list[LedgerRecord], skipped: list[Unreplayable]
-) -> Iterator[_Task]:
-    for record in records:
+def _read_and_judge(judge: Judge, ledger: Ledger, seqs: list[int]) -> list[Replayed | Unreplayable]:
+    """Each decision read (checked: LedgerTampered for an edited record), its input checked
+    against its digest, and judged; in seq order."""
+    results: list[Replayed | Unreplayable] = []
+    for seq in seqs:
+        record = ledger.get_seq(seq)
         try:
             predicate = record.predicate()
-            digest = str(predicate["input_digest"])
-            document = _checked_input(ledger, digest)
+            document = _checked_input(ledger, str(predicate["input_digest"]))
         except MlgateError as exc:
-            skipped.append(Unreplayable(record.seq, record.decision_id, exc.message))
+            results.append(Unreplayable(seq, record.decision_id, exc.message))
             continue
         except (KeyError, ValueError) as exc:
             problem = f"its record cannot be read ({exc}); run `mlgate audit verify`"
-            skipped.append(Unreplayable(record.seq, record.decision_id, problem))
+            results.append(Unreplayable(seq, record.decision_id, problem))
             continue
-        yield _Task(record.seq, record.recorded_at, predicate, document)
+        results.append(_judge_one(judge, _Task(seq, record.recorded_at, predicate, document)))
+    return results
 
 
 def _checked_input(ledger: Ledger, digest: str) -> bytes:
@@ -322,24 +339,15 @@ def _checked_input(ledger: Ledger, digest: str) -> bytes:
     return document
 
 
-def _chunks(tasks: Iterator[_Task]) -> Iterator[list[_Task]]:
-    chunk: list[_Task] = []
-    for task in tasks:
-        chunk.append(task)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _chunks(seqs: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(seqs), CHUNK):
+        yield seqs[start : start + CHUNK]
 
 
 def _collect(
-    report: ReplayReport,
-    outcomes: Iterable[_Judged],
-    skipped: list[Unreplayable],
-    progress: Callable[[int], None] | None,
+    report: ReplayReport, outcomes: Iterable[_Judged], progress: Callable[[int], None] | None
 ) -> None:
-    """Gather the workers' results (in seq order) and the decisions skipped on reading."""
+    """Gather the chunks' results (in seq order)."""
     for revision, outcome in outcomes:
         report.revision = revision
         for item in outcome:
@@ -348,33 +356,31 @@ def _collect(
             else:
                 report.unreplayable.append(item)
         if progress is not None:
-            progress(len(report.replayed) + len(report.unreplayable) + len(skipped))
-    report.unreplayable = sorted([*report.unreplayable, *skipped], key=lambda u: u.seq)
+            progress(len(report.replayed) + len(report.unreplayable))
 
 
-# A worker's judge, or why it could not be built (raised again in the parent, by name).
-_WORKER_JUDGE: Judge | PolicyLoadError | None = None
+# A worker's judge and ledger, or why the judge could not be built (raised in the parent).
+_WORKER: tuple[Judge, Ledger] | PolicyLoadError | None = None
 
 
-def _start_worker(factory: JudgeFactory) -> None:
-    global _WORKER_JUDGE
+def _start_worker(factory: JudgeFactory, reader: LedgerReader) -> None:
+    global _WORKER
     try:
-        _WORKER_JUDGE = factory()
+        judge = factory()
     except MlgateError as exc:  # a worker that died would say only "process pool broken"
-        _WORKER_JUDGE = PolicyLoadError(exc.message)
+        _WORKER = PolicyLoadError(exc.message)
+        return
+    _WORKER = (judge, reader())
 
 
-def _judge_in_worker(chunk: list[_Task]) -> _Judged:
-    """(the revision judged under, each task's result); PolicyLoadError when the worker's
-    judge could not be built."""
-    if isinstance(_WORKER_JUDGE, PolicyLoadError):
-        raise _WORKER_JUDGE
-    assert _WORKER_JUDGE is not None
-    return _WORKER_JUDGE.engine.policy_set.revision, _judge_chunk(_WORKER_JUDGE, chunk)
-
-
-def _judge_chunk(judge: Judge, chunk: list[_Task]) -> list[Replayed | Unreplayable]:
-    return [_judge_one(judge, task) for task in chunk]
+def _judge_in_worker(seqs: list[int]) -> _Judged:
+    """(the revision judged under, each decision's result); PolicyLoadError when the worker's
+    judge could not be built, LedgerTampered for a record edited in the database."""
+    if isinstance(_WORKER, PolicyLoadError):
+        raise _WORKER
+    assert _WORKER is not None
+    judge, ledger = _WORKER
+    return judge.engine.policy_set.revision, _read_and_judge(judge, ledger, seqs)
 
 
 def _decision_id(task: _Task) -> str:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from service.audit.ledger import Ledger, open_ledger
-from service.audit.records import LedgerRecord
+from service.audit.ledger import Ledger, open_ledger, open_ledger_reader
 from service.compose import policy_judge
 from service.decision.judge import Judge
 from service.decision.model import Decision
 from service.decision.recording import pending_decision
-from service.errors import PolicyLoadError
+from service.errors import LedgerTampered, PolicyLoadError
 from service.review.replay import (
     INLINE_BELOW,
     Replayed,
@@ -241,18 +240,24 @@ def test_the_worker_pool_gives_the_report_one_process_gives(
         records = selected(ledger, ReplayFilter(gate="promotion"))
         factory = partial(policy_judge, raised_floor)
         done: list[int] = []
-        pooled = replay(ledger, records, factory, workers=2, progress=done.append)
+        reader = partial(open_ledger_reader, get_settings())
+        pooled = replay(ledger, records, factory, reader=reader, workers=2, progress=done.append)
         inline = replay(ledger, records, factory, workers=1)
 
     assert pooled.to_json() == inline.to_json()
-    assert pooled.revision == inline.revision != recorded_revision(records)
+    assert pooled.revision == inline.revision != gatekeeper.engine.policy_set.revision
     assert len(pooled.flips) == 42  # 70 decisions: 14 rounds of RECORDED, 3 flips each
     assert done[-1] == len(records) == INLINE_BELOW + 6
     assert [r.seq for r in pooled.replayed] == sorted(r.seq for r in pooled.replayed)
 
-
-def recorded_revision(records: list[LedgerRecord]) -> str:
-    return str(records[0].predicate()["policy_revision"])
+    # The workers read the records themselves: one edited in the database stops them too.
+    with sqlite3.connect(ledger_path()) as conn:
+        [(envelope,)] = conn.execute("SELECT envelope FROM records WHERE seq = 40").fetchall()
+        conn.execute(
+            "UPDATE records SET envelope = ? WHERE seq = 40", (flip_char(envelope, "sig", 5),)
+        )
+    with open_ledger(get_settings()) as ledger, pytest.raises(LedgerTampered, match="seq 40"):
+        replay(ledger, records, factory, reader=reader, workers=2)
 
 
 def test_a_worker_that_cannot_load_the_policies_names_the_file(
@@ -266,7 +271,8 @@ def test_a_worker_that_cannot_load_the_policies_names_the_file(
             _record(ledger, gatekeeper, "approved", "staging")
         records = selected(ledger)
         with pytest.raises(PolicyLoadError, match=r"stages\.rego:\d+: rego_parse_error"):
-            replay(ledger, records, partial(policy_judge, policies), workers=2)
+            reader = partial(open_ledger_reader, get_settings())
+            replay(ledger, records, partial(policy_judge, policies), reader=reader, workers=2)
 
 
 def test_one_decision_is_counted_in_the_singular() -> None:
