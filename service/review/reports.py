@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.decision.model import DecisionAnswer, Reason
 from service.engine.catalogue import RuleEntry
@@ -57,7 +58,16 @@ def reason_details(reason: Reason) -> str:
     lines = [reason.message, f"severity: {reason.severity}"]
     if reason.controls:
         lines.append(f"controls: {', '.join(reason.controls)}")
-    figures = {
+    lines += [
+        f"{name}: {value}" for name, value in reason_figures(reason).items() if value is not None
+    ]
+    return "\n".join(lines)
+
+
+def reason_figures(reason: Reason) -> dict[str, Any]:
+    """The figures a reason quotes, None where it quotes none: the field or metric at fault,
+    and the actual value, threshold, baseline and relative change (the metric's units)."""
+    return {
         "field": reason.field,
         "metric": reason.metric,
         "actual": reason.actual,
@@ -65,8 +75,6 @@ def reason_details(reason: Reason) -> str:
         "baseline": reason.baseline,
         "relative_change": reason.relative_change,
     }
-    lines += [f"{name}: {value}" for name, value in figures.items() if value is not None]
-    return "\n".join(lines)
 
 
 def waiver_text(reason: Reason) -> str:

@@ -13,7 +13,14 @@ from typing import Any
 from service.decision.model import DecisionAnswer, Reason
 from service.engine.catalogue import RuleEntry
 from service.review.catalogue import ReportCatalogue
-from service.review.reports import chain, enact_line, facts, findings, reason_text
+from service.review.reports import (
+    chain,
+    enact_line,
+    facts,
+    findings,
+    reason_figures,
+    reason_text,
+)
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -97,12 +104,7 @@ def _result(
         "rule": reason.rule,
         "severity": reason.severity,
         "controls": reason.controls,
-        "field": reason.field,
-        "metric": reason.metric,
-        "actual": reason.actual,
-        "threshold": reason.threshold,
-        "baseline": reason.baseline,
-        "relative_change": reason.relative_change,
+        **reason_figures(reason),
     }
     result: dict[str, Any] = {
         "ruleId": reason.code,

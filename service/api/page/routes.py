@@ -12,6 +12,7 @@ tokens are unchanged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -26,6 +27,7 @@ from service.api.page import views
 from service.api.page.origin import cross_site_problem
 from service.api.page.sessions import COOKIE, READER_ROLES, Session, SessionTable
 from service.api.runtime import Runtime
+from service.decision.model import Caller
 from service.errors import MlgateError
 
 PREFIX = "/review"
@@ -215,66 +217,65 @@ def decisions(request: Request) -> Response:
     return _render(request, "decisions.html", session, status, listing=listing, older=older)
 
 
-@router.get("/decisions/{decision_id}")
-def decision(request: Request, decision_id: str) -> Response:
+def _read_page(
+    request: Request, template: str, read: Callable[[Runtime, Caller], dict[str, Any]]
+) -> Response:
+    """`template` rendered with what `read` gives for the signed-in caller; the sign-in form
+    without a session, an error page for what reading raises."""
     session = _session(request)
     if session is None:
         return _to_sign_in(request)
     try:
-        view = views.decision_view(_runtime(request), session.caller, decision_id)
+        context = read(_runtime(request), session.caller)
     except MlgateError as exc:
         return _error(request, session, exc)
-    return _render(request, "decision.html", session, view=view)
+    return _render(request, template, session, **context)
+
+
+@router.get("/decisions/{decision_id}")
+def decision(request: Request, decision_id: str) -> Response:
+    return _read_page(
+        request,
+        "decision.html",
+        lambda runtime, caller: {"view": views.decision_view(runtime, caller, decision_id)},
+    )
 
 
 @router.get("/verify")
 def chain(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return _to_sign_in(request)
-    try:
-        result = views.verification(_runtime(request), session.caller)
-    except MlgateError as exc:
-        return _error(request, session, exc)
-    return _render(request, "verify.html", session, result=result)
+    return _read_page(
+        request,
+        "verify.html",
+        lambda runtime, caller: {"result": views.verification(runtime, caller)},
+    )
 
 
 @router.get("/models/{name}")
 def model(request: Request, name: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return _to_sign_in(request)
-    try:
-        view = views.model_view(_runtime(request), session.caller, name)
-    except MlgateError as exc:
-        return _error(request, session, exc)
-    return _render(request, "model.html", session, view=view)
+    return _read_page(
+        request,
+        "model.html",
+        lambda runtime, caller: {"view": views.model_view(runtime, caller, name)},
+    )
 
 
 @router.get("/revisions/{revision}")
 def revision(request: Request, revision: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return _to_sign_in(request)
-    runtime = _runtime(request)
-    try:
-        kept = views.revision_files(runtime, session.caller, revision, None)
-    except MlgateError as exc:
-        return _error(request, session, exc)
-    in_force = runtime.policy_set.revision == kept.revision
-    return _render(request, "revision.html", session, kept=kept, in_force=in_force, quote=quote)
+    def read(runtime: Runtime, caller: Caller) -> dict[str, Any]:
+        kept = views.revision_files(runtime, caller, revision, None)
+        in_force = runtime.policy_set.revision == kept.revision
+        return {"kept": kept, "in_force": in_force, "quote": quote}
+
+    return _read_page(request, "revision.html", read)
 
 
 @router.get("/revisions/{revision}/files/{path:path}")
 def revision_file(request: Request, revision: str, path: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return _to_sign_in(request)
-    try:
-        kept = views.revision_files(_runtime(request), session.caller, revision, path)
-    except MlgateError as exc:
-        return _error(request, session, exc)
-    return _render(request, "policy_file.html", session, kept=kept, file=kept.files[0])
+    def read(runtime: Runtime, caller: Caller) -> dict[str, Any]:
+        kept = views.revision_files(runtime, caller, revision, path)
+        return {"kept": kept, "file": kept.files[0]}
+
+    return _read_page(request, "policy_file.html", read)
 
 
 @router.get("/policies")
