@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from service.audit.keys import SigningKey
 from service.audit.kinds import DECISION, record_kind
 from service.canonical import canonical_json
@@ -73,8 +75,10 @@ def seal(payload_type: str, payload: bytes, key: SigningKey) -> bytes:
 def open_envelope(raw: bytes) -> Envelope:
     """Parse envelope bytes strictly; MalformedEnvelope says what is wrong."""
     try:
-        document = json.loads(raw.decode())  # decoding first spares json its encoding sniffing
-    except ValueError as exc:
+        # orjson: an envelope holds strings only, so its parser's numbers (64-bit integers,
+        # doubles) change nothing here, and it reads one about four times as fast as json.
+        document = orjson.loads(raw)
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError, as json's is
         raise MalformedEnvelope(f"not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise MalformedEnvelope(f"expected a JSON object, found {type(document).__name__}")

@@ -25,6 +25,7 @@ from service.audit.verify import (
     Examined,
     Opened,
     ProblemKind,
+    Run,
     Start,
     VerifyReport,
     open_record,
@@ -58,9 +59,18 @@ def verify_store(
     verifier = ChainVerifier(keyring, checkpoints, start)
     after = start.size if start is not None else 0
     if workers > 1:
-        for examined, problems in _examined_in_parallel(
+        for found in _examined_in_parallel(
             store, keyring, after, inputs, workers, chunk
         ):
+            if isinstance(found, Run):
+                before = verifier.position
+                verifier.account_run(found)
+                if progress is not None and before // PROGRESS_EVERY != (
+                    verifier.position // PROGRESS_EVERY
+                ):
+                    progress(verifier.position)
+                continue
+            examined, problems = found
             verifier.account(examined)
             for problem in problems:
                 verifier.record_problem(*problem)
@@ -118,14 +128,15 @@ def row_problems(
 
 def _examined_in_parallel(
     store: Store, keyring: Keyring, after: int, inputs: bool, workers: int, chunk: int
-) -> Iterator[tuple[Examined, list[Problem]]]:
-    """The records after seq `after`, examined by `workers` processes, in seq order."""
+) -> Iterator[Run | tuple[Examined, list[Problem]]]:
+    """The records after seq `after`, examined by `workers` processes, in seq order: runs of
+    records with nothing to report, and each other record with its problems."""
     job = functools.partial(
         _examine_chunk, store.reader(), json.dumps(keyring.to_json()), keyring.source, inputs
     )
     context = multiprocessing.get_context("spawn")  # no copy of a threaded parent's locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        running: collections.deque[Future[list[tuple[Examined, list[Problem]]]]] = (
+        running: collections.deque[Future[list[Run | tuple[Examined, list[Problem]]]]] = (
             collections.deque()
         )
         more = True
@@ -148,18 +159,57 @@ def _examine_chunk(
     inputs: bool,
     after: int,
     last: int | None,
-) -> list[tuple[Examined, list[Problem]]]:
-    """In a worker: each record with seq in (after, last], examined, with its other problems."""
+) -> list[Run | tuple[Examined, list[Problem]]]:
+    """In a worker: the records with seq in (after, last], examined: runs of records with
+    nothing to report, and each other record with its problems."""
     key = f"{reader!r}|{keyring_json}"
     if key not in _opened:
         keyring = Keyring.from_json(json.loads(keyring_json), keyring_source)
         _opened[key] = (reader(), keyring)
     store, keyring = _opened[key]
-    found = []
+    found: list[Run | tuple[Examined, list[Problem]]] = []
+    run: _RunBuilder | None = None
     for row, documents in _pages(store, after, last, inputs):
         examined, opened = open_record(row.envelope, keyring)
-        found.append((examined, row_problems(store, row, opened, documents, inputs)))
+        problems = row_problems(store, row, opened, documents, inputs)
+        clean = not problems and examined.unreadable is None and examined.signature is None
+        if clean and run is not None and run.extended_by(examined):
+            continue
+        if run is not None:
+            found.append(run.done())
+            run = None
+        if clean:
+            run = _RunBuilder(examined)
+        else:
+            found.append((examined, problems))
+    if run is not None:
+        found.append(run.done())
     return found
+
+
+class _RunBuilder:
+    """Gathers the records of one Run (service/audit/verify.py) as a worker examines them."""
+
+    def __init__(self, first: Examined) -> None:
+        self.seq, self.prev, self.kind = first.seq, first.prev, first.kind
+        self.last_seq, self.last_digest = first.seq, first.digest
+        self.digests, self.leaves = [bytes.fromhex(first.digest)], [first.leaf]
+
+    def extended_by(self, examined: Examined) -> bool:
+        """Add `examined` if it is the run's next record; False (nothing added) if not."""
+        if (
+            examined.seq != self.last_seq + 1
+            or examined.prev != self.last_digest
+            or examined.kind != self.kind
+        ):
+            return False
+        self.last_seq, self.last_digest = examined.seq, examined.digest
+        self.digests.append(bytes.fromhex(examined.digest))
+        self.leaves.append(examined.leaf)
+        return True
+
+    def done(self) -> Run:
+        return Run(self.seq, self.prev, self.kind, b"".join(self.digests), b"".join(self.leaves))
 
 
 def _check_columns(found: list[Problem], row: RecordRow, opened: Opened) -> str | None:

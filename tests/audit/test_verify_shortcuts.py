@@ -57,6 +57,25 @@ def test_workers_report_what_one_process_reports_of_every_tampering(
     assert not serial.ok
 
 
+def test_workers_report_a_block_of_records_moved_as_one_process_does(
+    stores: StoreFactory, key_files: KeyFiles, keyring: Keyring
+) -> None:
+    """Workers send records with nothing to report as runs; a run moved in the database (seqs
+    8..11 stored under seqs 48..51, after the last) is placed record by record, as one process
+    places it."""
+    ledger = stores.ledger(key_files, checkpoint_every=5)
+    record_many(ledger, 20)
+    stores.execute("UPDATE records SET seq = seq + 40 WHERE seq BETWEEN 8 AND 11")
+    stored = [("stored", raw) for raw in ledger.stored_checkpoints()]
+    serial = verify_store(ledger.store, keyring, stored)
+    for chunk in (3, 4, 50):
+        parallel = verify_store(ledger.store, keyring, stored, workers=2, chunk=chunk)
+        assert parallel.to_json() == serial.to_json()
+    found = kinds_by_seq(serial)
+    assert all("out of order" in found[seq] for seq in range(8, 12)), found
+    assert not serial.ok
+
+
 @pytest.fixture
 def kept(tmp_path: Path, stores: StoreFactory, key_files: KeyFiles) -> tuple[Ledger, Path]:
     """10 records, a checkpoint of them kept in a file, then 6 more records."""
