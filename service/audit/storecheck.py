@@ -59,9 +59,7 @@ def verify_store(
     verifier = ChainVerifier(keyring, checkpoints, start)
     after = start.size if start is not None else 0
     if workers > 1:
-        for found in _examined_in_parallel(
-            store, keyring, after, inputs, workers, chunk
-        ):
+        for found in _examined_in_parallel(store, keyring, after, inputs, workers, chunk):
             if isinstance(found, Run):
                 before = verifier.position
                 verifier.account_run(found)
