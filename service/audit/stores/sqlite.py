@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
-CREATE TABLE IF NOT EXISTS inputs (digest TEXT PRIMARY KEY, document BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inputs (digest TEXT NOT NULL UNIQUE, document BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
     id INTEGER PRIMARY KEY,
     size INTEGER NOT NULL,
