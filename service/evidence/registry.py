@@ -120,11 +120,15 @@ def registry_documents(
     return documents, read.artifact_digest, notes
 
 
-def alias_moves(ledger: Ledger, name: str, alias: str) -> Iterator[dict[str, Any]]:
+def alias_moves(
+    ledger: Ledger, name: str, alias: str, *, page: int = 4
+) -> Iterator[dict[str, Any]]:
     """The moves of `alias` of model `name` that took effect, newest first, as signed (with
-    their record's `recorded_at`), read page by page as the caller goes on: an indexed read
-    of this alias's moves only (records_by_alias), however many other aliases moved since."""
-    for record in ledger.iter_find(kind="alias_move", model=name, alias=alias, outcome="moved"):
+    their record's `recorded_at`), read page by page as the caller goes on (the first page
+    of `page` records, Ledger.iter_find): an indexed read of this alias's moves only
+    (records_by_alias), however many other aliases moved since."""
+    found = ledger.iter_find(kind="alias_move", model=name, alias=alias, outcome="moved", page=page)
+    for record in found:
         move = record.predicate()
         if move.get("alias") == alias and move.get("moved"):
             yield move
@@ -135,7 +139,7 @@ def last_alias_move(ledger: Ledger, name: str, alias: str) -> dict[str, Any] | N
     moved the alias back to a version an earlier promotion installed: its `decision_id` is
     then that promotion's allow (the decision the version was judged on), and the
     rollback's own decision is `rollback_decision_id`."""
-    moves = alias_moves(ledger, name, alias)
+    moves = alias_moves(ledger, name, alias, page=1)  # the newest is mostly all it needs
     newest = next(moves, None)
     if newest is None or newest.get("move") != MOVE_BACK:
         return newest
