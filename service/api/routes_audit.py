@@ -293,14 +293,18 @@ def record_summary(
     operation_id=VERIFY_LEDGER,
     response_model=VerifyResult,
     summary="Verify the whole ledger: signatures, hash chain, sequence, checkpoints",
-    description="200 with `ok: false` and the problems when the ledger does not verify.",
+    description=(
+        "200 with `ok: false` and the problems when the ledger does not verify. One "
+        "verification runs at a time: a request arriving while one runs gets its report, "
+        "which covers the records up to its `last_seq`."
+    ),
     responses={**AUTH_ERRORS, **UNKNOWN_QUERY, **UNAVAILABLE},
 )
 def verify(
     caller: ReaderCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
 ) -> VerifyResult:
     keyring = load_keyring(runtime.settings.resolved_keyring)
-    return VerifyResult.model_validate(runtime.ledger.verify(keyring).to_json())
+    return VerifyResult.model_validate(runtime.verification.verify(keyring).to_json())
 
 
 class _WholeName(Convertor[str]):

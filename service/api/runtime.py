@@ -14,6 +14,7 @@ from service.api.metrics import Metrics
 from service.api.policy_questions import PolicyQuestions
 from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
+from service.audit.shared_verification import SharedVerification
 from service.clock import now_rfc3339
 from service.decision.gatespec import GateRegistry
 from service.engine.catalogue import RuleEntry, rule_catalogue
@@ -43,9 +44,12 @@ class Runtime:
     _catalogue: tuple[str, list[RuleEntry]] = ("", [])
     # Who may sign off, asked of the policy set in force (service/gates/signoffs.py).
     policy: PolicyQuestions = field(init=False)
+    # GET /v1/audit/verify and the review page: one verification at a time, shared.
+    verification: SharedVerification = field(init=False)
 
     def __post_init__(self) -> None:
         self.policy = PolicyQuestions(self.settings, lambda: self.decider.policy_set)
+        self.verification = SharedVerification(self.ledger)
 
     @property
     def policy_set(self) -> PolicySet:
