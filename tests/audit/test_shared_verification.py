@@ -88,6 +88,25 @@ def test_callers_asking_while_one_runs_share_its_report(held: HeldLedger, keyrin
     assert shared.started == 2
 
 
+def two_callers(
+    held: HeldLedger,
+    shared: SharedVerification,
+    keyrings: tuple[Keyring, Keyring],
+    ready: Callable[[], bool],
+    what: str,
+) -> tuple[VerifyReport | BaseException, VerifyReport | BaseException]:
+    """The first caller's verification held once it starts, the second caller asking then, and
+    both let go on once `ready()`: their answers."""
+    first, first_answer = ask_in_thread(shared, keyrings[0])
+    assert held.entered.wait(WAIT_S)
+    second, second_answer = ask_in_thread(shared, keyrings[1])
+    wait_until(ready, what)
+    held.release.set()
+    first.join(WAIT_S)
+    second.join(WAIT_S)
+    return first_answer[0], second_answer[0]
+
+
 def test_a_caller_with_another_keyring_runs_its_own(
     held: HeldLedger, keyring: Keyring, tmp_path: Path
 ) -> None:
@@ -95,14 +114,9 @@ def test_a_caller_with_another_keyring_runs_its_own(
     init_keys(other_files)
     other = load_keyring(other_files.keyring)
     shared = SharedVerification(held)
-    first, first_answer = ask_in_thread(shared, keyring)
-    assert held.entered.wait(WAIT_S)
-    second, second_answer = ask_in_thread(shared, other)
-    wait_until(lambda: shared.started == 2, "a second verification started")
-    held.release.set()
-    first.join(WAIT_S)
-    second.join(WAIT_S)
-    mine, theirs = first_answer[0], second_answer[0]
+    mine, theirs = two_callers(
+        held, shared, (keyring, other), lambda: shared.started == 2, "a second one started"
+    )
     assert isinstance(mine, VerifyReport) and mine.ok
     assert isinstance(theirs, VerifyReport) and not theirs.ok  # none of its keys signed these
     assert shared.joined == 0
@@ -113,14 +127,9 @@ def test_a_failure_reaches_every_caller_who_shared_the_run(
 ) -> None:
     shared = SharedVerification(held)
     held.fail = RuntimeError("the store went away")
-    first, first_answer = ask_in_thread(shared, keyring)
-    assert held.entered.wait(WAIT_S)
-    second, second_answer = ask_in_thread(shared, keyring)
-    wait_until(lambda: shared.joined == 1, "a caller joined the running verification")
-    held.release.set()
-    first.join(WAIT_S)
-    second.join(WAIT_S)
-    for answer in (first_answer, second_answer):
-        assert isinstance(answer[0], RuntimeError), answer
+    answers = two_callers(
+        held, shared, (keyring, keyring), lambda: shared.joined == 1, "the second one joined"
+    )
+    assert all(isinstance(answer, RuntimeError) for answer in answers), answers
     held.fail = None
     assert shared.verify(keyring).ok  # the failed run does not stay in the way
