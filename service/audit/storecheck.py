@@ -60,19 +60,17 @@ def verify_store(
     after = start.size if start is not None else 0
     if workers > 1:
         for found in _examined_in_parallel(store, keyring, after, inputs, workers, chunk):
+            before = verifier.position
             if isinstance(found, Run):
-                before = verifier.position
                 verifier.account_run(found)
-                if progress is not None and before // PROGRESS_EVERY != (
-                    verifier.position // PROGRESS_EVERY
-                ):
-                    progress(verifier.position)
-                continue
-            examined, problems = found
-            verifier.account(examined)
-            for problem in problems:
-                verifier.record_problem(*problem)
-            if progress is not None and verifier.position % PROGRESS_EVERY == 0:
+            else:
+                examined, problems = found
+                verifier.account(examined)
+                for problem in problems:
+                    verifier.record_problem(*problem)
+            if progress is not None and before // PROGRESS_EVERY != (
+                verifier.position // PROGRESS_EVERY
+            ):
                 progress(verifier.position)
     else:
         for row, documents in _pages(store, after, None, inputs):
@@ -190,18 +188,18 @@ class _RunBuilder:
 
     def __init__(self, first: Examined) -> None:
         self.seq, self.prev, self.kind = first.seq, first.prev, first.kind
-        self.last_seq, self.last_digest = first.seq, first.digest
+        self.last_digest = first.digest
         self.digests, self.leaves = [bytes.fromhex(first.digest)], [first.leaf]
 
     def extended_by(self, examined: Examined) -> bool:
         """Add `examined` if it is the run's next record; False (nothing added) if not."""
         if (
-            examined.seq != self.last_seq + 1
+            examined.seq != self.seq + len(self.digests)
             or examined.prev != self.last_digest
             or examined.kind != self.kind
         ):
             return False
-        self.last_seq, self.last_digest = examined.seq, examined.digest
+        self.last_digest = examined.digest
         self.digests.append(bytes.fromhex(examined.digest))
         self.leaves.append(examined.leaf)
         return True
