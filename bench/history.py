@@ -54,6 +54,7 @@ from service.evidence.base import EVIDENCE_FILE  # noqa: E402
 from service.evidence.context import EvidenceContext  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
 from service.execution.inline import LocalPath  # noqa: E402
+from service.record_ids import new_record_id  # noqa: E402
 from service.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -85,7 +86,7 @@ def decision(
     }
     judged = Decision.model_validate(
         {
-            "decision_id": str(uuid.uuid4()),
+            "decision_id": new_record_id(),
             "gate": gate,
             "outcome": outcome,
             "reasons": []
@@ -125,7 +126,7 @@ def alias_move(
     back_from: str | None = None,
     decision_id: str | None = None,
 ) -> PendingRecord:
-    move_id = str(uuid.uuid4())
+    move_id = new_record_id()
     move: dict[str, Any] = {
         "id": move_id,
         "model": MODEL,
@@ -137,7 +138,7 @@ def alias_move(
         "moved": True,
         "outcome": "moved",
         "error": None,
-        "decision_id": decision_id or str(uuid.uuid4()),
+        "decision_id": decision_id or new_record_id(),
         "decision_seq": 1,
         "requested_by": "ci-pipeline",
         "moved_at": "2026-11-21T12:00:00Z",
@@ -157,7 +158,7 @@ def alias_move(
 
 def approval(version: str, digest: str) -> PendingRecord:
     given = {
-        "id": str(uuid.uuid4()),
+        "id": new_record_id(),
         "model": MODEL,
         "version": version,
         "artifact_digest": digest,

@@ -54,6 +54,7 @@ from service.audit.stores.sqlite import SqliteStore
 from service.canonical import canonical_json, document_digest, sha256_digest
 from service.decision.model import Decision
 from service.decision.recording import decision_predicate, decision_record, pending_decision
+from service.record_ids import new_record_id
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 APPEND_P50_TARGET_MS = 1.0
@@ -106,7 +107,7 @@ def input_document(n: int) -> dict[str, Any]:
 def decision_for(doc: dict[str, Any]) -> Decision:
     return Decision.model_validate(
         {
-            "decision_id": str(uuid.uuid4()),
+            "decision_id": new_record_id(),
             "gate": "promotion",
             "outcome": "deny",
             "reasons": [
@@ -229,7 +230,7 @@ def scale_records(count: int, start: int = 0) -> Iterator[PendingRecord]:
         doc["model"]["version"] = version
         document = canonical_json(doc)
         digest = sha256_digest(document)
-        decision_id = str(uuid.uuid4())
+        decision_id = new_record_id()
         signed = {
             **predicate,
             "decision_id": decision_id,

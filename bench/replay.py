@@ -31,7 +31,6 @@ import os  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from functools import partial  # noqa: E402
 
 from service.audit.ledger import open_ledger, open_ledger_reader  # noqa: E402
@@ -39,6 +38,7 @@ from service.compose import local_judge, policy_judge  # noqa: E402
 from service.decision.recording import pending_decision  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
 from service.evidence.inputdoc import assemble  # noqa: E402
+from service.record_ids import new_record_id  # noqa: E402
 from service.review.replay import ReplayFilter, replay, selected  # noqa: E402
 from service.review.revisions import keep_revision  # noqa: E402
 from service.settings import PROJECT_ROOT, get_settings  # noqa: E402
@@ -73,7 +73,7 @@ def fill(count: int) -> None:
             batch = []
             for i in range(start, min(count, start + 500)):
                 doc, decision = judged[i % len(judged)]
-                fresh = decision.model_copy(update={"decision_id": str(uuid.uuid4())})
+                fresh = decision.model_copy(update={"decision_id": new_record_id()})
                 batch.append(pending_decision(fresh, doc))
             ledger.record_batch(batch)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from service.engine.catalogue import RuleEntry, rule_catalogue
 from service.engine.policyset import PolicySet, load_policy_set
 from service.evidence.context import EvidenceContext
 from service.execution.threads import Decider
+from service.record_ids import new_record_id
 from service.review.revisions import keep_revision
 from service.settings import Settings
 from service.signoffs.book import SignoffBook
@@ -78,7 +78,7 @@ class Runtime:
             rule_catalogue(policy_set)
             keep_revision(self.ledger, policy_set)
             previous, policy_set = self.decider.reload(policy_set)
-            record_id = str(uuid.uuid4())
+            record_id = new_record_id()
             try:
                 receipt = self.ledger.record_event(
                     "policy_reload",

@@ -5,7 +5,6 @@ input's gate is looked up in the registry it is handed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from service.decision.model import Caller, Decision, ModelRef, Outcome, Reason
 from service.decision.recording import decision_record
 from service.engine.base import PolicyEngine
 from service.errors import PolicyEngineUnavailable
+from service.record_ids import new_record_id
 from service.schemas import SchemaSet
 
 TIERS = ("low", "medium", "high")
@@ -158,7 +158,7 @@ def _decision(
         target_version = result.get("target_version")
         target_digest = result.get("target_artifact_digest")
     return Decision(
-        decision_id=str(uuid.uuid4()),
+        decision_id=new_record_id(),
         gate=str(input_doc["gate"]),
         outcome=outcome,
         reasons=reasons,

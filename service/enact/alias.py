@@ -12,7 +12,6 @@ decision it rests on and who asked.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from service.clock import now_rfc3339
 from service.decision.model import AuditReceipt, Decision, Enactment
 from service.errors import MlgateError
 from service.evidence.context import EvidenceContext
+from service.record_ids import new_record_id
 
 
 def move_alias(
@@ -165,7 +165,7 @@ def _record_move(
     """Record the move (or the failed move) in the ledger; the record's seq. A rollback says
     so (`move`) and names the version it rolled back."""
     name, version = decision.model.name, how.to_version
-    move_id = str(uuid.uuid4())
+    move_id = new_record_id()
     move: dict[str, Any] = {
         "id": move_id,
         "model": name,

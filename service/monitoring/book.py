@@ -9,7 +9,6 @@ can change a figure afterwards without `mlgate audit verify` saying so. A record
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from service.audit.ledger import Ledger
 from service.audit.records import LedgerRecord
 from service.errors import InvalidField
 from service.monitoring.snapshot import interval_bounds
+from service.record_ids import new_record_id
 
 KIND = "metric_snapshot"
 # How many snapshots of one deployment are read back for a decision; far above real use
@@ -67,7 +67,7 @@ class SnapshotBook:
                         "may not overlap nor go backwards",
                     )
             content: dict[str, Any] = {
-                "id": str(uuid.uuid4()),
+                "id": new_record_id(),
                 "model": model,
                 "version": version,
                 "stage": stage,

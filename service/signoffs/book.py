@@ -8,13 +8,13 @@ the artifact digest it was given for and counts only for it.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from service.audit.ledger import Ledger
 from service.clock import now_rfc3339
 from service.errors import MlgateError, NotFound
 from service.modelname import check_model_name
+from service.record_ids import new_record_id
 
 # How many records of one kind on one model version are read back; far above real use.
 READ_LIMIT = 10_000
@@ -65,7 +65,7 @@ class SignoffBook:
         check_model_name("model", model)
         self._refuse_requester(model, version, approver)
         approval: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": new_record_id(),
             "model": model,
             "version": version,
             "artifact_digest": artifact_digest,
@@ -100,7 +100,7 @@ class SignoffBook:
         check_model_name("model", model)
         self._refuse_requester(model, version, approved_by)
         waiver: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": new_record_id(),
             "rule_code": rule_code,
             "model": model,
             "version": version,
@@ -133,7 +133,7 @@ class SignoffBook:
             if earlier["waiver_id"] == waiver_id:
                 return earlier
         withdrawal: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": new_record_id(),
             "waiver_id": waiver_id,
             "model": waiver["model"],
             "version": waiver["version"],

@@ -15,7 +15,6 @@ a decision on the model may not change its tier: the gated party does not judge 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Set
 from typing import Any
 
@@ -24,6 +23,7 @@ from service.audit.records import LedgerRecord
 from service.clock import now_rfc3339
 from service.errors import InvalidField
 from service.modelname import check_model_name
+from service.record_ids import new_record_id
 from service.signoffs.book import SelfSignoff
 
 KIND = "tier_change"
@@ -105,7 +105,7 @@ class TierBook:
                 "tier; another approver must"
             )
         change: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": new_record_id(),
             "model": model,
             "tier": tier,
             "from_tier": previous.get("tier") if previous else None,
