@@ -46,9 +46,9 @@ _strict = ConfigDict(extra="forbid")
 
 EXAMPLE_TIME = "2026-11-21T12:00:00.000Z"
 EXAMPLE_REVISION = "sha256:4be0c1f3d9a2e7b6c5d4f3e2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2"
-EXAMPLE_DECISION_ID = "3f1c9a2e-7b4d-4e8f-9a6c-1d2e3f4a5b6c"
+EXAMPLE_DECISION_ID = "01a1fdfa-4600-7b4d-8e8f-9a6c1d2e3f4a"
 EXAMPLE_DIGEST = "sha256:9b2f6e1c4d8a7b3e5f0c2d9a6b1e4f7c8d3a5b0e2f9c6d1a4b7e0f3c8d5a2b6e"
-EXAMPLE_RECORD_ID = "6d0e2b1a-4c3f-4e5d-8a9b-0c1d2e3f4a5b"
+EXAMPLE_RECORD_ID = "01a1fdfa-4600-7c3f-9e5d-8a9b0c1d2e3f"
 
 
 def _one_form(value: str) -> str:
