@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from service.cli.arguments import model_name
-from service.cli.exitcodes import EXIT_CODES, EXIT_WARNED
+from service.cli.exitcodes import (
+    ENGINE_DENIAL_CODE,
+    EXIT_CODES,
+    EXIT_ENGINE_UNAVAILABLE,
+    EXIT_WARNED,
+)
 from service.cli.explain import explain_command
 from service.cli.render import FORMATS, REPORT_FORMATS, render
 from service.decision.model import STAGES, DecisionAnswer
@@ -31,7 +36,9 @@ def register(commands: Any) -> None:
         "decide",
         help="ask a gate for a decision",
         description="Ask a gate for a decision. Exit codes: 0 allow, 1 deny, 2 usage or "
-        "input error, 3 rollback, 4 hold.",
+        "input error, 3 rollback, 4 hold, 5 the audit record could not be written or the "
+        "ledger read, 6 the policy engine could not decide (the deny it recorded says why), "
+        "7 --url: nothing answered, 8 --url: the token is missing, wrong or lacks the role.",
     )
     parser.add_argument("gate", choices=list(default_gates()))
     parser.add_argument(
@@ -129,7 +136,8 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
     """Ask locally or of the service at `url`, print the decision (and the one it triggered)
     in `args.format`, and write it as JSON to `args.output` if given; the exit code of the
     outcome, the triggered decision's when there is one (a monitoring rollback enacted: the
-    rollback's), or EXIT_WARNED for an allow with warnings under `args.fail_on_warn`."""
+    rollback's), EXIT_ENGINE_UNAVAILABLE for a deny recorded because the policy engine could
+    not decide, or EXIT_WARNED for an allow with warnings under `args.fail_on_warn`."""
     # Before either mode: the name a service would refuse is not sent to it either.
     request.refuse_lookalike_name()
     reporting = args.format in REPORT_FORMATS
@@ -148,9 +156,13 @@ def answer(request: GateRequest, url: str | None, args: argparse.Namespace) -> i
         final = final.triggered
         if args.format != "json" and not reporting:
             print(render(final, args.format))
-    point_to_explain(final, args.format)
+    engine_failed = any(r.code == ENGINE_DENIAL_CODE for r in final.reasons)
+    if not engine_failed:  # what the gate needs is no help while it cannot decide
+        point_to_explain(final, args.format)
     if args.output is not None:
         _write(args.output, render(decision, "json"))
+    if engine_failed:
+        return EXIT_ENGINE_UNAVAILABLE
     if args.fail_on_warn and final.outcome == "allow" and final.warnings:
         return EXIT_WARNED
     return EXIT_CODES[final.outcome]

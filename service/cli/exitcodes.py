@@ -16,5 +16,9 @@ ERROR_EXIT_CODES = {
     "service_unreachable": 7,  # --url: nothing answered there (down, wrong URL, network)
     "not_authorized": 8,  # --url: the token is missing, wrong, or lacks the role (401, 403)
 }
+# A deny the service recorded because the policy engine could not decide (its reason code):
+# the exit code is the engine's, so a pipeline can tell "ask again later" from a policy's deny.
+ENGINE_DENIAL_CODE = "POLICY_ENGINE_ERROR"
+EXIT_ENGINE_UNAVAILABLE = ERROR_EXIT_CODES["policy_engine_unavailable"]
 # `mlgate decide --fail-on-warn`: an allow that carries warnings.
 EXIT_WARNED = 1

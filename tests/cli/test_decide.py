@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,20 @@ def test_a_setting_that_does_not_parse_exits_2_naming_its_variable(tmp_path: Pat
     assert "MLGATE_DECISION_TIMEOUT_SECONDS: Input should be a valid number" in run.stderr
     assert "(found 'ten')" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_engine_that_cannot_decide_exits_6_with_the_deny_it_recorded(tmp_path: Path) -> None:
+    """The OPA server backend down: the gate denies and records it (fail closed), and the exit
+    code is the engine's, so a pipeline can retry rather than treat it as the policy's deny."""
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    run = decide(tmp_path, "approved", "--format", "json", MLGATE_OPA_URL=url)
+
+    assert run.returncode == 6, run.stderr
+    decision = json.loads(run.stdout)
+    assert decision["outcome"] == "deny"
+    assert [r["code"] for r in decision["reasons"]] == ["POLICY_ENGINE_ERROR"]
+    assert decision["audit"]["seq"] >= 1  # recorded, as every decision is
+    assert "what the gate needs" not in run.stderr
