@@ -40,6 +40,7 @@ from service.audit.stores.base import (
     RecordRow,
     Store,
     StoredCheckpoint,
+    Tail,
     iter_envelopes,
 )
 from service.audit.verify import Problem, Start, VerifyReport
@@ -57,6 +58,14 @@ from service.settings import Settings
 PARALLEL_MIN = 20_000
 # The id of the row a readiness probe writes and undoes (check_writable); never committed.
 PROBE_RECORD_ID = "mlgate-readiness-probe"
+
+
+# How many of the newest records every append checks are all still stored (_check_chain_kept).
+RECENT_RECORDS_CHECKED = 1000
+CHAIN_LOST_HINT = (
+    "Nothing more is recorded: run `mlgate audit verify` to see what is missing, and restore "
+    "the ledger from a backup"
+)
 
 
 class Ledger:
@@ -83,6 +92,9 @@ class Ledger:
         # appends, so a checkpoint need not read back the records since the previous one. Any
         # other writer's append makes it stale (its size is then not the tail's seq): unused.
         self._frontier: MerkleFrontier | None = None
+        # The last record this ledger appended: the database must still hold it at every later
+        # append (see _check_chain_kept).
+        self._head: Tail | None = None
         # Records read and found valid, remembered so a decision does not verify again the
         # records the previous one read (service/audit/readcheck.py says what an edit does).
         self.read_check = ReadCheck()
@@ -147,6 +159,7 @@ class Ledger:
         receipts: list[tuple[int, AuditReceipt]] = []
         with self.store.write() as chain:
             tail = chain.tail()
+            self._check_chain_kept(chain, tail)
             seq, prev = tail.seq, tail.envelope_hash
             frontier = self._current_frontier(seq)
             now = utc_now()
@@ -199,7 +212,36 @@ class Ledger:
                 receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
             chain.insert_many(rows, inputs)
         self._frontier = frontier  # only now: the transaction has committed
+        self._head = Tail(seq, prev)
         return receipts
+
+    def _check_chain_kept(self, chain: ChainWriter, tail: Tail) -> None:
+        """Refuse to append (AuditWriteFailed) to a chain that lost records: one of the newest
+        RECENT_RECORDS_CHECKED seqs is missing, or the record this ledger appended last is gone
+        or was replaced.
+
+        A record deleted in the database is evidence a decision no longer sees: a rejection or
+        a waiver's withdrawal taken away would turn a deny into an allow. The decision is
+        judged before its record is appended, and the answer leaves only after that, so a
+        refused append makes the answer an error, never that allow. The check costs an index
+        lookup and a count over a range of RECENT_RECORDS_CHECKED seqs, whatever the size of
+        the ledger; a record deleted further back is found by `mlgate audit verify` (a gap).
+        """
+        head = self._head
+        if head is not None:
+            kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
+            if kept != head.envelope_hash:
+                raise AuditWriteFailed(
+                    f"the ledger's record {head.seq}, which this service appended, is "
+                    f"{'gone' if kept is None else 'replaced'}: the database was edited. "
+                    + CHAIN_LOST_HINT
+                )
+        first = max(tail.seq - RECENT_RECORDS_CHECKED + 1, 1)
+        if tail.seq and (found := chain.records_between(first, tail.seq)) != tail.seq - first + 1:
+            raise AuditWriteFailed(
+                f"the ledger holds {found} of its records {first} to {tail.seq}: records were "
+                "deleted from the database. " + CHAIN_LOST_HINT
+            )
 
     def record_event(
         self,

@@ -17,9 +17,13 @@ what a read then sees:
 - replace the keyring file: the keyring source loads it as a new keyring, every remembered
   entry names the old one, so every record is checked again under the new one (a verifier with
   a kept keyring sees the forgery: `mlgate audit verify --keyring`);
-- delete a record, or edit its columns so that a query no longer finds it: no read can see what
-  it is not given; `mlgate audit verify` reports the gap or the column mismatch. Hiding a record
-  only ever takes evidence away from a decision, and decisions fail closed on missing evidence.
+- delete a record: no read can see what it is not given, and the record may be evidence against
+  a version (a rejection, a waiver's withdrawal). The decision is judged, but the append of its
+  record refuses a chain missing any of its newest records or the one this ledger appended last
+  (Ledger._check_chain_kept), so it is not answered; `mlgate audit verify` reports a gap further
+  back;
+- edit a record's columns so that a query no longer finds it: reads cannot see it either;
+  `mlgate audit verify` reports the column mismatch.
 
 The cache lives in process memory, which the database's editor does not reach; it holds at most
 `size` entries (least recently used dropped first).

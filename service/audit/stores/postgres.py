@@ -244,6 +244,17 @@ class _PostgresWriter:
             raise psycopg.errors.NoDataFound("the chain_head row is missing")
         return Tail(int(row[0]), str(row[1]))
 
+    def records_between(self, first: int, last: int) -> int:
+        sql = "SELECT count(*) FROM records WHERE seq BETWEEN %s AND %s"
+        row = self._conn.execute(sql, (first, last)).fetchone()
+        return int(row[0]) if row else 0
+
+    def envelope_hash_at(self, seq: int) -> str | None:
+        row = self._conn.execute(
+            "SELECT envelope_hash FROM records WHERE seq = %s", (seq,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def insert_record(self, row: RecordRow) -> None:
         self._conn.execute(INSERT_RECORD, column_values(row))
         self._conn.execute(

@@ -258,6 +258,15 @@ class _SqliteWriter:
         ).fetchone()
         return Tail(int(row[0]), str(row[1])) if row else Tail()
 
+    def records_between(self, first: int, last: int) -> int:
+        sql = "SELECT count(*) FROM records WHERE seq BETWEEN ? AND ?"
+        return int(self._conn.execute(sql, (first, last)).fetchone()[0])
+
+    def envelope_hash_at(self, seq: int) -> str | None:
+        sql = "SELECT envelope_hash FROM records WHERE seq = ?"
+        row = self._conn.execute(sql, (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
     def insert_record(self, row: RecordRow) -> None:
         self._conn.execute(INSERT_RECORD, column_values(row))
 
