@@ -9,7 +9,7 @@
 # publishes nothing, and the alarm treats missing data as breaching: a gate that cannot be
 # asked rolls back, never lets the update through.
 #
-# Needs: mlgate (the client: pip install mlgate), the AWS CLI, and
+# Needs: mlgate (the client: pip install git+URL@COMMIT of this repository), the AWS CLI, and
 #   MLGATE_URL, MLGATE_TOKEN (a gate token), MODEL, VERSION, ENDPOINT_NAME; STAGE (production).
 # Add --enact to the decide line to also move the registry's alias back through the rollback gate.
 set -u

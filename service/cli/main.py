@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mlgate: error: {exc.message}", file=sys.stderr)
         return ERROR_EXIT_CODES.get(exc.code, EXIT_USAGE)
     except ModuleNotFoundError as exc:
-        # The client install (`pip install mlgate`) lacks the server's dependencies; the
+        # The client install (`pip install .`, no extras) lacks the server's dependencies; the
         # commands that need them say so instead of printing a traceback.
         print(
             f"mlgate: error: `mlgate {args.command}` needs a module this install lacks "

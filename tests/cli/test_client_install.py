@@ -1,4 +1,4 @@
-"""`pip install mlgate` is the client: a fresh virtual environment gets the CLI's remote mode
+"""`pip install .` (no extras) is the client: a fresh virtual environment gets the CLI's remote mode
 and the report formats without the server's dependencies, and asks a real `mlgate serve`."""
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def gate_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 
 @pytest.fixture(scope="session")
 def client_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder for PATH holding `mlgate` (this checkout's CLI, as `pip install mlgate` puts it
+    """A folder for PATH holding `mlgate` (this checkout's CLI, as installing the client puts it
     on PATH) and `python`."""
     folder = tmp_path_factory.mktemp("client-bin")
     (folder / "mlgate").write_text(

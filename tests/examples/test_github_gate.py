@@ -24,6 +24,7 @@ from tests.examples.conftest import EXAMPLES, SHELLS, ScriptRun, run_script
 
 ACTION = EXAMPLES / "github" / "mlgate-gate" / "action.yml"
 WORKFLOW = EXAMPLES / "github" / "gate.yml"
+CLIENT = "git+https://git.example.com/platform/mlgate@4f1c2a9"
 INPUT = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
 # The report formats the action writes by default come from a newer CLI than some; where the
 # CLI lacks them, the runs that must pass ask for no report files.
@@ -108,8 +109,18 @@ def ask(server: LiveServer, version: str, stage: str, **more: str) -> dict[str, 
         "model": "fraud-detector",
         "version": version,
         "stage": stage,
+        "pip_requirement": CLIENT,  # read by the install step, which these runs replace
         **more,
     }
+
+
+def test_the_client_is_never_installed_by_a_bare_name() -> None:
+    """mlgate is not on PyPI: a default of `mlgate` would install whatever someone else
+    publishes under the name, and give it the token. The workflow names this repository."""
+    spec = load(ACTION)["inputs"]["pip-requirement"]
+    assert spec.get("required") is True and "default" not in spec
+    (gate,) = [s for s in load(WORKFLOW)["jobs"]["gate"]["steps"] if s.get("id") == "gate"]
+    assert gate["with"]["pip-requirement"].startswith("git+${{ github.server_url }}/")
 
 
 def test_the_gate_step_reads_its_inputs_through_env_only() -> None:
@@ -117,7 +128,8 @@ def test_the_gate_step_reads_its_inputs_through_env_only() -> None:
 
     assert step["shell"] == "sh"
     assert "${{" not in step["run"]  # an input pasted into the script could inject commands
-    assert step_env(inputs_with(url="u", token="t", model="m", version="1"))["MLGATE_TOKEN"] == "t"
+    given = {"url": "u", "token": "t", "model": "m", "version": "1", "pip_requirement": CLIENT}
+    assert step_env(inputs_with(**given))["MLGATE_TOKEN"] == "t"
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -196,7 +208,13 @@ def test_an_unreachable_service_fails_the_step_saying_so(run_gate: Any, shell: s
     nowhere = f"http://127.0.0.1:{free_port()}"
 
     done, summary = run_gate(
-        shell, url=nowhere, token="t", model="fraud-detector", version="2", stage="staging"
+        shell,
+        url=nowhere,
+        token="t",
+        model="fraud-detector",
+        version="2",
+        stage="staging",
+        pip_requirement=CLIENT,
     )
 
     assert done.code == 7, done.stdout + done.stderr

@@ -43,6 +43,8 @@ def test_the_job_installs_only_the_client_it_is_told_to() -> None:
     assert job()["before_script"] == [
         'python -m pip install --quiet --disable-pip-version-check "$MLGATE_PIP_REQUIREMENT"'
     ]
+    # mlgate is not on PyPI: never a bare name, which a stranger could publish.
+    assert job()["variables"]["MLGATE_PIP_REQUIREMENT"] == "git+${CI_PROJECT_URL}@${CI_COMMIT_SHA}"
 
 
 @pytest.mark.parametrize("shell", SHELLS)
