@@ -151,12 +151,13 @@ def audit_verify(args: argparse.Namespace) -> int:
         )
     if args.url is not None:
         return _verify_remote(args, settings.token, checkpoints)
-    keyring = load_keyring(args.keyring or settings.resolved_keyring)
     if args.file is not None:
+        keyring = _export_keyring(args.keyring, settings.resolved_keyring)
         total = _count_lines(args.file)
         bar = _progress_bar(args.progress, total)
         report = verify_envelopes(_export_lines(args.file), keyring, checkpoints, bar)
     else:
+        keyring = load_keyring(args.keyring or settings.resolved_keyring)
         with open_ledger(settings, create=False) as ledger:
             bar = _progress_bar(args.progress, ledger.last_seq())
             report = ledger.verify(
@@ -171,6 +172,20 @@ def audit_verify(args: argparse.Namespace) -> int:
         bar.done()
     _print_report(report, args.format)
     return 0 if report.ok else 1
+
+
+def _export_keyring(given: Path | None, configured: Path) -> Keyring:
+    """The keyring that verifies an export: `given` (--keyring), else the configured one.
+    UsageError when neither is given and none is configured here: only the public keys of the
+    ledger that wrote the export verify it (a key created here signed none of its records)."""
+    if given is None and not configured.exists():
+        raise UsageError(
+            f"--file: no keyring to verify the export with (none at {configured}): give the "
+            "public keys of the ledger that wrote it with --keyring FILE (or MLGATE_KEYRING). "
+            "Its service serves them at GET /v1/audit/keys to an auditor token: "
+            '`curl -H "Authorization: Bearer $MLGATE_TOKEN" URL/v1/audit/keys > keyring.json`'
+        )
+    return load_keyring(given or configured)
 
 
 def _verify_remote(
