@@ -17,7 +17,7 @@ from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
 from service.decision.model import Decision
-from service.errors import AuditKeyMissing, UsageError
+from service.errors import AuditKeyMissing, NotFound, UsageError
 from service.settings import get_settings
 
 # Below this many records a walk takes well under a second; a progress bar would only flicker.
@@ -314,9 +314,18 @@ def audit_export(args: argparse.Namespace) -> int:
 
 
 def _find_record(identifier: str) -> tuple[Ledger, LedgerRecord]:
+    """The record of any kind with id or seq `identifier`; NotFound naming it otherwise."""
     ledger = open_ledger(get_settings(), create=False)
-    record = ledger.get_seq(int(identifier)) if identifier.isdigit() else ledger.get(identifier)
-    return ledger, record
+    if identifier.isdigit():
+        return ledger, ledger.get_seq(int(identifier))
+    try:
+        return ledger, ledger.get(identifier)
+    except NotFound:
+        raise NotFound(
+            f"no record with id {identifier!r} in the {ledger.store.description}: give a "
+            "record's id (decision, sign-off, alias move...) or its seq; `mlgate audit export` "
+            "lists them all"
+        ) from None
 
 
 def audit_show(args: argparse.Namespace) -> int:
