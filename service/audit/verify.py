@@ -93,14 +93,16 @@ class VerifyReport:
                 if matched
                 else "no checkpoint to compare, so a removed tail would go unnoticed"
             )
-            return (
-                f"{counted}; chain intact from seq {self.unchecked + 1} to {self.last_seq}; "
-                f"{checks}{self._unchecked_note()}"
-            )
+            return f"{counted}; {self._chain()}; {checks}{self._unchecked_note()}"
         kinds = Counter(p.kind for p in self.problems)
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         problems = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         return f"{counted}; {problems}: {listed}{self._unchecked_note()}"
+
+    def _chain(self) -> str:
+        if self.last_seq > self.unchecked:
+            return f"chain intact from seq {self.unchecked + 1} to {self.last_seq}"
+        return "no records after the checkpoint" if self.unchecked else "no records"
 
     def _unchecked_note(self) -> str:
         if not self.unchecked:
@@ -452,7 +454,12 @@ class ChainVerifier:
             valid=self.position - unchecked - len(self._bad_positions),
             last_seq=self._max_seq,
             problems=sorted(self.problems, key=lambda p: p.seq),
-            checkpoints_matched=[c.describe() for c in self._matched],
+            # The kept checkpoint a walk starts from was matched before the walk began: its
+            # root is that of the Merkle frontier the ledger stored with it (Ledger.verify).
+            checkpoints_matched=[
+                *([self.start.described] if self.start is not None else []),
+                *(c.describe() for c in self._matched),
+            ],
             kinds=dict(self._kinds),
             unchecked=unchecked,
             vouched_by=self.start.described if self.start is not None else "",

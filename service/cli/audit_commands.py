@@ -17,7 +17,7 @@ from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
 from service.decision.model import Decision
-from service.errors import AuditKeyMissing, UsageError
+from service.errors import AuditKeyMissing, NotFound, UsageError
 from service.settings import get_settings
 
 # Below this many records a walk takes well under a second; a progress bar would only flicker.
@@ -151,12 +151,13 @@ def audit_verify(args: argparse.Namespace) -> int:
         )
     if args.url is not None:
         return _verify_remote(args, settings.token, checkpoints)
-    keyring = load_keyring(args.keyring or settings.resolved_keyring)
     if args.file is not None:
+        keyring = _export_keyring(args.keyring, settings.resolved_keyring)
         total = _count_lines(args.file)
         bar = _progress_bar(args.progress, total)
         report = verify_envelopes(_export_lines(args.file), keyring, checkpoints, bar)
     else:
+        keyring = load_keyring(args.keyring or settings.resolved_keyring)
         with open_ledger(settings, create=False) as ledger:
             bar = _progress_bar(args.progress, ledger.last_seq())
             report = ledger.verify(
@@ -171,6 +172,20 @@ def audit_verify(args: argparse.Namespace) -> int:
         bar.done()
     _print_report(report, args.format)
     return 0 if report.ok else 1
+
+
+def _export_keyring(given: Path | None, configured: Path) -> Keyring:
+    """The keyring that verifies an export: `given` (--keyring), else the configured one.
+    UsageError when neither is given and none is configured here: only the public keys of the
+    ledger that wrote the export verify it (a key created here signed none of its records)."""
+    if given is None and not configured.exists():
+        raise UsageError(
+            f"--file: no keyring to verify the export with (none at {configured}): give the "
+            "public keys of the ledger that wrote it with --keyring FILE (or MLGATE_KEYRING). "
+            "Its service serves them at GET /v1/audit/keys to an auditor token: "
+            '`curl -H "Authorization: Bearer $MLGATE_TOKEN" URL/v1/audit/keys > keyring.json`'
+        )
+    return load_keyring(given or configured)
 
 
 def _verify_remote(
@@ -299,9 +314,18 @@ def audit_export(args: argparse.Namespace) -> int:
 
 
 def _find_record(identifier: str) -> tuple[Ledger, LedgerRecord]:
+    """The record of any kind with id or seq `identifier`; NotFound naming it otherwise."""
     ledger = open_ledger(get_settings(), create=False)
-    record = ledger.get_seq(int(identifier)) if identifier.isdigit() else ledger.get(identifier)
-    return ledger, record
+    if identifier.isdigit():
+        return ledger, ledger.get_seq(int(identifier))
+    try:
+        return ledger, ledger.get(identifier)
+    except NotFound:
+        raise NotFound(
+            f"no record with id {identifier!r} in the {ledger.store.description}: give a "
+            "record's id (decision, sign-off, alias move...) or its seq; `mlgate audit export` "
+            "lists them all"
+        ) from None
 
 
 def audit_show(args: argparse.Namespace) -> int:

@@ -22,3 +22,6 @@ ENGINE_DENIAL_CODE = "POLICY_ENGINE_ERROR"
 EXIT_ENGINE_UNAVAILABLE = ERROR_EXIT_CODES["policy_engine_unavailable"]
 # `mlgate decide --fail-on-warn`: an allow that carries warnings.
 EXIT_WARNED = 1
+# The reader of mlgate's output closed the pipe (`mlgate audit export | head -1`): 128 + SIGPIPE
+# (13), the status a shell reports for a writer its reader left.
+EXIT_BROKEN_PIPE = 141

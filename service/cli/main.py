@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from service.cli.exitcodes import ERROR_EXIT_CODES, EXIT_USAGE
+from service.cli.exitcodes import ERROR_EXIT_CODES, EXIT_BROKEN_PIPE, EXIT_USAGE
 from service.errors import MlgateError
 
 
@@ -57,6 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code. A reader that closes the pipe early (`| head -1`) ends
+    the command quietly with EXIT_BROKEN_PIPE, as
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe recommends."""
+    try:
+        code = _run(argv)
+        # Flushed here, so that a pipe closed after the command's last write is met inside
+        # the try and not at interpreter exit.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

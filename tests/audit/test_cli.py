@@ -119,9 +119,13 @@ def test_show_presents_one_decision_for_a_person(recorded: Ledger, mlgate: Mlgat
     assert mlgate("audit", "show", "2").out == run.out
 
 
-def test_show_of_an_unknown_decision_says_so(recorded: Ledger, mlgate: Mlgate) -> None:
+def test_show_of_an_unknown_id_says_there_is_no_such_record(
+    recorded: Ledger, mlgate: Mlgate
+) -> None:
+    """show reads a record of any kind, so the error names no kind."""
     run = mlgate("audit", "show", "no-such-id")
-    assert run.code == 2 and "no decision 'no-such-id'" in run.err
+    assert run.code == 2 and "no record with id 'no-such-id'" in run.err, run.err
+    assert "no decision" not in run.err, run.err
 
 
 def test_verify_without_a_ledger_says_where_it_looked(mlgate: Mlgate) -> None:

@@ -99,6 +99,25 @@ def test_since_a_checkpoint_only_the_records_after_it_are_checked_and_said_so(
     assert "NOT checked here: records 1 to 10" in report.summary
 
 
+def test_since_a_checkpoint_the_kept_checkpoint_it_starts_from_is_reported_matched(
+    kept: tuple[Ledger, Path], keyring: Keyring
+) -> None:
+    ledger, path = kept
+    report = ledger.verify(keyring, checkpoints=[path.read_bytes()], since_kept=True)
+
+    assert report.ok, report.problems
+    assert len(report.checkpoints_matched) == 1, report.checkpoints_matched
+    assert "checkpoint of 10 records" in report.checkpoints_matched[0]
+    assert "; 1 checkpoint matched;" in report.summary, report.summary
+
+
+def test_an_empty_ledger_names_no_backwards_range(ledger: Ledger, keyring: Keyring) -> None:
+    report = ledger.verify(keyring)
+
+    assert report.ok, report.problems
+    assert report.summary.startswith("0/0 records valid; no records;"), report.summary
+
+
 def test_since_a_checkpoint_an_edit_after_it_is_caught(
     kept: tuple[Ledger, Path], stores: StoreFactory, keyring: Keyring
 ) -> None:

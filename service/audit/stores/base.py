@@ -243,10 +243,13 @@ def find_clauses(query: RecordFilter) -> tuple[list[str], list[object]]:
     return clauses, params
 
 
-def envelope_bytes(value: Any) -> bytes:
-    """A stored envelope as bytes. SQLite keeps whatever type a row was given, so an envelope
-    rewritten in the database may come back as TEXT: its UTF-8 bytes are what the signature
-    and the chain are then checked against, so an edit is refused as any other edit is."""
+def stored_bytes(value: Any) -> bytes:
+    """A value of a BLOB (SQLite) or bytea (PostgreSQL) column as bytes: an envelope, an input
+    document or kept policy file, a checkpoint's frontier. SQLite keeps whatever type a row
+    was given (https://www.sqlite.org/datatype3.html), so a value rewritten in the database
+    (`CAST(document AS TEXT)`, `replace()`) may come back as TEXT: its UTF-8 bytes are what the
+    signature, the chain or the digest are then checked against, so an edit is refused as any
+    other edit is and an unaltered value still verifies."""
     return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
 
 
@@ -276,7 +279,7 @@ def row_from(values: Sequence[Any]) -> RecordRow:
         str(keyid),
         str(digest),
         str(ehash),
-        envelope_bytes(env),
+        stored_bytes(env),
         *(str(value) for value in rest),
     )
 
@@ -319,7 +322,7 @@ def backfilled_values(rows: Iterable[tuple[int, bytes]]) -> list[tuple[object, .
     values: list[tuple[object, ...]] = []
     for seq, envelope in rows:
         try:
-            statement = open_envelope(bytes(envelope)).statement()
+            statement = open_envelope(stored_bytes(envelope)).statement()
             kind = kind_of_predicate(str(statement.get("predicateType")))
             if kind is None or not isinstance(kind.columns, EventColumns):
                 continue

@@ -26,6 +26,7 @@ from service.audit.stores.base import (
     backfilled_values,
     column_values,
     insert_record_sql,
+    stored_bytes,
 )
 from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
@@ -288,14 +289,18 @@ class _PostgresWriter:
         row = self._conn.execute(
             "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"
         ).fetchone()
-        return StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+        return (
+            StoredCheckpoint(int(row[0]), stored_bytes(row[1]), stored_bytes(row[2]))
+            if row
+            else None
+        )
 
     def envelopes_after(self, seq: int) -> Iterator[bytes]:
         cursor = self._conn.execute(
             "SELECT envelope FROM records WHERE seq > %s ORDER BY seq", (seq,)
         )
         for (envelope,) in cursor:
-            yield bytes(envelope)
+            yield stored_bytes(envelope)
 
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(

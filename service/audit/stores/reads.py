@@ -9,9 +9,9 @@ from service.audit.stores.base import (
     RECORD_COLUMNS,
     RecordFilter,
     RecordRow,
-    envelope_bytes,
     find_clauses,
     row_from,
+    stored_bytes,
 )
 
 COLUMNS = ", ".join(RECORD_COLUMNS)
@@ -45,7 +45,7 @@ class SharedReads:
             "SELECT seq, envelope FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
         )
-        return [(int(seq), envelope_bytes(envelope)) for seq, envelope in rows]
+        return [(int(seq), stored_bytes(envelope)) for seq, envelope in rows]
 
     def row_page(self, after_seq: int, limit: int) -> list[RecordRow]:
         rows = self._read(
@@ -60,12 +60,12 @@ class SharedReads:
             if chunk:
                 marks = ", ".join("?" * len(chunk))
                 sql = f"SELECT digest, document FROM inputs WHERE digest IN ({marks})"
-                found.update((str(d), bytes(doc)) for d, doc in self._read(sql, chunk))
+                found.update((str(d), stored_bytes(doc)) for d, doc in self._read(sql, chunk))
         return found
 
     def input_document(self, digest: str) -> bytes | None:
         rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))
-        return bytes(rows[0][0]) if rows else None
+        return stored_bytes(rows[0][0]) if rows else None
 
     def seq_after(self, after_seq: int, n: int) -> int | None:
         """The seq of the `n`th record after `after_seq` (n >= 1), or None if there are fewer."""
@@ -80,8 +80,8 @@ class SharedReads:
         rows = self._read(
             "SELECT frontier FROM checkpoints WHERE size = ? ORDER BY id DESC", (size,)
         )
-        return [bytes(r[0]) for r in rows]
+        return [stored_bytes(r[0]) for r in rows]
 
     def checkpoint_envelopes(self) -> list[bytes]:
         rows = self._read("SELECT envelope FROM checkpoints ORDER BY size, id")
-        return [bytes(r[0]) for r in rows]
+        return [stored_bytes(r[0]) for r in rows]

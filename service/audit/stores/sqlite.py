@@ -24,8 +24,8 @@ from service.audit.stores.base import (
     backfill_sql,
     backfilled_values,
     column_values,
-    envelope_bytes,
     insert_record_sql,
+    stored_bytes,
 )
 from service.audit.stores.file_identity import file_identity
 from service.audit.stores.reads import SharedReads
@@ -298,7 +298,7 @@ class _SqliteWriter:
             "SELECT size, frontier, envelope FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1"
         ).fetchone()
         return (
-            StoredCheckpoint(int(row[0]), envelope_bytes(row[1]), envelope_bytes(row[2]))
+            StoredCheckpoint(int(row[0]), stored_bytes(row[1]), stored_bytes(row[2]))
             if row
             else None
         )
@@ -307,7 +307,7 @@ class _SqliteWriter:
         for (envelope,) in self._conn.execute(
             "SELECT envelope FROM records WHERE seq > ? ORDER BY seq", (seq,)
         ):
-            yield envelope_bytes(envelope)
+            yield stored_bytes(envelope)
 
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(
