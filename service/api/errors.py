@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from service.api.jsonbody import NameGivenTwice, loads
 from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
 from service.schemas import dotted_path
 
@@ -154,8 +155,13 @@ async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and exc.detail == BODY_UNPARSED:
-        # FastAPI's answer to a body json.loads fails on other than a syntax error.
-        message = f"body: the body is not valid JSON: {_unparsed_why(await request.body())}"
+        # FastAPI's answer to a body jsonbody.loads fails on other than a syntax error.
+        body = await request.body()
+        try:
+            why = _unparsed_why(body)
+        except NameGivenTwice as twice:
+            return error_response(twice)
+        message = f"body: the body is not valid JSON: {why}"
         return problem(422, "invalid_request", message, field="body")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -170,9 +176,10 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unparsed_why(body: bytes) -> str:
-    """Why json.loads failed other than on syntax (FastAPI does not say): parsed again."""
+    """Why jsonbody.loads failed other than on syntax (FastAPI does not say): parsed again.
+    Raises NameGivenTwice for an object that gives a name twice."""
     try:
-        json.loads(body.decode("utf-8"))
+        loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return f"it is not UTF-8 text (byte 0x{body[exc.start]:02x} at {exc.start})"
     except RecursionError:

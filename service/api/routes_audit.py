@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import (
     AUDIT_FILTERS,
     AUDIT_PAGE_LINKS,
@@ -48,7 +49,7 @@ from service.errors import InvalidField, NotFound
 from service.review.table import audit_csv
 from service.signoffs.tiers import TierBook
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["audit"])
 MAX_PAGE = 500
 MAX_SEQ = 2**63 - 1  # the largest seq either store can hold
 _DECISION_FIELDS = set(DecisionAnswer.model_fields) - {"audit", "enactment"}

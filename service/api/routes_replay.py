@@ -4,7 +4,6 @@ and enacting nothing: what a policy change would flip (service/review/replay.py)
 from __future__ import annotations
 
 import functools
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import AdminCaller
+from service.api.jsonbody import UniqueNamesRoute, loads
 from service.api.links import REPLAY
 from service.api.models import (
     AUTH_ERRORS,
@@ -33,7 +33,7 @@ from service.errors import InvalidField
 from service.review.replay import ReplayFilter, replay, selected
 from service.review.revisions import check_revision_id, kept_revision, restore_revision
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["policies"])
 
 # Judged by one worker process: the service's cores belong to the pipelines asking for decisions
 # (the CLI's `mlgate replay` uses them all). At some 400 decisions a second, a minute of judging.
@@ -135,7 +135,7 @@ def _policies(runtime: Runtime, media: str, body: bytes, directory: Path) -> tup
             f"found {media or 'no Content-Type'}"
         )
     try:
-        named = ReplayRevision.model_validate(json.loads(body or b"null"))
+        named = ReplayRevision.model_validate(loads(body or b"null"))
     except (ValueError, RecursionError, ValidationError):  # RecursionError: nested too deep
         raise InvalidField(
             "revision",

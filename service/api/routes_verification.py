@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
 
 from service.api.auth import ReaderCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import (
     AUDIT_FILTERS,
     EXPORT_AUDIT,
@@ -36,7 +37,7 @@ from service.audit.keys import load_keyring
 from service.decision.model import Outcome, Stage
 from service.errors import NotFound
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["audit"])
 JSON_LINES = "application/jsonl"
 _LINES: dict[int | str, dict[str, Any]] = {
     200: {"content": {JSON_LINES: {"schema": {"type": "string"}}}}
