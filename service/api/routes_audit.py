@@ -37,7 +37,7 @@ from service.api.models import (
     problem_example,
     rfc3339,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import UNKNOWN_QUERY, known_gate, only_query
 from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
@@ -155,7 +155,9 @@ def list_records(
     ] = None,
     model: Annotated[ModelName | None, Query(description="Model name.")] = None,
     version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
-    gate: Annotated[str | None, Query(examples=["promotion"])] = None,
+    gate: Annotated[
+        str | None, Query(description="A gate this service knows.", examples=["promotion"])
+    ] = None,
     outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
     stage: Annotated[
         Stage | None,
@@ -197,7 +199,7 @@ def list_records(
         kind=kind,
         model=model,
         version=version,
-        gate=gate,
+        gate=known_gate(runtime.gates, gate),
         outcome=outcome,
         stage=stage,
         since=bounds["since"],

@@ -23,7 +23,7 @@ from service.api.models import (
     ReplayRevision,
     problem_example,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import UNKNOWN_QUERY, known_gate, only_query
 from service.api.routes_audit import time_bound
 from service.api.runtime import Runtime, RuntimeDep
 from service.audit.ledger import open_ledger_reader
@@ -92,12 +92,11 @@ async def replay_decisions(
     model: Annotated[ModelName | None, Query()] = None,
     gate: Annotated[str | None, Query(description="A gate this service knows.")] = None,
 ) -> ReplayResult:
-    if gate is not None and gate not in runtime.gates:
-        raise InvalidField(
-            "gate", f"expected one of {', '.join(sorted(runtime.gates))}; found {gate!r}"
-        )
     where = ReplayFilter(
-        since=time_bound("since", since), until=time_bound("until", until), model=model, gate=gate
+        since=time_bound("since", since),
+        until=time_bound("until", until),
+        model=model,
+        gate=known_gate(runtime.gates, gate),
     )
     body = await request.body()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
