@@ -131,7 +131,7 @@ def read_decision(
         "`include=reasons,warnings,signoffs` adds to each decision its reasons, its warnings "
         "(a waived rule carries its waiver) and the sign-off records it relied on. The same "
         "page as CSV, one row per record, with `format=csv` or `Accept: text/csv`; the "
-        "`Link` header (rel=\"next\") then gives the next page of the same query: its "
+        '`Link` header (rel="next") then gives the next page of the same query: its '
         "filters, limit and include, `format=csv` and the `before` cursor."
     ),
     responses={
