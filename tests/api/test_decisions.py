@@ -174,7 +174,7 @@ def test_a_body_of_the_wrong_shape_is_422_naming_the_field(
         (b'{"evidence": "\xff"}', "application/json", "not UTF-8 text (byte 0xff at 14)"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", "nests arrays or objects"),
         (b'{"evidence": ' + b"9" * 5000 + b"}", "application/json", "more than 4300 digits"),
-        (b"", "application/json", "required property missing"),
+        (b"", "application/json", "no body was sent; send a JSON object"),
         (b"evidence=1", "application/x-www-form-urlencoded", "JSON object"),
         (b'{"evidence": {}}', "text/plain", "JSON object"),
     ],
