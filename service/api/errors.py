@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from service.api.jsonbody import NameGivenTwice, loads
 from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
 from service.schemas import dotted_path
 
@@ -113,28 +114,97 @@ def field_name(loc: Sequence[int | str]) -> str:
     return dotted_path(parts) or "body"
 
 
-def _validation_problem(error: dict[str, Any]) -> tuple[str, str]:
+# Pydantic error types whose value is one of a fixed set (ctx.expected lists it).
+_ONE_OF = ("literal_error", "enum")
+# Error types whose message says all there is: the value is absent, the whole body unreadable,
+# or the message is one of mlgate's own validators (service/api/models.py), which quote the value.
+_NOTHING_FOUND = ("missing", "extra_forbidden", "json_invalid", "value_error", "assertion_error")
+MAX_SHOWN = 60
+MISSING = "required property missing"
+
+
+def validation_problem(error: Mapping[str, Any]) -> tuple[str, str]:
+    """(field, problem) for one error of Pydantic's `ValidationError.errors()`
+    (https://docs.pydantic.dev/latest/errors/validation_errors/): where, what was expected and,
+    from the error's `input`, what was found: `target.stage`, "expected 'staging', 'canary' or
+    'production'; found 'prod'"."""
     loc = error.get("loc", ())
-    if error.get("type") == "json_invalid":
+    kind = error.get("type")
+    if kind == "json_invalid":
         where = loc[1] if len(loc) > 1 else "?"
         reason = (error.get("ctx") or {}).get("error", "JSON decode error")
         return "body", f"the body is not valid JSON: {reason} (at character {where})"
     field = field_name(loc)
     message = str(error.get("msg", "invalid value"))
-    if error.get("type") == "missing":
-        message = "required property missing"
-    elif error.get("type") == "extra_forbidden":
+    if kind == "missing":
+        message = MISSING
+    elif kind == "extra_forbidden":
         message = "unknown property; remove it"
-    elif field == "body" and error.get("type") in ("model_attributes_type", "dict_type"):
+    elif field == "body" and kind in ("model_attributes_type", "dict_type"):
         message = "the body must be a JSON object sent as application/json"
+    elif kind in _ONE_OF and "expected" in (error.get("ctx") or {}):
+        message = f"expected {error['ctx']['expected']}"
+    if kind not in _NOTHING_FOUND and "input" in error and "found" not in message:
+        message = f"{message}; found {found(error['input'])}"
     return field, message
 
 
+def found(value: object) -> str:
+    """A value of a JSON document (or a query parameter's text) as an error quotes it, with its
+    JSON type where the text alone does not say it: 'prod', 7 (an integer), an array."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int):
+        return f"{value} (an integer)"
+    if isinstance(value, float):
+        return f"{value!r} (a number)"
+    if isinstance(value, str):
+        return (
+            repr(value)
+            if len(value) <= MAX_SHOWN
+            else f"{value[:MAX_SHOWN]!r}… ({len(value)} characters)"
+        )
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return f"a {type(value).__name__}"
+
+
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [_validation_problem(dict(e)) for e in exc.errors()]
+    problems = [validation_problem(e) for e in exc.errors()]
+    if any(
+        e.get("type") == "missing" and field_name(e.get("loc", ())) == "body" for e in exc.errors()
+    ):
+        needs = _body_needs(request)
+        problems = [(f, needs if (f, p) == ("body", MISSING) else p) for f, p in problems]
     field, message = problems[0]
     details = [{"field": f, "problem": p} for f, p in problems]
     return problem(422, "invalid_request", f"{field}: {message}", field=field, problems=details)
+
+
+def _body_needs(request: Request) -> str:
+    """What a route given no body needs, from the OpenAPI document's requestBody schema of the
+    route matched (Starlette puts it in scope["route"]): "no body was sent; send a JSON object
+    with reason"."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        document = request.app.openapi()
+        operation = document["paths"].get(route.path_format, {}).get(request.method.lower(), {})
+        schema = (
+            operation.get("requestBody", {})
+            .get("content", {})
+            .get("application/json", {})
+            .get("schema", {})
+        )
+        if "$ref" in schema:
+            schema = document["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+        required = schema.get("required", [])
+        if required:
+            return f"no body was sent; send a JSON object with {', '.join(required)}"
+    return "no body was sent; send a JSON object"
 
 
 def error_response(exc: MlgateError) -> JSONResponse:
@@ -154,8 +224,13 @@ async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and exc.detail == BODY_UNPARSED:
-        # FastAPI's answer to a body json.loads fails on other than a syntax error.
-        message = f"body: the body is not valid JSON: {_unparsed_why(await request.body())}"
+        # FastAPI's answer to a body jsonbody.loads fails on other than a syntax error.
+        body = await request.body()
+        try:
+            why = _unparsed_why(body)
+        except NameGivenTwice as twice:
+            return error_response(twice)
+        message = f"body: the body is not valid JSON: {why}"
         return problem(422, "invalid_request", message, field="body")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -170,9 +245,10 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unparsed_why(body: bytes) -> str:
-    """Why json.loads failed other than on syntax (FastAPI does not say): parsed again."""
+    """Why jsonbody.loads failed other than on syntax (FastAPI does not say): parsed again.
+    Raises NameGivenTwice for an object that gives a name twice."""
     try:
-        json.loads(body.decode("utf-8"))
+        loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return f"it is not UTF-8 text (byte 0x{body[exc.start]:02x} at {exc.start})"
     except RecursionError:

@@ -10,7 +10,6 @@ as before, and the OpenAPI document, which describes the route, stays true.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.decisions import answer
 from service.api.errors import error_response
+from service.api.jsonbody import NameGivenTwice, loads
 from service.api.models import DecisionRequest
 from service.api.runtime import Runtime
 from service.decision.model import Caller
@@ -100,11 +100,12 @@ async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
 
 
 def _parsed(body: bytes) -> DecisionRequest | None:
-    """The request as the route would parse it (json.loads, then the model), or None."""
+    """The request as the route would parse it (jsonbody.loads, then the model), or None."""
     try:
-        document: Any = json.loads(body)
+        document: Any = loads(body)
         return DecisionRequest.model_validate(document)
-    except (ValueError, RecursionError):  # ValidationError and JSONDecodeError are ValueErrors
+    # ValidationError and JSONDecodeError are ValueErrors; NameGivenTwice is the route's to say.
+    except (ValueError, RecursionError, NameGivenTwice):
         return None
 
 

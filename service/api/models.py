@@ -285,7 +285,9 @@ class Problem(BaseModel):
     """Every error response: a stable `error` code, a message for people, and the field at fault."""
 
     error: str = Field(examples=["invalid_request"])
-    message: str = Field(examples=["target.stage: Input should be 'staging', 'canary' or …"])
+    message: str = Field(
+        examples=["target.stage: expected 'staging', 'canary' or 'production'; found 'prod'"]
+    )
     field: str | None = Field(default=None, examples=["target.stage"])
     problems: list[FieldProblem] | None = Field(
         default=None, description="Every problem found, when the request has several."
@@ -326,7 +328,7 @@ BODY_ERRORS: dict[int | str, Any] = {
     422: problem_example(
         422,
         "invalid_request",
-        "target.stage: Input should be 'staging', 'canary' or 'production'",
+        "target.stage: expected 'staging', 'canary' or 'production'; found 'prod'",
         "target.stage",
     ),
 }

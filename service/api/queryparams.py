@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Depends, Request
@@ -35,6 +35,16 @@ def unexpected_query(params: QueryParams, names: Sequence[str]) -> InvalidField 
         if len(params.getlist(name)) > 1:
             return InvalidField(name, "given more than once; it takes one value")
     return None
+
+
+def known_gate(gates: Iterable[str], gate: str | None) -> str | None:
+    """The `gate` filter of a listing, if it is one of `gates`; InvalidField naming `gate` and
+    the gates there are otherwise: a misspelt gate would match no record, which reads as "no
+    decision was made"."""
+    names = sorted(gates)
+    if gate is None or gate in names:
+        return gate
+    raise InvalidField("gate", f"expected one of {', '.join(names)}; found {gate!r}")
 
 
 # The 422 an endpoint taking no query parameters documents.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import ReaderCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import (
     AUDIT_FILTERS,
     AUDIT_PAGE_LINKS,
@@ -36,7 +38,7 @@ from service.api.models import (
     problem_example,
     rfc3339,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import UNKNOWN_QUERY, known_gate, only_query
 from service.api.runtime import RuntimeDep
 from service.audit.clock import format_time, parse_time
 from service.audit.keys import load_keyring
@@ -48,7 +50,7 @@ from service.errors import InvalidField, NotFound
 from service.review.table import audit_csv
 from service.signoffs.tiers import TierBook
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["audit"])
 MAX_PAGE = 500
 MAX_SEQ = 2**63 - 1  # the largest seq either store can hold
 _DECISION_FIELDS = set(DecisionAnswer.model_fields) - {"audit", "enactment"}
@@ -128,8 +130,9 @@ def read_decision(
     description=(
         "`include=reasons,warnings,signoffs` adds to each decision its reasons, its warnings "
         "(a waived rule carries its waiver) and the sign-off records it relied on. The same "
-        "page as CSV, one row per record, with `format=csv` or `Accept: text/csv`; the next "
-        "page's cursor is then in the `Link` header."
+        "page as CSV, one row per record, with `format=csv` or `Accept: text/csv`; the "
+        '`Link` header (rel="next") then gives the next page of the same query: its '
+        "filters, limit and include, `format=csv` and the `before` cursor."
     ),
     responses={
         200: {
@@ -154,7 +157,9 @@ def list_records(
     ] = None,
     model: Annotated[ModelName | None, Query(description="Model name.")] = None,
     version: Annotated[str | None, Query(description="Model version.", examples=["7"])] = None,
-    gate: Annotated[str | None, Query(examples=["promotion"])] = None,
+    gate: Annotated[
+        str | None, Query(description="A gate this service knows.", examples=["promotion"])
+    ] = None,
     outcome: Annotated[Outcome | None, Query(examples=["deny"])] = None,
     stage: Annotated[
         Stage | None,
@@ -196,7 +201,7 @@ def list_records(
         kind=kind,
         model=model,
         version=version,
-        gate=gate,
+        gate=known_gate(runtime.gates, gate),
         outcome=outcome,
         stage=stage,
         since=bounds["since"],
@@ -209,12 +214,33 @@ def list_records(
     wants_csv = format == "csv" or (format is None and "text/csv" in (accept or ""))
     if wants_csv:
         rows = [record_summary(r, INCLUDES, runtime.ledger) for r in page]
-        headers = {"Link": f'<?before={next_before}>; rel="next"'} if next_before else {}
+        query = {
+            "kind": kind,
+            "model": model,
+            "version": version,
+            "gate": gate,
+            "outcome": outcome,
+            "stage": stage,
+            "since": since,
+            "until": until,
+            "limit": limit,
+            "include": include,
+            "format": "csv",
+        }
+        headers = {"Link": next_link(query, next_before)} if next_before else {}
         return Response(audit_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
     return AuditPage(
         records=[record_summary(r, included, runtime.ledger) for r in page],
         next_before=next_before,
     )
+
+
+def next_link(query: dict[str, Any], before: int) -> str:
+    """The `Link` header value (RFC 8288) to the page after one ending before `before`: the
+    same query (parameters that are None left out) with `before` as the cursor, as a relative
+    reference (RFC 3986 section 4.2) that a client resolves against the URL it asked."""
+    given = {name: value for name, value in query.items() if value is not None}
+    return f'<?{urlencode({**given, "before": before})}>; rel="next"'
 
 
 INCLUDES = frozenset({"reasons", "warnings", "signoffs"})

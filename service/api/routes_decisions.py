@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from service.api.auth import GateCaller
 from service.api.decisions import answer
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import DECIDE, DECISION_LINKS
 from service.api.models import (
     AUTH_ERRORS,
@@ -22,7 +23,7 @@ from service.api.runtime import Runtime
 from service.decision.model import DecisionAnswer
 from service.gates.registry import default_gates
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["decisions"])
 
 
 async def known_gate(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.auth import ReaderCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import LIST_DEPLOYMENTS
 from service.api.models import AUTH_ERRORS, DATE_TIME, UNAVAILABLE, Deployments, ModelName
 from service.api.queryparams import UNKNOWN_QUERY, only_query
@@ -15,7 +16,7 @@ from service.api.runtime import RuntimeDep
 from service.decision.model import Stage
 from service.review.deployments import deployments
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["audit"])
 
 
 @router.get(

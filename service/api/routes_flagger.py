@@ -26,13 +26,14 @@ from service.api.flagger import (
     gated_hook,
     metadata_field,
 )
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import FLAGGER_WEBHOOK
 from service.api.models import BODY_ERRORS, UNAVAILABLE, problem_example
 from service.api.runtime import Runtime
 from service.errors import InvalidField
 from service.gates.registry import default_gates
 
-router = APIRouter(tags=["flagger"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["flagger"])
 
 _HOW = (
     "Flagger sends no headers, so put a token with the gate role in the webhook's metadata "

@@ -7,13 +7,14 @@ import asyncio
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import HEALTHZ, METRICS, READYZ
 from service.api.models import Health, Readiness
 from service.api.runtime import RuntimeDep
 from service.engine.factory import check_engine
 from service.errors import MlgateError
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["operations"])
 
 
 @router.get("/healthz", operation_id=HEALTHZ, response_model=Health, summary="The process is up")

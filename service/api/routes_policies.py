@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.api.auth import AdminCaller, AnyCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import READ_POLICIES, READ_POLICY_REVISION, RELOAD_POLICIES
 from service.api.models import (
     AUTH_ERRORS,
@@ -29,7 +30,7 @@ from service.engine.base import decision_path
 from service.engine.catalogue import RuleEntry
 from service.review.revisions import check_revision_id, kept_revision
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["policies"])
 
 
 class _RevisionSegment(Convertor[str]):

@@ -4,7 +4,6 @@ and enacting nothing: what a policy change would flip (service/review/replay.py)
 from __future__ import annotations
 
 import functools
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import AdminCaller
+from service.api.jsonbody import UniqueNamesRoute, loads
 from service.api.links import REPLAY
 from service.api.models import (
     AUTH_ERRORS,
@@ -23,7 +23,7 @@ from service.api.models import (
     ReplayRevision,
     problem_example,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import UNKNOWN_QUERY, known_gate, only_query
 from service.api.routes_audit import time_bound
 from service.api.runtime import Runtime, RuntimeDep
 from service.audit.ledger import open_ledger_reader
@@ -33,7 +33,7 @@ from service.errors import InvalidField
 from service.review.replay import ReplayFilter, replay, selected
 from service.review.revisions import check_revision_id, kept_revision, restore_revision
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["policies"])
 
 # Judged by one worker process: the service's cores belong to the pipelines asking for decisions
 # (the CLI's `mlgate replay` uses them all). At some 400 decisions a second, a minute of judging.
@@ -92,12 +92,11 @@ async def replay_decisions(
     model: Annotated[ModelName | None, Query()] = None,
     gate: Annotated[str | None, Query(description="A gate this service knows.")] = None,
 ) -> ReplayResult:
-    if gate is not None and gate not in runtime.gates:
-        raise InvalidField(
-            "gate", f"expected one of {', '.join(sorted(runtime.gates))}; found {gate!r}"
-        )
     where = ReplayFilter(
-        since=time_bound("since", since), until=time_bound("until", until), model=model, gate=gate
+        since=time_bound("since", since),
+        until=time_bound("until", until),
+        model=model,
+        gate=known_gate(runtime.gates, gate),
     )
     body = await request.body()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -135,7 +134,7 @@ def _policies(runtime: Runtime, media: str, body: bytes, directory: Path) -> tup
             f"found {media or 'no Content-Type'}"
         )
     try:
-        named = ReplayRevision.model_validate(json.loads(body or b"null"))
+        named = ReplayRevision.model_validate(loads(body or b"null"))
     except (ValueError, RecursionError, ValidationError):  # RecursionError: nested too deep
         raise InvalidField(
             "revision",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from service.api.auth import AnyCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import READ_REQUIREMENTS
 from service.api.models import AUTH_ERRORS, problem_example
 from service.api.queryparams import only_query
@@ -14,7 +15,7 @@ from service.api.runtime import RuntimeDep
 from service.gates.requirements import requirements_in_force
 from service.schemas import SchemaSet
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["policies"])
 
 
 @router.get(

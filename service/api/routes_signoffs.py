@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from service.api.auth import ApproverCaller
 from service.api.errors import Forbidden
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import (
     APPROVAL_LINKS,
     RECORD_APPROVAL,
@@ -37,7 +38,7 @@ from service.errors import InvalidField
 from service.gates.signoffs import roles_that_count
 from service.signoffs.rules import SignoffRefused, check_approval_role, check_waiver
 
-router = APIRouter(tags=["sign-off"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["sign-off"])
 SELF_SIGNOFF: dict[int | str, Any] = {
     403: problem_example(
         403,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from service.api.auth import ReporterCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import RECORD_SNAPSHOT
 from service.api.models import (
     AUTH_ERRORS,
@@ -20,7 +21,7 @@ from service.api.runtime import RuntimeDep
 from service.monitoring.snapshot import parse_snapshot
 from service.schemas import default_schemas
 
-router = APIRouter(tags=["monitoring"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["monitoring"])
 
 EXAMPLE_SNAPSHOT: dict[str, Any] = {
     "deployment": {"model": "fraud-detector", "version": "7", "stage": "canary"},

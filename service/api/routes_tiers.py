@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.api.auth import ApproverCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import RECORD_TIER_CHANGE, TIER_CHANGE_LINKS
 from service.api.models import (
     AUTH_ERRORS,
@@ -20,7 +21,7 @@ from service.api.runtime import RuntimeDep
 from service.evidence.risk_tier import recorded_risk_tier
 from service.signoffs.tiers import TierBook, check_tier_change
 
-router = APIRouter(tags=["sign-off"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["sign-off"])
 
 
 @router.post(

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
 
 from service.api.auth import ReaderCaller
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.links import (
     AUDIT_FILTERS,
     EXPORT_AUDIT,
@@ -29,14 +30,14 @@ from service.api.models import (
     check_text_params,
     problem_example,
 )
-from service.api.queryparams import UNKNOWN_QUERY, only_query
+from service.api.queryparams import UNKNOWN_QUERY, known_gate, only_query
 from service.api.routes_audit import MAX_SEQ, record_summary, time_bound
 from service.api.runtime import RuntimeDep
 from service.audit.keys import load_keyring
 from service.decision.model import Outcome, Stage
 from service.errors import NotFound
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=UniqueNamesRoute, tags=["audit"])
 JSON_LINES = "application/jsonl"
 _LINES: dict[int | str, dict[str, Any]] = {
     200: {"content": {JSON_LINES: {"schema": {"type": "string"}}}}
@@ -69,7 +70,7 @@ def export(
     kind: Annotated[RecordKind | None, Query()] = None,
     model: Annotated[ModelName | None, Query()] = None,
     version: Annotated[str | None, Query()] = None,
-    gate: Annotated[str | None, Query()] = None,
+    gate: Annotated[str | None, Query(description="A gate this service knows.")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
     stage: Annotated[Stage | None, Query()] = None,
     since: Annotated[str | None, Query(json_schema_extra=DATE_TIME)] = None,
@@ -80,7 +81,7 @@ def export(
         "kind": kind,
         "model": model,
         "version": version,
-        "gate": gate,
+        "gate": known_gate(runtime.gates, gate),
         "outcome": outcome,
         "stage": stage,
         "since": time_bound("since", since),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import Api, request_body
@@ -144,6 +147,49 @@ def test_bad_query_parameters_are_422(api: Api, query: dict[str, Any], field: st
 
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize("path", ["/v1/audit", "/v1/audit/export"])
+def test_a_gate_filter_naming_no_gate_is_422_listing_the_gates(
+    api: Api, recorded: list[dict[str, Any]], path: str
+) -> None:
+    """A misspelt gate matches no record, which reads as "no decision was made"."""
+    response = api.client.get(path, params={"gate": "rolback"}, headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "gate"
+    assert response.json()["message"] == (
+        "gate: expected one of monitoring, promotion, rollback; found 'rolback'"
+    )
+
+
+def test_the_csv_pages_follow_their_next_links_to_the_end_of_the_same_query(
+    api: Api, recorded: list[dict[str, Any]]
+) -> None:
+    """Each CSV page's `Link: <...>; rel="next"`, resolved against the URL asked (RFC 8288,
+    RFC 3986), gives the next page of the same query: CSV, two rows, audit-model's denies."""
+    url = httpx.URL("http://testserver/v1/audit?model=audit-model&outcome=deny&limit=1")
+    seen: list[str] = []
+    links: list[str] = []
+    while True:
+        response = api.client.get(
+            url.raw_path.decode(), headers={**api.headers("auditor"), "Accept": "text/csv"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv"), response.text[:200]
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert len(rows) == 1, rows
+        seen.append(rows[0]["id"])
+        if "link" not in response.headers:
+            break
+        links.append(response.headers["link"])
+        target = response.headers["link"].split(";")[0].strip().removeprefix("<").removesuffix(">")
+        url = url.join(target)
+
+    denies = [d["decision_id"] for d in reversed(recorded) if d["outcome"] == "deny"]
+    assert seen == denies, links
+    assert links[0].endswith('; rel="next"')
+    assert "format=csv" in links[0] and "limit=1" in links[0], links
 
 
 def test_a_decision_id_with_a_nul_character_is_422(api: Api) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.api.errors import found
 from tests.api.conftest import Api
 from tests.api.test_signoffs import waive
 
@@ -172,3 +173,56 @@ def test_an_endpoint_taking_no_query_parameters_refuses_one(
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "invalid_request"
     assert response.json()["field"] == "model"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"outcome": "maybe"},
+            "outcome: expected 'allow', 'hold', 'deny' or 'rollback'; found 'maybe'",
+        ),
+        ({"limit": "ten"}, "; found 'ten'"),
+        ({"kind": "decisoin"}, "; found 'decisoin'"),
+    ],
+)
+def test_a_query_value_outside_its_set_or_type_says_what_was_found(
+    api: Api, query: dict[str, Any], message: str
+) -> None:
+    response = api.client.get("/v1/audit", params=query, headers=api.headers("auditor"))
+
+    assert response.status_code == 422, response.text
+    assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "needs"),
+    [("/v1/approvals", ("model", "version", "role")), ("/v1/tiers", ("model", "tier", "reason"))],
+)
+def test_a_body_left_out_is_told_the_properties_it_needs(
+    api: Api, path: str, needs: tuple[str, ...]
+) -> None:
+    response = api.client.post(path, headers=api.headers("approver"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "body"
+    message = response.json()["message"]
+    assert message.startswith("body: no body was sent; send a JSON object with "), message
+    assert all(name in message for name in needs), message
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "null"),
+        (True, "true (a boolean)"),
+        (7, "7 (an integer)"),
+        (0.5, "0.5 (a number)"),
+        ("prod", "'prod'"),
+        ("x" * 100, f"{'x' * 60!r}… (100 characters)"),
+        ({"a": 1}, "an object"),
+        ([1, 2], "an array"),
+    ],
+)
+def test_a_value_found_is_quoted_with_its_json_type(value: object, shown: str) -> None:
+    assert found(value) == shown

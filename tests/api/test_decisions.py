@@ -112,13 +112,21 @@ def test_a_wrong_method_is_a_405_problem(api: Api) -> None:
     ("body", "field", "problem"),
     [
         ({}, "target", "the promotion gate needs"),
-        ({"evidence": 3}, "evidence", "Input should be a valid dictionary"),
-        ({"evidence": [1, 2]}, "evidence", "Input should be a valid dictionary"),
+        ({"evidence": 3}, "evidence", "; found 3 (an integer)"),
+        ({"evidence": [1, 2]}, "evidence", "; found an array"),
         ({"evidence": {"sbom": {}}, "target": {"stage": "staging"}}, "evidence.sbom", "unknown"),
         ({"evidence": {}}, "target", "the promotion gate needs"),
-        ({"evidence": {}, "target": {"stage": "moon"}}, "target.stage", "Input should be"),
+        (
+            {"evidence": {}, "target": {"stage": "moon"}},
+            "target.stage",
+            "target.stage: expected 'staging', 'canary' or 'production'; found 'moon'",
+        ),
         ({"evidence": {}, "target": {}}, "target.stage", "required property missing"),
-        ({"evidence": {}, "target": "production"}, "target", "valid dictionary"),
+        (
+            {"evidence": {}, "target": "production"},
+            "target",
+            "; found 'production'",
+        ),
         (
             {"evidence": {}, "target": {"stage": "staging"}, "model": {"name": ""}},
             "model.name",
@@ -127,7 +135,7 @@ def test_a_wrong_method_is_a_405_problem(api: Api) -> None:
         (
             {"evidence": {}, "target": {"stage": "staging"}, "model": {"name": "m", "version": 7}},
             "model.version",
-            "valid string",
+            "valid string; found 7 (an integer)",
         ),
         (
             {
@@ -166,7 +174,7 @@ def test_a_body_of_the_wrong_shape_is_422_naming_the_field(
         (b'{"evidence": "\xff"}', "application/json", "not UTF-8 text (byte 0xff at 14)"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", "nests arrays or objects"),
         (b'{"evidence": ' + b"9" * 5000 + b"}", "application/json", "more than 4300 digits"),
-        (b"", "application/json", "required property missing"),
+        (b"", "application/json", "no body was sent; send a JSON object"),
         (b"evidence=1", "application/x-www-form-urlencoded", "JSON object"),
         (b'{"evidence": {}}', "text/plain", "JSON object"),
     ],

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from service.api.auth import caller_with_role, token_hash
 from service.api.errors import status_for
+from service.api.jsonbody import UniqueNamesRoute
 from service.api.page import views
 from service.api.page.origin import cross_site_problem
 from service.api.page.sessions import COOKIE, READER_ROLES, Session, SessionTable
@@ -51,7 +52,7 @@ SECURITY_HEADERS = {
 }
 
 log = logging.getLogger("mlgate.api")
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(route_class=UniqueNamesRoute, prefix=PREFIX, include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.filters["short"] = lambda digest: str(digest).split(":")[-1][:12]
 templates.env.globals["PREFIX"] = PREFIX

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import QueryParams
 
+from service.api.errors import validation_problem
 from service.api.models import (
     AuditPage,
     AuditRecord,
@@ -51,7 +52,7 @@ def model_name(value: str, field_name: str = "model") -> str:
     try:
         return _MODEL_NAME.validate_python(value)
     except ValidationError as exc:
-        raise InvalidField(field_name, exc.errors()[0]["msg"]) from None
+        raise InvalidField(field_name, validation_problem(exc.errors()[0])[1]) from None
 
 
 @dataclass
