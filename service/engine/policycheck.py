@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.engine.bindings import new_opa
 from service.engine.defaults import ENTRYPOINT, default_rule_lines, default_rule_problems
-from service.engine.embedded import load_into, new_opa
+from service.engine.embedded import load_into
 from service.engine.inputpaths import (
     object_get_problems,
     optional_only_warnings,
