@@ -34,6 +34,13 @@ try:
 except ImportError:  # pragma: no cover - exercised only on a broken install
     OpaEngine = None
 
+    class OpaError(Exception):  # type: ignore[no-redef]
+        """Stands in for the bindings' error when they are missing: never raised."""
+
+    class OpaUndefinedError(OpaError):  # type: ignore[no-redef,misc]
+        """Stands in for the bindings' undefined result when they are missing."""
+
+
 INSTALL_HINT = (
     "the embedded OPA engine is not installed: run `make install`, or "
     "`pip install --ignore-requires-python opa-golib-python-bindings==0.4.4`"

@@ -19,7 +19,7 @@ from service.engine.inputschema import InputSchemas
 from service.engine.problems import Problem
 from service.engine.regoparse import parse_modules
 from service.engine.unreadrules import unread_rule_problems
-from service.errors import MlgateError, PolicyLoadError
+from service.errors import PolicyLoadError
 
 # A set checked once per process: (revision, schemas digest) -> its problems.
 _checked: dict[tuple[str, str], tuple[Problem, ...]] = {}
@@ -45,8 +45,8 @@ def parsed_problems(
 
 def load_problems(policy_set: ParsedPolicies, schema_dir: Path) -> list[Problem]:
     """The same checks at load. A set OPA cannot parse gives none here: the engine refuses it
-    in OPA's words when it compiles it. Schemas that cannot be read, or OPA's library missing,
-    are a problem: the checks could not run, so the set is not used."""
+    in OPA's words when it compiles it. Schemas that cannot be read are a problem; without
+    OPA's library it raises PolicyEngineUnavailable: unchecked, the set is not used."""
     digest = hashlib.sha256()
     for path in sorted(schema_dir.glob("*.json")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -68,6 +68,4 @@ def _problems(policy_set: ParsedPolicies, schema_dir: Path) -> list[Problem]:
         parsed = parse_modules(modules)
     except PolicyLoadError:
         return []
-    except MlgateError as exc:
-        return [Problem("", 0, f"the policy checks need OPA's parser: {exc.message}")]
     return parsed_problems(parsed, policy_set, schemas)
