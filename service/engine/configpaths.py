@@ -86,7 +86,7 @@ def _undefined(
     name = str(path[0])
     if name not in names:
         return path[:1], (
-            f"reads {_dotted(path)}: data.mlgate.config has no {name}{_close(name, names)}; "
+            f"reads {_dotted(path[:1])}: data.mlgate.config has no {name}{_close(name, names)}; "
             f"it has {', '.join(names) or 'nothing'} (policies/data/<name>.yaml, "
             f"schemas/<name>{CONFIG_SCHEMA}.schema.json); {_NEVER}"
         )
@@ -101,7 +101,7 @@ def _undefined(
     parent = _dotted(bad[:-1])
     has = f", which has {', '.join(info.known)}" if info.known else ""
     return bad, (
-        f"reads {_dotted(path)}: {schema}.schema.json defines no {key}"
+        f"reads {_dotted(bad)}: {schema}.schema.json defines no {key}"
         f"{_close(key, list(info.known))} in {parent}{has}; {_NEVER}"
     )
 
