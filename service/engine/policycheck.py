@@ -6,7 +6,8 @@ that could answer allow; from OPA's parse, reason rules no gate's decision reads
 into data.mlgate.config that the thresholds schemas do not define (parsedchecks.py). With
 OPA's command-line tool at hand, `opa check --strict` with each package's input typed by its
 gate's schema (a reference to an input path the schema does not define is an error) and
-`opa fmt --fail` join in; without it, the summary says what was not checked. Warnings (rules that fire only when an optional field is given) do not fail it.
+`opa fmt --fail` join in; without it, the summary says what was not checked. Warnings (rules
+that fire only when an optional field is given) do not fail it.
 """
 
 from __future__ import annotations
