@@ -41,8 +41,8 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from service.compose import local_judge  # noqa: E402
+from service.engine.bindings import bridge_library  # noqa: E402
 from service.engine.bundle import write_bundle  # noqa: E402
-from service.engine.embedded import bridge_library  # noqa: E402
 from service.engine.server import ServerEngine, ServerOptions  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
 from service.evidence.inputdoc import assemble  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 
 from service.decision.judge import Judge
 from service.decision.recording import decision_subject
-from service.engine.embedded import new_opa
+from service.engine.bindings import new_opa
 from service.schemas import default_schemas
 from tests.conftest import fixture_input
 

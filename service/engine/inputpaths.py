@@ -26,6 +26,7 @@ import yaml
 
 from service.engine.inputschema import InputSchemas
 from service.engine.problems import Problem
+from service.engine.regoparse import package_of, rule_name
 from service.engine.regotext import code_only, line_of, string_literal, term_at
 from service.engine.rulecheck import metadata_above, reason_rule_heads
 
@@ -109,15 +110,6 @@ def optional_only_warnings(
                 )
             )
     return warnings
-
-
-def package_of(parsed: Mapping[str, Any]) -> str:
-    """The dotted package of a parsed module, without `data.`."""
-    return ".".join(str(part["value"]) for part in parsed["package"]["path"][1:])
-
-
-def rule_name(rule: Mapping[str, Any]) -> str:
-    return str(rule["head"]["ref"][0]["value"])
 
 
 def _object_gets(source: str) -> Iterator[tuple[int, KeyPath]]:

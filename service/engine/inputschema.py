@@ -70,6 +70,11 @@ class InputSchemas:
         self._bundled: dict[str, dict[str, Any]] = {}
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """Every schema of the directory by name (its file name without .schema.json)."""
+        return tuple(name.removesuffix(SUFFIX) for name in self._files)
+
+    @property
     def gates(self) -> tuple[str, ...]:
         """Gates with an input schema of their own (<gate>_input.schema.json)."""
         names = (name.removesuffix(SUFFIX) for name in self._files)
@@ -88,15 +93,25 @@ class InputSchemas:
             self._bundled[name] = self._bundle(name + SUFFIX)
         return self._bundled[name]
 
-    def lookup(self, name: str, path: Sequence[str | int]) -> PathInfo:
-        """What schema `name` says of input path `path` (keys, or indexes into arrays)."""
+    def lookup(
+        self, name: str, path: Sequence[str | int], property_names: bool = False
+    ) -> PathInfo:
+        """What schema `name` says of input path `path` (keys, or indexes into arrays).
+
+        `property_names`: also take an object's `propertyNames` enum as the keys it may have,
+        as JSON Schema does and OPA's type checker does not (for data read as data, not as
+        OPA types it)."""
         root = self.bundled(name)
         node: Any = root
         required = True
         for depth, key in enumerate(path):
             step = _step(root, node, key)
+            names = _property_names(root, node) if property_names else None
+            if step is not None and names is not None and key not in names:
+                step = None
             if step is None:
-                return PathInfo(False, False, tuple(map(str, path[:depth])), _keys(root, node))
+                known = _keys(root, node) or tuple(sorted(names or ()))
+                return PathInfo(False, False, tuple(map(str, path[:depth])), known)
             node, is_required = step
             required = required and is_required
         return PathInfo(True, required)
@@ -174,6 +189,20 @@ def _branches(root: Mapping[str, Any], node: Any) -> list[dict[str, Any]]:
 
 def _keys(root: Mapping[str, Any], node: Any) -> tuple[str, ...]:
     return tuple(sorted({k for b in _branches(root, node) for k in b.get("properties", {})}))
+
+
+def _property_names(root: Mapping[str, Any], node: Any) -> set[str] | None:
+    """The keys an object's `propertyNames` enum (or const) allows; None when it sets none."""
+    allowed: set[str] | None = None
+    for branch in _branches(root, node):
+        names = _resolve(root, branch.get("propertyNames"))
+        if not isinstance(names, dict):
+            continue
+        listed = names.get("enum", [names["const"]] if "const" in names else None)
+        if isinstance(listed, list):
+            here = {str(name) for name in listed}
+            allowed = here if allowed is None else allowed & here
+    return allowed
 
 
 def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool] | None:

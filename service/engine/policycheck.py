@@ -2,10 +2,12 @@
 
 Load and compile with the real OPA engine, thresholds files against their schemas, METADATA
 and unique codes on every rule that can give a reason, one entrypoint per gate and no default
-that could answer allow. With OPA's command-line tool at hand, `opa check --strict` with each
-package's input typed by its gate's schema (a reference to an input path the schema does not
-define is an error) and `opa fmt --fail` join in; without it, the summary says what was not
-checked. Warnings (rules that fire only when an optional field is given) do not fail it.
+that could answer allow; from OPA's parse, reason rules no gate's decision reads and references
+into data.mlgate.config that the thresholds schemas do not define (parsedchecks.py). With
+OPA's command-line tool at hand, `opa check --strict` with each package's input typed by its
+gate's schema (a reference to an input path the schema does not define is an error) and
+`opa fmt --fail` join in; without it, the summary says what was not checked. Warnings (rules
+that fire only when an optional field is given) do not fail it.
 """
 
 from __future__ import annotations
@@ -17,17 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.engine.bindings import new_opa
 from service.engine.defaults import ENTRYPOINT, default_rule_lines, default_rule_problems
-from service.engine.embedded import load_into, new_opa
-from service.engine.inputpaths import (
-    object_get_problems,
-    optional_only_warnings,
-    package_of,
-    rule_name,
-)
+from service.engine.embedded import load_into
+from service.engine.inputpaths import object_get_problems, optional_only_warnings
 from service.engine.inputschema import InputSchemas
+from service.engine.parsedchecks import parsed_problems
 from service.engine.policyset import PolicySet, read_policy_set
 from service.engine.problems import Problem
+from service.engine.regoparse import package_of, parse_modules, rule_name
 from service.engine.rulecheck import REASON_SETS, reason_rule_heads, rule_problems
 from service.engine.thresholds import config_problems
 from service.engine.typecheck import TIMEOUT_SECONDS, input_annotation_problems, type_problems
@@ -84,6 +84,7 @@ def check_policy_dir(
     except PolicyLoadError as exc:
         problems.append(Problem("", 0, exc.message))
     else:
+        problems += parsed_problems(parsed, policy_set, schemas)
         for rel, module in sorted(parsed.items()):
             source = policy_set.modules[rel]
             problems += object_get_problems(rel, source, module, schemas)
@@ -114,12 +115,10 @@ def _compile_problems(
     try:
         load_into(opa, policy_set)
     except PolicyLoadError as exc:
-        opa.close()
         return _opa_problems(exc.message, policy_set.root.name), {}
-    try:
-        parsed = _parsed_modules(opa, policy_set)
     finally:
         opa.close()
+    parsed = parse_modules(policy_set.modules)
     problems = []
     for rel, module in sorted(parsed.items()):
         source = policy_set.modules[rel]
@@ -149,13 +148,6 @@ def _compile_problems(
                 )
             )
     return problems + _entrypoint_problems(policy_set, parsed, gates), parsed
-
-
-def _parsed_modules(opa: Any, policy_set: PolicySet) -> dict[str, Any]:
-    query = "parsed := {f: rego.parse_module(f, src) | some f, src in input}"
-    result = opa.eval_query(query, dict(policy_set.modules))
-    parsed: dict[str, Any] = result[0]["parsed"]
-    return parsed
 
 
 def _entrypoint_problems(

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from service.engine.defaults import default_rule_problems
+from service.engine.parsedchecks import load_problems as parsed_load_problems
 from service.engine.problems import refuse
 from service.engine.rulecheck import rule_problems
 from service.engine.thresholds import config_problems
@@ -57,10 +58,13 @@ def load_policy_set(root: Path, schema_dir: Path | None = None) -> PolicySet:
     breaks its schema in `schema_dir` (default: the settings' schema_dir), when a rule that
     can give a reason lacks METADATA code and severity or shares its code with another rule,
     when a `default` could answer allow, or when METADATA types input with a schema of its
-    own. With OPA's command-line tool here, also when a rule refers to an input path its
-    gate's input schema does not define (a subprocess of some 0.2 s, once per process for a
-    revision); the object.get keys and the warnings of `mlgate check` need OPA's parse, slower
-    still, and are left to it.
+    own; when a rule that can give a reason is read by no gate's decision (a misspelt set
+    name or package), or a rule reads a path of data.mlgate.config its schema does not define
+    (OPA's parse, some 0.15 s, once per process for a revision: service/engine/parsedchecks.py).
+    With OPA's command-line tool here, also when a rule refers to an input path its gate's
+    input schema does not define (a subprocess of some 0.2 s, once per process for a
+    revision); the object.get keys into input and the warnings of `mlgate check` are left to
+    it.
     """
     policy_set = read_policy_set(root)
     schemas = schema_dir or get_settings().schema_dir
@@ -72,6 +76,7 @@ def load_policy_set(root: Path, schema_dir: Path | None = None) -> PolicySet:
             *input_annotation_problems(policy_set.modules),
         ]
     )
+    refuse(parsed_load_problems(policy_set, schemas))
     refuse(load_problems(policy_set, schemas))
     return policy_set
 

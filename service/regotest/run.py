@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.engine.embedded import new_opa, opa_message
+from service.engine.bindings import new_opa, opa_message
 from service.errors import PolicyLoadError
 from service.regotest.explain import failed_expression
 from service.regotest.library import RegoLibrary, load_library

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from service.decision.judge import Judge
-from service.engine.embedded import EmbeddedEngine, bridge_library
+from service.engine.bindings import bridge_library
+from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.errors import PolicyLoadError
 from service.gates.registry import default_gates

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from service.engine.embedded import new_opa
+from service.engine.bindings import new_opa
 from service.engine.inputpaths import object_get_problems, optional_only_warnings
 from service.engine.inputschema import InputSchemas
 from service.engine.policyset import load_policy_set, read_policy_set

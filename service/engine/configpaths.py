@@ -1,0 +1,238 @@
+"""References into the thresholds, data.mlgate.config, checked against their schemas.
+
+policies/data/<name>.yaml is data.mlgate.config.<name>, and schemas/<name>_config.schema.json
+says which keys it may have (service/engine/thresholds.py checks the files against it). A
+rule reading `data.mlgate.config.promotoin...` (a file that is not there) or
+`...staging.flors` (a key the schema does not define) reads nothing: the rule never fires, or
+`object.get` quietly yields its default. As for input paths (service/engine/typecheck.py,
+service/engine/inputpaths.py), such a reference is a problem.
+
+Read from OPA's parse (service/engine/regoparse.py), the references checked are:
+- `data.mlgate.config.<keys>`, also through an import of it;
+- `object.get(<config>, <key or [keys]>, default)`, its literal keys;
+- through a package's alias rules: a rule with no arguments and no body whose value is one
+  of these (`_promotion := object.get(data.mlgate.config, "promotion", {})`), then
+  `_promotion.tiers` or `object.get(_promotion, ["tiers", "high"], {})` anywhere in the
+  package, aliases of aliases too.
+A path stops at its first key that is not a literal; a value merged or computed from the
+config (`object.union(...)`, a function's result) is not followed. The schemas are read as
+OPA's type checker reads an input schema (service/engine/inputschema.py lookup): an object
+that lists `properties` has no other keys. Lines come from the source text: the first line
+where the undefined key is written (OPA's parse has no locations).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from service.engine.inputschema import InputSchemas
+from service.engine.problems import Problem
+from service.engine.regoparse import constant_prefix, import_aliases, package_of, rule_name
+from service.engine.regotext import code_only, line_of
+
+CONFIG = ("mlgate", "config")
+CONFIG_SCHEMA = "_config"
+_MAX_ALIAS_DEPTH = 8
+
+ConfigPath = tuple[str | int, ...]
+# A config path and whether it is all of the term (False: a variable key follows).
+Found = tuple[ConfigPath, bool]
+
+
+class ConfiguredPolicies(Protocol):
+    """What the check reads of a policy set (service/engine/policyset.PolicySet): its
+    modules' source text and its thresholds data (data.mlgate.config)."""
+
+    @property
+    def modules(self) -> Mapping[str, str]: ...
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+
+def config_path_problems(
+    parsed: Mapping[str, Any], policy_set: ConfiguredPolicies, schemas: InputSchemas
+) -> list[Problem]:
+    """A problem for each reference into data.mlgate.config that names a data file the set
+    does not have and no config schema describes, or a key its schema does not define; at the
+    line the key is written. Test modules (`*_test.rego`) are not checked: they set the
+    thresholds they need (`with data.mlgate.config as ...`)."""
+    policy = {rel: mod for rel, mod in parsed.items() if not rel.endswith("_test.rego")}
+    described = {n.removesuffix(CONFIG_SCHEMA) for n in schemas.names if n.endswith(CONFIG_SCHEMA)}
+    names = sorted(set(policy_set.config) | described)
+    aliases = _aliases(policy)
+    problems: dict[tuple[str, ConfigPath], Problem] = {}
+    for rel, module in sorted(policy.items()):
+        known = {**aliases.get(package_of(module), {}), **_config_imports(module)}
+        source = policy_set.modules.get(rel, "")
+        for path in _config_reads(module.get("rules", []), known):
+            found = _undefined(path, names, described, schemas)
+            if found is None or (rel, found[0]) in problems:
+                continue
+            bad, message = found
+            problems[(rel, bad)] = Problem(rel, _line(source, bad[-1]), message)
+    return list(problems.values())
+
+
+def _undefined(
+    path: ConfigPath, names: list[str], described: set[str], schemas: InputSchemas
+) -> tuple[ConfigPath, str] | None:
+    """(the path up to its first undefined key, what is wrong), None when all is defined."""
+    if not path:
+        return None
+    name = str(path[0])
+    if name not in names:
+        return path[:1], (
+            f"reads {_dotted(path[:1])}: data.mlgate.config has no {name}{_close(name, names)}; "
+            f"it has {', '.join(names) or 'nothing'} (policies/data/<name>.yaml, "
+            f"schemas/<name>{CONFIG_SCHEMA}.schema.json); {_NEVER}"
+        )
+    if name not in described:
+        return None
+    schema = name + CONFIG_SCHEMA
+    info = schemas.lookup(schema, path[1:], property_names=True)
+    if info.defined:
+        return None
+    bad = path[: 2 + len(info.parent)]
+    key = str(bad[-1])
+    parent = _dotted(bad[:-1])
+    has = f", which has {', '.join(info.known)}" if info.known else ""
+    return bad, (
+        f"reads {_dotted(bad)}: {schema}.schema.json defines no {key}"
+        f"{_close(key, list(info.known))} in {parent}{has}; {_NEVER}"
+    )
+
+
+_NEVER = "a rule reading a path the thresholds never have would never fire"
+
+
+def _aliases(policy: Mapping[str, Any]) -> dict[str, dict[str, ConfigPath]]:
+    """Package -> alias rule name -> the config path its value is."""
+    aliases: dict[str, dict[str, ConfigPath]] = {}
+    for _ in range(_MAX_ALIAS_DEPTH):
+        changed = False
+        for module in policy.values():
+            package = package_of(module)
+            known = {**aliases.get(package, {}), **_config_imports(module)}
+            for rule in module.get("rules", []):
+                name = rule_name(rule)
+                if name in known or not _is_alias_rule(rule):
+                    continue
+                found = _config_term(rule["head"]["value"], known)
+                if found is not None and found[1]:
+                    aliases.setdefault(package, {})[name] = found[0]
+                    changed = True
+        if not changed:
+            break
+    return aliases
+
+
+def _is_alias_rule(rule: Mapping[str, Any]) -> bool:
+    head = rule["head"]
+    body = rule.get("body") or []
+    return (
+        "value" in head
+        and not head.get("args")
+        and len(head.get("ref", [])) == 1
+        and not rule.get("default")
+        and "else" not in rule
+        and len(body) == 1
+        and bool(body[0].get("generated"))
+    )
+
+
+def _config_imports(module: Mapping[str, Any]) -> dict[str, ConfigPath]:
+    return {
+        alias: path[len(CONFIG) :]
+        for alias, path in import_aliases(module).items()
+        if path[: len(CONFIG)] == CONFIG
+    }
+
+
+def _config_reads(node: Any, aliases: Mapping[str, ConfigPath]) -> Iterator[ConfigPath]:
+    """The config path of every term in `node` that reads the thresholds."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _config_reads(item, aliases)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") in ("ref", "call"):
+        found = _config_term(node, aliases)
+        if found is not None:
+            yield found[0]
+    for value in node.values():
+        yield from _config_reads(value, aliases)
+
+
+def _config_term(term: Any, aliases: Mapping[str, ConfigPath]) -> Found | None:
+    """The config path a term reads, when it reads one."""
+    if not isinstance(term, dict):
+        return None
+    kind, value = term.get("type"), term.get("value")
+    if kind == "var" and value in aliases:
+        return aliases[str(value)], True
+    if kind == "ref" and isinstance(value, list) and value and value[0].get("type") == "var":
+        keys, whole = constant_prefix(value[1:])
+        head = value[0]["value"]
+        if head == "data" and keys[: len(CONFIG)] == CONFIG:
+            return keys[len(CONFIG) :], whole
+        if head in aliases:
+            return (*aliases[str(head)], *keys), whole
+        return None
+    if kind == "call" and isinstance(value, list) and len(value) == 4 and _is_object_get(value):
+        target = _config_term(value[1], aliases)
+        if target is None or not target[1]:
+            return None
+        literal, complete = _literal_keys(value[2])
+        return (*target[0], *literal), complete
+    return None
+
+
+def _is_object_get(call: list[Any]) -> bool:
+    operator = call[0]
+    return (
+        isinstance(operator, dict)
+        and operator.get("type") == "ref"
+        and [part.get("value") for part in operator.get("value", [])] == ["object", "get"]
+    )
+
+
+def _literal_keys(term: Any) -> Found:
+    """The literal keys of object.get's key argument: one key, or an array of them."""
+    if term.get("type") == "string":
+        return (str(term["value"]),), True
+    if term.get("type") != "array":
+        return (), False
+    keys: list[str | int] = []
+    for item in term["value"]:
+        if item.get("type") == "string":
+            keys.append(str(item["value"]))
+        elif item.get("type") == "number" and isinstance(item["value"], int):
+            keys.append(item["value"])
+        else:
+            return tuple(keys), False
+    return tuple(keys), True
+
+
+def _line(source: str, key: str | int) -> int:
+    """The first line where `key` is written as a reference key or a string; 0 if none."""
+    text = re.escape(str(key))
+    code = code_only(source)
+    match = re.search(rf'\.{text}\b|"{text}"|\[\s*{text}\s*\]', code)
+    return line_of(code, match.start()) if match else 0
+
+
+def _dotted(path: ConfigPath) -> str:
+    text = "data." + ".".join(CONFIG)
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else f".{key}"
+    return text
+
+
+def _close(found: str, expected: list[str]) -> str:
+    match = difflib.get_close_matches(found, expected, n=1)
+    return f" (did you mean {match[0]}?)" if match else ""

@@ -1,0 +1,148 @@
+"""Findings of an attack review of the policy checks: a policy author's one-word typo that
+`mlgate check` and the service's load accept, leaving a rule that never fires, so the gate
+allows what the rule was written to deny. Each test fails on the code before its fix. Its
+docstring says what was done, what was seen and what is expected: the check (and so the load,
+which makes the same checks) refuses the set, naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from service.decision.judge import Judge
+from service.engine.embedded import EmbeddedEngine
+from service.engine.policycheck import check_policy_dir
+from service.engine.policyset import load_policy_set
+from service.errors import PolicyLoadError
+from service.gates.registry import default_gates
+from service.schemas import default_schemas
+from service.settings import PROJECT_ROOT
+from tests.conftest import fixture_input
+
+SCHEMAS = PROJECT_ROOT / "schemas"
+
+# A reason rule as the shipped ones are written, under a package and reading a data path the
+# tests below misspell: it denies every promotion, so a set where it fires allows nothing.
+EXTRA_RULE = """package {package}
+
+import data.mlgate.lib.reasons
+
+# METADATA
+# title: Every floor is far above the metric
+# description: A rule that denies every candidate, to see whether it fires at all.
+# custom:
+#   code: EXTRA_FLOOR_CHECK
+#   severity: high
+#   controls: ["SR 11-7 III.B"]
+deny contains reason if {{
+\tsome metric, floor in {floors}
+\tinput.metrics.values[metric] < floor + 1
+\treason := reasons.from_rule(rego.metadata.rule(), "below", {{"field": "metrics.values"}})
+}}
+"""
+FLOORS = "data.mlgate.config.promotion.tiers.high.stages.staging.floors"
+
+
+def _problems(root: Path) -> list[str]:
+    return [str(p) for p in check_policy_dir(root, SCHEMAS, default_gates()).problems]
+
+
+def _staging_outcome(root: Path, **card: str) -> str:
+    """The promotion gate's outcome under the policies at `root` for the approved fixture at
+    staging (which the shipped policies allow), its model card changed by `card`."""
+    doc = fixture_input("approved", stage="staging")
+    doc["model_card"].update(card)
+    engine = EmbeddedEngine(load_policy_set(root))
+    try:
+        return Judge(engine, default_schemas(), default_gates()).evaluate(doc).outcome
+    finally:
+        engine.close()
+
+
+def test_the_rule_under_test_denies_when_written_right(policy_copy: Callable[[], Path]) -> None:
+    """The control for the tests below: spelt right, the extra rule passes the check and denies."""
+    root = policy_copy()
+    (root / "promotion" / "extra.rego").write_text(
+        EXTRA_RULE.format(package="mlgate.promotion", floors=FLOORS)
+    )
+
+    assert _problems(root) == []
+    assert _staging_outcome(root) == "deny"
+
+
+def test_a_reason_rule_whose_set_name_is_misspelt_fails_the_check_and_the_load(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """`deny contains` written `denny contains` in policies/promotion/card.rego: the rule keeps
+    its METADATA (title, code CARD_SECTION_MISSING) but adds to a set no decision reads.
+    Seen: `mlgate check` says ok (66 reason rules instead of 67), the service loads the set, and
+    a high-risk card whose monitoring_plan is blank is allowed to staging (the shipped policies
+    deny it CARD_SECTION_MISSING). Expected: a rule carrying `custom.code` that adds to none of
+    deny, hold, warn, rollback is a problem naming its file and line, and the set does not load.
+    """
+    root = policy_copy()
+    card = root / "promotion" / "card.rego"
+    source = card.read_text()
+    assert source.count("deny contains reason if {") == 1
+    card.write_text(source.replace("deny contains reason if {", "denny contains reason if {"))
+    line = 1 + card.read_text().splitlines().index("denny contains reason if {")
+
+    problems = _problems(root)
+
+    assert any(p.startswith(f"promotion/card.rego:{line}:") for p in problems), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+def test_a_reason_rule_in_a_misspelt_package_fails_the_check_and_the_load(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """A new file of the promotion gate declaring `package mlgate.promotoin`: its deny rule goes
+    to a package no gate queries. Seen: `mlgate check` says ok (it counts the rule among the
+    reason rules checked), the service loads the set, GET /v1/policies lists EXTRA_FLOOR_CHECK
+    in its catalogue, and every promotion the rule should deny is allowed. Expected: a reason
+    rule in a package under mlgate that is neither a gate's (mlgate.<gate>) nor the library's
+    (mlgate.lib...) is a problem naming the file, and the set does not load."""
+    root = policy_copy()
+    (root / "promotion" / "extra.rego").write_text(
+        EXTRA_RULE.format(package="mlgate.promotoin", floors=FLOORS)
+    )
+
+    problems = _problems(root)
+
+    assert any(p.startswith("promotion/extra.rego") for p in problems), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+@pytest.mark.parametrize(
+    "floors",
+    [
+        "data.mlgate.config.promotoin.tiers.high.stages.staging.floors",
+        "data.mlgate.config.promotion.tiers.high.stages.staging.flors",
+    ],
+    ids=["data-file-name", "data-key"],
+)
+def test_a_reason_rule_reading_a_misspelt_data_path_fails_the_check_and_the_load(
+    policy_copy: Callable[[], Path], floors: str
+) -> None:
+    """A rule reading its thresholds at a misspelt path of the data files (a data file name, a
+    key the thresholds schema does not define): the path is undefined, so the rule never fires.
+    Seen: `mlgate check` says ok, the service loads the set and allows what the rule denies
+    spelt right (test_the_rule_under_test_denies_when_written_right). Expected: as for a
+    misspelt input path (OPA's type checker with the schemas, `opa check --schema`), a
+    reference into data.mlgate.config that the thresholds schemas do not define is a problem
+    naming the file and line, and the set does not load."""
+    root = policy_copy()
+    (root / "promotion" / "extra.rego").write_text(
+        EXTRA_RULE.format(package="mlgate.promotion", floors=floors)
+    )
+
+    problems = _problems(root)
+
+    assert any(p.startswith("promotion/extra.rego") for p in problems), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
