@@ -186,7 +186,7 @@ def _registry_flow(settings: Settings, local: LocalPath) -> None:
     for move in alias_history(pipeline.context.ledger, model):
         print(
             f"  {move['alias']:<9} {_from(move)} -> v{move['to_version']}  "
-            f"decision {move['decision_id'][:8]}  seq {move['record']}"
+            f"decision {move['decision_id']}  seq {move['record']}"
         )
 
 
@@ -253,7 +253,7 @@ def _rollback_story(settings: Settings, local: LocalPath) -> None:
         kind = move.get("move", MOVE_INSTALL)
         print(
             f"  {kind:<9} {_from(move)} -> v{move['to_version']}  "
-            f"decision {move['decision_id'][:8]}  seq {move['record']}"
+            f"decision {move['decision_id']}  seq {move['record']}"
         )
 
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +29,7 @@ COMMAND_TIMEOUT = 900
 class Demo:
     home: Path
     env: dict[str, str]
+    out: str = ""  # what `mlgate demo` printed
 
     def mlgate(self, *argv: str) -> subprocess.CompletedProcess[bytes]:
         try:
@@ -62,7 +64,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         env.pop(name, None)
     ran = Demo(home, env).mlgate("demo")
     assert ran.returncode == 0, ran.stderr.decode()[-3000:]
-    yield Demo(home, env)
+    yield Demo(home, env, ran.stdout.decode())
+
+
+def test_the_demos_alias_history_names_each_moves_whole_decision_id(demo: Demo) -> None:
+    """Record ids are UUIDv7: ids made in the same minute share their first characters, so
+    only the whole id tells two moves' decisions apart."""
+    named = re.findall(r"->\s+v\d+\s+decision (\S+)\s+seq (\d+)", demo.out)
+    assert len(named) >= 3, demo.out
+    with sqlite3.connect(demo.home / "ledger.sqlite3") as conn:
+        for decision_id, seq in named:
+            found = conn.execute(
+                "SELECT 1 FROM records WHERE decision_id = ? AND kind = 'decision'", (decision_id,)
+            ).fetchone()
+            assert found is not None, f"the alias move at seq {seq} names {decision_id}"
 
 
 def test_every_decision_of_the_demo_has_its_revision_on_record(demo: Demo) -> None:
