@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from service.api.jsonbody import NameGivenTwice, loads
+from service.api.private_paths import PrivatePaths
 from service.errors import EvidenceUnreadable, MlgateError, UsageError, unconvertible
 from service.schemas import dotted_path
 
@@ -207,18 +208,24 @@ def _body_needs(request: Request) -> str:
     return "no body was sent; send a JSON object"
 
 
-def error_response(exc: MlgateError) -> JSONResponse:
+def error_response(exc: MlgateError, private: PrivatePaths) -> JSONResponse:
+    """`exc` as its status and problem body, its message naming none of the service's paths."""
     status = status_for(exc)
     if status >= 500:
         log.error("request failed", extra={"event": "request_failed", "error": exc.code})
     # A request the core calls a usage error is, over HTTP, an invalid request like any other.
     code = "invalid_request" if exc.code == UsageError.code else exc.code
-    return problem(status, code, exc.message, field=getattr(exc, "field", None))
+    return problem(status, code, private.redact(exc.message), field=getattr(exc, "field", None))
+
+
+def private_paths(request: Request) -> PrivatePaths:
+    paths: PrivatePaths = request.app.state.runtime.private_paths
+    return paths
 
 
 async def _on_mlgate_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MlgateError)
-    return error_response(exc)
+    return error_response(exc, private_paths(request))
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -229,7 +236,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         try:
             why = _unparsed_why(body)
         except NameGivenTwice as twice:
-            return error_response(twice)
+            return error_response(twice, private_paths(request))
         message = f"body: the body is not valid JSON: {why}"
         return problem(422, "invalid_request", message, field="body")
     headers = dict(exc.headers or {})

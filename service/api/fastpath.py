@@ -49,7 +49,7 @@ class DecisionFastPath:
         try:
             payload = await answer(self.runtime, gate, request, caller, started)
         except MlgateError as exc:
-            await error_response(exc)(scope, receive, send)
+            await error_response(exc, self.runtime.private_paths)(scope, receive, send)
             return
         await send(
             {

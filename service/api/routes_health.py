@@ -43,19 +43,19 @@ async def readyz(runtime: RuntimeDep) -> Response:
         # With an OPA server: that it serves the revision we hold, or nothing is allowed.
         await asyncio.to_thread(check_engine, runtime.settings, runtime.policy_set)
     except MlgateError as exc:
-        checks["engine"] = exc.message
+        checks["engine"] = runtime.private_paths.redact(exc.message)
     except TimeoutError:
         checks["engine"] = "no decision worker answered within 10 s"
     try:
         await asyncio.to_thread(runtime.write_health.check, runtime.ledger)
     except MlgateError as exc:
-        checks["ledger"] = exc.message
+        checks["ledger"] = runtime.private_paths.redact(exc.message)
     except Exception as exc:
-        checks["ledger"] = f"{type(exc).__name__}: {exc}"
+        checks["ledger"] = runtime.private_paths.redact(f"{type(exc).__name__}: {exc}")
     try:
         runtime.tokens.check()
     except MlgateError as exc:
-        checks["tokens"] = exc.message
+        checks["tokens"] = runtime.private_paths.redact(exc.message)
     ready = all(value == "ok" for value in checks.values())
     body = Readiness(
         status="ready" if ready else "unavailable", checks=checks, policy_revision=revision

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from service.api.auth import TokenTable
 from service.api.metrics import Metrics
 from service.api.policy_questions import PolicyQuestions
+from service.api.private_paths import PrivatePaths
 from service.api.readiness import WriteHealth
 from service.audit.ledger import Ledger
 from service.audit.shared_verification import SharedVerification
@@ -46,8 +47,11 @@ class Runtime:
     policy: PolicyQuestions = field(init=False)
     # GET /v1/audit/verify and the review page: one verification at a time, shared.
     verification: SharedVerification = field(init=False)
+    # The paths an error message must not show a client (service/api/private_paths.py).
+    private_paths: PrivatePaths = field(init=False)
 
     def __post_init__(self) -> None:
+        self.private_paths = PrivatePaths.of(self.settings)
         self.policy = PolicyQuestions(self.settings, lambda: self.decider.policy_set)
         self.verification = SharedVerification(self.ledger)
 

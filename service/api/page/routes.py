@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from service.api.auth import caller_with_role, token_hash
-from service.api.errors import status_for
+from service.api.errors import private_paths, status_for
 from service.api.jsonbody import UniqueNamesRoute
 from service.api.page import views
 from service.api.page.origin import cross_site_problem
@@ -82,7 +82,12 @@ def _render(
     response = templates.TemplateResponse(
         request,
         template,
-        {"caller": session.caller if session else None, **context},
+        {
+            "caller": session.caller if session else None,
+            # error messages pass through it: the page names none of the service's paths
+            "private": request.app.state.runtime.private_paths,
+            **context,
+        },
         status_code=status,
     )
     response.headers.update(SECURITY_HEADERS)
@@ -144,7 +149,12 @@ async def sign_in(request: Request) -> Response:
             extra={"event": "review_sign_in_refused", "error": exc.code},
         )
         page = _render(
-            request, "sign_in.html", None, status_for(exc), next=target, problem=exc.message
+            request,
+            "sign_in.html",
+            None,
+            status_for(exc),
+            next=target,
+            problem=private_paths(request).redact(exc.message),
         )
         if page.status_code == 401:  # RFC 9110 15.5.2: a 401 names how to authenticate
             page.headers["WWW-Authenticate"] = 'Bearer realm="mlgate"'

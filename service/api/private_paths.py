@@ -1,0 +1,48 @@
+"""What the service tells a client never names its own files.
+
+Messages from the core name the paths they are about ("no record 'x' in the SQLite ledger
+/var/lib/mlgate/ledger.sqlite3"): right for the operator at a terminal, but over HTTP any token
+holder would learn where the service keeps its state. The API and the review page pass every
+error message through PrivatePaths.redact, which puts the setting's name in place of each path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class PrivatePaths:
+    """(path, what a client is shown instead) pairs, longest path first."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, settings: Settings) -> PrivatePaths:
+        """The paths of `settings` a message may name: the ledger file, MLGATE_HOME, the
+        policy directory and the local MLflow store, each as given and resolved."""
+        named: dict[str, str] = {}
+        ledger_url = settings.resolved_ledger_url
+        if ledger_url.startswith("sqlite:///"):
+            _name(named, Path(ledger_url.removeprefix("sqlite:///")), "<the ledger file>")
+        _name(named, settings.local_mlflow_store, "<the MLflow store>")
+        _name(named, settings.policy_dir, "$MLGATE_POLICY_DIR")
+        _name(named, settings.home, "$MLGATE_HOME")
+        pairs = sorted(named.items(), key=lambda pair: len(pair[0]), reverse=True)
+        return cls(tuple(pairs))
+
+    def redact(self, message: str) -> str:
+        """`message` with each private path replaced by what a client is shown instead."""
+        for path, shown in self.pairs:
+            if path in message:
+                message = message.replace(path, shown)
+        return message
+
+
+def _name(named: dict[str, str], path: Path, shown: str) -> None:
+    for form in {str(path), str(path.resolve())}:
+        if len(form) > 1:  # never "/" alone
+            named.setdefault(form, shown)
