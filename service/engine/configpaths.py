@@ -30,7 +30,14 @@ from typing import Any, Protocol
 
 from service.engine.inputschema import InputSchemas
 from service.engine.problems import Problem
-from service.engine.regoparse import constant_prefix, import_aliases, package_of, rule_name
+from service.engine.regoparse import (
+    constant_prefix,
+    import_aliases,
+    is_object_get,
+    package_of,
+    rule_name,
+    terms,
+)
 from service.engine.regotext import code_only, line_of
 
 CONFIG = ("mlgate", "config")
@@ -154,18 +161,11 @@ def _config_imports(module: Mapping[str, Any]) -> dict[str, ConfigPath]:
 
 def _config_reads(node: Any, aliases: Mapping[str, ConfigPath]) -> Iterator[ConfigPath]:
     """The config path of every term in `node` that reads the thresholds."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _config_reads(item, aliases)
-        return
-    if not isinstance(node, dict):
-        return
-    if node.get("type") in ("ref", "call"):
-        found = _config_term(node, aliases)
-        if found is not None:
-            yield found[0]
-    for value in node.values():
-        yield from _config_reads(value, aliases)
+    for term in terms(node):
+        if term["type"] in ("ref", "call"):
+            found = _config_term(term, aliases)
+            if found is not None:
+                yield found[0]
 
 
 def _config_term(term: Any, aliases: Mapping[str, ConfigPath]) -> Found | None:
@@ -183,22 +183,13 @@ def _config_term(term: Any, aliases: Mapping[str, ConfigPath]) -> Found | None:
         if head in aliases:
             return (*aliases[str(head)], *keys), whole
         return None
-    if kind == "call" and isinstance(value, list) and len(value) == 4 and _is_object_get(value):
+    if kind == "call" and isinstance(value, list) and len(value) == 4 and is_object_get(value):
         target = _config_term(value[1], aliases)
         if target is None or not target[1]:
             return None
         literal, complete = _literal_keys(value[2])
         return (*target[0], *literal), complete
     return None
-
-
-def _is_object_get(call: list[Any]) -> bool:
-    operator = call[0]
-    return (
-        isinstance(operator, dict)
-        and operator.get("type") == "ref"
-        and [part.get("value") for part in operator.get("value", [])] == ["object", "get"]
-    )
 
 
 def _literal_keys(term: Any) -> Found:

@@ -26,7 +26,7 @@ import yaml
 
 from service.engine.inputschema import InputSchemas
 from service.engine.problems import Problem
-from service.engine.regoparse import package_of, rule_name
+from service.engine.regoparse import is_object_get, package_of, rule_name, terms
 from service.engine.regotext import code_only, line_of, string_literal, term_at
 from service.engine.rulecheck import metadata_above, reason_rule_heads
 
@@ -153,18 +153,13 @@ def _literal_keys(text: str) -> KeyPath:
 
 def _gets_on_input(node: Any) -> int:
     """How many `object.get` calls in the parse take a reference into input first."""
-    if isinstance(node, list):
-        return sum(_gets_on_input(item) for item in node)
-    if not isinstance(node, dict):
-        return 0
-    here = node.get("type") == "call" and _is_object_get(node["value"])
-    found = int(here and _input_path(node["value"][1]) is not None)
-    return found + sum(_gets_on_input(value) for value in node.values())
-
-
-def _is_object_get(terms: list[Any]) -> bool:
-    operator = terms[0].get("value") if terms else None
-    return isinstance(operator, list) and [t.get("value") for t in operator] == ["object", "get"]
+    return sum(
+        1
+        for term in terms(node)
+        if term["type"] == "call"
+        and is_object_get(term["value"])
+        and _input_path(term["value"][1]) is not None
+    )
 
 
 def _input_path(term: Any) -> KeyPath | None:

@@ -79,3 +79,9 @@ def terms(node: Any) -> Iterator[dict[str, Any]]:
         yield node
     for value in node.values():
         yield from terms(value)
+
+
+def is_object_get(call: list[Any]) -> bool:
+    """Whether a call term's value ([operator, arguments...]) calls `object.get`."""
+    operator = call[0].get("value") if call and isinstance(call[0], dict) else None
+    return isinstance(operator, list) and [t.get("value") for t in operator] == ["object", "get"]
