@@ -5,11 +5,13 @@ digests; evidence files are read once, before timing. Prints median, mean and p9
 their ratio (target: full decide at most 2x the raw evaluation).
 
 Then the three ways OPA decides the promotion, in one run: natively (`opa bench` on the same
-bundle and input, OPA's own timer of the query evaluation), embedded (opa-golib-python-bindings)
-and the OPA server backend (`opa run --server` on loopback, through opa-python-client), with
-their ratios (target: embedded at most 1.5x native) and the OPA version of each (the bindings'
-wheel on the index is built against an older OPA; `make install` rebuilds it against the
-pinned one, scripts/opa_bindings.sh). Skipped, saying so, without the opa binary (`make opa`).
+bundle and input, OPA's own timer of the query evaluation), embedded (opa-golib-python-bindings:
+the engine mlgate runs, which hands the bridge orjson's encoding of the input, and the bindings'
+own `eval_document`, which encodes it with json.dumps) and the OPA server backend (`opa run
+--server` on loopback, through opa-python-client), with their ratios (target: embedded at most
+1.5x native) and the OPA version of each (the bindings' wheel on the index is built against an
+older OPA; `make install` rebuilds it against the pinned one, scripts/opa_bindings.sh).
+Skipped, saying so, without the opa binary (`make opa`).
 
 Then the Go collector's setting: the same evaluations in fresh processes with Go's default
 GOGC=100 and with the GOGC=800 the engine sets (service/engine/embedded.py), CPU per
@@ -43,6 +45,7 @@ from typing import Any  # noqa: E402
 from service.compose import local_judge  # noqa: E402
 from service.engine.bindings import bridge_library  # noqa: E402
 from service.engine.bundle import write_bundle  # noqa: E402
+from service.engine.embedded import EmbeddedEngine  # noqa: E402
 from service.engine.server import ServerEngine, ServerOptions  # noqa: E402
 from service.evidence.files import read_evidence_dir  # noqa: E402
 from service.evidence.inputdoc import assemble  # noqa: E402
@@ -171,22 +174,35 @@ def opa_versions(opa: Path) -> str:
 ROUNDS = 3  # embedded and native alternate, so that a host slowing down meanwhile hits both
 
 
-def compare_backends(evaluate: Callable[[], Any], doc: dict[str, Any], runs: int) -> None:
+def compare_backends(engine: EmbeddedEngine, doc: dict[str, Any], runs: int) -> None:
     opa = opa_binary()
     if opa is None:
         print("native and server backend: skipped, no opa binary (`make opa` builds it)")
         return
     pooled: list[float] = []
+    pooled_library: list[float] = []
     natives: list[list[float]] = []
+    policy_set = engine.policy_set
+    # The bindings' own call on the same OPA instance (a second instance would double the Go
+    # heap its collector marks, and slow both), which encodes the input with json.dumps.
+    library = engine.bindings
+    path = DECISION.removeprefix("data.")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        policy_set = local_judge(get_settings()).engine.policy_set
         bundle = write_bundle(policy_set, workdir / "bundle.tar.gz")
         for _ in range(ROUNDS):
-            pooled += sample(evaluate, max(1, runs // ROUNDS))
+            pooled += sample(lambda: engine.evaluate("promotion", doc), max(1, runs // ROUNDS))
+            pooled_library += sample(
+                lambda: library.eval_document(path, doc), max(1, runs // ROUNDS)
+            )
             natives.append(native_us(opa, bundle, doc, workdir))
         served = served_us(opa, bundle, doc, runs)
     embedded = [statistics.median(pooled), statistics.fmean(pooled), p99(pooled)]
+    through_library = [
+        statistics.median(pooled_library),
+        statistics.fmean(pooled_library),
+        p99(pooled_library),
+    ]
     native = [statistics.median(column) for column in zip(*natives, strict=True)]
     print(
         f"the promotion decision three ways ({opa}; {opa_versions(opa)}; embedded and native in "
@@ -195,12 +211,14 @@ def compare_backends(evaluate: Callable[[], Any], doc: dict[str, Any], runs: int
     print(f"{'':<38}{'median µs':>12}{'mean µs':>12}{'p99 µs':>12}")
     for label, row in (
         ("native (opa bench, query eval)", native),
-        ("embedded (in-process bindings)", embedded),
+        ("embedded (mlgate's engine)", embedded),
+        ("embedded (bindings' eval_document)", through_library),
         ("server (loopback, opa-python-client)", served),
     ):
         print(f"{label:<38}" + "".join(f"{v:>12.1f}" for v in row))
     for label, top, bottom in (
         ("ratio embedded / native (target 1.5x)", embedded, native),
+        ("ratio eval_document / native", through_library, native),
         ("ratio server / native", served, native),
         ("ratio server / embedded", served, embedded),
     ):
@@ -241,7 +259,8 @@ def main() -> int:
         "   (target <= 2x)"
     )
 
-    compare_backends(lambda: judge.engine.evaluate("promotion", doc), doc, args.runs)
+    assert isinstance(judge.engine, EmbeddedEngine), "the local judge runs the embedded engine"
+    compare_backends(judge.engine, doc, args.runs)
 
     print(f"Go collector, raw evaluation in a fresh process, {args.runs} runs each")
     print(f"{'':<26}{'CPU µs/eval':>12}{'peak RSS MB':>12}")

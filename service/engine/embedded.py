@@ -6,8 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from service.engine.base import decision_path
-from service.engine.bindings import OpaError, OpaUndefinedError, new_opa, opa_message
+from service.engine.bindings import (
+    OpaError,
+    OpaUndefinedError,
+    evaluate_json,
+    new_opa,
+    opa_message,
+)
 from service.engine.policyset import PolicySet
 from service.errors import PolicyEngineUnavailable, PolicyLoadError
 
@@ -36,6 +44,11 @@ class EmbeddedEngine:
     def policy_set(self) -> PolicySet:
         return self._policy_set
 
+    @property
+    def bindings(self) -> Any:
+        """The bindings' engine (`opa_bindings.OpaEngine`) this engine evaluates with."""
+        return self._opa
+
     def evaluate(self, gate: str, input_doc: Mapping[str, Any]) -> Any:
         return self.query(decision_path(gate), input_doc)
 
@@ -44,7 +57,10 @@ class EmbeddedEngine:
         for `input_doc`, or None when the policy leaves it undefined. Raises
         PolicyEngineUnavailable when OPA fails to evaluate."""
         try:
-            return self._opa.eval_document(path, input_doc)
+            encoded = _input_json(input_doc)
+            if encoded is None:
+                return self._opa.eval_document(path, input_doc)
+            return evaluate_json(self._opa, path, encoded)
         except OpaUndefinedError:
             return None
         except OpaError as exc:
@@ -52,3 +68,17 @@ class EmbeddedEngine:
 
     def close(self) -> None:
         self._opa.close()
+
+
+def _input_json(input_doc: Mapping[str, Any]) -> bytes | None:
+    """The input's JSON by orjson, or None where orjson's JSON could differ from what the
+    bindings' own encoding (`json.dumps`) gives OPA: a value orjson refuses (integers beyond 64
+    bits, keys that are not strings, lone surrogates) or writes as null (NaN and Infinity,
+    which `json.dumps` writes as tokens OPA refuses, so the gate fails closed). orjson writes
+    "null" only for None, NaN and Infinity, so JSON without those letters holds neither of the
+    last two; a document with a null, or the word in a string, takes the bindings' path."""
+    try:
+        encoded = orjson.dumps(input_doc)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+    return None if b"null" in encoded else encoded
