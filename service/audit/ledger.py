@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -19,6 +20,7 @@ from service.audit.envelope import (
     seal,
     statement_payload,
 )
+from service.audit.headmark import HeadMark
 from service.audit.keys import (
     KeyFiles,
     Keyring,
@@ -62,9 +64,15 @@ PROBE_RECORD_ID = "mlgate-readiness-probe"
 
 # How many of the newest records every append checks are all still stored (_check_chain_kept).
 RECENT_RECORDS_CHECKED = 1000
+log = logging.getLogger("mlgate.audit")
+
 CHAIN_LOST_HINT = (
     "Nothing more is recorded: run `mlgate audit verify` to see what is missing, and restore "
     "the ledger from a backup"
+)
+REPLACED_HINT = (
+    ". If the ledger was replaced on purpose (a new, empty ledger in its place), remove the "
+    "head mark file named above"
 )
 
 
@@ -79,9 +87,12 @@ class Ledger:
         *,
         checkpoint_every: int = 1000,
         keyring: KeyringSource | None = None,
+        head_mark: HeadMark | None = None,
     ) -> None:
         """`keyring` checks the signature of every record read (find, get); by default the
-        keyring beside `keys`. A ledger with neither checks the columns of what it lists only."""
+        keyring beside `keys`. A ledger with neither checks the columns of what it lists only.
+        `head_mark` keeps the newest record appended outside the database (service/audit/
+        headmark.py); open_ledger gives one under the instance's home."""
         if checkpoint_every < 1:
             raise UsageError(f"checkpoint_every must be at least 1; found {checkpoint_every}")
         self.store = store
@@ -95,6 +106,7 @@ class Ledger:
         # The last record this ledger appended: the database must still hold it at every later
         # append (see _check_chain_kept).
         self._head: Tail | None = None
+        self.head_mark = head_mark
         # Records read and found valid, remembered so a decision does not verify again the
         # records the previous one read (service/audit/readcheck.py says what an edit does).
         self.read_check = ReadCheck()
@@ -213,12 +225,18 @@ class Ledger:
             chain.insert_many(rows, inputs)
         self._frontier = frontier  # only now: the transaction has committed
         self._head = Tail(seq, prev)
+        if self.head_mark is not None:
+            try:
+                self.head_mark.advance(self._head)
+            except OSError as exc:  # recorded all the same: only a later check is weaker
+                log.warning("head mark %s cannot be written: %s", self.head_mark.path, exc)
         return receipts
 
     def _check_chain_kept(self, chain: ChainWriter, tail: Tail) -> None:
         """Refuse to append (AuditWriteFailed) to a chain that lost records: one of the newest
-        RECENT_RECORDS_CHECKED seqs is missing, or the record this ledger appended last is gone
-        or was replaced.
+        RECENT_RECORDS_CHECKED seqs is missing, or the record this ledger appended last, or the
+        one its head mark names (the last any process sharing the instance's home appended,
+        service/audit/headmark.py), is gone or was replaced.
 
         A record deleted in the database is evidence a decision no longer sees: a rejection or
         a waiver's withdrawal taken away would turn a deny into an allow. The decision is
@@ -229,18 +247,26 @@ class Ledger:
         """
         head = self._head
         if head is not None:
-            kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
-            if kept != head.envelope_hash:
-                raise AuditWriteFailed(
-                    f"the ledger's record {head.seq}, which this service appended, is "
-                    f"{'gone' if kept is None else 'replaced'}: the database was edited. "
-                    + CHAIN_LOST_HINT
-                )
+            self._check_kept(chain, tail, head, "which this service appended")
+        if self.head_mark is not None and (mark := self.head_mark.read()) not in (None, head):
+            whose = f"which this instance appended last (head mark {self.head_mark.path})"
+            self._check_kept(chain, tail, mark, whose, REPLACED_HINT)
         first = max(tail.seq - RECENT_RECORDS_CHECKED + 1, 1)
         if tail.seq and (found := chain.records_between(first, tail.seq)) != tail.seq - first + 1:
             raise AuditWriteFailed(
                 f"the ledger holds {found} of its records {first} to {tail.seq}: records were "
                 "deleted from the database. " + CHAIN_LOST_HINT
+            )
+
+    @staticmethod
+    def _check_kept(chain: ChainWriter, tail: Tail, head: Tail, whose: str, hint: str = "") -> None:
+        kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
+        if kept != head.envelope_hash:
+            raise AuditWriteFailed(
+                f"the ledger's record {head.seq}, {whose}, is "
+                f"{'gone' if kept is None else 'replaced'}: the database was edited. "
+                + CHAIN_LOST_HINT
+                + hint
             )
 
     def record_event(
@@ -776,6 +802,7 @@ def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
         store,
         KeySource(KeyFiles.from_settings(settings)),
         checkpoint_every=settings.checkpoint_every,
+        head_mark=HeadMark(settings.home, store.description),
     )
 
 

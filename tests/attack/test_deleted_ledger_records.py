@@ -96,3 +96,24 @@ def test_deleting_a_waivers_withdrawal_does_not_bring_the_waiver_back(
     assert _verify(api)["ok"] is False
     after = api.decide(version_body(version, metrics=metrics))
     assert not (after.status_code == 200 and after.json()["outcome"] == "allow"), after.text
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "route"])
+def test_a_rejection_cut_off_the_tail_while_the_service_was_down_does_not_let_it_through(
+    tmp_path: Path, version: str, fast_path: bool
+) -> None:
+    """The rejection is the ledger's newest record when the service stops; it is deleted; the
+    restarted service remembers no append of its own, and the chain without the rejection has
+    no gap. Seen before the head mark (service/audit/headmark.py): the next production
+    decision is an ALLOW on the earlier approval."""
+    with in_process(tmp_path, fast_path=fast_path) as api:
+        at_canary(api, version)
+        assert approve(api, version).status_code == 201
+        rejected = approve(api, version, status="rejected").json()
+    _delete(api, rejected["record"])
+    (tmp_path / "tokens.json").unlink()  # the restarted app's test tokens are issued afresh
+
+    with in_process(tmp_path, fast_path=fast_path) as restarted:
+        after = restarted.decide(version_body(version))
+    assert not (after.status_code == 200 and after.json()["outcome"] == "allow"), after.text
+    assert after.status_code == 503 and "head mark" in after.text, after.text
