@@ -1,5 +1,6 @@
-"""Audit ledger benchmark: durable appends (SQLite, PostgreSQL; SQLite also with group commit)
-and verification vs raw Ed25519, then, per store, a ledger of --records records (default
+"""Audit ledger benchmark: durable appends (SQLite, PostgreSQL; SQLite also with group commit,
+and with and without the head mark the service keeps outside the database) and verification vs
+raw Ed25519, then, per store, a ledger of --records records (default
 1,000,000) built through the ledger's own batched append, and on it:
 
 - durable appends (one record, one commit and fsync each) against the same on an empty ledger
@@ -45,6 +46,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from service.audit.envelope import open_envelope
+from service.audit.headmark import HeadMark
 from service.audit.keys import KeyFiles, Keyring, KeySource, init_keys, load_keyring
 from service.audit.ledger import Ledger
 from service.audit.records import PendingRecord
@@ -216,6 +218,27 @@ LISTING_QUERIES = 300
 LISTING_P99_TARGET_MS = 50.0
 APPEND_RATIO_TARGET = 0.90
 RAW_SAMPLE = 30_000
+
+
+def head_mark_rates(path: Path, home: Path, keys: KeySource, count: int) -> tuple[float, float]:
+    """Durable appends per second on one SQLite ledger without and with the head mark the
+    service keeps (service/audit/headmark.py): APPEND_ROUNDS rounds, alternating."""
+    store = SqliteStore(path)
+    mark = HeadMark(home, store.description)
+    per_round = max(count // APPEND_ROUNDS, 1)
+    records = iter(scale_records(APPEND_ROUNDS * per_round + 1))
+    seconds = {False: 0.0, True: 0.0}
+    with Ledger(store, keys) as ledger:
+        ledger.record(next(records))  # warm-up
+        for round_ in range(APPEND_ROUNDS):
+            marked = round_ % 2 == 1
+            ledger.head_mark = mark if marked else None
+            started = time.perf_counter()
+            for _ in range(per_round):
+                ledger.record(next(records))
+            seconds[marked] += time.perf_counter() - started
+    done = APPEND_ROUNDS * per_round / 2
+    return done / seconds[False], done / seconds[True]
 
 
 def scale_records(count: int, start: int = 0) -> Iterator[PendingRecord]:
@@ -550,6 +573,14 @@ def main() -> int:
     sqlite_p50 = results[0].percentile_ms(0.50)
     met = "met" if sqlite_p50 <= APPEND_P50_TARGET_MS else "NOT met"
     print(f"target: SQLite append p50 <= {APPEND_P50_TARGET_MS:.0f} ms: {met}")
+
+    unmarked, marked = head_mark_rates(
+        work_dir / "marked.sqlite3", work_dir / "home", KeySource(files), args.appends
+    )
+    print(
+        f"sqlite appends/s without the head mark {unmarked:.0f}, with it {marked:.0f}: "
+        f"{marked / unmarked:.1%} (alternating rounds)"
+    )
 
     records, verify_rate, raw_rate = bench_verify(sqlite_path, files)
     ratio = verify_rate / raw_rate
