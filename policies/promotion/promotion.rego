@@ -84,8 +84,11 @@ _settings_of(t) := object.union(
 # roles whose approval can count for the model, and by default those that may waive a rule. The
 # decision and the check made when a sign-off is given (signoffs.rego, signoff_roles) both ask
 # this one rule.
-_approver_roles_of(t) := {role |
-	some stage_config in object.get(_settings_of(t), "stages", {})
+_approver_roles_of(t) := _approver_roles_in(_settings_of(t))
+
+# Every role the tier settings `settings` ask an approval of, at any stage.
+_approver_roles_in(settings) := {role |
+	some stage_config in object.get(settings, "stages", {})
 	some roles in [
 		object.get(stage_config, "approver_roles", []),
 		object.get(stage_config, ["first_deployment", "approver_roles"], []),

@@ -26,6 +26,39 @@ signoff_roles := {
 	},
 }
 
+# METADATA
+# title: Every role a sign-off can count as
+# description: |
+#   The roles some approval, waiver or tier change can count as under this policy set, whatever
+#   the model and its tier: the approver_roles of every tier's stages (first deployments
+#   included) and of every model's own settings, the roles of waivers.roles, and
+#   tier_changes.allowed_roles. The service asks this rule when an approver token is issued
+#   (mlgate tokens add --approves-as) and refuses a role outside it, in which no sign-off could
+#   ever count. It reads no input. The result: the roles, sorted.
+all_signoff_roles := sort(union({_approval_roles_anywhere, _waiver_roles_anywhere, _tier_change_roles}))
+
+_approval_roles_anywhere contains role if {
+	some settings in _every_settings
+	some role in _approver_roles_in(settings)
+}
+
+# Each tier's settings, alone and with each model's own settings merged over them.
+_every_settings contains object.get(_promotion, ["tiers", t], {}) if some t in object.keys(_tier_rank)
+
+_every_settings contains object.union(object.get(_promotion, ["tiers", t], {}), own) if {
+	some t in object.keys(_tier_rank)
+	some own in object.get(_promotion, "models", {})
+}
+
+_waiver_roles_anywhere contains role if {
+	some roles in object.get(_promotion, ["waivers", "roles"], {})
+	some role in roles
+}
+
+_tier_change_roles contains role if {
+	some role in object.get(_promotion, ["tier_changes", "allowed_roles"], [])
+}
+
 _signing_tiers := {input.recorded_risk_tier.tier} if is_string(input.recorded_risk_tier.tier)
 
 else := object.keys(_tier_rank)

@@ -48,6 +48,22 @@ test_a_models_own_approver_roles_may_sign_for_it if {
 	roles == {"approval": ["eu-officer"], "waiver": {"METRIC_BELOW_FLOOR": ["eu-officer"]}}
 }
 
+test_every_role_a_sign_off_can_count_as_is_asked_for_any_model_and_tier if {
+	changed := json.patch(config, [
+		{"op": "add", "path": "/promotion/tiers/low/stages/production/approver_roles", "value": ["eu-officer"]},
+		{"op": "add", "path": "/promotion/models/fraud-detector-eu/stages/production/first_deployment", "value": {"approver_roles": ["eu-steward"]}},
+		{"op": "add", "path": "/promotion/waivers", "value": {"roles": {"METRIC_BELOW_FLOOR": ["data-steward"]}}},
+		{"op": "add", "path": "/promotion/tier_changes", "value": {"allowed_roles": ["cro"]}},
+	])
+	roles := promotion.all_signoff_roles with data.mlgate.config as changed
+	roles == ["cro", "data-steward", "eu-officer", "eu-steward", "model-risk-officer"]
+}
+
+test_no_role_is_asked_when_no_sign_off_is if {
+	roles := promotion.all_signoff_roles with data.mlgate.config as {"promotion": {"tiers": {"low": {"stages": {"production": {}}}}}}
+	roles == []
+}
+
 test_sign_offs_that_count_are_not_named if {
 	unapplied(object.union(regressed, {"waivers": [waiver]})) == []
 	unapplied(approved) == []

@@ -22,6 +22,7 @@ from service.evidence.files import read_evidence_dir
 from service.execution.inline import LocalPath
 from service.gates.registry import default_gates
 from service.settings import PROJECT_ROOT, Settings, get_settings
+from service.statefiles import private_copy
 
 
 def register(commands: Any) -> None:
@@ -279,10 +280,11 @@ def _from(move: dict[str, Any]) -> str:
 
 
 def _with_registry_required(policies: Path, target: Path) -> Path:
-    """A copy of the policies whose high-risk production step requires registry provenance."""
+    """A copy of the policies whose high-risk production step requires registry provenance
+    (private, as everything under MLGATE_HOME)."""
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(policies, target)
+    private_copy(policies, target)
     data = target / "data" / "promotion.yaml"
     config = yaml.safe_load(data.read_text(encoding="utf-8"))
     production = config["tiers"]["high"]["stages"]["production"]

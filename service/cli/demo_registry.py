@@ -9,7 +9,9 @@ the way a training pipeline would.
 - v4: broken lineage (no git commit tag, no dataset inputs).
 
 Every metric is computed from the model's predictions on the holdout; per-group true-positive
-rates are logged as `group/<attribute>/<group>/tpr` (service/evidence/mlflow.py).
+rates are logged as `group/<attribute>/<group>/tpr` (service/evidence/mlflow.py). A local store
+is made private (folders 0700, files 0600) like everything else under MLGATE_HOME, and MLflow's
+progress lines stay off the demo's stderr.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any
 
 import yaml
 
+from service.registry.mlflow import quiet_mlflow_logs
 from service.settings import PROJECT_ROOT
+from service.statefiles import private_umask
 
 MODEL = "fraud-detector"
 GIT_COMMIT = "3e9f1c27b84d5a60e2f7c91b0d4a8e6f53c1b2a7"
@@ -37,10 +41,12 @@ CHAMPION = "1"  # set as `champion` when the store is built, as if deployed befo
 
 def build_demo_registry(tracking_uri: str, model: str = MODEL) -> dict[str, str]:
     """Register the four versions of `model` in the store at `tracking_uri`; returns
-    {version: note}. Idempotent per store: versions already there are kept."""
+    {version: note}. Idempotent per store: versions already there are kept. A local store is
+    created private (private_umask: MLflow makes its own files and folders)."""
     saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     try:
-        return _build(tracking_uri, model)
+        with private_umask():
+            return _build(tracking_uri, model)
     finally:  # mlflow.set_tracking_uri exports its URI to the process environment: undo it
         for key, value in saved.items():
             if value is None:
@@ -57,8 +63,11 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
+    quiet_mlflow_logs()  # before the store is opened: a new one logs its migrations at INFO
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     existing = {str(v.version) for v in client.search_model_versions(f"name = '{model}'")}
+    if len(existing) < len(VERSIONS):
+        _register_name(client, model)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     experiment = f"{model}-training"
@@ -86,7 +95,7 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
         if version in existing:
             continue
         columns = spec["features"]
-        with mlflow.start_run(run_name=f"{model}-v{version}"):
+        with mlflow.start_run(run_name=f"{model}-v{version}") as run:
             if spec["lineage"]:
                 mlflow.set_tag("mlflow.source.git.commit", GIT_COMMIT)
                 mlflow.log_input(
@@ -97,7 +106,12 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
                 )
             fitted = LogisticRegression().fit(features[train][:, columns], labels[train])
             scores = fitted.predict_proba(features[test][:, columns])[:, 1]
-            info = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=model)
+            info = mlflow.sklearn.log_model(fitted, name="model")
+            # The client's registration, not log_model's registered_model_name: the same
+            # version (source models:/m-<id>, this run), without the lines MLflow prints.
+            client.create_model_version(
+                model, info.model_uri, run_id=run.info.run_id, model_id=info.model_id
+            )
             metrics: dict[str, Any] = {
                 "auc": float(roc_auc_score(labels[test], scores)),
                 "recall_at_1pct_fpr": _recall_at_fpr(labels[test], scores, 0.01),
@@ -120,14 +134,27 @@ def _build(tracking_uri: str, model: str) -> dict[str, str]:
     return {version: str(spec["note"]) for version, spec in VERSIONS.items()}
 
 
+def _register_name(client: Any, model: str) -> None:
+    """Register the model's name in the store, unless it is there already."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(model)
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+
+
 def register_copy(tracking_uri: str, model: str, of_version: str) -> str:
     """A new version of `model` made of `of_version`'s artifacts and run (a rebuild that
     changed nothing); its version number."""
     from mlflow import MlflowClient
 
+    quiet_mlflow_logs()
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    original = client.get_model_version(model, of_version)
-    made = client.create_model_version(model, str(original.source), run_id=original.run_id)
+    with private_umask():
+        original = client.get_model_version(model, of_version)
+        made = client.create_model_version(model, str(original.source), run_id=original.run_id)
     return str(made.version)
 
 

@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
         default=[],
         metavar="ROLE",
         help="for approvers: a business role they may sign as (repeatable), "
-        "e.g. model-risk-officer",
+        "e.g. model-risk-officer; one the policies never ask a sign-off of is refused",
     )
     add.set_defaults(func=run_add)
     listing = actions.add_parser("list", help="list token holders and roles (never the tokens)")
@@ -50,11 +50,28 @@ def run_add(args: argparse.Namespace) -> int:
 
     if args.approves_as and args.role != "approver":
         raise UsageError("--approves-as is for approver tokens only")
+    if args.approves_as:
+        _check_roles_asked(args.approves_as)
     path = get_settings().resolved_tokens_file
     token = add_token(path, args.id, args.role, tuple(args.approves_as))
     print(token)
     print(f"added a {args.role} token for {args.id} to {path}; it is not shown again")
     return 0
+
+
+def _check_roles_asked(roles: list[str]) -> None:
+    """Refuse (exit 2) a role no sign-off could count as under the policy set in force (the
+    settings' policy directory, or the OPA server's): the token's sign-offs would never count,
+    and nobody would notice until a promotion is held."""
+    from service.compose import local_engine
+    from service.signoffs.rules import all_signoff_roles, check_roles_asked
+
+    engine = local_engine(get_settings())
+    try:
+        asked = all_signoff_roles(engine)
+    finally:
+        engine.close()
+    check_roles_asked(asked, roles, field="--approves-as")
 
 
 def run_list(args: argparse.Namespace) -> int:

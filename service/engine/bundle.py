@@ -13,6 +13,7 @@ from pathlib import Path
 
 from service.engine.policyset import PolicySet, data_documents, is_test_module
 from service.errors import PolicyLoadError
+from service.statefiles import private_directory
 
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 # A fixed time in every member keeps a bundle's bytes a function of the policy set alone.
@@ -50,8 +51,9 @@ def bundle_bytes(policy_set: PolicySet) -> bytes:
 
 
 def write_bundle(policy_set: PolicySet, output: Path) -> Path:
-    """Write the bundle to `output` (parent folders created); returns `output`."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    """Write the bundle to `output` (missing parent folders created 0700: `make run-opa` writes
+    it under MLGATE_HOME); returns `output`."""
+    private_directory(output.parent)
     output.write_bytes(bundle_bytes(policy_set))
     return output
 
@@ -98,7 +100,7 @@ def unpack_policies(raw: bytes, directory: Path) -> Path:
     try:
         with _BoundedTarFile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
             files = _regular_files(tar)
-            directory.mkdir(parents=True, exist_ok=True)
+            private_directory(directory)
             for member in files:
                 try:
                     tar.extract(member, directory, set_attrs=False, filter="data")

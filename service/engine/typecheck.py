@@ -29,6 +29,7 @@ from service.engine.inputschema import COMMON, ROOT_PACKAGE, InputSchemas
 from service.engine.problems import Problem
 from service.errors import PolicyLoadError
 from service.settings import PROJECT_ROOT
+from service.statefiles import private_directory
 
 log = logging.getLogger("mlgate.engine")
 TIMEOUT_SECONDS = 120
@@ -161,7 +162,7 @@ def input_annotation_problems(modules: Mapping[str, str]) -> list[Problem]:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     path.write_text(text, encoding="utf-8")
 
 

@@ -15,7 +15,8 @@ For (name, version) the registry gives:
 - the baseline: the version an alias names (read fresh: aliases move), with its metrics.
 
 Versions are immutable, so what is read of one is cached under MLGATE_HOME (keyed by the store,
-the version and its source, so a version deleted and registered again is read again).
+the version and its source, so a version deleted and registered again is read again), in
+folders 0700 and files 0600.
 Reading has no side effects on the registry.
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 
 from service.evidence.cards import CARD_FORMS, read_card
 from service.registry.mlflow import MlflowRegistry
+from service.statefiles import private_directory
 
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GROUP_PREFIX = "group/"
@@ -83,7 +85,7 @@ class VersionReader:
                 "run_status": read.run_status,
             }
         )
-        cached.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(cached.parent)  # evidence read for a decision: 0700, as the ledger
         with tempfile.NamedTemporaryFile(
             "w", dir=cached.parent, suffix=".tmp", delete=False, encoding="utf-8"
         ) as partial:

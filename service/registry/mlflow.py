@@ -7,6 +7,7 @@ which only an effect (service/enact/) calls.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,32 @@ class RegistryUnavailable(MlgateError):
     """The model registry cannot be reached or read; nothing was decided."""
 
     code = "registry_unavailable"
+
+
+def quiet_mlflow_logs() -> None:
+    """Raise MLflow's and alembic's loggers to WARNING, unless the operator chose MLflow's
+    logging: MLFLOW_LOGGING_LEVEL set (then MLflow's own levels stand), or
+    MLFLOW_CONFIGURE_LOGGING=false (then MLflow leaves its loggers to the application).
+
+    MLflow configures its loggers when imported (`_configure_mlflow_loggers` in
+    mlflow/utils/logging_utils.py): `mlflow` at MLFLOW_LOGGING_LEVEL, default INFO, with a
+    handler writing to stderr, and `alembic` at WARNING or above. At INFO, opening a new local
+    store writes "Creating initial MLflow database tables..." and its migrations to the
+    stderr of a gate, where only mlgate's own lines belong. It imports MLflow (which sets its
+    loggers up then) before it raises them; call it before a store is opened. Calling it again
+    changes nothing. Sources:
+    https://github.com/mlflow/mlflow/blob/master/mlflow/utils/logging_utils.py and
+    https://mlflow.org/docs/latest/api_reference/python_api/mlflow.environment_variables.html
+    """
+    import mlflow.environment_variables
+
+    variables: Any = mlflow.environment_variables  # untyped: MLflow ships no annotations here
+    if variables.MLFLOW_LOGGING_LEVEL.defined or not variables.MLFLOW_CONFIGURE_LOGGING.get():
+        return
+    for name in ("mlflow", "alembic"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 def absent_local_store(tracking_uri: str) -> Path | None:
@@ -63,6 +90,7 @@ class MlflowRegistry:
         """`call()`, when the store exists, with MLflow's errors turned into ours."""
         from mlflow.exceptions import MlflowException
 
+        quiet_mlflow_logs()
         absent = absent_local_store(self.tracking_uri)
         if absent is not None:
             # MLflow creates a local store when its client first opens it, reads included.
@@ -130,10 +158,10 @@ class MlflowRegistry:
         return self._call(f"run {run_id}", "get_run", run_id)
 
     def download(self, uri: str, target: Path) -> Path:
-        """The artifacts at `uri` downloaded into `target` (created); the local path."""
+        """The artifacts at `uri` downloaded into `target` (created 0700); the local path."""
         import mlflow.artifacts
 
-        target.mkdir(parents=True)
+        target.mkdir(mode=0o700, parents=True)
         path = self._guarded(
             f"artifacts at {uri}",
             lambda: mlflow.artifacts.download_artifacts(

@@ -20,6 +20,7 @@ from service.audit.ledger import Ledger
 from service.canonical import sha256_digest
 from service.engine.policyset import PolicySet, revision_of
 from service.errors import InvalidField, LedgerTampered, NotFound, UsageError
+from service.statefiles import private_directory
 
 # What a revision record's `outcome` column says (service/audit/kinds.py).
 KEPT = "kept"
@@ -169,7 +170,7 @@ def kept_revision(ledger: Ledger, revision: str) -> KeptRevision:
 
 
 def restore_revision(kept: KeptRevision, directory: Path) -> Path:
-    """Write the revision's files under `directory` (created if missing), as they were;
+    """Write the revision's files under `directory` (folders created 0700), as they were;
     returns `directory`. UsageError if a recorded path would leave it, or cannot be written."""
     for entry in kept.files:
         relative = PurePosixPath(entry.path)
@@ -180,7 +181,7 @@ def restore_revision(kept: KeptRevision, directory: Path) -> Path:
             )
         target = directory.joinpath(*relative.parts)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(target.parent)
             target.write_bytes(entry.content)
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc}") from None

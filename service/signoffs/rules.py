@@ -19,6 +19,7 @@ of (`approver_roles` of any of its stages).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,8 @@ DEFAULT_MAX_DAYS = 90
 ARTIFACT_DIGEST = r"^sha256:[0-9a-f]{64}$"
 # The rule that says who may sign off (policies/promotion/signoffs.rego).
 SIGNOFF_ROLES_RULE = "mlgate.promotion.signoff_roles"
+# Every role a sign-off can count as, for any model and tier (the same file).
+ALL_SIGNOFF_ROLES_RULE = "mlgate.promotion.all_signoff_roles"
 # The reasons a waiver can lift: the promotion gate's denials. Waivers lift denials only
 # (policies/lib/decision.rego), and only the promotion gate reads sign-offs.
 WAIVABLE_RULE = "data.mlgate.promotion.deny"
@@ -125,6 +128,45 @@ def signoff_roles(
         approval=frozenset(approval),
         waiver={code: frozenset(roles) for code, roles in waiver.items()},
     )
+
+
+def all_signoff_roles(policy: PolicyQuery) -> frozenset[str]:
+    """Every role some approval, waiver or tier change can count as under the policy set in
+    force, whatever the model and its tier: data.mlgate.promotion.all_signoff_roles
+    (policies/promotion/signoffs.rego), from `approver_roles` of every tier, stage and model,
+    `waivers.roles` and `tier_changes.allowed_roles` in the promotion data. Raises
+    PolicyEngineUnavailable when the engine fails or the policy answers anything but a list of
+    role names (a policy set without the rule included)."""
+    answer = policy.query(ALL_SIGNOFF_ROLES_RULE, {})
+    if not _is_roles(answer):
+        raise PolicyEngineUnavailable(
+            f"data.{ALL_SIGNOFF_ROLES_RULE} answered {answer!r}, not a list of role names: "
+            "the roles the policies ask a sign-off of cannot be known"
+        )
+    return frozenset(answer)
+
+
+def check_roles_asked(asked: Set[str], roles: Iterable[str], *, field: str) -> None:
+    """Raise SignoffRefused (`field`) naming each of `roles` outside `asked` (what
+    all_signoff_roles answered): no sign-off in such a role could ever count, so a token
+    signing in it would only be found out when a promotion is held. The message names the
+    roles the policies ask for and, for a role close to one of them, the likely one
+    (difflib.get_close_matches, https://docs.python.org/3/library/difflib.html)."""
+    unknown = [role for role in dict.fromkeys(roles) if role not in asked]
+    if not unknown:
+        return
+    named = ", ".join(f"{role!r}{_did_you_mean(role, asked)}" for role in unknown)
+    raise SignoffRefused(
+        field,
+        f"no policy asks a sign-off as {named}, so one would never count; the policies ask "
+        f"for {_named(asked, 'no role')} (approver_roles, waivers.roles and "
+        "tier_changes.allowed_roles in the promotion data)",
+    )
+
+
+def _did_you_mean(role: str, asked: Set[str]) -> str:
+    match = difflib.get_close_matches(role, sorted(asked), n=1)
+    return f" (did you mean {match[0]}?)" if match else ""
 
 
 def _is_roles(value: Any) -> bool:

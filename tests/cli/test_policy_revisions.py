@@ -4,67 +4,13 @@ threshold), every decision's policy revision is explained by a record in the led
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from service.engine.policyset import read_policy_set
-from service.settings import PROJECT_ROOT
-
-# A bound that only a hang reaches, not a loaded host.
-COMMAND_TIMEOUT = 900
-
-
-@dataclass
-class Demo:
-    home: Path
-    env: dict[str, str]
-    out: str = ""  # what `mlgate demo` printed
-
-    def mlgate(self, *argv: str) -> subprocess.CompletedProcess[bytes]:
-        try:
-            return subprocess.run(
-                [sys.executable, "-m", "service.cli.main", *argv],
-                env=self.env,
-                cwd=PROJECT_ROOT,
-                capture_output=True,
-                timeout=COMMAND_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(
-                f"`mlgate {' '.join(argv)}` did not finish in {COMMAND_TIMEOUT} s (the demo "
-                "takes under a minute on an idle 2-core host): the host is overloaded, or the "
-                "command hangs"
-            )
-
-    def predicates(self, kind: str) -> list[dict[str, object]]:
-        with sqlite3.connect(self.home / "ledger.sqlite3") as conn:
-            rows = conn.execute("SELECT envelope FROM records WHERE kind = ?", (kind,)).fetchall()
-        return [
-            json.loads(base64.b64decode(json.loads(envelope)["payload"]))["predicate"]
-            for (envelope,) in rows
-        ]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    home = tmp_path_factory.mktemp("demo-home")
-    env = {**os.environ, "MLGATE_HOME": str(home)}
-    for name in ("MLGATE_LEDGER_URL", "MLGATE_SIGNING_KEY", "MLGATE_KEYRING", "MLGATE_POLICY_DIR"):
-        env.pop(name, None)
-    ran = Demo(home, env).mlgate("demo")
-    assert ran.returncode == 0, ran.stderr.decode()[-3000:]
-    yield Demo(home, env, ran.stdout.decode())
+from tests.cli.conftest import Demo
 
 
 def test_the_demos_alias_history_names_each_moves_whole_decision_id(demo: Demo) -> None:

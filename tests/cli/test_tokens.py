@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -15,12 +17,14 @@ from service.api.auth import token_hash
 from service.settings import Settings
 
 
-def mlgate(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def mlgate(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli.main", "tokens", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "MLGATE_HOME": str(home)},
+        env={**os.environ, "MLGATE_HOME": str(home), **(env or {})},
         check=False,
     )
 
@@ -71,6 +75,49 @@ def test_approves_as_is_refused_for_other_roles(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "approver tokens only" in run.stderr
     assert not (tmp_path / "tokens.json").exists()
+
+
+def test_an_approver_role_no_policy_asks_for_is_refused_naming_the_likely_one(
+    tmp_path: Path,
+) -> None:
+    run = mlgate(tmp_path, "add", "risk-team", "approver", "--approves-as", "risk-oficer")
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == (
+        "mlgate: error: --approves-as: no policy asks a sign-off as 'risk-oficer' (did you "
+        "mean model-risk-officer?), so one would never count; the policies ask for "
+        "model-risk-officer (approver_roles, waivers.roles and tier_changes.allowed_roles in "
+        "the promotion data)"
+    )
+    assert not (tmp_path / "tokens.json").exists()
+
+
+def test_a_role_the_changed_policies_ask_for_is_accepted_under_them(
+    tmp_path: Path, policy_copy: Callable[[], Path]
+) -> None:
+    policies = policy_copy()
+    data = policies / "data" / "promotion.yaml"
+    config = yaml.safe_load(data.read_text())
+    config["waivers"]["roles"] = {"METRIC_BELOW_FLOOR": ["data-steward"]}
+    data.write_text(yaml.safe_dump(config))
+    home = tmp_path / "home"
+
+    shipped = mlgate(home, "add", "steward", "approver", "--approves-as", "data-steward")
+    changed = mlgate(
+        home,
+        "add",
+        "steward",
+        "approver",
+        "--approves-as",
+        "data-steward",
+        env={"MLGATE_POLICY_DIR": str(policies)},
+    )
+
+    assert shipped.returncode == 2
+    assert "no policy asks a sign-off as 'data-steward'" in shipped.stderr
+    assert changed.returncode == 0, changed.stderr
+    stored = json.loads((home / "tokens.json").read_text())["tokens"]
+    assert [(t["id"], t["approves_as"]) for t in stored] == [("steward", ["data-steward"])]
 
 
 def audit_status(client: TestClient, token: str) -> int:

@@ -28,6 +28,7 @@ from service.execution.inline import LocalPath
 from service.registry.mlflow import MlflowRegistry, RegistryUnavailable
 from service.settings import Settings
 from tests.api.conftest import free_port
+from tests.cli.conftest import MLFLOW_LOG_LINE, USUAL_UMASK, modes_under
 from tests.conftest import POLICY_DIR
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -205,21 +206,27 @@ def test_an_unreachable_registry_fails_fast_and_decides_nothing(tmp_path: Path) 
     assert time.monotonic() - started < 10
 
 
-def cli(home: Path, store: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "MLGATE_HOME": str(home),
-        "MLGATE_CALLER_ID": "ci-pipeline",
-        "MLFLOW_TRACKING_URI": store,
-        "MLGATE_MLFLOW_REQUEST_RETRIES": "0",
-    }
+def cli(
+    home: Path, store: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`mlgate ARGS` in a subprocess under the usual umask, MLflow's logging as an operator who
+    set nothing gets it (unless `env` sets it)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     return subprocess.run(
         [sys.executable, "-m", "service.cli.main", *args],
-        env=env,
+        env={
+            **base,
+            "MLGATE_HOME": str(home),
+            "MLGATE_CALLER_ID": "ci-pipeline",
+            "MLFLOW_TRACKING_URI": store,
+            "MLGATE_MLFLOW_REQUEST_RETRIES": "0",
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+        umask=USUAL_UMASK,
     )
 
 
@@ -240,6 +247,58 @@ def test_decide_model_version_exits_with_the_outcome_and_history_lists_the_moves
     assert "Traceback" not in missing.stderr
     [move] = json.loads(history.stdout)["moves"]
     assert (move["alias"], move["to_version"]) == ("staging", "2")
+
+
+def test_a_decide_from_the_registry_leaves_nothing_open_to_others_under_its_home(
+    store: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"  # mlgate creates it
+
+    decided = cli(
+        home, store, "decide", "promotion", "--model", MODEL, "--version", "2", "--to", "staging"
+    )
+
+    assert decided.returncode == 0, decided.stderr
+    created = modes_under(home)
+    assert any(
+        path.startswith("cache/mlflow/") and kind == "f" for path, (kind, _) in created.items()
+    )
+    folders = {path: oct(mode) for path, (kind, mode) in created.items() if kind == "d"}
+    assert {path: mode for path, mode in folders.items() if mode != oct(0o700)} == {}
+    assert {path: oct(mode) for path, (_, mode) in created.items() if mode & 0o077} == {}
+
+
+DECIDE_ON_V1 = ("decide", "promotion", "--model", MODEL, "--version", "1", "--to", "staging")
+
+
+def test_a_new_local_store_opened_by_a_decide_logs_nothing_to_its_stderr(tmp_path: Path) -> None:
+    store = tmp_path / "mlflow.db"
+    store.touch()  # a store MLflow has not set up yet: opening it creates its tables
+
+    decided = cli(tmp_path / "home", f"sqlite:///{store}", *DECIDE_ON_V1)
+
+    assert store.stat().st_size > 0  # MLflow did set it up
+    assert decided.returncode == 2
+    assert decided.stderr.splitlines()[-1] == (
+        f"mlgate: error: version 1 of model {MODEL!r} is not in the MLflow registry at "
+        f"sqlite:///{store}"
+    )
+    assert MLFLOW_LOG_LINE.findall(decided.stderr) == []
+
+
+def test_mlflows_own_log_level_is_kept_when_the_operator_sets_one(tmp_path: Path) -> None:
+    store = tmp_path / "mlflow.db"
+    store.touch()
+
+    decided = cli(
+        tmp_path / "home",
+        f"sqlite:///{store}",
+        *DECIDE_ON_V1,
+        env={"MLFLOW_LOGGING_LEVEL": "INFO"},
+    )
+
+    assert decided.returncode == 2
+    assert "INFO mlflow.store.db.utils: Creating initial MLflow database tables" in decided.stderr
 
 
 @pytest.fixture(scope="module")

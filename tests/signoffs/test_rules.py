@@ -11,7 +11,13 @@ import pytest
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policyset import load_policy_set
 from service.errors import PolicyEngineUnavailable
-from service.signoffs.rules import SignoffRefused, check_approval_role, signoff_roles
+from service.signoffs.rules import (
+    SignoffRefused,
+    all_signoff_roles,
+    check_approval_role,
+    check_roles_asked,
+    signoff_roles,
+)
 
 HIGH = {"tier": "high", "decision_id": "d-1", "version": "6"}
 
@@ -56,3 +62,35 @@ def test_a_policy_that_cannot_say_who_may_sign_off_records_nothing(
 
     with pytest.raises(PolicyEngineUnavailable, match="who may sign off cannot be known"):
         signoff_roles(engine, model="m", version="7", tier=HIGH)
+
+
+def test_the_shipped_policy_asks_a_sign_off_of_model_risk_officers_only(
+    engine: EmbeddedEngine,
+) -> None:
+    assert all_signoff_roles(engine) == {"model-risk-officer"}
+
+
+def test_a_role_no_policy_asks_for_is_refused_naming_the_likely_one(
+    engine: EmbeddedEngine,
+) -> None:
+    with pytest.raises(SignoffRefused) as refused:
+        check_roles_asked(all_signoff_roles(engine), ["risk-oficer"], field="--approves-as")
+
+    assert refused.value.field == "--approves-as"
+    assert refused.value.problem == (
+        "no policy asks a sign-off as 'risk-oficer' (did you mean model-risk-officer?), so one "
+        "would never count; the policies ask for model-risk-officer (approver_roles, "
+        "waivers.roles and tier_changes.allowed_roles in the promotion data)"
+    )
+
+
+def test_a_policy_that_cannot_say_which_roles_it_asks_for_refuses_every_role(
+    policy_copy: Callable[[], Path],
+) -> None:
+    root = policy_copy()
+    rego = root / "promotion" / "signoffs.rego"
+    rego.write_text(rego.read_text().replace("all_signoff_roles := ", "_all_unasked := "))
+    engine = EmbeddedEngine(load_policy_set(root))
+
+    with pytest.raises(PolicyEngineUnavailable, match="the roles the policies ask a sign-off"):
+        all_signoff_roles(engine)
