@@ -110,7 +110,7 @@ WAIVER_LINKS: dict[str, Any] = {
 WITHDRAWAL_LINKS: dict[str, Any] = {
     "WithdrawAgain": _link(
         WITHDRAW_WAIVER,
-        "Withdrawing the same waiver again answers this withdrawal.",
+        "Withdrawing the same waiver again records nothing and answers this withdrawal (200).",
         waiver_id="$response.body#/waiver_id",
     ),
     "ListWithdrawals": _records_of(

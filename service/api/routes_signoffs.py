@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from service.api.auth import ApproverCaller
 from service.api.errors import Forbidden
@@ -33,6 +33,7 @@ from service.api.models import (
     check_text_params,
     problem_example,
 )
+from service.api.recording import answered, kept_already
 from service.api.runtime import RuntimeDep
 from service.errors import InvalidField
 from service.gates.signoffs import roles_that_count
@@ -65,17 +66,22 @@ SELF_SIGNOFF: dict[int | str, Any] = {
         "Later decisions on this model version see the approver's latest word per role, and "
         "name an approval they did not count, and why (SIGNOFF_NOT_APPLIED). Whoever asked "
         "for a decision on this version may not approve it (403), and an approval never "
-        "counts on a request its approver made."
+        "counts on a request its approver made. When the approver's latest word in this role "
+        "on this version and artifact is already this one (same status and comment: a retry), "
+        "nothing is recorded and the answer is that approval, with 200 instead of 201."
     ),
     responses={
         201: {"links": APPROVAL_LINKS},
+        **kept_already("the approver's latest word, the same as this one,", Approval),
         **AUTH_ERRORS,
         **SELF_SIGNOFF,
         **BODY_ERRORS,
         **UNAVAILABLE,
     },
 )
-def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDep) -> Approval:
+def approve(
+    caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDep, response: Response
+) -> Approval:
     check_json_values(request.model_dump())
     allowed = runtime.tokens.approval_roles(caller.id)
     if request.role not in allowed:
@@ -104,7 +110,7 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
         status=request.status,
         comment=request.comment,
     )
-    return Approval.model_validate(stored)
+    return Approval.model_validate(answered(stored, response))
 
 
 @router.post(
@@ -122,17 +128,22 @@ def approve(caller: ApproverCaller, request: ApprovalRequest, runtime: RuntimeDe
         "message names the roles that could) or that the token does not hold, an expiry in "
         "the past or past waivers.max_days (default 90). The approver is the token's id, who "
         "may not have asked for a decision on this version (403); a waiver never counts on a "
-        "request its approver made. The waiver is a signed record in the audit ledger."
+        "request its approver made. The waiver is a signed record in the audit ledger. When "
+        "a waiver the same in every field is in force on the version (not withdrawn: a "
+        "retry), nothing is recorded and the answer is that waiver, with 200 instead of 201."
     ),
     responses={
         201: {"links": WAIVER_LINKS},
+        **kept_already("the waiver in force the same as this one", Waiver),
         **AUTH_ERRORS,
         **SELF_SIGNOFF,
         **BODY_ERRORS,
         **UNAVAILABLE,
     },
 )
-def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -> Waiver:
+def waive(
+    caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep, response: Response
+) -> Waiver:
     check_json_values(request.model_dump())
     try:
         expires_at = datetime.fromisoformat(request.expires_at)
@@ -170,7 +181,7 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
         reason=request.reason,
         expires_at=request.expires_at,
     )
-    return Waiver.model_validate(stored)
+    return Waiver.model_validate(answered(stored, response))
 
 
 @router.delete(
@@ -178,16 +189,20 @@ def waive(caller: ApproverCaller, request: WaiverRequest, runtime: RuntimeDep) -
     operation_id=WITHDRAW_WAIVER,
     response_model=WaiverWithdrawal,
     response_model_exclude_none=True,
+    status_code=201,
     summary="Withdraw a waiver",
     description=(
         "From now on the waiver counts for nothing, and decisions on the version name it as "
         "withdrawn (SIGNOFF_NOT_APPLIED). Its approver may withdraw it, and so may an "
         "approver holding a role that may waive its code for the model (403 for anyone "
         "else). The withdrawal is a signed record in the audit ledger naming who withdrew it "
-        "and why. Withdrawing a waiver again answers the first withdrawal."
+        "and why; the answer is that record, with 201. A waiver is withdrawn once: "
+        "withdrawing it again records nothing and answers the first withdrawal (who withdrew "
+        "it, when, and its record), with 200."
     ),
     responses={
-        200: {"links": WITHDRAWAL_LINKS},
+        201: {"links": WITHDRAWAL_LINKS},
+        **kept_already("the waiver's first withdrawal", WaiverWithdrawal),
         **AUTH_ERRORS,
         404: problem_example(404, "not_found", "no waiver '6d0e2b1a-…' in the SQLite ledger …"),
         **BODY_ERRORS,
@@ -199,6 +214,7 @@ def withdraw(
     waiver_id: str,
     request: WaiverWithdrawalRequest,
     runtime: RuntimeDep,
+    response: Response,
 ) -> WaiverWithdrawal:
     check_text_params(waiver_id=waiver_id)
     check_json_values(request.model_dump())
@@ -219,6 +235,5 @@ def withdraw(
             f"({waiver['approved_by']}) or an approver who may waive {waiver['rule_code']} "
             f"({', '.join(sorted(may_waive)) or 'no role'}) can"
         )
-    return WaiverWithdrawal.model_validate(
-        runtime.signoffs.withdraw(waiver_id, caller.id, request.reason)
-    )
+    stored = runtime.signoffs.withdraw(waiver_id, caller.id, request.reason)
+    return WaiverWithdrawal.model_validate(answered(stored, response))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from service.api.auth import ReporterCaller
 from service.api.jsonbody import UniqueNamesRoute
@@ -17,6 +17,7 @@ from service.api.models import (
     check_json_values,
     problem_example,
 )
+from service.api.recording import answered, kept_already
 from service.api.runtime import RuntimeDep
 from service.monitoring.snapshot import parse_snapshot
 from service.schemas import default_schemas
@@ -56,11 +57,15 @@ EXAMPLE_SNAPSHOT: dict[str, Any] = {
         "token) may not report on itself. Refused (422, naming the field, nothing stored): a "
         "schema violation, an interval that does not start before it ends, one that ends in "
         "the future by this service's clock, one that starts before the deployment's latest "
-        "interval ends (an overlap, or time going backwards). The snapshot is a signed record "
-        "in the audit ledger; the answer is the stored snapshot with its record's id, seq and "
-        "the time it was received."
+        "interval ends (an overlap, or time going backwards), one whose deployment and "
+        "interval are recorded already with other content (naming each field that differs). "
+        "The snapshot is a signed record in the audit ledger; the answer is the stored "
+        "snapshot with its record's id, seq and the time it was received, with 201. The same "
+        "snapshot again (same deployment, interval, figures and reporter: a retry after a lost "
+        "answer) records nothing and answers the snapshot already kept, with 200."
     ),
     responses={
+        **kept_already("the same snapshot, recorded before,"),
         **AUTH_ERRORS,
         **BODY_ERRORS,
         **UNAVAILABLE,
@@ -77,7 +82,8 @@ def record_snapshot(
     caller: ReporterCaller,
     document: Annotated[dict[str, Any], Body(examples=[EXAMPLE_SNAPSHOT])],
     runtime: RuntimeDep,
+    response: Response,
 ) -> dict[str, Any]:
     check_json_values(document)
     snapshot = parse_snapshot(document, default_schemas())
-    return runtime.context.snapshots.add(snapshot, caller.id)
+    return answered(runtime.context.snapshots.add(snapshot, caller.id), response)

@@ -3,7 +3,7 @@ that later decisions are judged under (service/signoffs/tiers.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from service.api.auth import ApproverCaller
 from service.api.jsonbody import UniqueNamesRoute
@@ -17,6 +17,7 @@ from service.api.models import (
     check_json_values,
     problem_example,
 )
+from service.api.recording import answered, kept_already
 from service.api.runtime import RuntimeDep
 from service.evidence.risk_tier import recorded_risk_tier
 from service.signoffs.tiers import TierBook, check_tier_change
@@ -39,10 +40,13 @@ router = APIRouter(route_class=UniqueNamesRoute, tags=["sign-off"])
         "tier_changes.allowed_roles in the promotion data does not list, or that the token "
         "does not hold in approves_as. Whoever asked for a decision on the model may not "
         "change its tier (403). The change is a signed record in the audit ledger, shown in "
-        "the model's history."
+        "the model's history. When the tier of record already rests on a change the same as "
+        "this one (tier, role, approver, reason: a retry), nothing is recorded and the answer "
+        "is that change, with 200 instead of 201."
     ),
     responses={
         201: {"links": TIER_CHANGE_LINKS},
+        **kept_already("the tier change in force, the same as this one,", TierChange),
         **AUTH_ERRORS,
         403: problem_example(
             403,
@@ -55,7 +59,7 @@ router = APIRouter(route_class=UniqueNamesRoute, tags=["sign-off"])
     },
 )
 def change_tier(
-    caller: ApproverCaller, request: TierChangeRequest, runtime: RuntimeDep
+    caller: ApproverCaller, request: TierChangeRequest, runtime: RuntimeDep, response: Response
 ) -> TierChange:
     check_json_values(request.model_dump())
     check_tier_change(
@@ -70,6 +74,6 @@ def change_tier(
         role=request.role,
         changed_by=caller.id,
         reason=request.reason,
-        previous=recorded_risk_tier(runtime.ledger, request.model),
+        previous=lambda: recorded_risk_tier(runtime.ledger, request.model),
     )
-    return TierChange.model_validate(stored)
+    return TierChange.model_validate(answered(stored, response))

@@ -123,7 +123,7 @@ def _flow(pipeline: LocalPath) -> None:
         role="model-risk-officer",
         status="approved",
         comment="validation report reviewed (demo)",
-    )
+    ).content
     print(f"  approve as model-risk-officer         seq {approval['record']}  (mlgate approve)")
     decide("production")
 
@@ -180,7 +180,7 @@ def _registry_flow(settings: Settings, local: LocalPath) -> None:
         role="model-risk-officer",
         status="approved",
         comment="validation report reviewed (demo)",
-    )
+    ).content
     print(f"  v2 approved as model-risk-officer (seq {approval['record']})")
     decide("2", "production")
     print(f"alias history (mlgate history --model {model}):")

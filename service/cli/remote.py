@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from service.audit.recorded import Recorded
 from service.decision.model import DecisionAnswer
 from service.errors import (
     AuditWriteFailed,
@@ -70,14 +71,15 @@ def post_snapshot(
     document: Mapping[str, Any],
     *,
     transport: httpx.BaseTransport | None = None,
-) -> dict[str, Any]:
+) -> Recorded:
     """POST one metric snapshot to <url>/v1/snapshots as the reporter the token names; the
-    stored snapshot. Errors as request_decision's."""
+    stored snapshot, `created` False when the service had it already (200, not 201). Errors as
+    request_decision's."""
     endpoint, response = _send(url, "/v1/snapshots", token, document, transport)
-    if response.status_code != 201:
+    if response.status_code not in (200, 201):
         raise _error(endpoint, response, role="reporter")
     stored: dict[str, Any] = response.json()
-    return stored
+    return Recorded(stored, created=response.status_code == 201)
 
 
 def get_json(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from service.cli.arguments import model_name
+from service.cli.recorded import print_recorded
 from service.errors import UsageError
 from service.settings import get_settings
 
@@ -29,7 +29,9 @@ def register(commands: Any) -> None:
         "could never count for the model (the policy's approver_roles of the tier it was last "
         "judged under; the message names the roles that could). Whoever asked for a decision "
         "on the version may not approve it, and an approval never counts on its approver's "
-        "own request. The approver is MLGATE_CALLER_ID, or the user name.",
+        "own request. The approver is MLGATE_CALLER_ID, or the user name. When the approver's "
+        "latest word in the role is this one already (a retry), nothing is recorded: the "
+        "approval kept is printed, a line on stderr says so, and the exit status is 0.",
     )
     _identify(approve)
     approve.add_argument("--as", dest="role", required=True, metavar="ROLE")
@@ -45,7 +47,10 @@ def register(commands: Any) -> None:
         "non-waivable one, a role that could never "
         "waive it for the model (waivers.roles of the code, else the approver_roles of the "
         "tier it was last judged under; the message names the roles that could), an expiry "
-        "in the past or beyond waivers.max_days (default 90).",
+        "in the past or beyond waivers.max_days (default 90). A repeat records nothing and "
+        "exits 0, printing the record kept and saying so on stderr: the same waiver while it "
+        "is in force, or a withdrawal of a waiver withdrawn already (who withdrew it, when, "
+        "and the withdrawal's id and record).",
     )
     waive.add_argument("--withdraw", metavar="ID", help="withdraw the waiver with this id")
     waive.add_argument("--model", type=model_name, metavar="NAME")
@@ -119,17 +124,45 @@ def run_approve(args: argparse.Namespace) -> int:
         )
     finally:
         book.ledger.close()
-    print(json.dumps(approval, indent=2))
+    print_recorded(approval, approved_already)
     return 0
+
+
+def approved_already(approval: dict[str, Any]) -> str:
+    """What a repeated `mlgate approve` says of the approval it found."""
+    return (
+        f"{approval['approver']}'s latest word as {approval['role']} on {approval['model']} "
+        f"v{approval['version']} is this one already: approval {approval['id']} "
+        f"({approval['status']}), given at {approval['decided_at']} (record {approval['record']})"
+    )
+
+
+def withdrawn_already(withdrawal: dict[str, Any]) -> str:
+    """What a repeated `mlgate waive --withdraw` says of the first withdrawal."""
+    return (
+        f"waiver {withdrawal['waiver_id']} was already withdrawn by {withdrawal['withdrawn_by']} "
+        f"at {withdrawal['withdrawn_at']}: withdrawal {withdrawal['id']} "
+        f"(record {withdrawal['record']})"
+    )
+
+
+def waived_already(waiver: dict[str, Any]) -> str:
+    """What a repeated `mlgate waive` says of the waiver in force it found."""
+    return (
+        f"the same waiver is in force already: waiver {waiver['id']} of {waiver['rule_code']} "
+        f"on {waiver['model']} v{waiver['version']}, given by {waiver['approved_by']} as "
+        f"{waiver['role']} at {waiver['created_at']} (record {waiver['record']})"
+    )
 
 
 def run_waive(args: argparse.Namespace) -> int:
     if args.withdraw:
         book = _book()
         try:
-            print(json.dumps(book.withdraw(args.withdraw, _me(), args.reason), indent=2))
+            withdrawal = book.withdraw(args.withdraw, _me(), args.reason)
         finally:
             book.ledger.close()
+        print_recorded(withdrawal, withdrawn_already)
         return 0
     missing = [
         f"--{name}"
@@ -178,5 +211,5 @@ def run_waive(args: argparse.Namespace) -> int:
         )
     finally:
         book.ledger.close()
-    print(json.dumps(waiver, indent=2))
+    print_recorded(waiver, waived_already)
     return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from service.audit.recorded import Recorded
 from service.errors import InvalidField, UsageError
 from service.settings import get_settings
 
@@ -21,7 +23,10 @@ def register(commands: Any) -> None:
         description="Record metric snapshots (schemas/metric_snapshot.schema.json; an "
         "Evidently report or a Great Expectations result may come under `reports`), each a "
         "signed ledger record. Files are recorded in the order given and stop at the first "
-        "refused, naming the file and the field; the ones before it stay recorded. With --url "
+        "refused, naming the file and the field; the ones before it stay recorded. A file "
+        "recorded already (the same deployment, interval, figures and reporter: a retry) "
+        "records nothing and is said to be kept already, with exit status 0; one whose "
+        "interval is recorded with other content is refused, naming what differs. With --url "
         "(or MLGATE_URL), they are posted to that service with MLGATE_TOKEN, a reporter "
         "token; locally, the reporter is MLGATE_CALLER_ID or the user name.",
     )
@@ -72,22 +77,40 @@ def _read(path: Path) -> Any:
         raise UsageError(f"{path}: not JSON ({exc})") from None
 
 
-def _named(path: Path, action: Any) -> dict[str, Any]:
-    """The action's result; its InvalidField names the file too."""
+def _named(path: Path, action: Any) -> Recorded:
+    """The action's result; its refusal names the file too (a local InvalidField, or the
+    service's 4xx answer under --url)."""
     try:
-        result: dict[str, Any] = action()
+        result: Recorded = action()
     except InvalidField as exc:
         raise InvalidField(f"{path}: {exc.field}", exc.message.partition(": ")[2]) from None
+    except UsageError as exc:
+        if type(exc) is not UsageError:
+            raise
+        raise UsageError(f"{path}: {exc.message}") from None
     return result
 
 
-def _print(path: Path, stored: dict[str, Any], args: argparse.Namespace) -> None:
+def _print(path: Path, recorded: Recorded, args: argparse.Namespace) -> None:
+    stored = recorded.content
     if args.format == "json":
         print(json.dumps(stored, sort_keys=True))
+        if not recorded.created:
+            print(f"mlgate: {path}: {_kept_already(stored)}", file=sys.stderr)
         return
     deployment, interval = stored["deployment"], stored["interval"]
-    print(
-        f"{path}: recorded snapshot {stored['id']} (seq {stored['record']}): "
+    what = (
         f"{deployment['model']} v{deployment['version']} at {deployment['stage']}, "
         f"{interval['start']} to {interval['end']}, {stored['sample_count']} samples"
+    )
+    if recorded.created:
+        print(f"{path}: recorded snapshot {stored['id']} (seq {stored['record']}): {what}")
+    else:
+        print(f"{path}: {_kept_already(stored)}: {what}")
+
+
+def _kept_already(stored: dict[str, Any]) -> str:
+    return (
+        f"recorded already as snapshot {stored['id']} (seq {stored['record']}, received at "
+        f"{stored['received_at']}); nothing new was recorded"
     )

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from service.cli.arguments import model_name
+from service.cli.recorded import print_recorded
 from service.errors import UsageError
 from service.settings import get_settings
 
@@ -37,7 +38,9 @@ def register(commands: Any) -> None:
         "judged under TIER, and a card may raise it but not lower it. Given in a role "
         "tier_changes.allowed_roles of the promotion data lists (--as; default: the one role "
         "it lists). Whoever asked for a decision on the model may not change its tier. The "
-        "person is MLGATE_CALLER_ID, or the user name.",
+        "person is MLGATE_CALLER_ID, or the user name. When the tier of record rests on this "
+        "very change already (a retry), nothing is recorded: the change kept is printed, a "
+        "line on stderr says so, and the exit status is 0.",
     )
     change.add_argument("--model", type=model_name, required=True, metavar="NAME")
     change.add_argument("--tier", required=True, metavar="TIER", help="low, medium or high")
@@ -80,12 +83,21 @@ def run_set(args: argparse.Namespace) -> int:
                 role=role,
                 changed_by=settings.caller_id or getpass.getuser(),
                 reason=args.reason,
-                previous=recorded_risk_tier(ledger, args.model),
+                previous=lambda: recorded_risk_tier(ledger, args.model),
             )
     except TierChangeRefused as exc:
         raise UsageError(f"{_OPTION[exc.field]}: {exc.message.partition(': ')[2]}") from None
-    print(json.dumps(change, indent=2))
+    print_recorded(change, changed_already)
     return 0
+
+
+def changed_already(change: dict[str, Any]) -> str:
+    """What a repeated `mlgate tier set` says of the tier change in force it found."""
+    return (
+        f"{change['model']}'s tier of record is {change['tier']} by this very change already: "
+        f"tier change {change['id']}, by {change['changed_by']} as {change['role']} at "
+        f"{change['changed_at']} (record {change['record']})"
+    )
 
 
 def _only_role(allowed: set[str]) -> str:

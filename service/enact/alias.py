@@ -99,7 +99,7 @@ def _move(
             previous = context.registry.alias_version(name, alias)
             if previous == version:
                 return Enactment(
-                    alias=alias, moved=False, note=f"alias {alias!r} already names v{version}"
+                    alias=alias, moved=False, note=_named_already(name, alias, version, context)
                 )
             error = _refusal(name, alias, previous, move, context)
             if error is None:
@@ -119,6 +119,23 @@ def _move(
             if error is None
             else f"the decision was made but not enacted: {error}"
         ),
+    )
+
+
+def _named_already(name: str, alias: str, version: str, context: EvidenceContext) -> str:
+    """What a move to the version the alias names already says: which recorded move put it
+    there, when and for whom, or that none did; nothing is moved or recorded."""
+    found = context.ledger.find(
+        kind="alias_move", model=name, alias=alias, outcome="moved", limit=1
+    )
+    said = f"alias {alias!r} already names v{version}"
+    move = found[0].predicate() if found else None
+    if move is None or move.get("to_version") != version:
+        return f"{said}, set outside the gate (no alias move on record put it there); nothing moved"
+    return (
+        f"{said}: alias move {move['id']} (record {found[0].seq}) put it there at "
+        f"{move['moved_at']}, on decision {move['decision_id']} requested by "
+        f"{move['requested_by']}; nothing moved"
     )
 
 

@@ -3,7 +3,8 @@
 The ledger is the sign-off store: a sign-off exists exactly when its signed record does, so a
 reviewer sees who signed what and when in the same verified chain as the decisions, and the
 decision path reads sign-offs from there (service/evidence/signoffs.py). Each sign-off names
-the artifact digest it was given for and counts only for it.
+the artifact digest it was given for and counts only for it. A sign-off is recorded once: the
+same request again finds the record kept and writes nothing (service/audit/recorded.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.audit.ledger import Ledger
+from service.audit.recorded import Recorded
 from service.clock import now_rfc3339
 from service.errors import MlgateError, NotFound
 from service.modelname import check_model_name
@@ -55,29 +57,38 @@ class SignoffBook:
         role: str,
         status: str,
         comment: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Recorded:
         """Record an approval (status approved, rejected or pending); the stored approval.
 
-        Raises InvalidField for a model name not in the one form (service/modelname.py),
-        SelfSignoff when `approver` asked for a decision on this version, and
-        AuditWriteFailed when the record cannot be stored.
+        When the approver's latest word in this role on this version and artifact is already
+        this one (same status and comment), nothing is recorded and the answer is that approval
+        (`created` False): a retried request records once. Raises InvalidField for a model name
+        not in the one form (service/modelname.py), SelfSignoff when `approver` asked for a
+        decision on this version, and AuditWriteFailed when the record cannot be stored.
         """
         check_model_name("model", model)
-        self._refuse_requester(model, version, approver)
-        approval: dict[str, Any] = {
-            "id": new_record_id(),
-            "model": model,
-            "version": version,
-            "artifact_digest": artifact_digest,
-            "approver": approver,
-            "role": role,
-            "status": status,
-            "decided_at": now_rfc3339(),
-        }
-        if comment:
-            approval["comment"] = comment
-        approval["record"] = self._record("approval", approval, status)
-        return approval
+        with self.ledger.exclusive(_lock(model, version)):
+            self._refuse_requester(model, version, approver)
+            latest = self._latest_word(model, version, approver, role, artifact_digest)
+            if latest is not None and (latest["status"], latest.get("comment")) == (
+                status,
+                comment or None,
+            ):
+                return Recorded(latest, created=False)
+            approval: dict[str, Any] = {
+                "id": new_record_id(),
+                "model": model,
+                "version": version,
+                "artifact_digest": artifact_digest,
+                "approver": approver,
+                "role": role,
+                "status": status,
+                "decided_at": now_rfc3339(),
+            }
+            if comment:
+                approval["comment"] = comment
+            approval["record"] = self._record("approval", approval, status)
+        return Recorded(approval, created=True)
 
     def waive(
         self,
@@ -90,17 +101,18 @@ class SignoffBook:
         role: str,
         reason: str,
         expires_at: str,
-    ) -> dict[str, Any]:
+    ) -> Recorded:
         """Record a time-boxed waiver of one rule code; the stored waiver.
 
-        The caller checks the code, role and expiry first (service/signoffs/rules.py). Raises
-        InvalidField for a model name not in the one form, SelfSignoff when `approved_by` asked
-        for a decision on this version.
+        When a waiver the same in every field but its id and time is in force on this version
+        (not withdrawn), nothing is recorded and the answer is that waiver (`created` False): a
+        retried request never leaves a second waiver that withdrawing the first would not
+        withdraw. The caller checks the code, role and expiry first
+        (service/signoffs/rules.py). Raises InvalidField for a model name not in the one form,
+        SelfSignoff when `approved_by` asked for a decision on this version.
         """
         check_model_name("model", model)
-        self._refuse_requester(model, version, approved_by)
-        waiver: dict[str, Any] = {
-            "id": new_record_id(),
+        asked: dict[str, Any] = {
             "rule_code": rule_code,
             "model": model,
             "version": version,
@@ -109,10 +121,19 @@ class SignoffBook:
             "role": role,
             "reason": reason,
             "expires_at": expires_at,
-            "created_at": now_rfc3339(),
         }
-        waiver["record"] = self._record("waiver", waiver, "granted")
-        return waiver
+        with self.ledger.exclusive(_lock(model, version)):
+            self._refuse_requester(model, version, approved_by)
+            for earlier in self.waivers_for(model, version):
+                if all(earlier.get(key) == value for key, value in asked.items()):
+                    return Recorded(earlier, created=False)
+            waiver: dict[str, Any] = {
+                "id": new_record_id(),
+                **asked,
+                "created_at": now_rfc3339(),
+            }
+            waiver["record"] = self._record("waiver", waiver, "granted")
+        return Recorded(waiver, created=True)
 
     def waiver(self, waiver_id: str) -> dict[str, Any]:
         """The waiver recorded under this id, as signed; NotFound if there is none."""
@@ -124,26 +145,31 @@ class SignoffBook:
             raise NotFound(f"no waiver {waiver_id!r} in the {self.ledger.store.description}")
         return record.predicate()
 
-    def withdraw(self, waiver_id: str, by: str, reason: str) -> dict[str, Any]:
-        """Withdraw a waiver: from now on it counts for nothing. NotFound if there is no such
-        waiver; withdrawing one already withdrawn changes nothing and returns that withdrawal.
-        Who may withdraw it is the caller's to check (the approver, or one who may waive it)."""
+    def withdraw(self, waiver_id: str, by: str, reason: str) -> Recorded:
+        """Withdraw a waiver: from now on it counts for nothing; the stored withdrawal.
+
+        A waiver is withdrawn once: withdrawing one already withdrawn records nothing and the
+        answer is that first withdrawal (`created` False), whoever asks and whatever their
+        reason. Raises NotFound if there is no such waiver. Who may withdraw it is the caller's
+        to check (the approver, or one who may waive it)."""
         waiver = self.waiver(waiver_id)
-        for earlier in self._withdrawals(str(waiver["model"]), str(waiver["version"])):
-            if earlier["waiver_id"] == waiver_id:
-                return earlier
-        withdrawal: dict[str, Any] = {
-            "id": new_record_id(),
-            "waiver_id": waiver_id,
-            "model": waiver["model"],
-            "version": waiver["version"],
-            "artifact_digest": waiver.get("artifact_digest"),
-            "withdrawn_by": by,
-            "reason": reason,
-            "withdrawn_at": now_rfc3339(),
-        }
-        withdrawal["record"] = self._record("waiver_withdrawal", withdrawal, "withdrawn")
-        return withdrawal
+        model, version = str(waiver["model"]), str(waiver["version"])
+        with self.ledger.exclusive(_lock(model, version)):
+            for earlier in self._withdrawals(model, version):
+                if earlier["waiver_id"] == waiver_id:
+                    return Recorded(earlier, created=False)
+            withdrawal: dict[str, Any] = {
+                "id": new_record_id(),
+                "waiver_id": waiver_id,
+                "model": waiver["model"],
+                "version": waiver["version"],
+                "artifact_digest": waiver.get("artifact_digest"),
+                "withdrawn_by": by,
+                "reason": reason,
+                "withdrawn_at": now_rfc3339(),
+            }
+            withdrawal["record"] = self._record("waiver_withdrawal", withdrawal, "withdrawn")
+        return Recorded(withdrawal, created=True)
 
     def _record(self, kind: str, content: dict[str, Any], outcome: str) -> int:
         receipt = self.ledger.record_event(
@@ -170,6 +196,19 @@ class SignoffBook:
     def _withdrawals(self, model: str, version: str) -> list[dict[str, Any]]:
         return self._read("waiver_withdrawal", model, version)
 
+    def _latest_word(
+        self, model: str, version: str, approver: str, role: str, artifact_digest: str
+    ) -> dict[str, Any] | None:
+        """The approver's newest approval in `role` on this version and artifact, or None."""
+        for approval in self._read("approval", model, version)[::-1]:
+            if (approval["approver"], approval["role"], approval.get("artifact_digest")) == (
+                approver,
+                role,
+                artifact_digest,
+            ):
+                return approval
+        return None
+
     def approvals_for(self, model: str, version: str) -> list[dict[str, Any]]:
         """Each approver's latest word per role and artifact on this version, oldest first."""
         latest: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -195,6 +234,12 @@ class SignoffBook:
             for waiver in self._read("waiver", model, version)
             if waiver["id"] in withdrawals
         ]
+
+
+def _lock(model: str, version: str) -> str:
+    """The ledger's named lock over the sign-offs of one model version: a request and its
+    retry arriving at once record one sign-off, not two."""
+    return f"signoffs:{model}:{version}"
 
 
 def _withdrawal_said(withdrawal: dict[str, Any]) -> dict[str, Any]:

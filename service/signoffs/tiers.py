@@ -15,10 +15,11 @@ a decision on the model may not change its tier: the gated party does not judge 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from typing import Any
 
 from service.audit.ledger import Ledger
+from service.audit.recorded import Recorded
 from service.audit.records import LedgerRecord
 from service.clock import now_rfc3339
 from service.errors import InvalidField
@@ -86,15 +87,19 @@ class TierBook:
         role: str,
         changed_by: str,
         reason: str,
-        previous: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+        previous: Callable[[], Mapping[str, Any] | None],
+    ) -> Recorded:
         """Record a change of `model`'s risk tier to `tier`; the stored tier change:
         {id, model, tier, from_tier, previous, changed_by, role, reason, changed_at, record}.
 
-        `previous` is the recorded tier it replaces (service/evidence/risk_tier.py), or None.
-        The caller checks the tier and role first (check_tier_change). Raises InvalidField for
-        a model name not in the one form or an empty reason, SelfSignoff when `changed_by`
-        asked for a decision on the model, AuditWriteFailed when it cannot be stored.
+        `previous` reads the model's tier of record now (service/evidence/risk_tier.py), or
+        None; it is read under the model's lock, so two changes at once each name the tier
+        they replace. When the tier of record already rests on a tier change the same as this
+        one (tier, role, person, reason), nothing is recorded and the answer is that change
+        (`created` False): a retried request records once. The caller checks the tier and role
+        first (check_tier_change). Raises InvalidField for a model name not in the one form or
+        an empty reason, SelfSignoff when `changed_by` asked for a decision on the model,
+        AuditWriteFailed when it cannot be stored.
         """
         check_model_name("model", model)
         if not reason.strip():
@@ -104,21 +109,37 @@ class TierBook:
                 f"{changed_by} requested a decision on {model}, so may not change its risk "
                 "tier; another approver must"
             )
-        change: dict[str, Any] = {
-            "id": new_record_id(),
-            "model": model,
-            "tier": tier,
-            "from_tier": previous.get("tier") if previous else None,
-            "previous": dict(previous) if previous else None,
-            "changed_by": changed_by,
-            "role": role,
-            "reason": reason,
-            "changed_at": now_rfc3339(),
-        }
-        receipt = self.ledger.record_event(
-            KIND, change["id"], change, model=(model, "", None), outcome=tier, by=changed_by
-        )
-        return change | {"record": receipt.seq}
+        with self.ledger.exclusive(f"tiers:{model}"):
+            replaced = previous()
+            kept = self._same_change_in_force(replaced, tier, role, changed_by, reason)
+            if kept is not None:
+                return Recorded(kept, created=False)
+            change: dict[str, Any] = {
+                "id": new_record_id(),
+                "model": model,
+                "tier": tier,
+                "from_tier": replaced.get("tier") if replaced else None,
+                "previous": dict(replaced) if replaced else None,
+                "changed_by": changed_by,
+                "role": role,
+                "reason": reason,
+                "changed_at": now_rfc3339(),
+            }
+            receipt = self.ledger.record_event(
+                KIND, change["id"], change, model=(model, "", None), outcome=tier, by=changed_by
+            )
+        return Recorded(change | {"record": receipt.seq}, created=True)
+
+    def _same_change_in_force(
+        self, replaced: Mapping[str, Any] | None, tier: str, role: str, by: str, reason: str
+    ) -> dict[str, Any] | None:
+        """The tier change the tier of record rests on, if it is this very change; else None."""
+        change_id = replaced.get("tier_change_id") if replaced else None
+        if change_id is None:
+            return None
+        kept = tier_change(self.ledger.get(str(change_id)))
+        same = (kept["tier"], kept["role"], kept["changed_by"], kept["reason"])
+        return kept if same == (tier, role, by, reason) else None
 
     def changes(self, model: str) -> list[dict[str, Any]]:
         """Every tier change of `model`, newest first, as signed, with its record seq."""

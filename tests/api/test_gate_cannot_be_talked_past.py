@@ -208,7 +208,7 @@ def test_f6_any_approver_withdraws_another_approvers_waiver(api: Api, version: s
         json={"reason": "risk no longer accepted"},
         headers=api.headers("alice-approver"),
     )
-    assert peer.status_code == 200, peer.text
+    assert peer.status_code == 201, peer.text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -76,3 +76,29 @@ def test_without_a_registry_evidence_is_required_and_enact_refused(tmp_path: Pat
 
     assert (bare.status_code, bare.json()["field"]) == (422, "evidence")
     assert (enacting.status_code, enacting.json()["field"]) == (422, "enact")
+
+
+def test_enacting_a_move_made_already_moves_nothing_and_names_the_move_that_did(
+    with_registry: Api,
+) -> None:
+    """A retried `"enact": true` finds the alias where the gate put it: nothing is moved or
+    recorded, and the answer says which recorded move put it there, when and for whom."""
+    api = with_registry
+    body = {"model": {"name": MODEL, "version": "2"}, "target": {"stage": "staging"}}
+    api.decide({**body, "enact": True})
+    auditor = api.headers("auditor")
+    moves = api.client.get(f"/v1/models/{MODEL}/history", headers=auditor).json()["moves"]
+
+    again = api.decide({**body, "enact": True}).json()
+
+    assert again["outcome"] == "allow", again
+    move = moves[0]
+    assert again["enactment"] == {
+        "alias": "staging",
+        "moved": False,
+        "note": f"alias 'staging' already names v2: alias move {move['id']} (record "
+        f"{move['record']}) put it there at {move['moved_at']}, on decision "
+        f"{move['decision_id']} requested by {move['requested_by']}; nothing moved",
+    }
+    after = api.client.get(f"/v1/models/{MODEL}/history", headers=auditor).json()["moves"]
+    assert after == moves

@@ -3,9 +3,9 @@ read back and found in the audit trail, a waiver is recorded then withdrawn (twi
 version is decided on again after its sign-off, an audit page leads to the next. Each call
 carries a token of the role its operation is for. Besides no 5xx and responses that match the
 document, each step that followed a link keeps what the link promises: the decision read back
-is the one answered, a waiver's approver can withdraw it and withdrawing it again answers the
-first withdrawal, the record just made is listed under its filters, a decision never finds one
-of the service's own records invalid, and the ledger verifies whenever it is asked.
+is the one answered, a waiver's approver can withdraw it (201) and withdrawing it again answers
+the first withdrawal (200), the record just made is listed under its filters, a decision never
+finds one of the service's own records invalid, and the ledger verifies whenever it is asked.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ DECLARED = {
         (links.DECIDE, "200", links.DECISION_LINKS),
         (links.RECORD_APPROVAL, "201", links.APPROVAL_LINKS),
         (links.RECORD_WAIVER, "201", links.WAIVER_LINKS),
-        (links.WITHDRAW_WAIVER, "200", links.WITHDRAWAL_LINKS),
+        (links.WITHDRAW_WAIVER, "201", links.WITHDRAWAL_LINKS),
         (links.RECORD_TIER_CHANGE, "201", links.TIER_CHANGE_LINKS),
         (links.LIST_AUDIT_RECORDS, "200", links.AUDIT_PAGE_LINKS),
     )
@@ -317,12 +317,13 @@ def follows_link(name: str, parent: StepOutput, output: StepOutput) -> None:
                 assert response.json()["decision"]["audit"]["seq"] == first["seq"]
     elif name == "WithdrawWaiver" and path.get("waiver_id") == produced["id"]:
         # Withdrawn by the approver who recorded it: refused only for a bad reason.
-        assert status in (200, 422), f"its approver could not withdraw a waiver: {status}"
-        if status == 200:
+        assert status in (201, 422), f"its approver could not withdraw a waiver: {status}"
+        if status == 201:
             assert response.json()["waiver_id"] == produced["id"]
         else:
             assert _problem_field(output) == "reason", response.json()
     elif name == "WithdrawAgain" and path.get("waiver_id") == produced["waiver_id"]:
+        # 200, not 201: nothing new is recorded, and the answer is the first withdrawal.
         assert status in (200, 422), f"withdrawing a waiver again: {status}"
         if status == 200:
             assert response.json() == produced, "withdrawing again gave another withdrawal"

@@ -291,7 +291,7 @@ def test_a_waiver_turns_a_denial_into_a_warning_until_withdrawn(api: Api, versio
         headers=api.headers("approver"),
     )
 
-    assert withdrawn.status_code == 200
+    assert withdrawn.status_code == 201
     assert withdrawn.json()["waiver_id"] == waiver["id"]
     after = api.decide(version_body(version, metrics=metrics)).json()
     assert codes(after) == ["METRIC_ABOVE_CEILING"]
@@ -538,4 +538,98 @@ def test_an_approval_the_models_tier_does_not_ask_is_named_in_the_decision(
     assert unapplied(decision) == [
         f"approval {given.json()['id']} (approved) by m.okafor as model-risk-officer was not "
         "applied: a low-risk model asks an approval of no role, not of model-risk-officer"
+    ]
+
+
+# --- A request repeated (a retry after a lost answer) ----------------------------------------
+
+
+def records_of(api: Api, kind: str, version: str) -> list[dict[str, Any]]:
+    """The `kind` records on `version` of fraud-detector, newest first."""
+    response = api.client.get(
+        "/v1/audit",
+        params={"kind": kind, "model": "fraud-detector", "version": version},
+        headers=api.headers("auditor"),
+    )
+    assert response.status_code == 200, response.text
+    records: list[dict[str, Any]] = response.json()["records"]
+    return records
+
+
+def withdraw(api: Api, waiver_id: str, reason: str, as_role: str = "approver") -> Any:
+    return api.client.request(
+        "DELETE", f"/v1/waivers/{waiver_id}", json={"reason": reason}, headers=api.headers(as_role)
+    )
+
+
+def test_withdrawing_a_waiver_again_answers_200_with_the_first_withdrawal(
+    served: Api, version: str
+) -> None:
+    """A second withdrawal answered the first with the same status as a new one: the client
+    could not tell a withdrawal from a repeat. Now 201 is a withdrawal recorded, 200 one found,
+    and nothing new is recorded. Over HTTP to `mlgate serve` too."""
+    waiver = waive(served, version)
+    assert waiver.status_code == 201, waiver.text
+    first = withdraw(served, waiver.json()["id"], "the fix slipped")
+    assert first.status_code == 201, first.text
+
+    again = withdraw(served, waiver.json()["id"], "the fix slipped")
+
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert [r["id"] for r in records_of(served, "waiver_withdrawal", version)] == [
+        first.json()["id"]
+    ]
+
+
+def test_a_peer_withdrawing_a_withdrawn_waiver_is_answered_the_first_withdrawal(
+    api: Api, version: str
+) -> None:
+    """A waiver is withdrawn once: another approver who may waive the code, with another
+    reason, finds the withdrawal made, and records none of their own."""
+    waiver = waive(api, version).json()
+    first = withdraw(api, waiver["id"], "the fix slipped")
+
+    again = withdraw(api, waiver["id"], "risk no longer accepted", as_role="alice-approver")
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json()
+    assert again.json()["withdrawn_by"] == "m.okafor"
+    assert len(records_of(api, "waiver_withdrawal", version)) == 1
+
+
+def test_the_same_waiver_again_answers_200_and_one_withdrawal_ends_it(
+    api: Api, version: str
+) -> None:
+    """A retried waiver was a second waiver in force: withdrawing the one its approver was
+    answered with left the other waiving the rule."""
+    metrics = evidence()["metrics"]
+    metrics["values"]["calibration_ece"] = 0.035
+    at_canary(api, version)
+    approve(api, version)
+    expires_at = in_days(30)
+    first = waive(api, version, expires_at=expires_at)
+
+    again = waive(api, version, expires_at=expires_at)
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json()
+    assert len(records_of(api, "waiver", version)) == 1
+    assert withdraw(api, first.json()["id"], "the fix slipped").status_code == 201
+    after = api.decide(version_body(version, metrics=metrics)).json()
+    assert codes(after) == ["METRIC_ABOVE_CEILING"]
+
+
+def test_the_same_approval_again_answers_200_and_records_nothing(api: Api, version: str) -> None:
+    first = approve(api, version, comment="MRV-2026-114 reviewed")
+
+    again = approve(api, version, comment="MRV-2026-114 reviewed")
+    rejected = approve(api, version, status="rejected", comment="MRV-2026-114 reviewed")
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json()
+    assert rejected.status_code == 201  # another word: recorded
+    assert [r["id"] for r in records_of(api, "approval", version)] == [
+        rejected.json()["id"],
+        first.json()["id"],
     ]

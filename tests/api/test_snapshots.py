@@ -158,3 +158,48 @@ def test_a_report_with_an_errored_drift_test_is_a_422_naming_it(api: Api) -> Non
 
     assert response.status_code == 422
     assert response.json()["field"].startswith("reports.evidently.tests[")
+
+
+# --- A snapshot repeated (a monitor's retry after a lost answer) ------------------------------
+
+
+def test_the_same_snapshot_again_answers_200_with_the_one_kept(served: Api) -> None:
+    """A retry was refused 422 (an overlap with itself), so a monitor could not tell a lost
+    answer from a refusal. Over HTTP to `mlgate serve` too."""
+    sent = deployment_snapshot()
+    first = post(served, sent)
+    assert first.status_code == 201, first.text
+    before = stored(served)
+
+    again = post(served, sent)
+
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert stored(served) == before
+
+
+def test_the_same_interval_with_other_figures_is_a_422_naming_each_difference(
+    served: Api,
+) -> None:
+    sent = deployment_snapshot()
+    first = post(served, sent).json()
+    before = stored(served)
+    corrected = {**sent, "sample_count": 1841, "operational": {"error_rate": 0.004}}
+
+    response = post(served, corrected)
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == "operational.latency_p99_ms"
+    assert (
+        f"is recorded already (snapshot {first['id']}, seq {first['record']})"
+        in (problem["message"])
+    )
+    for difference in (
+        "operational.latency_p99_ms: recorded 182.0, sent (absent)",
+        "operational.throughput_rps: recorded 6.1, sent (absent)",
+        "sample_count: recorded 1840, sent 1841",
+    ):
+        assert difference in problem["message"]
+    assert "operational.error_rate" not in problem["message"]
+    assert stored(served) == before

@@ -262,3 +262,29 @@ def test_a_bad_tier_change_is_422_naming_the_field(
 
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field
+
+
+def test_the_same_tier_change_again_answers_200_and_records_nothing(api: Api, model: str) -> None:
+    decide(api, request_for(model, "1", "medium"))
+    first = change_tier(api, model, "high")
+
+    again = change_tier(api, model, "high")
+
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json()
+    assert [c["id"] for c in history(api, model)["tier_changes"]] == [first.json()["id"]]
+
+
+def test_the_same_tier_change_after_a_card_raised_the_tier_is_recorded_again(
+    api: Api, model: str
+) -> None:
+    """Not a repeat: a decision on a valid card raised the tier since, so the change lowers it
+    again."""
+    first = change_tier(api, model, "medium")
+    decide(api, request_for(model, "1", "high"))
+
+    again = change_tier(api, model, "medium")
+
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json()["from_tier"] == "high"
+    assert len(history(api, model)["tier_changes"]) == 2

@@ -102,7 +102,7 @@ def test_sign_off_and_reload_records_verify_with_their_columns(
         approver="ann",
         role="risk",
         status="approved",
-    )
+    ).content
     waiver = book.waive(
         model="m",
         version="1",
@@ -112,7 +112,7 @@ def test_sign_off_and_reload_records_verify_with_their_columns(
         role="risk",
         reason="r",
         expires_at="2099-01-01T00:00:00Z",
-    )
+    ).content
     book.withdraw(waiver["id"], "bob", "done")
     ledger.record_event("policy_reload", "r1", {"id": "r1", "revision": "x"}, outcome="reloaded")
     report = ledger.verify(keyring)

@@ -101,13 +101,17 @@ def test_a_remembered_read_gives_the_same_evidence_and_decision_as_a_fresh_one(
     ledger: Ledger, gatekeeper: Judge, stores: StoreFactory
 ) -> None:
     card_digest = "sha256:9b2f6e1c4d8a7b3e5f0c2d9a6b1e4f7c8d3a5b0e2f9c6d1a4b7e0f3c8d5a2b6e"
-    approval = SignoffBook(ledger).approve(
-        model="fraud-detector",
-        version="7",
-        artifact_digest=card_digest,
-        approver="m.okafor@example.com",
-        role="model-risk-officer",
-        status="approved",
+    approval = (
+        SignoffBook(ledger)
+        .approve(
+            model="fraud-detector",
+            version="7",
+            artifact_digest=card_digest,
+            approver="m.okafor@example.com",
+            role="model-risk-officer",
+            status="approved",
+        )
+        .content
     )
     for n, stage in enumerate(("staging", "canary")):
         doc = make_input(n) | {"target": {"stage": stage}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,3 +112,81 @@ def test_the_lapsed_waiver_is_named_in_every_format(tmp_path: Path, fmt: str) ->
     assert "SIGNOFF_NOT_APPLIED" in run.stdout
     assert "of METRIC_REGRESSION_ABSOLUTE by c.lindqvist@example.com" in run.stdout
     assert "it expired at 2026-10-31T00:00:00Z" in run.stdout
+
+
+def waive_regression(home: Path, expires: str) -> subprocess.CompletedProcess[str]:
+    return mlgate(
+        home,
+        "waive",
+        *IDENT,
+        *("--code", "METRIC_REGRESSION_ABSOLUTE", "--as", "model-risk-officer"),
+        *("--reason", "holdout overlap", "--expires", expires),
+        MLGATE_CALLER_ID="m.okafor",
+    )
+
+
+def test_withdrawing_a_waiver_again_says_when_and_by_whom_it_was_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """The repeat printed the first withdrawal and exited 0 without a word, so an operator
+    could not tell it from a new withdrawal. It still exits 0 (a CI retry must not fail), and
+    records nothing."""
+    home = tmp_path / "home"
+    assert decide(home, "regressed").returncode == 1
+    waiver = json.loads(waive_regression(home, in_days(30)).stdout)
+    first = mlgate(
+        home,
+        "waive",
+        "--withdraw",
+        waiver["id"],
+        "--reason",
+        "fix slipped",
+        MLGATE_CALLER_ID="b.ng",
+    )
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    withdrawal = json.loads(first.stdout)
+
+    again = mlgate(
+        home, "waive", "--withdraw", waiver["id"], "--reason", "retry", MLGATE_CALLER_ID="c.ito"
+    )
+
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == withdrawal
+    assert again.stderr == (
+        f"mlgate: waiver {waiver['id']} was already withdrawn by b.ng at "
+        f"{withdrawal['withdrawn_at']}: withdrawal {withdrawal['id']} (record "
+        f"{withdrawal['record']}); nothing new was recorded\n"
+    )
+    verified = mlgate(home, "audit", "verify", "--format", "json")
+    assert json.loads(verified.stdout)["kinds"]["waiver_withdrawal"] == 1
+
+
+def test_the_same_waiver_or_approval_again_records_nothing_and_says_so(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert decide(home, "regressed").returncode == 1
+    expires = in_days(30)
+    waived = waive_regression(home, expires)
+    approve = ["approve", *IDENT, "--as", "model-risk-officer", "--comment", "MRV-2026-114"]
+    approved = mlgate(home, *approve, MLGATE_CALLER_ID="m.okafor")
+    assert (waived.returncode, approved.returncode) == (0, 0), waived.stderr + approved.stderr
+    waiver, approval = json.loads(waived.stdout), json.loads(approved.stdout)
+
+    waived_again = waive_regression(home, expires)
+    approved_again = mlgate(home, *approve, MLGATE_CALLER_ID="m.okafor")
+
+    assert (waived_again.returncode, approved_again.returncode) == (0, 0)
+    assert json.loads(waived_again.stdout) == waiver
+    assert waived_again.stderr == (
+        f"mlgate: the same waiver is in force already: waiver {waiver['id']} of "
+        f"METRIC_REGRESSION_ABSOLUTE on fraud-detector v7, given by m.okafor as "
+        f"model-risk-officer at {waiver['created_at']} (record {waiver['record']}); nothing new "
+        "was recorded\n"
+    )
+    assert json.loads(approved_again.stdout) == approval
+    assert approved_again.stderr == (
+        f"mlgate: m.okafor's latest word as model-risk-officer on fraud-detector v7 is this one "
+        f"already: approval {approval['id']} (approved), given at {approval['decided_at']} "
+        f"(record {approval['record']}); nothing new was recorded\n"
+    )
+    kinds = json.loads(mlgate(home, "audit", "verify", "--format", "json").stdout)["kinds"]
+    assert (kinds["waiver"], kinds["approval"]) == (1, 1)

@@ -113,3 +113,24 @@ def test_a_tier_change_refused_says_why(tmp_path: Path) -> None:
     assert "Traceback" not in bad_tier.stderr + bad_role.stderr + by_the_gated.stderr
     history = json.loads(mlgate(home, "history", "--model", MODEL, "--format", "json").stdout)
     assert history["tier_changes"] == []
+
+
+def test_the_same_tier_change_again_records_nothing_and_says_so(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    decide(home, evidence(tmp_path, "1", "medium"))
+    first = tier_set(home, "high")
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    change = json.loads(first.stdout)
+
+    again = tier_set(home, "high")
+
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == change
+    assert again.stderr == (
+        f"mlgate: {MODEL}'s tier of record is high by this very change already: tier change "
+        f"{change['id']}, by cro@example.com as model-risk-officer at {change['changed_at']} "
+        f"(record {change['record']}); nothing new was recorded\n"
+    )
+    history = mlgate(home, "history", "--model", MODEL, "--format", "json")
+    assert [c["id"] for c in json.loads(history.stdout)["tier_changes"]] == [change["id"]]

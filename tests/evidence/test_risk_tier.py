@@ -111,9 +111,9 @@ def changed(ledger: Ledger, name: str, tier: str) -> str:
         role="model-risk-officer",
         changed_by="cro@example.com",
         reason="reviewed",
-        previous=recorded_risk_tier(ledger, name),
+        previous=lambda: recorded_risk_tier(ledger, name),
     )
-    return str(change["id"])
+    return str(change.content["id"])
 
 
 def test_a_decision_without_a_valid_card_records_no_tier(ledger: Ledger) -> None:

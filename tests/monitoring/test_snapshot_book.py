@@ -11,6 +11,7 @@ import pytest
 
 from service.audit.keys import KeyFiles, load_keyring
 from service.audit.ledger import Ledger
+from service.audit.recorded import Recorded
 from service.errors import InvalidField
 from service.monitoring.book import KIND, SnapshotBook
 from service.monitoring.snapshot import parse_snapshot
@@ -21,7 +22,9 @@ SCHEMAS = default_schemas()
 
 
 def add(ledger: Ledger, document: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return SnapshotBook(ledger).add(parse_snapshot(document, SCHEMAS), "prometheus", **kwargs)
+    return (
+        SnapshotBook(ledger).add(parse_snapshot(document, SCHEMAS), "prometheus", **kwargs).content
+    )
 
 
 def stored_count(ledger: Ledger) -> int:
@@ -65,11 +68,10 @@ def test_a_deployment_reads_only_its_own_snapshots_oldest_first(ledger: Ledger) 
 @pytest.mark.parametrize(
     ("later", "field", "words"),
     [
-        (snapshot(0), "interval.start", "may not overlap nor go backwards"),  # the same again
         (snapshot(0, minutes=7), "interval.start", "may not overlap"),  # overlaps the end
         (snapshot(-1), "interval.start", "go backwards"),  # before the latest
     ],
-    ids=["repeated", "overlapping", "backwards"],
+    ids=["overlapping", "backwards"],
 )
 def test_an_overlapping_or_backwards_interval_is_refused_and_stores_nothing(
     ledger: Ledger, later: dict[str, Any], field: str, words: str
@@ -82,6 +84,114 @@ def test_an_overlapping_or_backwards_interval_is_refused_and_stores_nothing(
 
     assert refused.value.field == field
     assert stored_count(ledger) == before
+
+
+def test_the_same_snapshot_again_records_nothing_and_answers_the_one_kept(
+    ledger: Ledger,
+) -> None:
+    """A monitor retrying after a lost answer was refused (422: overlap) for a snapshot that
+    was recorded."""
+    book = SnapshotBook(ledger)
+    first = book.add(parse_snapshot(snapshot(0), SCHEMAS), "prometheus")
+    seq = ledger.last_seq()
+
+    again = book.add(parse_snapshot(snapshot(0), SCHEMAS), "prometheus")
+
+    assert first.created is True
+    assert again == Recorded(first.content, created=False)
+    assert ledger.last_seq() == seq
+
+
+def test_a_retried_snapshot_is_found_behind_later_ones(ledger: Ledger) -> None:
+    book = SnapshotBook(ledger)
+    first = book.add(parse_snapshot(snapshot(0), SCHEMAS), "prometheus")
+    add(ledger, snapshot(1))
+    add(ledger, snapshot(2))
+
+    again = book.add(parse_snapshot(snapshot(0), SCHEMAS), "prometheus")
+
+    assert again == Recorded(first.content, created=False)
+    assert stored_count(ledger) == 3
+
+
+def test_figures_written_as_another_json_number_are_the_same_snapshot(ledger: Ledger) -> None:
+    """1840 and 1840.0 are one JSON number (RFC 8259): a client that writes either is the same."""
+    first = add(ledger, snapshot(0))
+
+    again = SnapshotBook(ledger).add(
+        parse_snapshot(snapshot(0, sample_count=1840.0), SCHEMAS), "prometheus"
+    )
+
+    assert again == Recorded(first, created=False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reporter", "named"),
+    [
+        (
+            {"sample_count": 1841},
+            "prometheus",
+            ["sample_count: recorded 1840, sent 1841"],
+        ),
+        (
+            {
+                "operational": {
+                    "latency_p99_ms": 182.0,
+                    "error_rate": 0.03,
+                    "throughput_rps": 6.1,
+                    "availability": 0.99,
+                }
+            },
+            "prometheus",
+            [
+                "operational.error_rate: recorded 0.004, sent 0.03",
+                "operational.availability: recorded (absent), sent 0.99",
+            ],
+        ),
+        ({"baseline": None}, "prometheus", ['baseline: recorded {"operational": ']),
+        ({}, "datadog", ['reported_by: recorded "prometheus", sent "datadog"']),
+    ],
+    ids=["a-figure", "two-figures", "a-part-left-out", "another-reporter"],
+)
+def test_the_same_interval_with_other_content_is_refused_naming_what_differs(
+    ledger: Ledger, changes: dict[str, Any], reporter: str, named: list[str]
+) -> None:
+    first = add(ledger, snapshot(0))
+
+    with pytest.raises(InvalidField) as refused:
+        SnapshotBook(ledger).add(parse_snapshot(snapshot(0, **changes), SCHEMAS), reporter)
+
+    assert refused.value.field == named[0].partition(":")[0]
+    message = refused.value.message
+    assert f"is recorded already (snapshot {first['id']}, seq {first['record']})" in message
+    for difference in named:
+        assert difference in message
+    assert "recorded once and never replaced" in message
+    assert stored_count(ledger) == 1
+
+
+def test_two_identical_snapshots_at_once_record_one(
+    ledger: Ledger, stores: Any, key_files: Any
+) -> None:
+    """A report and its retry arriving together: the deployment's lock lets one in, and the
+    other finds it."""
+    answers: list[Recorded] = []
+    barrier = threading.Barrier(2)
+
+    def report() -> None:
+        with stores.ledger(key_files) as own:
+            barrier.wait()
+            answers.append(SnapshotBook(own).add(parse_snapshot(snapshot(0), SCHEMAS), "p"))
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answer.created for answer in answers) == [False, True]
+    assert answers[0].content == answers[1].content
+    assert stored_count(ledger) == 1
 
 
 def test_an_interval_right_after_the_latest_is_accepted(ledger: Ledger) -> None:
