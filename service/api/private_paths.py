@@ -22,15 +22,31 @@ class PrivatePaths:
 
     @classmethod
     def of(cls, settings: Settings) -> PrivatePaths:
-        """The paths of `settings` a message may name: the ledger file, MLGATE_HOME, the
-        policy directory and the local MLflow store, each as given and resolved."""
+        """The paths of `settings` a message may name, each as given and resolved: the
+        ledger file and its folder, the signing key, keyring and tokens file, the MLflow store
+        (local, or a file or sqlite tracking URI), the OPA server's certificate files, the
+        policy and schema directories and MLGATE_HOME."""
         named: dict[str, str] = {}
         ledger_url = settings.resolved_ledger_url
         if ledger_url.startswith("sqlite:///"):
-            _name(named, Path(ledger_url.removeprefix("sqlite:///")), "<the ledger file>")
+            ledger_file = Path(ledger_url.removeprefix("sqlite:///"))
+            _name(named, ledger_file, "<the ledger file>")
+        _name(named, settings.resolved_signing_key, "$MLGATE_SIGNING_KEY")
+        _name(named, settings.resolved_keyring, "$MLGATE_KEYRING")
+        _name(named, settings.resolved_tokens_file, "$MLGATE_TOKENS_FILE")
         _name(named, settings.local_mlflow_store, "<the MLflow store>")
+        tracking = settings.mlflow_tracking_uri
+        for scheme in ("sqlite:///", "file://"):
+            if tracking.startswith(scheme):
+                _name(named, Path(tracking.removeprefix(scheme)), "$MLGATE_MLFLOW_TRACKING_URI")
+        for setting in ("opa_ca_file", "opa_client_cert", "opa_client_key"):
+            if (path := getattr(settings, setting)) is not None:
+                _name(named, path, f"$MLGATE_{setting.upper()}")
         _name(named, settings.policy_dir, "$MLGATE_POLICY_DIR")
+        _name(named, settings.schema_dir, "$MLGATE_SCHEMA_DIR")
         _name(named, settings.home, "$MLGATE_HOME")
+        if ledger_url.startswith("sqlite:///"):  # after the home: the default ledger is in it
+            _name(named, ledger_file.parent, "<the ledger's folder>")
         pairs = sorted(named.items(), key=lambda pair: len(pair[0]), reverse=True)
         return cls(tuple(pairs))
 

@@ -330,7 +330,12 @@ def verify(
     caller: ReaderCaller, _: Annotated[None, only_query()], runtime: RuntimeDep
 ) -> VerifyResult:
     keyring = load_keyring(runtime.settings.resolved_keyring)
-    return VerifyResult.model_validate(runtime.verification.verify(keyring).to_json())
+    report = runtime.verification.verify(keyring).to_json()
+    redact = runtime.private_paths.redact  # a problem may name the keyring or the ledger file
+    report["summary"] = redact(report["summary"])
+    for problem in report["problems"]:
+        problem["message"] = redact(problem["message"])
+    return VerifyResult.model_validate(report)
 
 
 class _WholeName(Convertor[str]):

@@ -70,10 +70,6 @@ CHAIN_LOST_HINT = (
     "Nothing more is recorded: run `mlgate audit verify` to see what is missing, and restore "
     "the ledger from a backup"
 )
-REPLACED_HINT = (
-    ". If the ledger was replaced on purpose (a new, empty ledger in its place), remove the "
-    "head mark file named above"
-)
 
 
 class Ledger:
@@ -247,26 +243,29 @@ class Ledger:
         """
         head = self._head
         if head is not None:
-            self._check_kept(chain, tail, head, "which this service appended")
+            kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
+            if kept != head.envelope_hash:
+                raise AuditWriteFailed(
+                    f"the ledger's record {head.seq}, which this service appended, is "
+                    f"{'gone' if kept is None else 'replaced'}: the database was edited. "
+                    + CHAIN_LOST_HINT
+                )
         if self.head_mark is not None and (mark := self.head_mark.read()) not in (None, head):
-            whose = f"which this instance appended last (head mark {self.head_mark.path})"
-            self._check_kept(chain, tail, mark, whose, REPLACED_HINT)
+            kept = chain.envelope_hash_at(mark.seq) if mark.seq <= tail.seq else None
+            if kept != mark.envelope_hash:
+                raise AuditWriteFailed(
+                    f"the ledger's record {mark.seq}, which this instance appended last, is "
+                    f"{'gone' if kept is None else 'replaced'}: records were cut off the "
+                    f"ledger's tail (the database was edited or replaced). Nothing more is "
+                    f"recorded: run `mlgate audit verify` to see what is missing, and restore "
+                    f"the ledger from a backup that holds record {mark.seq}; if the ledger was "
+                    f"replaced on purpose, remove its head mark {self.head_mark.path}"
+                )
         first = max(tail.seq - RECENT_RECORDS_CHECKED + 1, 1)
         if tail.seq and (found := chain.records_between(first, tail.seq)) != tail.seq - first + 1:
             raise AuditWriteFailed(
                 f"the ledger holds {found} of its records {first} to {tail.seq}: records were "
                 "deleted from the database. " + CHAIN_LOST_HINT
-            )
-
-    @staticmethod
-    def _check_kept(chain: ChainWriter, tail: Tail, head: Tail, whose: str, hint: str = "") -> None:
-        kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
-        if kept != head.envelope_hash:
-            raise AuditWriteFailed(
-                f"the ledger's record {head.seq}, {whose}, is "
-                f"{'gone' if kept is None else 'replaced'}: the database was edited. "
-                + CHAIN_LOST_HINT
-                + hint
             )
 
     def record_event(
@@ -373,14 +372,16 @@ class Ledger:
     def check_writable(self) -> None:
         """Raise AuditWriteFailed (AuditKeyMissing for keys) if a record could not be written now.
 
-        For readiness probes: takes the chain lock once, has the store probe a record's write
-        (`ChainWriter.probe`), and commits nothing.
+        For readiness probes: takes the chain lock once, checks the chain kept its records as
+        an append would (_check_chain_kept: every append is refused while it has lost some),
+        has the store probe a record's write (`ChainWriter.probe`), and commits nothing.
         """
         keys = self._writer_keys()
         with self.store.write() as chain:
             now = utc_now()
             key = keys.current(now)
             tail = chain.tail()
+            self._check_chain_kept(chain, tail)
             empty = sha256_digest(b"")
             chain.probe(
                 RecordRow(
@@ -561,7 +562,7 @@ class Ledger:
         if workers is None:
             to_check = self.last_seq() - (start.size if start is not None else 0)
             workers = (os.cpu_count() or 1) if to_check >= PARALLEL_MIN else 1
-        return verify_store(
+        report = verify_store(
             self.store,
             keyring,
             [*stored, *checkpoints],
@@ -569,6 +570,27 @@ class Ledger:
             inputs=inputs,
             start=start,
             workers=workers,
+        )
+        if (cut := self._cut_below_head_mark()) is not None:
+            report.problems.append(cut)
+        return report
+
+    def _cut_below_head_mark(self) -> Problem | None:
+        """A tail cut off below the record the head mark names (service/audit/headmark.py):
+        the chain that is left verifies, and only the mark knows it went further."""
+        mark = self.head_mark.read() if self.head_mark is not None else None
+        if mark is None:
+            return None
+        row = self.store.record_by_seq(mark.seq)
+        if row is not None and row.envelope_hash == mark.envelope_hash:
+            return None
+        return Problem(
+            mark.seq,
+            "truncated",
+            f"this instance appended record {mark.seq} (its head mark "
+            f"{self.head_mark.path}), which the ledger "  # type: ignore[union-attr]
+            + ("no longer holds" if row is None else "holds with another envelope")
+            + ": records were cut off its tail",
         )
 
     def _start_after(
@@ -802,8 +824,17 @@ def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
         store,
         KeySource(KeyFiles.from_settings(settings)),
         checkpoint_every=settings.checkpoint_every,
-        head_mark=HeadMark(settings.home, store.description),
+        head_mark=HeadMark(settings.home, _ledger_identity(settings, store.description)),
     )
+
+
+def _ledger_identity(settings: Settings, description: str) -> str:
+    """Where the ledger is, one way however it is spelt: a SQLite file's resolved path (a
+    relative one is relative to the working directory), else the store's description."""
+    url = settings.resolved_ledger_url
+    if url.startswith("sqlite:///"):
+        return f"SQLite ledger {Path(url.removeprefix('sqlite:///')).resolve()}"
+    return description
 
 
 def _check_shared_keyring(settings: Settings, where: str, last_keyid: str) -> None:

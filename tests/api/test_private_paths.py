@@ -45,6 +45,9 @@ def test_the_ledger_file_outside_home_and_the_policy_directory_are_named_by_sett
         "$MLGATE_POLICY_DIR/promotion/card.rego:3: bad"
     )
     assert private.redact(f"{tmp_path}/home/tokens.json is unreadable") == (
-        "$MLGATE_HOME/tokens.json is unreadable"
+        "$MLGATE_TOKENS_FILE is unreadable"
+    )
+    assert private.redact(f"{tmp_path}/home/cache/x is unreadable") == (
+        "$MLGATE_HOME/cache/x is unreadable"
     )
     assert private.redact("no record 'x'") == "no record 'x'"

@@ -101,7 +101,7 @@ def test_a_ledger_replaced_on_purpose_is_refused_until_its_mark_is_removed(
     (settings.home / "ledger.sqlite3").unlink()
 
     with open_ledger(settings) as fresh:
-        with pytest.raises(AuditWriteFailed, match="remove the head mark file") as refused:
+        with pytest.raises(AuditWriteFailed, match="remove its head mark") as refused:
             record_many(fresh, 1, start=5)
         mark = fresh.head_mark
         assert mark is not None and str(mark.path) in str(refused.value)
