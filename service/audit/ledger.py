@@ -571,7 +571,8 @@ class Ledger:
             start=start,
             workers=workers,
         )
-        if (cut := self._cut_below_head_mark()) is not None:
+        truncation_found = any(p.kind == "truncated" for p in report.problems)  # a checkpoint's
+        if not truncation_found and (cut := self._cut_below_head_mark()) is not None:
             report.problems.append(cut)
         return report
 

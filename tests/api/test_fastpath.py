@@ -221,5 +221,5 @@ def test_a_tokens_file_broken_under_the_service_is_a_503_naming_it(
     assert broken.status_code == 503
     assert broken.json()["error"] == "tokens_file_invalid"
     # Named by its setting, not by where the service keeps it (service/api/private_paths.py).
-    assert "tokens file $MLGATE_HOME/tokens.json cannot be read" in broken.json()["message"]
+    assert "tokens file $MLGATE_TOKENS_FILE cannot be read" in broken.json()["message"]
     assert str(settings.home) not in broken.text
