@@ -13,9 +13,11 @@ the database's editor cannot reach them.
 
 One small file per ledger, under `<home>/ledger-heads/`, named by the SHA-256 of where the
 ledger is (its store's description), mode 0600: `{"seq": N, "envelope_hash": "<hex>"}`. It
-only moves forward (two writers: the higher seq stays), under an exclusive `flock`. It is
-written after the commit, without fsync: after a crash it may be behind the ledger (checks
-less, never refuses wrongly) or unreadable (ignored, and written afresh).
+only moves forward (two writers: the higher seq stays), under an exclusive `flock`. A ledger
+writes it after its first append, then at most once per `ledger.HEAD_MARK_SECONDS` and when it
+closes (a local-mode command's one append is always marked), after the commit and without
+fsync: a process killed, or a crash, leaves it behind the ledger (it checks less, never refuses
+wrongly) or unreadable (ignored, and written afresh).
 """
 
 from __future__ import annotations
