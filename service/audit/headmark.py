@@ -12,12 +12,13 @@ sharing a PostgreSQL ledger) still cannot tell: that needs the signed checkpoint
 the database's editor cannot reach them.
 
 One small file per ledger, under `<home>/ledger-heads/`, named by the SHA-256 of where the
-ledger is (its store's description), mode 0600: `{"seq": N, "envelope_hash": "<hex>"}`. It
-only moves forward (two writers: the higher seq stays), under an exclusive `flock`. A ledger
-writes it after its first append, then at most once per `ledger.HEAD_MARK_SECONDS` and when it
-closes (a local-mode command's one append is always marked), after the commit and without
-fsync: a process killed, or a crash, leaves it behind the ledger (it checks less, never refuses
-wrongly) or unreadable (ignored, and written afresh).
+ledger is (a SQLite file's resolved path, else the store's description), mode 0600:
+`{"seq": N, "envelope_hash": "<hex>"}`. It only moves forward (two writers: the higher seq
+stays), under an exclusive `flock`. A ledger writes it after its first append, then at most
+once per `ledger.HEAD_MARK_SECONDS` and when it closes (a local-mode command's one append is
+always marked), after the commit and without fsync: a process killed, or a crash, leaves it
+behind the ledger (it checks less, never refuses wrongly) or unreadable (ignored, and written
+afresh).
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ MARK_BYTES = 256  # the JSON, padded with spaces (JSON's own white space)
 
 
 class HeadMark:
-    """The mark of one ledger (`where`: its store's description) under `home`."""
+    """The mark of one ledger (`where`: where it is, one way however it is spelt) under `home`."""
 
     def __init__(self, home: Path, where: str) -> None:
-        self.where = where
         name = hashlib.sha256(where.encode()).hexdigest()[:32]
         self.path = home / MARKS_DIRECTORY / f"{name}.json"
 

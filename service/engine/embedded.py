@@ -94,7 +94,7 @@ def _input_json(input_doc: Mapping[str, Any]) -> bytes | None:
     are not strings, lone surrogates) or that json.dumps refuses (dates), NaN and Infinity
     (orjson writes null; json.dumps writes tokens OPA refuses, so the gate fails closed), and
     numbers whose text differs (see _EXPONENT). Every float's text was compared with json.dumps's
-    on 200,000 random doubles and every power of ten: each that differs matches _MAY_DIFFER."""
+    on 200,000 random doubles and every power of ten: each that differs is caught here."""
     try:
         encoded = orjson.dumps(input_doc, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError
