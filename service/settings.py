@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         return self.ledger_url or f"sqlite:///{self.home / 'ledger.sqlite3'}"
 
     @property
+    def sqlite_ledger(self) -> Path | None:
+        """The ledger's SQLite file as given (`sqlite:///PATH`), or None for a database server."""
+        url = self.resolved_ledger_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    @property
     def resolved_signing_key(self) -> Path:
         return self.signing_key or self.home / "keys" / "signing.pem"
 

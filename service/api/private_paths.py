@@ -27,9 +27,8 @@ class PrivatePaths:
         (local, or a file or sqlite tracking URI), the OPA server's certificate files, the
         policy and schema directories and MLGATE_HOME."""
         named: dict[str, str] = {}
-        ledger_url = settings.resolved_ledger_url
-        if ledger_url.startswith("sqlite:///"):
-            ledger_file = Path(ledger_url.removeprefix("sqlite:///"))
+        ledger_file = settings.sqlite_ledger
+        if ledger_file is not None:
             _name(named, ledger_file, "<the ledger file>")
         _name(named, settings.resolved_signing_key, "$MLGATE_SIGNING_KEY")
         _name(named, settings.resolved_keyring, "$MLGATE_KEYRING")
@@ -45,7 +44,7 @@ class PrivatePaths:
         _name(named, settings.policy_dir, "$MLGATE_POLICY_DIR")
         _name(named, settings.schema_dir, "$MLGATE_SCHEMA_DIR")
         _name(named, settings.home, "$MLGATE_HOME")
-        if ledger_url.startswith("sqlite:///"):  # after the home: the default ledger is in it
+        if ledger_file is not None:  # after the home: the default ledger is in it
             _name(named, ledger_file.parent, "<the ledger's folder>")
         pairs = sorted(named.items(), key=lambda pair: len(pair[0]), reverse=True)
         return cls(tuple(pairs))

@@ -66,10 +66,8 @@ class WriteHealth:
             self._failed = None
 
     def _ledger_directory(self) -> Path | None:
-        url = self.settings.resolved_ledger_url
-        if not url.startswith("sqlite:///"):
-            return None
-        return Path(url.removeprefix("sqlite:///")).parent
+        path = self.settings.sqlite_ledger
+        return None if path is None else path.parent
 
     @staticmethod
     def _probe(directory: Path) -> None:

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from service.audit.checkpoint import Checkpoint, CheckpointInvalid, open_checkpoint, seal_checkpoint
@@ -260,27 +259,27 @@ class Ledger:
         the ledger; a record deleted further back is found by `mlgate audit verify` (a gap).
         """
         head = self._head
-        if head is not None:
-            kept = chain.envelope_hash_at(head.seq) if head.seq <= tail.seq else None
-            if kept != head.envelope_hash:
-                raise AuditWriteFailed(
-                    f"the ledger's record {head.seq}, which this service appended, is "
-                    f"{'gone' if kept is None else 'replaced'}: the database was edited. "
-                    + CHAIN_LOST_HINT
-                )
+        if head is not None and (lost := _lost(chain, tail, head)):
+            raise AuditWriteFailed(
+                f"the ledger's record {head.seq}, which this service appended, is {lost}: the "
+                "database was edited. " + CHAIN_LOST_HINT
+            )
         marks = self.head_mark
         mark = marks.read() if marks is not None else None
-        if marks is not None and mark is not None and not _covered(mark, head):
-            kept = chain.envelope_hash_at(mark.seq) if mark.seq <= tail.seq else None
-            if kept != mark.envelope_hash:
-                raise AuditWriteFailed(
-                    f"the ledger's record {mark.seq}, which this instance appended last, is "
-                    f"{'gone' if kept is None else 'replaced'}: records were cut off the "
-                    f"ledger's tail (the database was edited or replaced). Nothing more is "
-                    f"recorded: run `mlgate audit verify` to see what is missing, and restore "
-                    f"the ledger from a backup that holds record {mark.seq}; if the ledger was "
-                    f"replaced on purpose, remove its head mark {marks.path}"
-                )
+        if (
+            marks is not None
+            and mark is not None
+            and not _covered(mark, head)
+            and (lost := _lost(chain, tail, mark))
+        ):
+            raise AuditWriteFailed(
+                f"the ledger's record {mark.seq}, which this instance appended last, is "
+                f"{lost}: records were cut off the "
+                f"ledger's tail (the database was edited or replaced). Nothing more is "
+                f"recorded: run `mlgate audit verify` to see what is missing, and restore "
+                f"the ledger from a backup that holds record {mark.seq}; if the ledger was "
+                f"replaced on purpose, remove its head mark {marks.path}"
+            )
         first = max(tail.seq - RECENT_RECORDS_CHECKED + 1, 1)
         if tail.seq and (found := chain.records_between(first, tail.seq)) != tail.seq - first + 1:
             raise AuditWriteFailed(
@@ -781,10 +780,10 @@ def open_ledger_reader(settings: Settings) -> Ledger:
 
 def _open_store(settings: Settings, *, create: bool) -> Store:
     url = settings.resolved_ledger_url
-    if url.startswith("sqlite:///"):
+    if (path := settings.sqlite_ledger) is not None:
         from service.audit.stores.sqlite import SqliteStore
 
-        return SqliteStore(Path(url.removeprefix("sqlite:///")), create=create)
+        return SqliteStore(path, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         from service.audit.stores.postgres import PostgresStore
 
@@ -849,6 +848,14 @@ def open_ledger(settings: Settings, *, create: bool = True) -> Ledger:
     )
 
 
+def _lost(chain: ChainWriter, tail: Tail, record: Tail) -> str | None:
+    """How the database lost `record` ("gone", "replaced"), or None while it holds it."""
+    kept = chain.envelope_hash_at(record.seq) if record.seq <= tail.seq else None
+    if kept == record.envelope_hash:
+        return None
+    return "gone" if kept is None else "replaced"
+
+
 def _covered(mark: Tail, head: Tail | None) -> bool:
     """Whether the head check and the count of the newest seqs already cover the record the
     mark names: it is this ledger's own last record or one of the newest seqs before it."""
@@ -858,10 +865,8 @@ def _covered(mark: Tail, head: Tail | None) -> bool:
 def _ledger_identity(settings: Settings, description: str) -> str:
     """Where the ledger is, one way however it is spelt: a SQLite file's resolved path (a
     relative one is relative to the working directory), else the store's description."""
-    url = settings.resolved_ledger_url
-    if url.startswith("sqlite:///"):
-        return f"SQLite ledger {Path(url.removeprefix('sqlite:///')).resolve()}"
-    return description
+    path = settings.sqlite_ledger
+    return description if path is None else f"SQLite ledger {path.resolve()}"
 
 
 def _check_shared_keyring(settings: Settings, where: str, last_keyid: str) -> None:
