@@ -18,11 +18,11 @@ def recorded_signoffs(book: SignoffBook, model: str, version: str) -> dict[str, 
     version, oldest first; each names its artifact digest, its record's id and seq; a
     withdrawn waiver its withdrawal too (it lifts nothing: the decision names it). Reads
     only; withdrawn_waivers is left out when there are none."""
+    waivers, withdrawn = book.waivers_by_state(model, version)
     found: dict[str, list[Any]] = {
         "approvals": book.approvals_for(model, version),
-        "waivers": book.waivers_for(model, version),
+        "waivers": waivers,
     }
-    withdrawn = book.withdrawn_waivers_for(model, version)
     if withdrawn:
         found["withdrawn_waivers"] = withdrawn
     return found

@@ -221,19 +221,29 @@ class SignoffBook:
     def waivers_for(self, model: str, version: str) -> list[dict[str, Any]]:
         """The waivers on this version that were not withdrawn, oldest first (expired ones
         included: the policy judges expiry against the request time)."""
-        withdrawn = {w["waiver_id"] for w in self._withdrawals(model, version)}
-        return [w for w in self._read("waiver", model, version) if w["id"] not in withdrawn]
+        return self.waivers_by_state(model, version)[0]
 
     def withdrawn_waivers_for(self, model: str, version: str) -> list[dict[str, Any]]:
         """The waivers on this version that were withdrawn, oldest first, each with its
         `withdrawal` ({id, record, withdrawn_by, withdrawn_at, reason}): they count for
         nothing, and a decision names them."""
+        return self.waivers_by_state(model, version)[1]
+
+    def waivers_by_state(
+        self, model: str, version: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(`waivers_for`, `withdrawn_waivers_for`) from one read of the version's waivers and
+        one of their withdrawals, so each waiver is in exactly one of the two lists."""
         withdrawals = {w["waiver_id"]: w for w in self._withdrawals(model, version)}
-        return [
-            waiver | {"withdrawal": _withdrawal_said(withdrawals[waiver["id"]])}
-            for waiver in self._read("waiver", model, version)
-            if waiver["id"] in withdrawals
-        ]
+        standing: list[dict[str, Any]] = []
+        withdrawn: list[dict[str, Any]] = []
+        for waiver in self._read("waiver", model, version):
+            withdrawal = withdrawals.get(waiver["id"])
+            if withdrawal is None:
+                standing.append(waiver)
+            else:
+                withdrawn.append(waiver | {"withdrawal": _withdrawal_said(withdrawal)})
+        return standing, withdrawn
 
 
 def _lock(model: str, version: str) -> str:

@@ -85,6 +85,19 @@ def test_a_withdrawn_waiver_is_no_longer_read(ledger: Ledger) -> None:
     assert [w["id"] for w in book.waivers_for("m", "7")] == [kept["id"]]
 
 
+def test_one_read_puts_each_waiver_in_force_or_withdrawn(ledger: Ledger) -> None:
+    book = SignoffBook(ledger)
+    kept, withdrawn = _waive(book), _waive(book, by="bob")
+    withdrawal = book.withdraw(str(withdrawn["id"]), "carol", "risk no longer accepted")
+
+    standing, gone = book.waivers_by_state("m", "7")
+
+    assert [w["id"] for w in standing] == [kept["id"]]
+    assert [w["id"] for w in gone] == [withdrawn["id"]]
+    assert gone[0]["withdrawal"]["id"] == withdrawal.content["id"]
+    assert (standing, gone) == (book.waivers_for("m", "7"), book.withdrawn_waivers_for("m", "7"))
+
+
 def test_withdrawing_a_waiver_again_records_nothing_and_answers_the_first_withdrawal(
     ledger: Ledger,
 ) -> None:
