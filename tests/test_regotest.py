@@ -375,6 +375,21 @@ def test_a_threshold_that_is_not_a_percentage_is_a_usage_error(tmp_path: Path) -
     )
 
 
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    """A timeout of 0 or below failed every test as `timed out`; NaN or inf was a traceback."""
+    root = write_library(tmp_path / "lib", LIBRARY)
+
+    for given in ("0", "-1", "nan", "inf"):
+        run = mlgate_test(str(root), "--timeout", given)
+
+        assert run.returncode == 2, (given, run.stdout, run.stderr)
+        assert "--timeout: expected a number of seconds above 0; found" in run.stderr, given
+        assert "Traceback" not in run.stderr
+        assert run.stdout == ""
+
+
 def test_a_filtered_run_is_not_failed_by_the_coverage_it_cannot_reach(tmp_path: Path) -> None:
     root = write_library(tmp_path / "lib", LIBRARY)
 

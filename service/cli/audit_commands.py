@@ -157,7 +157,11 @@ def audit_verify(args: argparse.Namespace) -> int:
         bar = _progress_bar(args.progress, total)
         report = verify_envelopes(_export_lines(args.file), keyring, checkpoints, bar)
     else:
-        keyring = load_keyring(args.keyring or settings.resolved_keyring)
+        keyring = (
+            _given_keyring(args.keyring)
+            if args.keyring is not None
+            else load_keyring(settings.resolved_keyring)
+        )
         with open_ledger(settings, create=False) as ledger:
             bar = _progress_bar(args.progress, ledger.last_seq())
             report = ledger.verify(
@@ -185,7 +189,22 @@ def _export_keyring(given: Path | None, configured: Path) -> Keyring:
             "Its service serves them at GET /v1/audit/keys to an auditor token: "
             '`curl -H "Authorization: Bearer $MLGATE_TOKEN" URL/v1/audit/keys > keyring.json`'
         )
-    return load_keyring(given or configured)
+    return load_keyring(configured) if given is None else _given_keyring(given)
+
+
+def _given_keyring(path: Path) -> Keyring:
+    """The keyring named by --keyring. One that is missing or not a keyring is the mistake of
+    whoever named it (UsageError, exit 2), where a configured one the ledger's keys cannot be
+    read from stays AuditKeyMissing (exit 5)."""
+    try:
+        return load_keyring(path)
+    except AuditKeyMissing as exc:
+        if not path.exists():
+            raise UsageError(
+                f"--keyring: no file at {path}; give the keyring.json of the ledger being "
+                "verified (its service serves it at GET /v1/audit/keys)"
+            ) from None
+        raise UsageError(f"--keyring: {exc.message}") from None
 
 
 def _verify_remote(
@@ -197,7 +216,7 @@ def _verify_remote(
 
     url = args.url
     if args.keyring is not None:
-        keyring = load_keyring(args.keyring)
+        keyring = _given_keyring(args.keyring)
     else:
         print(
             f"mlgate: the keys come from {url}, the server being verified: this proves the "

@@ -122,10 +122,26 @@ def _lineage(lineage: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _first_deployment(spec: dict[str, Any]) -> list[str]:
+    """The stage's `first_deployment` settings (schemas/promotion_config.schema.json, read by
+    policies/promotion/first_deployment.rego), for a promotion with no champion on record."""
+    lines = ["a first deployment (no champion on record behind the stage's alias) also needs:"]
+    roles = spec.get("approver_roles", [])
+    if roles:
+        lines.append(f"  an approval by each of: {', '.join(roles)}")
+    lines += [f"  floor: {name} >= {floor}" for name, floor in spec.get("floors", {}).items()]
+    lines += [f"  ceiling: {name} <= {limit}" for name, limit in spec.get("ceilings", {}).items()]
+    return lines
+
+
 def _signoffs(needs: dict[str, Any]) -> list[str]:
     lines = [""]
-    for key, value in needs["other_settings"].items():
+    other = dict(needs["other_settings"])
+    first = other.pop("first_deployment", None)
+    for key, value in other.items():
         lines.append(f"also configured: {key}: {json.dumps(value)}")
+    if first is not None:
+        lines += _first_deployment(first)
     earlier = needs["stage_prerequisites"]
     if earlier:
         lines.append(f"an earlier allow of the same version at: {' or '.join(earlier)}")

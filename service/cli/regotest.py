@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -74,6 +75,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = args.dir or get_settings().policy_dir
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError(f"--timeout: expected a number of seconds above 0; found {args.timeout:g}")
     options = RunOptions(
         data_paths=tuple(args.data),
         v0_compatible=args.v0_compatible,

@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
         "artifacts still hash to what was allowed and that is still in the registry; or to "
         "--to VERSION if that one qualifies (a deny says why otherwise). Never waits for an "
         "approval. With --enact the alias moves back (compare-and-set, a ledger record of "
-        "kind rollback). Exit codes: 3 rollback, 1 deny, 2 usage error.",
+        "kind alias_move with move roll-back). Exit codes: 3 rollback, 1 deny, 2 usage error.",
     )
     parser.add_argument("--model", type=model_name, required=True, metavar="NAME")
     parser.add_argument(

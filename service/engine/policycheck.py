@@ -37,6 +37,10 @@ _ENTRYPOINT_MARK = re.compile(r"^#\s*entrypoint:\s*true\s*$")
 # OPA reports compile errors as "<root>/<file>:<line>: <message>".
 _ERRORS_OCCURRED = re.compile(r"^\d+ errors? occurred:?$")
 _OPA_LOCATION = re.compile(r"^(?P<file>[^\s:]+\.rego):(?P<line>\d+): (?P<message>.*)$")
+# `opa fmt --fail --list` (as OPA 1.22.3 writes it): "unexpected diff" after listing the files it
+# would change, and a file it cannot parse as "failed to format Rego source file: <errors>".
+_FMT_DIFF = "unexpected diff"
+_FMT_FAILED = re.compile(r"^failed to format Rego source file: (\d+ errors? occurred: )?")
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,29 @@ def opa_tool_problems(opa_binary: str, policy_set: PolicySet, schema_dir: Path) 
     argv = [opa_binary, "fmt", "--fail", "--list", str(policy_set.root)]
     run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=TIMEOUT_SECONDS)
     if run.returncode != 0:
-        lines = [ln for ln in (run.stdout + run.stderr).splitlines() if ln.strip()]
-        for line in lines or [f"exit code {run.returncode}"]:
-            problems.append(Problem("", 0, f"opa fmt --fail: {line.strip()}"))
+        problems += _fmt_problems(run.stdout, run.stderr, str(policy_set.root))
+    return problems
+
+
+def _fmt_problems(stdout: str, stderr: str, prefix: str) -> list[Problem]:
+    """`opa fmt --fail --list`'s failure as Problems: each file it lists (stdout) is one, at
+    that file; its "unexpected diff" says only that it listed some; a file it cannot parse is
+    OPA's located error (the same as the engine's, so printed once); anything else, one
+    Problem of the lines joined, so no line of it is sorted away from the rest."""
+    listed = [line.strip() for line in stdout.splitlines() if line.strip()]
+    problems = [
+        Problem(
+            path.removeprefix(prefix + "/"),
+            0,
+            "opa fmt --fail: not formatted as `opa fmt` writes it (`opa fmt -w` rewrites it)",
+        )
+        for path in listed
+    ]
+    rest = [line for line in stderr.splitlines() if line.strip() != _FMT_DIFF and line.strip()]
+    located = [_FMT_FAILED.sub("", line) for line in rest]
+    if any(_OPA_LOCATION.match(line.strip()) for line in located):
+        return problems + _opa_problems("\n".join(located), prefix)
+    if rest or not problems:
+        told = "; ".join(line.strip() for line in rest) or "failed without saying why"
+        problems.append(Problem("", 0, f"opa fmt --fail: {told}"))
     return problems

@@ -34,6 +34,10 @@ def parse_snapshot(document: Any, schemas: SchemaSet) -> dict[str, Any]:
         raise InvalidField("snapshot", f"expected a JSON object; found {type(document).__name__}")
     if "reported_from" in document:
         raise InvalidField("reported_from", "is set by mlgate from `reports`; a monitor may not")
+    deployment = document.get("deployment")
+    if isinstance(deployment, Mapping) and isinstance(deployment.get("model"), str):
+        # Before the schema, whose pattern would say only that the name does not match it.
+        check_model_name("deployment.model", deployment["model"])
     _refuse_violations(schemas, document)
     snapshot = convert_reports(document)
     _refuse_violations(schemas, snapshot)

@@ -226,3 +226,36 @@ def test_verify_url_catches_what_verify_file_catches(
     assert {(2, "bad signature"), (3, "bad prev hash")} <= found
     # and what --file needs a checkpoint file for: the server's own checkpoint no longer holds
     assert any(kind == "checkpoint mismatch" for _, kind in found)
+
+
+def test_a_keyring_named_with_the_flag_that_cannot_be_read_is_a_usage_error(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """`--keyring FILE` missing or not JSON was exit 5 (the ledger unreadable), saying to point
+    MLGATE_KEYRING at it: the person named the file, so it is their mistake, exit 2."""
+    export = tmp_path / "export.jsonl"
+    assert _cli(server.home, "audit", "export", "--output", str(export)).returncode == 0
+    not_json = tmp_path / "keyring.txt"
+    not_json.write_text("not a keyring\n")
+    ways = {
+        "the ledger": (server.home, []),
+        "--file": (tmp_path, ["--file", str(export)]),
+        "--url": (tmp_path, ["--url", server.url]),
+    }
+    for way, (home, args) in ways.items():
+        for keyring, said in (
+            (tmp_path / "absent.json", f"--keyring: no file at {tmp_path / 'absent.json'}"),
+            (not_json, f"--keyring: the keyring at {not_json} is not valid JSON"),
+        ):
+            run = _cli(
+                home,
+                "audit",
+                "verify",
+                *args,
+                "--keyring",
+                str(keyring),
+                token=server.tokens["auditor"],
+            )
+
+            assert run.returncode == 2, (way, run.stderr)
+            assert said in run.stderr, (way, run.stderr)

@@ -151,6 +151,39 @@ def test_the_opa_tool_joins_in_when_given(policy_copy: Callable[[], Path], tmp_p
     ]
 
 
+def test_opa_fmt_names_the_file_it_would_change_in_one_line(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """`opa fmt --fail --list` prints the file on stdout and "unexpected diff" on stderr: they
+    were two problems at the policy root, sorted apart, the second naming no file."""
+    root = policy_copy()
+    (root / "promotion" / "untidy.rego").write_text("package mlgate.promotion\n\n_x   :=   1\n")
+
+    run = mlgate_check(str(root), opa=opa_binary())
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[:-1] == [
+        f"{root}/promotion/untidy.rego: opa fmt --fail: not formatted as `opa fmt` writes it "
+        "(`opa fmt -w` rewrites it)"
+    ]
+    assert run.stdout.splitlines()[-1].startswith("1 problem(s): ")
+
+
+def test_a_parse_error_is_one_problem_whoever_finds_it(policy_copy: Callable[[], Path]) -> None:
+    """`opa fmt` reports a parse error over three lines (message, source, caret): they were
+    three problems sorted into reverse order, beside the engine's own report of the error."""
+    root = policy_copy()
+    (root / "promotion" / "broken.rego").write_text("package mlgate.promotion\n\nx if { 1 + }\n")
+
+    run = mlgate_check(str(root), opa=opa_binary())
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[:-1] == [
+        f"{root}/promotion/broken.rego:3: rego_parse_error: unexpected }} token; x if {{ 1 + }}; ^"
+    ]
+    assert run.stdout.splitlines()[-1].startswith("1 problem(s): ")
+
+
 def test_the_shipped_policies_pass_the_check_with_opas_tool() -> None:
     opa = opa_binary()
 

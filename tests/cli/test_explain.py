@@ -145,6 +145,35 @@ def test_a_model_of_its_own_gets_its_overrides(
     )
 
 
+@pytest.mark.parametrize(
+    ("tier", "stage"),
+    [
+        (t, s)
+        for t, s in TIER_STAGES
+        if (DATA["tiers"][t]["stages"][s] or {}).get("first_deployment")
+    ],
+)
+def test_the_text_spells_out_what_a_first_deployment_needs(
+    capsys: pytest.CaptureFixture[str], tier: str, stage: str
+) -> None:
+    """The first production deployment is held for its approvers: the text said "no approval"
+    and gave the first_deployment settings only as raw JSON."""
+    first = DATA["tiers"][tier]["stages"][stage]["first_deployment"]
+
+    text = explain(capsys, "--tier", tier, "--stage", stage)
+
+    assert "first_deployment" not in text
+    at = text.splitlines().index(
+        "a first deployment (no champion on record behind the stage's alias) also needs:"
+    )
+    spelt = text.splitlines()[at + 1 :]
+    assert f"  an approval by each of: {', '.join(first['approver_roles'])}" in spelt
+    for name, floor in first.get("floors", {}).items():
+        assert f"  floor: {name} >= {floor}" in spelt
+    for name, ceiling in first.get("ceilings", {}).items():
+        assert f"  ceiling: {name} <= {ceiling}" in spelt
+
+
 def test_a_setting_it_does_not_spell_out_is_still_listed(tmp_path: Any) -> None:
     import shutil
 

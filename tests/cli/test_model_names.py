@@ -22,6 +22,7 @@ from tests.conftest import EVIDENCE_DIR
 from tests.test_modelname import LOOKALIKES
 
 DIGEST = "sha256:" + "ab" * 32
+SNAPSHOTS_DIR = EVIDENCE_DIR.parent / "snapshots"
 # NUL cannot be passed in a command line; an evidence file refuses it on reading.
 NAMES = {case: found for case, found in LOOKALIKES.items() if case != "NUL"}
 
@@ -73,6 +74,16 @@ def commands(name: str, tmp_path: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
+def snapshot_naming(directory: Path, name: str) -> Path:
+    """The healthy canary's first snapshot, its deployment naming the model `name`."""
+    [first, *_] = sorted((SNAPSHOTS_DIR / "healthy-canary").glob("0*.json"))
+    document = json.loads(first.read_text())
+    document["deployment"]["model"] = name
+    path = directory / "snapshot.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
 ENTRIES = [
     "decide --model",
     "decide --evidence (model_card.name)",
@@ -108,6 +119,19 @@ def test_a_lookalike_name_is_exit_2_at_every_command(
     assert code == 2, err
     assert said in err and RULE in err, err
     assert not home.exists() or not any(home.glob("ledger*")), "a ledger was opened"
+
+
+@pytest.mark.parametrize(("name", "said"), NAMES.values(), ids=NAMES.keys())
+def test_a_lookalike_in_a_snapshot_file_names_the_character(
+    name: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mlgate snapshot add` said only that the name did not match the schema's pattern,
+    printing a look-alike hyphen as it is, so the mistake could not be seen."""
+    code, err = run(["snapshot", "add", str(snapshot_naming(tmp_path, name))], capsys)
+
+    assert code == 2, err
+    assert "deployment.model: " in err and said in err and RULE in err, err
+    assert "does not match" not in err
 
 
 def test_a_card_name_is_named_as_the_card_s_field(

@@ -59,7 +59,8 @@ SCHEMAS = default_schemas()
         (
             snapshot(deployment={"model": "Fraud-Detector", "version": "7", "stage": "canary"}),
             "deployment.model",
-            "",
+            # The character at fault, as everywhere a name enters; not the schema's pattern.
+            "U+0046 LATIN CAPITAL LETTER F at position 0",
         ),
     ],
     ids=[
