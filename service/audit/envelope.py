@@ -50,7 +50,7 @@ class Envelope:
     def statement(self) -> dict[str, Any]:
         """The in-toto Statement inside; MalformedEnvelope if it is not one of ours."""
         try:
-            statement = json.loads(self.payload.decode())
+            statement = parse_json(self.payload)
         except ValueError as exc:
             raise MalformedEnvelope(f"payload is not JSON: {exc}") from None
         if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
@@ -58,6 +58,30 @@ class Envelope:
         if not isinstance(statement.get("predicate"), dict):
             raise MalformedEnvelope("statement has no predicate object")
         return statement
+
+
+# Every byte that is not an ASCII digit, as a space; each digit as "9": a run of
+# _LONG_DIGITS in the result is a run of that many digits in the text.
+_DIGIT_RUNS = bytes(0x39 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"9" * 19
+
+
+def parse_json(text: bytes) -> Any:
+    """The value of JSON `text`, exactly as `json.loads` gives it, parsed by orjson (about
+    three times as fast on a record's payload) wherever its value is the same.
+
+    orjson gives a float for an integer beyond 64 bits (json an int) and refuses what json
+    takes beyond RFC 8259 (NaN, Infinity, numbers out of a double's range, lone surrogates).
+    So text with a run of 19 or more digits (every integer orjson would not keep exactly has
+    one), or that orjson refuses, is parsed by `json.loads`. Raises ValueError (including
+    UnicodeDecodeError) when json refuses it.
+    """
+    if _LONG_DIGITS not in text.translate(_DIGIT_RUNS):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text.decode())
 
 
 def seal(payload_type: str, payload: bytes, key: SigningKey) -> bytes:
