@@ -13,25 +13,31 @@ Read from OPA's parse (service/engine/regoparse.py), the references checked are:
 - through a package's alias rules: a rule with no arguments and no body whose value is one
   of these (`_promotion := object.get(data.mlgate.config, "promotion", {})`), then
   `_promotion.tiers` or `object.get(_promotion, ["tiers", "high"], {})` anywhere in the
-  package, aliases of aliases too.
-A path stops at its first key that is not a literal; a value merged or computed from the
-config (`object.union(...)`, a function's result) is not followed. The schemas are read as
-OPA's type checker reads an input schema (service/engine/inputschema.py lookup): an object
-that lists `properties` has no other keys. Lines come from the source text: the first line
-where the undefined key is written (OPA's parse has no locations).
+  package, aliases of aliases too;
+- through a package's alias functions, the same with arguments (`_settings_of(t) :=
+  object.get(_promotion, ["tiers", t], {})`), at each call `_settings_of(tier)`;
+- through `object.union(a, b)` of two such values (settings merged over others of the same
+  schema: a tier's and a model's own), read as `a` (else `b`).
+A key that is not a literal (`tiers[t]`, `["stages", stage]`) stands for any key the schema
+allows there (its additionalProperties), so the keys after it are checked; a key argument of
+object.get that is a variable (one key or a whole path) ends the path. A value computed
+otherwise from the config (a comprehension, another function's result) is not followed. The
+schemas are read as OPA's type checker reads an input schema (service/engine/inputschema.py
+lookup): an object that lists `properties` has no other keys. Lines come from the source
+text: the first line where the undefined key is written (OPA's parse has no locations).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from service.engine.inputschema import InputSchemas
 from service.engine.problems import Problem
 from service.engine.regoparse import (
-    constant_prefix,
     import_aliases,
     is_object_get,
     package_of,
@@ -44,7 +50,7 @@ CONFIG = ("mlgate", "config")
 CONFIG_SCHEMA = "_config"
 _MAX_ALIAS_DEPTH = 8
 
-ConfigPath = tuple[str | int, ...]
+ConfigPath = tuple[str | int | None, ...]  # None: a key computed, any the schema allows
 # A config path and whether it is all of the term (False: a variable key follows).
 Found = tuple[ConfigPath, bool]
 
@@ -73,9 +79,9 @@ def config_path_problems(
     aliases = _aliases(policy)
     problems: dict[tuple[str, ConfigPath], Problem] = {}
     for rel, module in sorted(policy.items()):
-        known = {**aliases.get(package_of(module), {}), **_config_imports(module)}
+        in_package = {**aliases.get(package_of(module), {}), **_config_imports(module)}
         source = policy_set.modules.get(rel, "")
-        for path in _config_reads(module.get("rules", []), known):
+        for path in _config_reads_of_rules(module.get("rules", []), in_package):
             found = _undefined(path, names, described, schemas)
             if found is None or (rel, found[0]) in problems:
                 continue
@@ -88,7 +94,7 @@ def _undefined(
     path: ConfigPath, names: list[str], described: set[str], schemas: InputSchemas
 ) -> tuple[ConfigPath, str] | None:
     """(the path up to its first undefined key, what is wrong), None when all is defined."""
-    if not path:
+    if not path or path[0] is None:
         return None
     name = str(path[0])
     if name not in names:
@@ -103,7 +109,7 @@ def _undefined(
     info = schemas.lookup(schema, path[1:], property_names=True)
     if info.defined:
         return None
-    bad = path[: 2 + len(info.parent)]
+    bad = path[: 2 + len(info.parent)]  # its last key is a literal: a computed one is defined
     key = str(bad[-1])
     parent = _dotted(bad[:-1])
     has = f", which has {', '.join(info.known)}" if info.known else ""
@@ -117,17 +123,19 @@ _NEVER = "a rule reading a path the thresholds never have would never fire"
 
 
 def _aliases(policy: Mapping[str, Any]) -> dict[str, dict[str, ConfigPath]]:
-    """Package -> alias rule name -> the config path its value is."""
+    """Package -> alias rule or function name -> the config path its value is."""
     aliases: dict[str, dict[str, ConfigPath]] = {}
     for _ in range(_MAX_ALIAS_DEPTH):
         changed = False
         for module in policy.values():
             package = package_of(module)
-            known = {**aliases.get(package, {}), **_config_imports(module)}
+            defined = Counter(rule_name(rule) for rule in module.get("rules", []))
+            in_package = {**aliases.get(package, {}), **_config_imports(module)}
             for rule in module.get("rules", []):
                 name = rule_name(rule)
-                if name in known or not _is_alias_rule(rule):
+                if name in in_package or defined[name] > 1 or not _is_alias_rule(rule):
                     continue
+                known = _without_arguments(in_package, rule)
                 found = _config_term(rule["head"]["value"], known)
                 if found is not None and found[1]:
                     aliases.setdefault(package, {})[name] = found[0]
@@ -138,11 +146,11 @@ def _aliases(policy: Mapping[str, Any]) -> dict[str, dict[str, ConfigPath]]:
 
 
 def _is_alias_rule(rule: Mapping[str, Any]) -> bool:
+    """A rule (or function) whose value is all it is: one definition, no body, no else."""
     head = rule["head"]
     body = rule.get("body") or []
     return (
         "value" in head
-        and not head.get("args")
         and len(head.get("ref", [])) == 1
         and not rule.get("default")
         and "else" not in rule
@@ -151,12 +159,34 @@ def _is_alias_rule(rule: Mapping[str, Any]) -> bool:
     )
 
 
+def _without_arguments(
+    known: Mapping[str, ConfigPath], rule: Mapping[str, Any]
+) -> dict[str, ConfigPath]:
+    """`known` less the names a function's arguments shadow in its own rule."""
+    shadowed = {
+        str(term["value"])
+        for argument in rule["head"].get("args") or []
+        for term in terms(argument)
+        if term["type"] == "var"
+    }
+    return {name: path for name, path in known.items() if name not in shadowed}
+
+
 def _config_imports(module: Mapping[str, Any]) -> dict[str, ConfigPath]:
     return {
         alias: path[len(CONFIG) :]
         for alias, path in import_aliases(module).items()
         if path[: len(CONFIG)] == CONFIG
     }
+
+
+def _config_reads_of_rules(
+    rules: list[Any], aliases: Mapping[str, ConfigPath]
+) -> Iterator[ConfigPath]:
+    """The config path of every term of `rules` that reads the thresholds, each rule read
+    with the aliases its function arguments do not shadow."""
+    for rule in rules:
+        yield from _config_reads(rule, _without_arguments(aliases, rule))
 
 
 def _config_reads(node: Any, aliases: Mapping[str, ConfigPath]) -> Iterator[ConfigPath]:
@@ -176,41 +206,70 @@ def _config_term(term: Any, aliases: Mapping[str, ConfigPath]) -> Found | None:
     if kind == "var" and value in aliases:
         return aliases[str(value)], True
     if kind == "ref" and isinstance(value, list) and value and value[0].get("type") == "var":
-        keys, whole = constant_prefix(value[1:])
+        keys = tuple(_key(part) for part in value[1:])
         head = value[0]["value"]
         if head == "data" and keys[: len(CONFIG)] == CONFIG:
-            return keys[len(CONFIG) :], whole
+            return keys[len(CONFIG) :], True
         if head in aliases:
-            return (*aliases[str(head)], *keys), whole
+            return (*aliases[str(head)], *keys), True
         return None
-    if kind == "call" and isinstance(value, list) and len(value) == 4 and is_object_get(value):
+    if kind != "call" or not isinstance(value, list) or not value:
+        return None
+    if len(value) == 4 and is_object_get(value):
         target = _config_term(value[1], aliases)
         if target is None or not target[1]:
             return None
         literal, complete = _literal_keys(value[2])
         return (*target[0], *literal), complete
+    operator = _operator(value[0])
+    if operator == ("object", "union") and len(value) == 3:
+        merged = [_config_term(argument, aliases) for argument in value[1:]]
+        return next((found for found in merged if found is not None and found[1]), None)
+    if len(operator) == 1 and operator[0] in aliases:
+        return aliases[operator[0]], True  # an alias function: its value, whatever its arguments
+    return None
+
+
+def _operator(term: Any) -> tuple[str, ...]:
+    """A call's operator as names (`("object", "union")`), () when it is not all names."""
+    parts = term.get("value") if isinstance(term, dict) else None
+    if not isinstance(parts, list):
+        return ()
+    names = tuple(str(part.get("value")) for part in parts)
+    return names if all(part.get("type") in ("var", "string") for part in parts) else ()
+
+
+def _key(term: Any) -> str | int | None:
+    """A reference's key: its literal, None when it is computed (a variable, a call)."""
+    if isinstance(term, dict) and term.get("type") == "string":
+        return str(term["value"])
     return None
 
 
 def _literal_keys(term: Any) -> Found:
-    """The literal keys of object.get's key argument: one key, or an array of them."""
+    """The keys of object.get's key argument: one key, or an array of them (None for a key
+    computed); ((), False) when the argument is not written out (a variable: one key or a
+    whole path)."""
     if term.get("type") == "string":
         return (str(term["value"]),), True
     if term.get("type") != "array":
         return (), False
-    keys: list[str | int] = []
+    keys: list[str | int | None] = []
     for item in term["value"]:
         if item.get("type") == "string":
             keys.append(str(item["value"]))
         elif item.get("type") == "number" and isinstance(item["value"], int):
             keys.append(item["value"])
         else:
-            return tuple(keys), False
+            keys.append(None)
     return tuple(keys), True
 
 
-def _line(source: str, key: str | int) -> int:
-    """The first line where `key` is written as a reference key or a string; 0 if none."""
+def _line(source: str, key: str | int | None) -> int:
+    """The first line where `key` is written as a reference key or a string; 0 if none (or
+    the key is computed)."""
+    if key is None:
+        return 0
     text = re.escape(str(key))
     code = code_only(source)
     match = re.search(rf'\.{text}\b|"{text}"|\[\s*{text}\s*\]', code)
@@ -220,7 +279,7 @@ def _line(source: str, key: str | int) -> int:
 def _dotted(path: ConfigPath) -> str:
     text = "data." + ".".join(CONFIG)
     for key in path:
-        text += f"[{key}]" if isinstance(key, int) else f".{key}"
+        text += "[_]" if key is None else f"[{key}]" if isinstance(key, int) else f".{key}"
     return text
 
 

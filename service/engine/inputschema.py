@@ -94,9 +94,11 @@ class InputSchemas:
         return self._bundled[name]
 
     def lookup(
-        self, name: str, path: Sequence[str | int], property_names: bool = False
+        self, name: str, path: Sequence[str | int | None], property_names: bool = False
     ) -> PathInfo:
-        """What schema `name` says of input path `path` (keys, or indexes into arrays).
+        """What schema `name` says of input path `path` (keys, or indexes into arrays; None
+        for a key computed, which is any key the schema allows there: defined, and not
+        required).
 
         `property_names`: also take an object's `propertyNames` enum as the keys it may have,
         as JSON Schema does and OPA's type checker does not (for data read as data, not as
@@ -105,6 +107,9 @@ class InputSchemas:
         node: Any = root
         required = True
         for depth, key in enumerate(path):
+            if key is None:
+                node, required = _any_step(root, node), False
+                continue
             step = _step(root, node, key)
             names = _property_names(root, node) if property_names else None
             if step is not None and names is not None and key not in names:
@@ -226,6 +231,21 @@ def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool
         return None  # a string, number or boolean has no keys
     extra = [b[_EXTRA] for b in branches if isinstance(b.get(_EXTRA), dict)]
     return (extra[0] if extra else {}), required
+
+
+def _any_step(root: Mapping[str, Any], node: Any) -> Any:
+    """The schema below a key computed at `node`: its items, or its additionalProperties when
+    it lists no properties; otherwise (properties listed, a union, no object) nothing is known
+    of it, and the keys after it are not checked ({})."""
+    branches = _branches(root, node)
+    if any("anyOf" in b or "oneOf" in b for b in branches) or _keys(root, node):
+        return {}
+    types = {t for b in branches for t in _types(b)}
+    if "array" in types:
+        items = [b["items"] for b in branches if isinstance(b.get("items"), dict)]
+        return {"allOf": items} if items else {}
+    extra = [b[_EXTRA] for b in branches if isinstance(b.get(_EXTRA), dict)]
+    return extra[0] if extra and types <= {"object"} else {}
 
 
 def _types(branch: Mapping[str, Any]) -> list[str]:
