@@ -223,3 +223,27 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
         assert admin.execute("SELECT count(*) FROM records").fetchone() == records
         assert admin.execute("SELECT count(*) FROM inputs").fetchone() == inputs
         assert decide(client, headers).json()["audit"]["seq"] == 2
+
+
+def test_postgresql_a_password_in_the_ledger_urls_query_is_never_answered(
+    tmp_path: Path, postgres_writer: tuple[str, psycopg.Connection[Any], str]
+) -> None:
+    """libpq takes a password as a query parameter of the URL (`?password=`, `sslpassword=`
+    for the client key's passphrase) as well as in its user part. Seen: the ledger's
+    description kept the query as written, so a refused record put the password in the gate's
+    503 and in /readyz, which any client may ask without a token. Expected: neither names it."""
+    url, admin, role = postgres_writer
+    secret = "hunter2-in-the-query"
+    with_password = f"{url}&password={secret}&sslpassword={secret}-key"
+    with app_serving(Settings(home=tmp_path, ledger_url=with_password)) as (client, headers):
+        admin.execute(f"REVOKE INSERT ON records FROM {role}")
+        refused = decide(client, headers)
+        status, why = ledger_readiness(client)
+        admin.execute(f"GRANT INSERT ON records TO {role}")
+
+    assert refused.status_code == 503, refused.text
+    assert "PostgreSQL ledger" in refused.json()["message"]
+    assert secret not in refused.text
+    assert status == 503
+    assert "PostgreSQL ledger" in why
+    assert secret not in why
