@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
@@ -30,6 +29,7 @@ from service.audit.stores.base import (
 )
 from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+from service.redactedurl import redacted_url
 
 T = TypeVar("T")
 
@@ -79,35 +79,12 @@ INSERT_INPUT = (
 CONNECT_TIMEOUT_S = 5
 
 
-# Query parameters of a libpq URL that hold a secret: the password, and the passphrase of the
-# client's SSL key (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS).
-SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs: neither the one in its user part
-    nor the `password` and `sslpassword` query parameters libpq also takes."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(name, value) for name, value in query if name not in SECRET_PARAMETERS]
-    if parts.password is None and len(kept) == len(query):
-        return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, hosts = netloc.rpartition("@")  # hosts as written: [::1], h1:5432,h2
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}@{hosts}" if user else hosts
-    if len(kept) != len(query):
-        parts = parts._replace(query=urlencode(kept, quote_via=quote))
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class PostgresStore(SharedReads):
     """One connection per store, re-opened after it breaks; a lock shares it between threads."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.description = f"PostgreSQL ledger {redacted(url)}"
+        self.description = f"PostgreSQL ledger {redacted_url(url)}"
         self._create = create
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
