@@ -247,3 +247,32 @@ def test_postgresql_a_password_in_the_ledger_urls_query_is_never_answered(
     assert status == 503
     assert "PostgreSQL ledger" in why
     assert secret not in why
+
+
+def test_postgresql_the_ledgers_url_is_named_by_its_setting_to_clients(
+    tmp_path: Path, postgres_writer: tuple[str, psycopg.Connection[Any], str]
+) -> None:
+    """A SQLite ledger is named to clients as `<the ledger file>`, never by its path; a
+    PostgreSQL ledger was named by its URL, user, host, port, database and options: a reporter
+    token (the least a token may do) asking for a policy revision not on record, and anyone
+    asking /readyz while records are refused, learnt where the service's database is. Expected:
+    the setting's name, MLGATE_LEDGER_URL, in its place."""
+    url, admin, role = postgres_writer
+    settings = Settings(home=tmp_path, ledger_url=url)
+    with app_serving(settings) as (client, _):
+        reporter = add_token(settings.resolved_tokens_file, "prometheus", "reporter")
+        missing = client.get(
+            "/v1/policies/sha256:" + "0" * 64, headers={"Authorization": f"Bearer {reporter}"}
+        )
+        admin.execute(f"REVOKE INSERT ON records FROM {role}")
+        status, why = ledger_readiness(client)
+        admin.execute(f"GRANT INSERT ON records TO {role}")
+
+    where = urlsplit(url)
+    assert missing.status_code == 404, missing.text
+    assert "PostgreSQL ledger $MLGATE_LEDGER_URL" in missing.json()["message"]
+    assert status == 503
+    assert "PostgreSQL ledger $MLGATE_LEDGER_URL" in why
+    for answer in (missing.text, why):
+        assert str(where.netloc) not in answer
+        assert where.query not in answer
