@@ -17,7 +17,10 @@ Read from OPA's parse (service/engine/regoparse.py), the references checked are:
 - through a package's alias functions, the same with arguments (`_settings_of(t) :=
   object.get(_promotion, ["tiers", t], {})`), at each call `_settings_of(tier)`;
 - through `object.union(a, b)` of two such values (settings merged over others of the same
-  schema: a tier's and a model's own), read as `a` (else `b`).
+  schema: a tier's and a model's own), read as `a` (else `b`);
+- through a rule's own variables bound to one of these: `x := <config>`, and `some k, x in
+  <config>` (x: any value of it);
+- a key asked with `"key" in object.keys(<config>)`.
 A key that is not a literal (`tiers[t]`, `["stages", stage]`) stands for any key the schema
 allows there (its additionalProperties), so the keys after it are checked; a key argument of
 object.get that is a variable (one key or a whole path) ends the path. A value computed
@@ -186,7 +189,75 @@ def _config_reads_of_rules(
     """The config path of every term of `rules` that reads the thresholds, each rule read
     with the aliases its function arguments do not shadow."""
     for rule in rules:
-        yield from _config_reads(rule, _without_arguments(aliases, rule))
+        known = _with_local_bindings(_without_arguments(aliases, rule), rule)
+        yield from _config_reads(rule, known)
+        yield from _member_key_reads(rule, known)
+
+
+def _with_local_bindings(
+    known: Mapping[str, ConfigPath], rule: Mapping[str, Any]
+) -> dict[str, ConfigPath]:
+    """`known` and the variables the rule's body binds to the config: `x := <config>` and
+    `some k, x in <config>` (x: any of its values)."""
+    bound = dict(known)
+    for _ in range(2):  # a binding may read one made after it in the text
+        for expression in rule.get("body") or []:
+            found = _binding(expression.get("terms"), bound)
+            if found is not None:
+                bound[found[0]] = found[1]
+    return bound
+
+
+def _binding(expression: Any, known: Mapping[str, ConfigPath]) -> tuple[str, ConfigPath] | None:
+    """(variable, config path) when `expression` binds a variable to the config."""
+    if isinstance(expression, dict) and isinstance(expression.get("symbols"), list):
+        symbols = expression["symbols"]
+        call = symbols[0].get("value") if len(symbols) == 1 else None
+        if not isinstance(call, list) or not call:
+            return None
+        operator, arguments = _operator(call[0]), call[1:]
+        if operator not in (("internal", "member_2"), ("internal", "member_3")):
+            return None
+        value, collection = arguments[-2], arguments[-1]
+        found = _config_term(collection, known)
+        if value.get("type") == "var" and found is not None and found[1]:
+            return str(value["value"]), (*found[0], None)
+        return None
+    if not isinstance(expression, list) or len(expression) != 3:
+        return None
+    if _operator(expression[0]) not in (("assign",), ("eq",)):
+        return None
+    target, source = expression[1], expression[2]
+    found = _config_term(source, known)
+    if target.get("type") == "var" and found is not None and found[1]:
+        return str(target["value"]), found[0]
+    return None
+
+
+def _member_key_reads(node: Any, known: Mapping[str, ConfigPath]) -> Iterator[ConfigPath]:
+    """The config path of each `"key" in object.keys(<config>)` in `node`: the key it asks."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _member_key_reads(value, known)
+        return
+    if not isinstance(node, list):
+        return
+    if len(node) == 3 and _operator(node[0]) == ("internal", "member_2"):
+        key, keys_of = node[1], node[2]
+        call = keys_of.get("value") if isinstance(keys_of, dict) else None
+        if (
+            isinstance(key, dict)
+            and key.get("type") == "string"
+            and keys_of.get("type") == "call"
+            and isinstance(call, list)
+            and len(call) == 2
+            and _operator(call[0]) == ("object", "keys")
+        ):
+            found = _config_term(call[1], known)
+            if found is not None and found[1]:
+                yield (*found[0], str(key["value"]))
+    for item in node:
+        yield from _member_key_reads(item, known)
 
 
 def _config_reads(node: Any, aliases: Mapping[str, ConfigPath]) -> Iterator[ConfigPath]:

@@ -108,9 +108,9 @@ class InputSchemas:
         required = True
         for depth, key in enumerate(path):
             if key is None:
-                node, required = _any_step(root, node), False
+                node, required = _any_step(root, node, property_names), False
                 continue
-            step = _step(root, node, key)
+            step = _step(root, node, key, as_data=property_names)
             names = _property_names(root, node) if property_names else None
             if step is not None and names is not None and key not in names:
                 step = None
@@ -210,11 +210,15 @@ def _property_names(root: Mapping[str, Any], node: Any) -> set[str] | None:
     return allowed
 
 
-def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool] | None:
+def _step(
+    root: Mapping[str, Any], node: Any, key: str | int, as_data: bool = False
+) -> tuple[Any, bool] | None:
     """The schema below `key` of `node` and whether `key` is required; None when OPA's type
-    checker would call the key undefined."""
+    checker would call the key undefined. `as_data`: as JSON Schema reads it instead, where an
+    anyOf or oneOf whose branches only require keys (`anyOf: [{required: [a]}, {required:
+    [b]}]`) shapes nothing: the node's own properties still say which keys there are."""
     branches = _branches(root, node)
-    if any("anyOf" in b or "oneOf" in b for b in branches):
+    if any(_is_union(b, as_data) for b in branches):
         return {}, False  # a union: OPA accepts a key any branch has; not followed further
     types = {t for b in branches for t in _types(b)}
     properties = [b["properties"][key] for b in branches if key in b.get("properties", {})]
@@ -233,12 +237,22 @@ def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool
     return (extra[0] if extra else {}), required
 
 
-def _any_step(root: Mapping[str, Any], node: Any) -> Any:
+def _is_union(branch: Mapping[str, Any], as_data: bool) -> bool:
+    """Whether `branch` is an anyOf or oneOf that may shape a value (see _step)."""
+    alternatives = [*branch.get("anyOf", []), *branch.get("oneOf", [])]
+    if not alternatives:
+        return False
+    return not as_data or any(
+        not isinstance(a, dict) or set(a) - {"required", "description"} for a in alternatives
+    )
+
+
+def _any_step(root: Mapping[str, Any], node: Any, as_data: bool) -> Any:
     """The schema below a key computed at `node`: its items, or its additionalProperties when
     it lists no properties; otherwise (properties listed, a union, no object) nothing is known
     of it, and the keys after it are not checked ({})."""
     branches = _branches(root, node)
-    if any("anyOf" in b or "oneOf" in b for b in branches) or _keys(root, node):
+    if any(_is_union(b, as_data) for b in branches) or _keys(root, node):
         return {}
     types = {t for b in branches for t in _types(b)}
     if "array" in types:

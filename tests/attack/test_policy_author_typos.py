@@ -232,3 +232,45 @@ def test_the_floor_typo_would_allow_what_the_shipped_policies_deny(
         finally:
             engine.close()
     assert outcomes == ["deny", "allow"]
+
+
+def test_a_misspelt_key_asked_of_each_regression_spec_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """policies/promotion/regression.rego's METRIC_REGRESSION_ABSOLUTE rule with
+    `"min_absolute_change" in object.keys(spec)` written `"min_absolut_change"`, where `spec` is
+    each value of the stage's `regression` map (`some name, spec in ...`): the rule never fires.
+    Seen: `mlgate check` says ok (a variable bound by `some ... in` was not followed, a key asked
+    with `in object.keys(...)` was not read as a path, and the regression schema's anyOf of
+    `required` lists was taken for a union of shapes), the set loads, and `mlgate decide
+    promotion --evidence fixtures/evidence/regressed --to production` allows (exit 0) what the
+    shipped policies deny. Expected: a problem at the line, and the set does not load."""
+    root = policy_copy()
+    written = '"min_absolute_change" in object.keys(spec)'
+    line = _misspell(
+        root, "promotion/regression.rego", written, written.replace("absolute", "absolut")
+    )
+
+    problems = _problems(root)
+
+    assert any(
+        p.startswith(f"promotion/regression.rego:{line}:") and "min_absolute_change?" in p
+        for p in problems
+    ), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+def test_a_misspelt_field_of_a_spec_bound_by_some_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """The same through a reference: `spec.min_relative_change` written
+    `spec.min_relative_chnage` where `spec` is bound by `some name, spec in <the regression
+    map>` is a read of a key the schema does not define."""
+    root = policy_copy()
+    written = "_tolerance_note(spec.min_relative_change)"
+    line = _misspell(
+        root, "promotion/regression.rego", written, written.replace("change", "chnage")
+    )
+
+    assert any(p.startswith(f"promotion/regression.rego:{line}:") for p in _problems(root))
