@@ -20,7 +20,10 @@ Read from OPA's parse (service/engine/regoparse.py), the references checked are:
   schema: a tier's and a model's own), read as `a` (else `b`);
 - through a rule's own variables bound to one of these: `x := <config>`, and `some k, x in
   <config>` (x: any value of it);
-- a key asked with `"key" in object.keys(<config>)`.
+- a key asked with `"key" in object.keys(<config>)`;
+- inside a function, an argument its calls pass one of these (`metrics.meets_absolute_change(c,
+  b, spec)` with `spec` a regression spec): a read is a problem when no path any call passes
+  defines it.
 A key that is not a literal (`tiers[t]`, `["stages", stage]`) stands for any key the schema
 allows there (its additionalProperties), so the keys after it are checked; a key argument of
 object.get that is a variable (one key or a whole path) ends the path. A value computed
@@ -36,6 +39,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from itertools import product
 from typing import Any, Protocol
 
 from service.engine.inputschema import InputSchemas
@@ -80,16 +84,22 @@ def config_path_problems(
     described = {n.removesuffix(CONFIG_SCHEMA) for n in schemas.names if n.endswith(CONFIG_SCHEMA)}
     names = sorted(set(policy_set.config) | described)
     aliases = _aliases(policy)
+    arguments = _config_arguments(policy, aliases)
     problems: dict[tuple[str, ConfigPath], Problem] = {}
     for rel, module in sorted(policy.items()):
         in_package = {**aliases.get(package_of(module), {}), **_config_imports(module)}
         source = policy_set.modules.get(rel, "")
-        for path in _config_reads_of_rules(module.get("rules", []), in_package):
-            found = _undefined(path, names, described, schemas)
-            if found is None or (rel, found[0]) in problems:
-                continue
-            bad, message = found
-            problems[(rel, bad)] = Problem(rel, _line(source, bad[-1]), message)
+        for rule in module.get("rules", []):
+            scopes = _rule_scopes(in_package, rule, arguments, package_of(module))
+            # Each scope reads the same terms, in the same order: one per path its arguments
+            # may be given. A read is wrong only when it is under every one of them.
+            for reads in zip(*(_rule_reads(rule, known) for known in scopes), strict=True):
+                found = [_undefined(path, names, described, schemas) for path in reads]
+                first = found[0]
+                if first is None or None in found or (rel, first[0]) in problems:
+                    continue
+                bad, message = first
+                problems[(rel, bad)] = Problem(rel, _line(source, bad[-1]), message)
     return list(problems.values())
 
 
@@ -183,25 +193,115 @@ def _config_imports(module: Mapping[str, Any]) -> dict[str, ConfigPath]:
     }
 
 
-def _config_reads_of_rules(
-    rules: list[Any], aliases: Mapping[str, ConfigPath]
-) -> Iterator[ConfigPath]:
-    """The config path of every term of `rules` that reads the thresholds, each rule read
-    with the aliases its function arguments do not shadow."""
-    for rule in rules:
-        known = _with_local_bindings(_without_arguments(aliases, rule), rule)
-        yield from _config_reads(rule, known)
-        yield from _member_key_reads(rule, known)
+# (package, function name, argument index) -> the config paths the calls pass there.
+Arguments = Mapping[tuple[str, str, int], tuple[ConfigPath, ...]]
+
+
+def _rule_reads(rule: Mapping[str, Any], known: Mapping[str, ConfigPath]) -> list[ConfigPath]:
+    """The config path of every term of `rule` that reads the thresholds, in `known`."""
+    return [*_config_reads(rule, known), *_member_key_reads(rule, known)]
+
+
+def _rule_scopes(
+    aliases: Mapping[str, ConfigPath], rule: Mapping[str, Any], arguments: Arguments, package: str
+) -> list[dict[str, ConfigPath]]:
+    """What each name in `rule` stands for of the config, once per way its function may be
+    called: the package's aliases, less those its arguments shadow, plus each argument that
+    every call gives a config value (one of `arguments`' paths), plus the body's bindings."""
+    known = _without_arguments(aliases, rule)
+    bound: list[tuple[str, tuple[ConfigPath, ...]]] = []
+    for index, argument in enumerate(rule["head"].get("args") or []):
+        paths = arguments.get((package, rule_name(rule), index))
+        if paths and argument.get("type") == "var":
+            bound.append((str(argument["value"]), paths))
+    return [
+        _with_local_bindings(
+            {**known, **dict(zip([n for n, _ in bound], chosen, strict=True))}, rule
+        )
+        for chosen in product(*(paths for _, paths in bound))
+    ]
+
+
+def _config_arguments(
+    policy: Mapping[str, Any], aliases: Mapping[str, Mapping[str, ConfigPath]]
+) -> dict[tuple[str, str, int], tuple[ConfigPath, ...]]:
+    """(package, function, argument index) -> the config paths its calls pass there
+    (`metrics.meets_absolute_change(c, b, spec)` with `spec` a value of the promotion gate's
+    regression map, or of the monitoring gate's versus_baseline map): inside, the argument
+    reads one of them. A call passing a value computed otherwise (`broken.spec`) is taken to
+    pass one of the same: a key the function reads that none of them defines is a typo."""
+    found: dict[tuple[str, str, int], tuple[ConfigPath, ...]] = {}
+    for _ in range(_MAX_ALIAS_DEPTH):
+        passed: dict[tuple[str, str, int], set[ConfigPath | None]] = {}
+        for module in policy.values():
+            package = package_of(module)
+            imports = import_aliases(module)
+            in_package = {**aliases.get(package, {}), **_config_imports(module)}
+            for rule in module.get("rules", []):
+                for known in _rule_scopes(in_package, rule, found, package):
+                    for call in _calls(rule):
+                        callee = _callee(_operator(call[0]), package, imports)
+                        for index, argument in enumerate(call[1:]):
+                            config = _config_term(argument, known)
+                            path = config[0] if config is not None and config[1] else None
+                            passed.setdefault((*callee, index), set()).add(path)
+        now = {
+            key: tuple(sorted((p for p in paths if p is not None), key=repr))
+            for key, paths in passed.items()
+            if key[0] and paths - {None}
+        }
+        if now == found:
+            break
+        found = now
+    return found
+
+
+def _calls(node: Any) -> Iterator[list[Any]]:
+    """Every call in `node` as [operator, arguments...]: call terms, and expressions that are
+    a call (`not metrics.meets_floor(v, n, f)`, whose terms are that list)."""
+    for term in terms(node):
+        if term["type"] == "call" and isinstance(term["value"], list) and term["value"]:
+            yield term["value"]
+    for expression in _expressions(node):
+        listed = expression.get("terms")
+        if isinstance(listed, list) and listed and listed[0].get("type") == "ref":
+            yield listed
+
+
+def _expressions(node: Any) -> Iterator[dict[str, Any]]:
+    """Every expression (a dict with `terms`) in `node`, comprehension bodies included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _expressions(item)
+    elif isinstance(node, dict):
+        if "terms" in node:
+            yield node
+        for value in node.values():
+            yield from _expressions(value)
+
+
+def _callee(
+    operator: tuple[str, ...], package: str, imports: Mapping[str, tuple[str, ...]]
+) -> tuple[str, str]:
+    """(package, name) of the function a call's operator names; ("", "") for a built-in."""
+    if len(operator) == 1:
+        return package, operator[0]
+    if operator and operator[0] in imports:
+        path = (*imports[operator[0]], *operator[1:])
+        return ".".join(path[:-1]), path[-1]
+    if operator[:1] == ("data",) and len(operator) > 2:
+        return ".".join(operator[1:-1]), operator[-1]
+    return "", ""
 
 
 def _with_local_bindings(
     known: Mapping[str, ConfigPath], rule: Mapping[str, Any]
 ) -> dict[str, ConfigPath]:
-    """`known` and the variables the rule's body binds to the config: `x := <config>` and
-    `some k, x in <config>` (x: any of its values)."""
+    """`known` and the variables the rule's body and comprehensions bind to the config:
+    `x := <config>` and `some k, x in <config>` (x: any of its values)."""
     bound = dict(known)
     for _ in range(2):  # a binding may read one made after it in the text
-        for expression in rule.get("body") or []:
+        for expression in _expressions(rule):
             found = _binding(expression.get("terms"), bound)
             if found is not None:
                 bound[found[0]] = found[1]

@@ -274,3 +274,38 @@ def test_a_misspelt_field_of_a_spec_bound_by_some_fails_the_check(
     )
 
     assert any(p.startswith(f"promotion/regression.rego:{line}:") for p in _problems(root))
+
+
+def test_a_misspelt_key_read_inside_a_library_function_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """policies/lib/metrics.rego's `_greater_is_better(spec)` with `"greater_is_better"` written
+    `"greater_is_beter"`: object.get's default (true) then holds for every metric, so a metric
+    where lower is better (latency_p99_ms) is compared the wrong way round. Seen: `mlgate check`
+    says ok (a function's argument was not followed to the thresholds its callers pass), the
+    set loads, and a production candidate whose latency_p99_ms is 40 against the champion's
+    29.8 (the high tier tolerates 10% slower, and its ceiling is 50) is allowed where the
+    shipped policies deny it METRIC_REGRESSION_RELATIVE. Expected: a problem at the line, and
+    the set does not load."""
+    root = policy_copy()
+    written = 'object.get(spec, "greater_is_better", true)'
+    line = _misspell(root, "lib/metrics.rego", written, written.replace("better", "beter"))
+
+    problems = _problems(root)
+
+    assert any(
+        p.startswith(f"lib/metrics.rego:{line}:") and "greater_is_better?" in p for p in problems
+    ), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+    doc = fixture_input("approved")
+    doc["metrics"]["values"]["latency_p99_ms"] = 40.0
+    outcomes = []
+    for policies in (PROJECT_ROOT / "policies", root):
+        engine = EmbeddedEngine(read_policy_set(policies))  # the engine alone, unchecked
+        try:
+            outcomes.append(Judge(engine, default_schemas(), default_gates()).evaluate(doc).outcome)
+        finally:
+            engine.close()
+    assert outcomes == ["deny", "allow"]
