@@ -84,13 +84,14 @@ def config_path_problems(
     described = {n.removesuffix(CONFIG_SCHEMA) for n in schemas.names if n.endswith(CONFIG_SCHEMA)}
     names = sorted(set(policy_set.config) | described)
     aliases = _aliases(policy)
-    arguments = _config_arguments(policy, aliases)
+    walks = _Walks()
+    arguments = _config_arguments(policy, aliases, walks)
     problems: dict[tuple[str, ConfigPath], Problem] = {}
     for rel, module in sorted(policy.items()):
         in_package = {**aliases.get(package_of(module), {}), **_config_imports(module)}
         source = policy_set.modules.get(rel, "")
         for rule in module.get("rules", []):
-            scopes = _rule_scopes(in_package, rule, arguments, package_of(module))
+            scopes = _rule_scopes(in_package, rule, arguments, package_of(module), walks)
             # Each scope reads the same terms, in the same order: one per path its arguments
             # may be given. A read is wrong only when it is under every one of them.
             for reads in zip(*(_rule_reads(rule, known) for known in scopes), strict=True):
@@ -202,8 +203,38 @@ def _rule_reads(rule: Mapping[str, Any], known: Mapping[str, ConfigPath]) -> lis
     return [*_config_reads(rule, known), *_member_key_reads(rule, known)]
 
 
+class _Walks:
+    """Each rule's expressions and calls, walked once for one check (the argument rounds read
+    every rule several times)."""
+
+    def __init__(self) -> None:
+        self._walked: dict[int, tuple[list[dict[str, Any]], list[list[Any]]]] = {}
+
+    def of(self, rule: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+        """(the rule's expressions that may bind a variable, its calls)."""
+        walked = self._walked.get(id(rule))
+        if walked is None:
+            expressions = [e for e in _expressions(rule) if _may_bind(e.get("terms"))]
+            walked = self._walked[id(rule)] = (expressions, list(_calls(rule)))
+        return walked
+
+
+def _may_bind(expression: Any) -> bool:
+    if isinstance(expression, dict):
+        return isinstance(expression.get("symbols"), list)
+    return (
+        isinstance(expression, list)
+        and len(expression) == 3
+        and _operator(expression[0]) in (("assign",), ("eq",))
+    )
+
+
 def _rule_scopes(
-    aliases: Mapping[str, ConfigPath], rule: Mapping[str, Any], arguments: Arguments, package: str
+    aliases: Mapping[str, ConfigPath],
+    rule: Mapping[str, Any],
+    arguments: Arguments,
+    package: str,
+    walks: _Walks,
 ) -> list[dict[str, ConfigPath]]:
     """What each name in `rule` stands for of the config, once per way its function may be
     called: the package's aliases, less those its arguments shadow, plus each argument that
@@ -216,14 +247,15 @@ def _rule_scopes(
             bound.append((str(argument["value"]), paths))
     return [
         _with_local_bindings(
-            {**known, **dict(zip([n for n, _ in bound], chosen, strict=True))}, rule
+            {**known, **dict(zip([n for n, _ in bound], chosen, strict=True))},
+            walks.of(rule)[0],
         )
         for chosen in product(*(paths for _, paths in bound))
     ]
 
 
 def _config_arguments(
-    policy: Mapping[str, Any], aliases: Mapping[str, Mapping[str, ConfigPath]]
+    policy: Mapping[str, Any], aliases: Mapping[str, Mapping[str, ConfigPath]], walks: _Walks
 ) -> dict[tuple[str, str, int], tuple[ConfigPath, ...]]:
     """(package, function, argument index) -> the config paths its calls pass there
     (`metrics.meets_absolute_change(c, b, spec)` with `spec` a value of the promotion gate's
@@ -238,8 +270,8 @@ def _config_arguments(
             imports = import_aliases(module)
             in_package = {**aliases.get(package, {}), **_config_imports(module)}
             for rule in module.get("rules", []):
-                for known in _rule_scopes(in_package, rule, found, package):
-                    for call in _calls(rule):
+                for known in _rule_scopes(in_package, rule, found, package, walks):
+                    for call in walks.of(rule)[1]:
                         callee = _callee(_operator(call[0]), package, imports)
                         for index, argument in enumerate(call[1:]):
                             config = _config_term(argument, known)
@@ -295,13 +327,13 @@ def _callee(
 
 
 def _with_local_bindings(
-    known: Mapping[str, ConfigPath], rule: Mapping[str, Any]
+    known: Mapping[str, ConfigPath], expressions: list[dict[str, Any]]
 ) -> dict[str, ConfigPath]:
-    """`known` and the variables the rule's body and comprehensions bind to the config:
-    `x := <config>` and `some k, x in <config>` (x: any of its values)."""
+    """`known` and the variables `expressions` (a rule's, in its body and comprehensions)
+    bind to the config: `x := <config>` and `some k, x in <config>` (x: any of its values)."""
     bound = dict(known)
     for _ in range(2):  # a binding may read one made after it in the text
-        for expression in _expressions(rule):
+        for expression in expressions:
             found = _binding(expression.get("terms"), bound)
             if found is not None:
                 bound[found[0]] = found[1]
