@@ -1,4 +1,4 @@
-"""What the service tells a client never names its own files.
+"""What the service tells a client never names its own files, nor where its database is.
 
 Messages from the core name the paths they are about ("no record 'x' in the SQLite ledger
 /var/lib/mlgate/ledger.sqlite3"): right for the operator at a terminal, but over HTTP any token
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.redactedurl import redacted_url
 from service.settings import Settings
 
 
@@ -25,11 +26,16 @@ class PrivatePaths:
         """The paths of `settings` a message may name, each as given and resolved: the
         ledger file and its folder, the signing key, keyring and tokens file, the MLflow store
         (local, or a file or sqlite tracking URI), the OPA server's certificate files, the
-        policy and schema directories and MLGATE_HOME."""
+        policy and schema directories and MLGATE_HOME; and a database server's ledger URL, as
+        configured and as the store names it (without its password, service/redactedurl.py)."""
         named: dict[str, str] = {}
         ledger_file = settings.sqlite_ledger
         if ledger_file is not None:
             _name(named, ledger_file, "<the ledger file>")
+        else:
+            url = settings.resolved_ledger_url
+            for form in (url, redacted_url(url)):
+                named.setdefault(form, "$MLGATE_LEDGER_URL")
         _name(named, settings.resolved_signing_key, "$MLGATE_SIGNING_KEY")
         _name(named, settings.resolved_keyring, "$MLGATE_KEYRING")
         _name(named, settings.resolved_tokens_file, "$MLGATE_TOKENS_FILE")

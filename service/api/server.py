@@ -15,10 +15,10 @@ import uvicorn
 from service.api.app import create_app
 from service.api.auth import ROLES, add_token, read_tokens
 from service.api.logs import log_config
-from service.audit.stores.postgres import redacted
 from service.errors import UsageError
 from service.evidence.base import RECORDED_ONLY
 from service.evidence.files import read_evidence_dir
+from service.redactedurl import redacted_url
 from service.settings import PROJECT_ROOT, Settings, get_settings, settings_file
 from service.statefiles import private_directory
 
@@ -126,7 +126,7 @@ def how_to_call(
         f"mlgate is serving on {base} (OpenAPI at {base}/docs)",
         f"  review    {base}/review (sign in with an auditor token)",
         f"  policies  {settings.policy_dir}",
-        f"  ledger    {redacted(settings.resolved_ledger_url)}",
+        f"  ledger    {redacted_url(settings.resolved_ledger_url)}",
         f"  settings  {env_file if env_file.is_file() else 'none (' + str(env_file) + ' absent)'}",
     ]
     if tokens:

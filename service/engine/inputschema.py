@@ -94,9 +94,11 @@ class InputSchemas:
         return self._bundled[name]
 
     def lookup(
-        self, name: str, path: Sequence[str | int], property_names: bool = False
+        self, name: str, path: Sequence[str | int | None], property_names: bool = False
     ) -> PathInfo:
-        """What schema `name` says of input path `path` (keys, or indexes into arrays).
+        """What schema `name` says of input path `path` (keys, or indexes into arrays; None
+        for a key computed, which is any key the schema allows there: defined, and not
+        required).
 
         `property_names`: also take an object's `propertyNames` enum as the keys it may have,
         as JSON Schema does and OPA's type checker does not (for data read as data, not as
@@ -105,7 +107,10 @@ class InputSchemas:
         node: Any = root
         required = True
         for depth, key in enumerate(path):
-            step = _step(root, node, key)
+            if key is None:
+                node, required = _any_step(root, node, property_names), False
+                continue
+            step = _step(root, node, key, as_data=property_names)
             names = _property_names(root, node) if property_names else None
             if step is not None and names is not None and key not in names:
                 step = None
@@ -205,11 +210,15 @@ def _property_names(root: Mapping[str, Any], node: Any) -> set[str] | None:
     return allowed
 
 
-def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool] | None:
+def _step(
+    root: Mapping[str, Any], node: Any, key: str | int, as_data: bool = False
+) -> tuple[Any, bool] | None:
     """The schema below `key` of `node` and whether `key` is required; None when OPA's type
-    checker would call the key undefined."""
+    checker would call the key undefined. `as_data`: as JSON Schema reads it instead, where an
+    anyOf or oneOf whose branches only require keys (`anyOf: [{required: [a]}, {required:
+    [b]}]`) shapes nothing: the node's own properties still say which keys there are."""
     branches = _branches(root, node)
-    if any("anyOf" in b or "oneOf" in b for b in branches):
+    if any(_is_union(b, as_data) for b in branches):
         return {}, False  # a union: OPA accepts a key any branch has; not followed further
     types = {t for b in branches for t in _types(b)}
     properties = [b["properties"][key] for b in branches if key in b.get("properties", {})]
@@ -226,6 +235,31 @@ def _step(root: Mapping[str, Any], node: Any, key: str | int) -> tuple[Any, bool
         return None  # a string, number or boolean has no keys
     extra = [b[_EXTRA] for b in branches if isinstance(b.get(_EXTRA), dict)]
     return (extra[0] if extra else {}), required
+
+
+def _is_union(branch: Mapping[str, Any], as_data: bool) -> bool:
+    """Whether `branch` is an anyOf or oneOf that may shape a value (see _step)."""
+    alternatives = [*branch.get("anyOf", []), *branch.get("oneOf", [])]
+    if not alternatives:
+        return False
+    return not as_data or any(
+        not isinstance(a, dict) or set(a) - {"required", "description"} for a in alternatives
+    )
+
+
+def _any_step(root: Mapping[str, Any], node: Any, as_data: bool) -> Any:
+    """The schema below a key computed at `node`: its items, or its additionalProperties when
+    it lists no properties; otherwise (properties listed, a union, no object) nothing is known
+    of it, and the keys after it are not checked ({})."""
+    branches = _branches(root, node)
+    if any(_is_union(b, as_data) for b in branches) or _keys(root, node):
+        return {}
+    types = {t for b in branches for t in _types(b)}
+    if "array" in types:
+        items = [b["items"] for b in branches if isinstance(b.get("items"), dict)]
+        return {"allOf": items} if items else {}
+    extra = [b[_EXTRA] for b in branches if isinstance(b.get(_EXTRA), dict)]
+    return extra[0] if extra and types <= {"object"} else {}
 
 
 def _types(branch: Mapping[str, Any]) -> list[str]:

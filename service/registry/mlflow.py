@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from service.errors import MlgateError, NotFound
+from service.redactedurl import redacted_url, without_url_secrets
 
 
 class RegistryUnavailable(MlgateError):
@@ -79,7 +80,7 @@ class MlflowRegistry:
         self._client: Any = None
         store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
         self.cache_dir = cache_dir / store
-        self.description = f"the MLflow registry at {tracking_uri}"
+        self.description = f"the MLflow registry at {redacted_url(tracking_uri)}"
 
     def _call(self, what: str, method: str, *args: Any) -> Any:
         """MLflow's client method `method` called with `args`, with its errors turned into
@@ -104,12 +105,16 @@ class MlflowRegistry:
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise NotFound(f"{what} is not in {self.description}") from None
             raise RegistryUnavailable(
-                f"{self.description} could not be read ({what}): {exc.message}"
+                f"{self.description} could not be read ({what}): {self._said(exc.message)}"
             ) from None
         except (OSError, ValueError) as exc:
             raise RegistryUnavailable(
-                f"{self.description} could not be read ({what}): {exc}"
+                f"{self.description} could not be read ({what}): {self._said(str(exc))}"
             ) from None
+
+    def _said(self, message: str) -> str:
+        """MLflow's `message`, which may quote the tracking URI, without its credentials."""
+        return without_url_secrets(message, self.tracking_uri)
 
     def _opened(self) -> Any:
         """MLflow's client, opened by the first call that found its store."""

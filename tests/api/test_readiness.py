@@ -223,3 +223,56 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
         assert admin.execute("SELECT count(*) FROM records").fetchone() == records
         assert admin.execute("SELECT count(*) FROM inputs").fetchone() == inputs
         assert decide(client, headers).json()["audit"]["seq"] == 2
+
+
+def test_postgresql_a_password_in_the_ledger_urls_query_is_never_answered(
+    tmp_path: Path, postgres_writer: tuple[str, psycopg.Connection[Any], str]
+) -> None:
+    """libpq takes a password as a query parameter of the URL (`?password=`, `sslpassword=`
+    for the client key's passphrase) as well as in its user part. Seen: the ledger's
+    description kept the query as written, so a refused record put the password in the gate's
+    503 and in /readyz, which any client may ask without a token. Expected: neither names it."""
+    url, admin, role = postgres_writer
+    secret = "hunter2-in-the-query"
+    with_password = f"{url}&password={secret}&sslpassword={secret}-key"
+    with app_serving(Settings(home=tmp_path, ledger_url=with_password)) as (client, headers):
+        admin.execute(f"REVOKE INSERT ON records FROM {role}")
+        refused = decide(client, headers)
+        status, why = ledger_readiness(client)
+        admin.execute(f"GRANT INSERT ON records TO {role}")
+
+    assert refused.status_code == 503, refused.text
+    assert "PostgreSQL ledger" in refused.json()["message"]
+    assert secret not in refused.text
+    assert status == 503
+    assert "PostgreSQL ledger" in why
+    assert secret not in why
+
+
+def test_postgresql_the_ledgers_url_is_named_by_its_setting_to_clients(
+    tmp_path: Path, postgres_writer: tuple[str, psycopg.Connection[Any], str]
+) -> None:
+    """A SQLite ledger is named to clients as `<the ledger file>`, never by its path; a
+    PostgreSQL ledger was named by its URL, user, host, port, database and options: a reporter
+    token (the least a token may do) asking for a policy revision not on record, and anyone
+    asking /readyz while records are refused, learnt where the service's database is. Expected:
+    the setting's name, MLGATE_LEDGER_URL, in its place."""
+    url, admin, role = postgres_writer
+    settings = Settings(home=tmp_path, ledger_url=url)
+    with app_serving(settings) as (client, _):
+        reporter = add_token(settings.resolved_tokens_file, "prometheus", "reporter")
+        missing = client.get(
+            "/v1/policies/sha256:" + "0" * 64, headers={"Authorization": f"Bearer {reporter}"}
+        )
+        admin.execute(f"REVOKE INSERT ON records FROM {role}")
+        status, why = ledger_readiness(client)
+        admin.execute(f"GRANT INSERT ON records TO {role}")
+
+    where = urlsplit(url)
+    assert missing.status_code == 404, missing.text
+    assert "PostgreSQL ledger $MLGATE_LEDGER_URL" in missing.json()["message"]
+    assert status == 503
+    assert "PostgreSQL ledger $MLGATE_LEDGER_URL" in why
+    for answer in (missing.text, why):
+        assert str(where.netloc) not in answer
+        assert where.query not in answer

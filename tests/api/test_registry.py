@@ -11,7 +11,7 @@ import pytest
 from service.api.app import create_app
 from service.cli.demo_registry import MODEL, build_demo_registry
 from service.settings import Settings
-from tests.api.conftest import Api, TestClient, make_tokens
+from tests.api.conftest import Api, TestClient, free_port, make_tokens
 
 
 @pytest.fixture(scope="module", params=["threads", "workers"])
@@ -102,3 +102,27 @@ def test_enacting_a_move_made_already_moves_nothing_and_names_the_move_that_did(
     }
     after = api.client.get(f"/v1/models/{MODEL}/history", headers=auditor).json()["moves"]
     assert after == moves
+
+
+def test_the_registry_password_in_its_uri_is_never_answered(tmp_path: Path) -> None:
+    """A tracking URI may carry the registry's credentials (`https://user:password@host`, or a
+    database store's `postgresql://user:password@host/db`). Seen: the registry's description
+    named the URI as configured, so the 503 for a registry that does not answer gave any gate
+    token holder the password. Expected: the answer names the registry without it."""
+    secret = "registry-password-42"
+    settings = Settings(
+        home=tmp_path,
+        mlflow_tracking_uri=f"http://ci-bot:{secret}@127.0.0.1:{free_port()}",
+        mlflow_request_retries=0,
+        mlflow_request_timeout_seconds=2,
+    )
+    tokens = make_tokens(settings)
+    app = create_app(settings, engines=1)
+    with TestClient(app) as client:
+        body = {"model": {"name": MODEL, "version": "2"}, "target": {"stage": "staging"}}
+        response = Api(client, tokens, settings).decide(body)
+    app.state.runtime.close()
+
+    assert response.status_code == 503, response.text
+    assert "MLflow registry at http://ci-bot@127.0.0.1:" in response.json()["message"]
+    assert secret not in response.text

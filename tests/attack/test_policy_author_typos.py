@@ -15,7 +15,7 @@ import pytest
 from service.decision.judge import Judge
 from service.engine.embedded import EmbeddedEngine
 from service.engine.policycheck import check_policy_dir
-from service.engine.policyset import load_policy_set
+from service.engine.policyset import load_policy_set, read_policy_set
 from service.errors import PolicyLoadError
 from service.gates.registry import default_gates
 from service.schemas import default_schemas
@@ -146,3 +146,166 @@ def test_a_reason_rule_reading_a_misspelt_data_path_fails_the_check_and_the_load
     assert any(p.startswith("promotion/extra.rego") for p in problems), problems
     with pytest.raises(PolicyLoadError):
         load_policy_set(root)
+
+
+def _misspell(root: Path, rel: str, written: str, typo: str) -> int:
+    """Write `typo` for `written` (once in the file) in the copy's `rel`; its line."""
+    path = root / rel
+    source = path.read_text()
+    assert source.count(written) == 1, written
+    path.write_text(source.replace(written, typo))
+    return 1 + next(i for i, line in enumerate(source.splitlines()) if written in line)
+
+
+def test_a_floor_rule_reading_a_misspelt_key_of_the_stage_settings_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """policies/promotion/metrics.rego's METRIC_BELOW_FLOOR rule with `"floors"` written
+    `"flors"`: `object.get(stage_settings, "flors", {})` is always {}, so no floor is checked.
+    Seen: `mlgate check` says ok (the check followed data.mlgate.config through alias rules
+    only, and stage_settings is read through the function _settings_of and object.union), the
+    service loads the set, and a high-risk model with auc 0.5 is allowed to staging, whose floor
+    is 0.9 (the shipped policies deny it METRIC_BELOW_FLOOR). Expected: the read of a key the
+    stage settings' schema does not define is a problem at its line, and the set does not load.
+    """
+    root = policy_copy()
+    written = 'some name, floor in object.get(stage_settings, "floors", {})'
+    line = _misspell(root, "promotion/metrics.rego", written, written.replace("floors", "flors"))
+
+    problems = _problems(root)
+
+    assert any(p.startswith(f"promotion/metrics.rego:{line}:") for p in problems), problems
+    assert any("flors" in p and "floors" in p for p in problems), problems  # did you mean
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+@pytest.mark.parametrize(
+    ("rel", "written", "typo"),
+    [
+        (
+            "promotion/card.rego",
+            'object.get(settings, "card_sections", [])',
+            'object.get(settings, "card_section", [])',
+        ),
+        (
+            "promotion/fairness.rego",
+            'object.get(stage_settings, "fairness", {})',
+            'object.get(stage_settings, "fairnes", {})',
+        ),
+        (
+            "monitoring/thresholds.rego",
+            'some name, ceiling in object.get(settings, "ceilings", {})',
+            'some name, ceiling in object.get(settings, "cielings", {})',
+        ),
+    ],
+    ids=["tier-settings", "object-union", "monitoring-settings"],
+)
+def test_a_misspelt_key_of_merged_settings_fails_the_check(
+    policy_copy: Callable[[], Path], rel: str, written: str, typo: str
+) -> None:
+    """The same mistake where other rules read the settings the gates merge: the tier's
+    settings (`settings`, from `_settings_of(tier)`), a stage's fairness limits merged over the
+    tier's (object.union), the monitoring gate's settings (stages.default, the stage, the
+    model's own, merged). Each such read of a key the schema does not define is a problem."""
+    root = policy_copy()
+    line = _misspell(root, rel, written, typo)
+
+    assert any(p.startswith(f"{rel}:{line}:") for p in _problems(root)), _problems(root)
+
+
+def test_the_floor_typo_would_allow_what_the_shipped_policies_deny(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """Why the typo above matters: loaded without the check (the engine alone), the set with
+    `"flors"` allows to staging a high-risk model with auc 0.5 that the shipped set denies."""
+    root = policy_copy()
+    written = 'some name, floor in object.get(stage_settings, "floors", {})'
+    _misspell(root, "promotion/metrics.rego", written, written.replace("floors", "flors"))
+    doc = fixture_input("approved", stage="staging")
+    doc["metrics"]["values"]["auc"] = 0.5
+    outcomes = []
+    for policies in (PROJECT_ROOT / "policies", root):
+        engine = EmbeddedEngine(read_policy_set(policies))
+        try:
+            outcomes.append(Judge(engine, default_schemas(), default_gates()).evaluate(doc).outcome)
+        finally:
+            engine.close()
+    assert outcomes == ["deny", "allow"]
+
+
+def test_a_misspelt_key_asked_of_each_regression_spec_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """policies/promotion/regression.rego's METRIC_REGRESSION_ABSOLUTE rule with
+    `"min_absolute_change" in object.keys(spec)` written `"min_absolut_change"`, where `spec` is
+    each value of the stage's `regression` map (`some name, spec in ...`): the rule never fires.
+    Seen: `mlgate check` says ok (a variable bound by `some ... in` was not followed, a key asked
+    with `in object.keys(...)` was not read as a path, and the regression schema's anyOf of
+    `required` lists was taken for a union of shapes), the set loads, and `mlgate decide
+    promotion --evidence fixtures/evidence/regressed --to production` allows (exit 0) what the
+    shipped policies deny. Expected: a problem at the line, and the set does not load."""
+    root = policy_copy()
+    written = '"min_absolute_change" in object.keys(spec)'
+    line = _misspell(
+        root, "promotion/regression.rego", written, written.replace("absolute", "absolut")
+    )
+
+    problems = _problems(root)
+
+    assert any(
+        p.startswith(f"promotion/regression.rego:{line}:") and "min_absolute_change?" in p
+        for p in problems
+    ), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+
+def test_a_misspelt_field_of_a_spec_bound_by_some_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """The same through a reference: `spec.min_relative_change` written
+    `spec.min_relative_chnage` where `spec` is bound by `some name, spec in <the regression
+    map>` is a read of a key the schema does not define."""
+    root = policy_copy()
+    written = "_tolerance_note(spec.min_relative_change)"
+    line = _misspell(
+        root, "promotion/regression.rego", written, written.replace("change", "chnage")
+    )
+
+    assert any(p.startswith(f"promotion/regression.rego:{line}:") for p in _problems(root))
+
+
+def test_a_misspelt_key_read_inside_a_library_function_fails_the_check(
+    policy_copy: Callable[[], Path],
+) -> None:
+    """policies/lib/metrics.rego's `_greater_is_better(spec)` with `"greater_is_better"` written
+    `"greater_is_beter"`: object.get's default (true) then holds for every metric, so a metric
+    where lower is better (latency_p99_ms) is compared the wrong way round. Seen: `mlgate check`
+    says ok (a function's argument was not followed to the thresholds its callers pass), the
+    set loads, and a production candidate whose latency_p99_ms is 40 against the champion's
+    29.8 (the high tier tolerates 10% slower, and its ceiling is 50) is allowed where the
+    shipped policies deny it METRIC_REGRESSION_RELATIVE. Expected: a problem at the line, and
+    the set does not load."""
+    root = policy_copy()
+    written = 'object.get(spec, "greater_is_better", true)'
+    line = _misspell(root, "lib/metrics.rego", written, written.replace("better", "beter"))
+
+    problems = _problems(root)
+
+    assert any(
+        p.startswith(f"lib/metrics.rego:{line}:") and "greater_is_better?" in p for p in problems
+    ), problems
+    with pytest.raises(PolicyLoadError):
+        load_policy_set(root)
+
+    doc = fixture_input("approved")
+    doc["metrics"]["values"]["latency_p99_ms"] = 40.0
+    outcomes = []
+    for policies in (PROJECT_ROOT / "policies", root):
+        engine = EmbeddedEngine(read_policy_set(policies))  # the engine alone, unchecked
+        try:
+            outcomes.append(Judge(engine, default_schemas(), default_gates()).evaluate(doc).outcome)
+        finally:
+            engine.close()
+    assert outcomes == ["deny", "allow"]

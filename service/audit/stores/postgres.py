@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -30,6 +29,7 @@ from service.audit.stores.base import (
 )
 from service.audit.stores.reads import SharedReads
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
+from service.redactedurl import redacted_url
 
 T = TypeVar("T")
 
@@ -79,24 +79,12 @@ INSERT_INPUT = (
 CONNECT_TIMEOUT_S = 5
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class PostgresStore(SharedReads):
     """One connection per store, re-opened after it breaks; a lock shares it between threads."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.description = f"PostgreSQL ledger {redacted(url)}"
+        self.description = f"PostgreSQL ledger {redacted_url(url)}"
         self._create = create
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
