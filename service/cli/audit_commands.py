@@ -16,6 +16,7 @@ from service.audit.keys import KeyFiles, Keyring, init_keys, load_keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
+from service.cli.arguments import existing_file
 from service.decision.model import Decision
 from service.errors import AuditKeyMissing, NotFound, UsageError
 from service.settings import get_settings
@@ -50,7 +51,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Exit 0 when every record is valid, 1 when any problem is found.",
     )
     source = verify.add_mutually_exclusive_group()
-    source.add_argument("--file", type=Path, help="verify an export (JSONL) instead of the ledger")
+    source.add_argument(
+        "--file", type=existing_file, help="verify an export (JSONL) instead of the ledger"
+    )
     source.add_argument(
         "--url",
         help="verify a service's ledger here: fetch its export, checkpoints and (without "
