@@ -175,7 +175,10 @@ def found(value: object) -> str:
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [validation_problem(e) for e in exc.errors()]
+    problems = [
+        ("body", _not_json_sent(request)) if _is_unread_body(e) else validation_problem(e)
+        for e in exc.errors()
+    ]
     if any(
         e.get("type") == "missing" and field_name(e.get("loc", ())) == "body" for e in exc.errors()
     ):
@@ -184,6 +187,26 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     field, message = problems[0]
     details = [{"field": f, "problem": p} for f, p in problems]
     return problem(422, "invalid_request", f"{field}: {message}", field=field, problems=details)
+
+
+def _is_unread_body(error: Mapping[str, Any]) -> bool:
+    """An error about a body FastAPI did not read as JSON: it hands the route the raw bytes
+    when the Content-Type is not application/json (or +json), or is absent
+    (fastapi/routing.py, get_request_handler)."""
+    return field_name(error.get("loc", ())) == "body" and isinstance(error.get("input"), bytes)
+
+
+def _not_json_sent(request: Request) -> str:
+    """What a body sent without a JSON Content-Type needs, naming the type that was sent."""
+    sent = request.headers.get("content-type")
+    expected = "expected a JSON object sent with Content-Type: application/json"
+    if not sent:
+        return f"{expected}; found a body with no Content-Type header"
+    found_type = f"{expected}; found Content-Type: {sent[:MAX_SHOWN]}"
+    if sent.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        # What `curl -d` sends unless told otherwise.
+        return f"{found_type} (curl -d sends that unless given -H 'Content-Type: application/json')"
+    return found_type
 
 
 def _body_needs(request: Request) -> str:
