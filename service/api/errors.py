@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException
 
 from service.api.jsonbody import NameGivenTwice, loads
@@ -120,6 +121,10 @@ _ONE_OF = ("literal_error", "enum")
 # Error types whose message says all there is: the value is absent, the whole body unreadable,
 # or the message is one of mlgate's own validators (service/api/models.py), which quote the value.
 _NOTHING_FOUND = ("missing", "extra_forbidden", "json_invalid", "value_error", "assertion_error")
+# Pydantic's own error types. Any other is a PydanticCustomError of mlgate's validators, whose
+# message quotes what it found itself: the value the validator ran on may be the whole object
+# (a model validator's), which "found an object" would not describe.
+_PYDANTIC_TYPES = frozenset(get_args(ErrorType))
 MAX_SHOWN = 60
 MISSING = "required property missing"
 
@@ -145,7 +150,12 @@ def validation_problem(error: Mapping[str, Any]) -> tuple[str, str]:
         message = "the body must be a JSON object sent as application/json"
     elif kind in _ONE_OF and "expected" in (error.get("ctx") or {}):
         message = f"expected {error['ctx']['expected']}"
-    if kind not in _NOTHING_FOUND and "input" in error and "found" not in message:
+    if (
+        kind not in _NOTHING_FOUND
+        and kind in _PYDANTIC_TYPES
+        and "input" in error
+        and "found" not in message
+    ):
         message = f"{message}; found {found(error['input'])}"
     return field, message
 

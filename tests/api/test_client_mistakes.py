@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.api.errors import found
+from service.api.errors import found, validation_problem
 from tests.api.conftest import Api, role_for
 from tests.api.test_signoffs import waive
 
@@ -287,3 +287,27 @@ def test_a_body_not_sent_as_json_is_told_the_content_type_it_was_sent_as(
 )
 def test_a_value_found_is_quoted_with_its_json_type(value: object, shown: str) -> None:
     assert found(value) == shown
+
+
+def test_a_validator_of_mlgate_quotes_what_it_found_without_a_found_an_object_after() -> None:
+    """A model validator's error is raised on the whole object: its own message says what was
+    found, and nothing is appended after it (it read "...; found an object")."""
+    error = {
+        "type": "metadata_key",
+        "loc": ("body", "metadata"),
+        "msg": "unknown key(s) 'x': mlgate reads only model",
+        "input": {"model": "m", "x": "1"},
+    }
+
+    assert validation_problem(error) == ("metadata", "unknown key(s) 'x': mlgate reads only model")
+
+
+def test_a_pydantic_type_error_still_says_what_was_found() -> None:
+    error = {
+        "type": "string_type",
+        "loc": ("body", "reason"),
+        "msg": "Input should be a valid string",
+        "input": ["a"],
+    }
+
+    assert validation_problem(error) == ("reason", "Input should be a valid string; found an array")
