@@ -85,15 +85,35 @@ _duration_text(ns) := sprintf("%dms", [floor(ns / 1000000)]) if {
 	part := sprintf("%d%s", [amount, unit])
 ])
 
-# An interval as HH:MM-HH:MM (UTC), as the reasons quote it; a time that is no timestamp as
-# written, so that a reason quoting it never goes silent.
-_interval_text(snapshot) := sprintf("%s-%s", [
-	_clock(object.get(snapshot, ["interval", "start"], null)),
-	_clock(object.get(snapshot, ["interval", "end"], null)),
-])
+# An interval as the reasons quote it (UTC): HH:MM-HH:MM when both times fall on whole
+# minutes, HH:MM:SS-HH:MM:SS when both fall on whole seconds, else to the millisecond, so
+# that a start and an end that differ never read the same. A time that is no timestamp is
+# quoted as written, so that a reason quoting it never goes silent.
+_interval_text(snapshot) := sprintf("%s-%s", [_clock(start, unit), _clock(end, unit)]) if {
+	start := object.get(snapshot, ["interval", "start"], null)
+	end := object.get(snapshot, ["interval", "end"], null)
+	unit := _clock_unit([start, end])
+}
 
-_clock(timestamp) := sprintf("%02d:%02d", [hour, minute]) if {
+# The finest unit any of the timestamps needs: "ms", "s" or "m".
+_clock_unit(timestamps) := "ms" if {
+	some timestamp in timestamps
+	_time_ns(timestamp) % 1000000000 != 0
+} else := "s" if {
+	some timestamp in timestamps
+	_time_ns(timestamp) % 60000000000 != 0
+} else := "m"
+
+_clock(timestamp, unit) := sprintf("%02d:%02d", [hour, minute]) if {
+	unit == "m"
 	[hour, minute, _] := time.clock(_time_ns(timestamp))
+} else := sprintf("%02d:%02d:%02d", [hour, minute, second]) if {
+	unit == "s"
+	[hour, minute, second] := time.clock(_time_ns(timestamp))
+} else := sprintf("%02d:%02d:%02d.%03d", [hour, minute, second, millis]) if {
+	ns := _time_ns(timestamp)
+	[hour, minute, second] := time.clock(ns)
+	millis := floor((ns % 1000000000) / 1000000)
 } else := sprintf("%v", [timestamp])
 
 # An RFC 3339 timestamp in nanoseconds; undefined for anything else, whichever engine evaluates

@@ -222,6 +222,24 @@ test_a_malformed_snapshot_never_allows_and_is_quoted_as_written[note] := passed 
 	passed := message in {r.message | some r in result.reasons}
 }
 
+test_an_interval_is_quoted_to_the_unit_that_tells_its_ends_apart[note] := passed if {
+	some note, case in {
+		"whole minutes": [{"start": "2026-11-21T14:25:00Z", "end": "2026-11-21T14:30:00Z"}, "14:25-14:30"],
+		"within one minute": [{"start": "2026-11-21T14:29:10Z", "end": "2026-11-21T14:29:40Z"}, "14:29:10-14:29:40"],
+		"one end off the minute": [{"start": "2026-11-21T14:29:00Z", "end": "2026-11-21T14:29:30Z"}, "14:29:00-14:29:30"],
+		"within one second": [
+			{"start": "2026-11-21T14:29:10.001Z", "end": "2026-11-21T14:29:10.300Z"},
+			"14:29:10.001-14:29:10.300",
+		],
+		"an offset": [{"start": "2026-11-21T15:29:10+01:00", "end": "2026-11-21T15:29:40+01:00"}, "14:29:10-14:29:40"],
+	}
+	[interval, text] := case
+	doc := json.patch(run([failing]), [{"op": "replace", "path": "/snapshots/0/interval", "value": interval}])
+	result := decided_under(pinned({"ceilings": {"error_rate": 0.02}}), doc)
+	message := sprintf("1 of 1 judged intervals failed (%s), more than the canary failure_limit 0", [text])
+	passed := message in {r.message | some r in result.reasons}
+}
+
 # Boundary tables pin a policy configured with one threshold and nothing else: one judged
 # interval decides (no warm-up, a failure budget of 0, one success needed).
 pinned(stage_settings) := {"monitoring": {

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException
 
 from service.api.jsonbody import NameGivenTwice, loads
@@ -120,6 +121,10 @@ _ONE_OF = ("literal_error", "enum")
 # Error types whose message says all there is: the value is absent, the whole body unreadable,
 # or the message is one of mlgate's own validators (service/api/models.py), which quote the value.
 _NOTHING_FOUND = ("missing", "extra_forbidden", "json_invalid", "value_error", "assertion_error")
+# Pydantic's own error types. Any other is a PydanticCustomError of mlgate's validators, whose
+# message quotes what it found itself: the value the validator ran on may be the whole object
+# (a model validator's), which "found an object" would not describe.
+_PYDANTIC_TYPES = frozenset(get_args(ErrorType))
 MAX_SHOWN = 60
 MISSING = "required property missing"
 
@@ -145,7 +150,12 @@ def validation_problem(error: Mapping[str, Any]) -> tuple[str, str]:
         message = "the body must be a JSON object sent as application/json"
     elif kind in _ONE_OF and "expected" in (error.get("ctx") or {}):
         message = f"expected {error['ctx']['expected']}"
-    if kind not in _NOTHING_FOUND and "input" in error and "found" not in message:
+    if (
+        kind not in _NOTHING_FOUND
+        and kind in _PYDANTIC_TYPES
+        and "input" in error
+        and "found" not in message
+    ):
         message = f"{message}; found {found(error['input'])}"
     return field, message
 
@@ -175,7 +185,10 @@ def found(value: object) -> str:
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [validation_problem(e) for e in exc.errors()]
+    problems = [
+        ("body", _not_json_sent(request)) if _is_unread_body(e) else validation_problem(e)
+        for e in exc.errors()
+    ]
     if any(
         e.get("type") == "missing" and field_name(e.get("loc", ())) == "body" for e in exc.errors()
     ):
@@ -184,6 +197,26 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     field, message = problems[0]
     details = [{"field": f, "problem": p} for f, p in problems]
     return problem(422, "invalid_request", f"{field}: {message}", field=field, problems=details)
+
+
+def _is_unread_body(error: Mapping[str, Any]) -> bool:
+    """An error about a body FastAPI did not read as JSON: it hands the route the raw bytes
+    when the Content-Type is not application/json (or +json), or is absent
+    (fastapi/routing.py, get_request_handler)."""
+    return field_name(error.get("loc", ())) == "body" and isinstance(error.get("input"), bytes)
+
+
+def _not_json_sent(request: Request) -> str:
+    """What a body sent without a JSON Content-Type needs, naming the type that was sent."""
+    sent = request.headers.get("content-type")
+    expected = "expected a JSON object sent with Content-Type: application/json"
+    if not sent:
+        return f"{expected}; found a body with no Content-Type header"
+    found_type = f"{expected}; found Content-Type: {sent[:MAX_SHOWN]}"
+    if sent.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        # What `curl -d` sends unless told otherwise.
+        return f"{found_type} (curl -d sends that unless given -H 'Content-Type: application/json')"
+    return found_type
 
 
 def _body_needs(request: Request) -> str:

@@ -266,7 +266,8 @@ class FlaggerMetadata(BaseModel):
                 more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
                 raise PydanticCustomError(
                     "metadata_key",
-                    "unknown key(s) {keys}: mlgate reads only {known}",
+                    "expected only the keys mlgate reads ({known}); found the unknown key(s) "
+                    "{keys}",
                     {"keys": listed + more, "known": ", ".join(METADATA_KEYS)},
                 )
         return data

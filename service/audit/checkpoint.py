@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.audit.clock import format_time, parse_time
-from service.audit.envelope import MalformedEnvelope, open_envelope, seal
+from service.audit.envelope import Envelope, MalformedEnvelope, open_envelope, seal
 from service.audit.keys import Keyring, SigningKey
 from service.canonical import canonical_json
 
@@ -55,8 +55,28 @@ def seal_checkpoint(
     return seal(CHECKPOINT_PAYLOAD_TYPE, canonical_json(body), key)
 
 
-def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
-    """The checkpoint, once its signature and key validity check out; else CheckpointInvalid."""
+@dataclass(frozen=True)
+class _Statement:
+    envelope: Envelope
+    size: int
+    root: bytes
+    time: datetime
+    head: str | None
+
+
+def checkpoint_shape_problem(raw: bytes) -> str | None:
+    """What makes `raw` not a checkpoint at all (not a DSSE envelope, another payloadType, a
+    payload that is not a checkpoint statement), before any signature is looked at; None when
+    it is shaped as one. Whether it is signed by a trusted key and matches a ledger is
+    open_checkpoint's and the verifier's to say."""
+    try:
+        _statement(raw)
+    except MalformedEnvelope as exc:
+        return str(exc)
+    return None
+
+
+def _statement(raw: bytes) -> _Statement:
     try:
         envelope = open_envelope(raw)
         if envelope.payload_type != CHECKPOINT_PAYLOAD_TYPE:
@@ -70,8 +90,28 @@ def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
         head = body.get("head")
         if head is not None and not (isinstance(head, str) and len(head) == 64):
             raise MalformedEnvelope(f"head must be 64 hex digits; found {head!r}")
-    except (MalformedEnvelope, ValueError, KeyError, TypeError) as exc:
+    except MalformedEnvelope:
+        raise
+    except KeyError as exc:
+        raise MalformedEnvelope(f"the statement has no {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise MalformedEnvelope(str(exc)) from None
+    return _Statement(envelope, size, root, at, head)
+
+
+def open_checkpoint(raw: bytes, keyring: Keyring) -> Checkpoint:
+    """The checkpoint, once its signature and key validity check out; else CheckpointInvalid."""
+    try:
+        statement = _statement(raw)
+    except MalformedEnvelope as exc:
         raise CheckpointInvalid(f"not a checkpoint: {exc}") from None
+    envelope, size, root, at, head = (
+        statement.envelope,
+        statement.size,
+        statement.root,
+        statement.time,
+        statement.head,
+    )
     problems = []
     unknown = 0
     for signature in envelope.signatures:

@@ -9,13 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from service.audit.checkpoint import CheckpointInvalid, open_checkpoint
+from service.audit.checkpoint import (
+    CHECKPOINT_PAYLOAD_TYPE,
+    CheckpointInvalid,
+    checkpoint_shape_problem,
+    open_checkpoint,
+)
 from service.audit.clock import format_time, parse_time, utc_now
 from service.audit.envelope import Envelope, MalformedEnvelope, open_envelope
 from service.audit.keys import KeyFiles, Keyring, init_keys, load_keyring
 from service.audit.ledger import Ledger, open_ledger
 from service.audit.records import LedgerRecord
 from service.audit.verify import VerifyReport, signature_problem, verify_envelopes
+from service.cli.arguments import existing_file
 from service.decision.model import Decision
 from service.errors import AuditKeyMissing, NotFound, UsageError
 from service.settings import get_settings
@@ -50,7 +56,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Exit 0 when every record is valid, 1 when any problem is found.",
     )
     source = verify.add_mutually_exclusive_group()
-    source.add_argument("--file", type=Path, help="verify an export (JSONL) instead of the ledger")
+    source.add_argument(
+        "--file", type=existing_file, help="verify an export (JSONL) instead of the ledger"
+    )
     source.add_argument(
         "--url",
         help="verify a service's ledger here: fetch its export, checkpoints and (without "
@@ -291,10 +299,37 @@ def _workers(text: str) -> int:
 
 
 def _read_checkpoint_file(path: Path) -> bytes:
+    """The checkpoint --checkpoint names. A file that is missing, unreadable or not a
+    checkpoint at all is the mistake of whoever named it (UsageError, exit 2), as with
+    --keyring; one shaped as a checkpoint that is forged or does not match the ledger is a
+    problem the verification reports."""
+    if not path.exists():
+        raise UsageError(
+            f"--checkpoint: no file at {path}; give a checkpoint `mlgate audit checkpoint` wrote"
+        )
     try:
-        return path.read_bytes().strip()
+        raw = path.read_bytes().strip()
     except OSError as exc:
-        raise UsageError(f"checkpoint file {path} cannot be read: {exc}") from None
+        raise UsageError(f"--checkpoint: {path} cannot be read ({exc.strerror})") from None
+    problem = checkpoint_shape_problem(raw)
+    if problem is not None:
+        raise UsageError(
+            f"--checkpoint: {path} is not a checkpoint: expected one signed checkpoint as "
+            f"`mlgate audit checkpoint` writes it (a DSSE envelope of payloadType "
+            f"{CHECKPOINT_PAYLOAD_TYPE}); found {_found_instead(raw, problem)}"
+        )
+    return raw
+
+
+def _found_instead(raw: bytes, problem: str) -> str:
+    """What a file that is not a checkpoint holds, in words: empty, not JSON (its start), or
+    JSON that is not a checkpoint (what about it is wrong)."""
+    if not raw:
+        return "an empty file"
+    if problem.startswith("not JSON"):
+        start = raw[:40].decode("utf-8", "replace")
+        return f"text that is not JSON ({start!r}{'...' if len(raw) > 40 else ''})"
+    return f"JSON that is not a checkpoint ({problem})"
 
 
 def _count_lines(path: Path) -> int:

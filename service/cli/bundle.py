@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import existing_directory
 from service.cli.revisions import add_show
 from service.errors import UsageError
 from service.settings import get_settings
@@ -24,7 +25,9 @@ def register(commands: Any) -> None:
         description="Write a bundle `opa run --server --bundle FILE` loads: .manifest (policy "
         "revision, roots), the Rego without tests, the data files at their data paths.",
     )
-    build.add_argument("dir", nargs="?", type=Path, help="policy directory (default: policies/)")
+    build.add_argument(
+        "dir", nargs="?", type=existing_directory, help="policy directory (default: policies/)"
+    )
     build.add_argument("--output", "-o", type=Path, default=DEFAULT_BUNDLE, metavar="FILE")
     build.set_defaults(func=build_bundle)
 
@@ -39,7 +42,7 @@ def register(commands: Any) -> None:
         "revision document (data.mlgate_policy.revision) is written last.",
     )
     push_parser.add_argument(
-        "dir", nargs="?", type=Path, help="policy directory (default: policies/)"
+        "dir", nargs="?", type=existing_directory, help="policy directory (default: policies/)"
     )
     push_parser.set_defaults(func=push)
     add_show(policy_commands)

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import executable, existing_directory
 from service.engine.policycheck import CheckReport, check_policy_dir
 from service.engine.problems import Problem
 from service.engine.typecheck import default_opa_binary
+from service.errors import UsageError
 from service.gates.registry import default_gates
 from service.settings import get_settings
 
@@ -30,10 +32,14 @@ def register(commands: Any) -> None:
         "input. With OPA's command-line tool (--opa, or `opa` on PATH) also "
         "`opa check --strict` with each gate's input schema (a reference to an input path the "
         "schema does not define is an error) and `opa fmt --fail`. Exit 1 on any problem; "
-        "warnings do not change it.",
+        "warnings do not change it. Exit 2 when DIR or the --opa tool is not there.",
     )
-    parser.add_argument("dir", nargs="?", type=Path, help="policy directory (default: policies/)")
-    parser.add_argument("--opa", metavar="PATH", help="OPA's command-line tool (default: on PATH)")
+    parser.add_argument(
+        "dir", nargs="?", type=existing_directory, help="policy directory (default: policies/)"
+    )
+    parser.add_argument(
+        "--opa", type=executable, metavar="PATH", help="OPA's command-line tool (default: on PATH)"
+    )
     parser.add_argument("--no-opa", action="store_true", help="skip the OPA tool even if found")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
@@ -42,6 +48,11 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     root: Path = args.dir or settings.policy_dir
+    if not root.is_dir():
+        # A folder that is not there is a mistake in the command, not a problem of a policy set.
+        raise UsageError(
+            f"MLGATE_POLICY_DIR: expected the policy directory; {root} is not a directory"
+        )
     opa = None if args.no_opa else (args.opa or default_opa_binary())
     report = check_policy_dir(root, settings.schema_dir, default_gates(), opa)
     if args.format == "json":

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.cli.arguments import model_name
+from service.cli.arguments import existing_directory, model_name
 from service.cli.exitcodes import (
     ENGINE_DENIAL_CODE,
     EXIT_CODES,
@@ -43,7 +43,7 @@ def register(commands: Any) -> None:
     parser.add_argument("gate", choices=list(default_gates()))
     parser.add_argument(
         "--evidence",
-        type=Path,
+        type=existing_directory,
         metavar="DIR",
         help="evidence files; with --model/--version they may add what the registry lacks",
     )

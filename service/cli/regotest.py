@@ -7,9 +7,9 @@ import json
 import math
 import re
 import time
-from pathlib import Path
 from typing import Any
 
+from service.cli.arguments import existing_directory, existing_path
 from service.errors import UsageError
 from service.regotest.junit import junit_xml
 from service.regotest.run import RunOptions, TestReport, run_rego_tests
@@ -29,11 +29,13 @@ def register(commands: Any) -> None:
         "with -r covers part of the library, so its coverage is judged only when a threshold "
         "is given. Flags as in `opa test`.",
     )
-    parser.add_argument("dir", nargs="?", type=Path, help="policy library (default: policies/)")
+    parser.add_argument(
+        "dir", nargs="?", type=existing_directory, help="policy library (default: policies/)"
+    )
     parser.add_argument(
         "data",
         nargs="*",
-        type=Path,
+        type=existing_path,
         help="extra data files (merged at the root of data) or directories",
     )
     parser.add_argument(

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from service.cli.arguments import model_name
+from service.cli.arguments import existing_directory, model_name
 from service.settings import get_settings
 
 # Below this many decisions a replay takes a few seconds: a progress bar would only flicker.
@@ -37,7 +37,7 @@ def register(commands: Any) -> None:
     policies = parser.add_mutually_exclusive_group()
     policies.add_argument(
         "--policy-dir",
-        type=Path,
+        type=existing_directory,
         metavar="DIR",
         help="the policies to replay under (default: MLGATE_POLICY_DIR)",
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from service.cli.arguments import model_name
 from service.cli.recorded import print_recorded
-from service.errors import UsageError
+from service.errors import NotFound, UsageError
 from service.settings import get_settings
 
 DIGEST_HELP = "the artifact digest (sha256:<64 hex>) it is given for; it counts only for it"
@@ -80,6 +80,17 @@ def _book() -> Any:
     return SignoffBook(open_ledger(get_settings()))
 
 
+def _check_recorded(missing: str) -> None:
+    """NotFound, saying `missing`, when no ledger exists yet: nothing it could name is recorded,
+    and opening it to record would create it and a signing key."""
+    from service.audit.ledger import open_ledger
+
+    try:
+        open_ledger(get_settings(), create=False).close()
+    except NotFound as exc:
+        raise NotFound(f"{missing}: {exc.message}") from None
+
+
 def _check_digest(digest: str) -> None:
     from service.signoffs.rules import ARTIFACT_DIGEST
 
@@ -87,21 +98,34 @@ def _check_digest(digest: str) -> None:
         raise UsageError(f"--digest must be sha256: and 64 lower-case hex digits; found {digest!r}")
 
 
-def _roles_that_count(book: Any, args: argparse.Namespace, rule_code: str | None = None) -> Any:
-    """The policy's answer to who may sign off this version (service/gates/signoffs.py)."""
+def _roles_that_count(args: argparse.Namespace, rule_code: str | None = None) -> Any:
+    """The policy's answer to who may sign off this version (service/gates/signoffs.py), read
+    before anything is recorded: where no ledger exists yet no decision has judged the model,
+    and none is created (nor a signing key) to learn that, so a refused sign-off leaves
+    nothing behind."""
+    from service.audit.ledger import open_ledger
     from service.compose import local_engine
     from service.gates.signoffs import roles_that_count
+    from service.signoffs.rules import signoff_roles
 
-    engine = local_engine(get_settings())
+    settings = get_settings()
+    engine = local_engine(settings)
     try:
-        return roles_that_count(
-            engine,
-            book.ledger,
-            model=args.model,
-            version=args.version,
-            artifact_digest=args.digest,
-            rule_code=rule_code,
-        )
+        try:
+            ledger = open_ledger(settings, create=False)
+        except NotFound:
+            return signoff_roles(
+                engine, model=args.model, version=args.version, tier=None, rule_code=rule_code
+            )
+        with ledger:
+            return roles_that_count(
+                engine,
+                ledger,
+                model=args.model,
+                version=args.version,
+                artifact_digest=args.digest,
+                rule_code=rule_code,
+            )
     finally:
         engine.close()
 
@@ -110,9 +134,9 @@ def run_approve(args: argparse.Namespace) -> int:
     from service.signoffs.rules import check_approval_role
 
     _check_digest(args.digest)
+    check_approval_role(_roles_that_count(args), args.role)
     book = _book()
     try:
-        check_approval_role(_roles_that_count(book, args), args.role)
         approval = book.approve(
             model=args.model,
             version=args.version,
@@ -157,6 +181,7 @@ def waived_already(waiver: dict[str, Any]) -> str:
 
 def run_waive(args: argparse.Namespace) -> int:
     if args.withdraw:
+        _check_recorded(f"no waiver {args.withdraw!r}")
         book = _book()
         try:
             withdrawal = book.withdraw(args.withdraw, _me(), args.reason)
@@ -186,17 +211,17 @@ def run_waive(args: argparse.Namespace) -> int:
     from service.signoffs.rules import check_waiver
 
     policy_set = load_policy_set(get_settings().policy_dir)
+    check_waiver(
+        policy_set.config,
+        rules=rule_catalogue(policy_set),
+        rule_code=args.code,
+        role=args.role,
+        held_roles={args.role},  # local mode trusts its operator with the role they name
+        may_sign=_roles_that_count(args, args.code),
+        expires_at=expires_at,
+    )
     book = _book()
     try:
-        check_waiver(
-            policy_set.config,
-            rules=rule_catalogue(policy_set),
-            rule_code=args.code,
-            role=args.role,
-            held_roles={args.role},  # local mode trusts its operator with the role they name
-            may_sign=_roles_that_count(book, args, args.code),
-            expires_at=expires_at,
-        )
         waiver = book.waive(
             model=args.model,
             version=args.version,

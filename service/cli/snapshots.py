@@ -6,12 +6,16 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from service.audit.recorded import Recorded
 from service.errors import InvalidField, UsageError
 from service.settings import get_settings
+
+T = TypeVar("T")
 
 
 def register(commands: Any) -> None:
@@ -22,8 +26,10 @@ def register(commands: Any) -> None:
         help="record snapshot files, in the order given",
         description="Record metric snapshots (schemas/metric_snapshot.schema.json; an "
         "Evidently report or a Great Expectations result may come under `reports`), each a "
-        "signed ledger record. Files are recorded in the order given and stop at the first "
-        "refused, naming the file and the field; the ones before it stay recorded. A file "
+        "signed ledger record. Every file is read and checked against the schema first: one "
+        "that is refused, naming the file and the field, records nothing (and creates no "
+        "signing key or ledger). Files are then recorded in the order given and stop at the "
+        "first the ledger refuses; the ones before it stay recorded. A file "
         "recorded already (the same deployment, interval, figures and reporter: a retry) "
         "records nothing and is said to be kept already, with exit status 0; one whose "
         "interval is recorded with other content is refused, naming what differs. With --url "
@@ -46,9 +52,7 @@ def run_add(args: argparse.Namespace) -> int:
         from service.cli.remote import post_snapshot
 
         for path, document in documents:
-            _print(
-                path, _named(path, lambda d=document: post_snapshot(url, settings.token, d)), args
-            )
+            _print(path, _named(path, partial(post_snapshot, url, settings.token, document)), args)
         return 0
     from service.audit.ledger import open_ledger
     from service.monitoring.book import SnapshotBook
@@ -56,12 +60,16 @@ def run_add(args: argparse.Namespace) -> int:
     from service.schemas import default_schemas
 
     reporter = settings.caller_id or getpass.getuser()
+    # Every file is checked before the ledger opens: opening it creates the signing key and
+    # the ledger on first use, which a command refusing its input must not leave behind.
+    snapshots = [
+        (path, _named(path, partial(parse_snapshot, document, default_schemas())))
+        for path, document in documents
+    ]
     book = SnapshotBook(open_ledger(settings))
     try:
-        for path, document in documents:
-            stored = _named(
-                path, lambda d=document: book.add(parse_snapshot(d, default_schemas()), reporter)
-            )
+        for path, snapshot in snapshots:
+            stored = _named(path, partial(book.add, snapshot, reporter))
             _print(path, stored, args)
     finally:
         book.ledger.close()
@@ -77,11 +85,11 @@ def _read(path: Path) -> Any:
         raise UsageError(f"{path}: not JSON ({exc})") from None
 
 
-def _named(path: Path, action: Any) -> Recorded:
+def _named(path: Path, action: Callable[[], T]) -> T:
     """The action's result; its refusal names the file too (a local InvalidField, or the
     service's 4xx answer under --url)."""
     try:
-        result: Recorded = action()
+        result = action()
     except InvalidField as exc:
         raise InvalidField(f"{path}: {exc.field}", exc.message.partition(": ")[2]) from None
     except UsageError as exc:

@@ -236,26 +236,30 @@ def check_waiver(
     sign as; `may_sign` the policy's answer for the model (signoff_roles, asked with
     `rule_code`); `expires_at` is timezone-aware. Refused: an unknown code, one that is no
     promotion denial (a hold, a warning, another gate's rule: no waiver lifts it) or is
-    non-waivable, a role that could never count for the model's tier or that the approver does
+    non-waivable (each naming the codes a waiver can lift: the promotion gate's deny rules not
+    in non_waivable), a role that could never count for the model's tier or that the approver does
     not hold, an expiry in the past or further than `max_days` (default 90) ahead.
     """
     now = now or datetime.now(UTC)
     promotion = config.get("promotion", {})
+    non_waivable = promotion.get("non_waivable", [])
     adds_to = {rule.code: rule.rule for rule in rules}
+    waivable = sorted(
+        code for code, rule in adds_to.items() if rule == WAIVABLE_RULE and code not in non_waivable
+    )
+    can_lift = f"the codes a waiver can lift are {', '.join(waivable) or 'none'}"
     if rule_code not in adds_to:
-        raise SignoffRefused(
-            "rule_code",
-            f"no policy rule has the code {rule_code}; the codes are {', '.join(sorted(adds_to))}",
-        )
+        raise SignoffRefused("rule_code", f"no policy rule has the code {rule_code}; {can_lift}")
     if adds_to[rule_code] != WAIVABLE_RULE:
         raise SignoffRefused(
             "rule_code",
             f"{rule_code} adds to {adds_to[rule_code]}, and a waiver lifts only the promotion "
-            f"gate's denials ({WAIVABLE_RULE}), so it would never count",
+            f"gate's denials ({WAIVABLE_RULE}), so it would never count; {can_lift}",
         )
-    if rule_code in promotion.get("non_waivable", []):
+    if rule_code in non_waivable:
         raise SignoffRefused(
-            "rule_code", f"{rule_code} may not be waived (non_waivable in the promotion data)"
+            "rule_code",
+            f"{rule_code} may not be waived (non_waivable in the promotion data); {can_lift}",
         )
     check_waiver_role(may_sign, rule_code, role)
     if role not in held_roles:

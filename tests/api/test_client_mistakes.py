@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.api.errors import found
-from tests.api.conftest import Api
+from service.api.errors import found, validation_problem
+from tests.api.conftest import Api, role_for
 from tests.api.test_signoffs import waive
 
 
@@ -211,6 +211,67 @@ def test_a_body_left_out_is_told_the_properties_it_needs(
     assert all(name in message for name in needs), message
 
 
+# Every operation whose body is JSON alone (POST /v1/replay also takes a gzip archive, and says
+# so with a 415 of its own).
+JSON_BODY_OPERATIONS = [
+    ("POST", "/v1/decisions/{gate}"),
+    ("POST", "/v1/flagger/{hook}"),
+    ("POST", "/v1/approvals"),
+    ("POST", "/v1/waivers"),
+    ("DELETE", "/v1/waivers/{waiver_id}"),
+    ("POST", "/v1/tiers"),
+    ("POST", "/v1/snapshots"),
+]
+PATH_VALUES = {
+    "{gate}": "promotion",
+    "{hook}": "confirm-promotion",
+    "{waiver_id}": "0" * 32,
+}
+CONTENT_TYPES = {
+    "text/plain": ("text/plain", "found Content-Type: text/plain"),
+    "no header": (None, "found a body with no Content-Type header"),
+    "curl -d": (
+        "application/x-www-form-urlencoded",
+        "found Content-Type: application/x-www-form-urlencoded (curl -d sends that unless "
+        "given -H 'Content-Type: application/json')",
+    ),
+}
+
+
+def test_every_operation_taking_a_json_body_is_in_the_table(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    served = [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if list(operation.get("requestBody", {}).get("content", {})) == ["application/json"]
+    ]
+
+    assert sorted(served) == sorted(JSON_BODY_OPERATIONS)
+
+
+@pytest.mark.parametrize("sent", CONTENT_TYPES)
+@pytest.mark.parametrize(("method", "template"), JSON_BODY_OPERATIONS)
+def test_a_body_not_sent_as_json_is_told_the_content_type_it_was_sent_as(
+    api: Api, method: str, template: str, sent: str
+) -> None:
+    content_type, found_text = CONTENT_TYPES[sent]
+    path = template
+    for parameter, value in PATH_VALUES.items():
+        path = path.replace(parameter, value)
+    headers = api.headers(role_for(method, template))
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+
+    response = api.client.request(method, path, content=b"hello", headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "body"
+    assert response.json()["message"] == (
+        f"body: expected a JSON object sent with Content-Type: application/json; {found_text}"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
@@ -226,3 +287,27 @@ def test_a_body_left_out_is_told_the_properties_it_needs(
 )
 def test_a_value_found_is_quoted_with_its_json_type(value: object, shown: str) -> None:
     assert found(value) == shown
+
+
+def test_a_validator_of_mlgate_quotes_what_it_found_without_a_found_an_object_after() -> None:
+    """A model validator's error is raised on the whole object: its own message says what was
+    found, and nothing is appended after it (it read "...; found an object")."""
+    error = {
+        "type": "metadata_key",
+        "loc": ("body", "metadata"),
+        "msg": "unknown key(s) 'x': mlgate reads only model",
+        "input": {"model": "m", "x": "1"},
+    }
+
+    assert validation_problem(error) == ("metadata", "unknown key(s) 'x': mlgate reads only model")
+
+
+def test_a_pydantic_type_error_still_says_what_was_found() -> None:
+    error = {
+        "type": "string_type",
+        "loc": ("body", "reason"),
+        "msg": "Input should be a valid string",
+        "input": ["a"],
+    }
+
+    assert validation_problem(error) == ("reason", "Input should be a valid string; found an array")

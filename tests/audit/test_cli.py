@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -101,6 +102,69 @@ def test_a_checkpoint_kept_aside_catches_a_truncated_export(
     assert run.code == 1
     assert run.out.startswith("seq 4: truncated: the checkpoint of 5 records signed at")
     assert run.out.rstrip().endswith("; 1 problem: 1 truncated"), run.out
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        (b"garbage\n", "found text that is not JSON ('garbage')"),
+        (b"", "found an empty file"),
+        (b"[1, 2]\n", "found JSON that is not a checkpoint (expected a JSON object, found list)"),
+    ],
+    ids=["text", "empty", "a JSON list"],
+)
+def test_a_checkpoint_file_that_is_not_a_checkpoint_is_a_usage_error_naming_the_flag(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path, content: bytes, found: str
+) -> None:
+    given = tmp_path / "g.jsonl"
+    given.write_bytes(content)
+
+    run = mlgate("audit", "verify", "--checkpoint", str(given))
+
+    assert run.code == 2, run.out + run.err
+    assert run.out == ""
+    assert run.err.startswith(f"mlgate: error: --checkpoint: {given} is not a checkpoint: ")
+    assert "expected one signed checkpoint as `mlgate audit checkpoint` writes it" in run.err
+    assert run.err.rstrip().endswith(found), run.err
+
+
+def test_a_record_given_as_a_checkpoint_is_a_usage_error_naming_its_payload_type(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path
+) -> None:
+    given = tmp_path / "record.json"
+    given.write_bytes(next(iter(recorded.envelopes())))
+
+    run = mlgate("audit", "verify", "--checkpoint", str(given))
+
+    assert run.code == 2, run.out + run.err
+    assert "found JSON that is not a checkpoint (payloadType is " in run.err, run.err
+
+
+def test_a_missing_checkpoint_file_is_a_usage_error_naming_the_flag(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path
+) -> None:
+    run = mlgate("audit", "verify", "--checkpoint", str(tmp_path / "gone.json"))
+
+    assert run.code == 2
+    assert run.err.startswith(f"mlgate: error: --checkpoint: no file at {tmp_path / 'gone.json'}")
+
+
+def test_a_well_formed_checkpoint_whose_signature_fails_stays_a_verification_problem(
+    recorded: Ledger, mlgate: Mlgate, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "checkpoint.json"
+    assert mlgate("audit", "checkpoint", "--output", str(checkpoint)).code == 0
+    envelope = json.loads(checkpoint.read_bytes())
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["size"] = 4  # a checkpoint claiming fewer records than were signed
+    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    checkpoint.write_text(json.dumps(envelope))
+
+    run = mlgate("audit", "verify", "--checkpoint", str(checkpoint))
+
+    assert run.code == 1, run.out + run.err
+    assert "bad checkpoint: the checkpoint " in run.out, run.out
+    assert "does not verify" in run.out, run.out
 
 
 def test_show_presents_one_decision_for_a_person(recorded: Ledger, mlgate: Mlgate) -> None:

@@ -3,6 +3,8 @@ whatever the umask, and its stderr carries mlgate's lines only, none of MLflow's
 
 from __future__ import annotations
 
+import re
+
 from tests.cli.conftest import MLFLOW_LOG_LINE, Demo
 
 # What MLflow prints (not logs) when a model is registered through log_model.
@@ -26,3 +28,14 @@ def test_the_demos_stderr_carries_mlgates_lines_and_none_of_mlflows(demo: Demo) 
     assert "mlgate LOCAL MODE" in demo.err  # mlgate's own notice still reaches the reader
     assert "from the MLflow registry at" in demo.out
     assert "records valid" in demo.out
+
+
+def test_the_demos_monitoring_line_shows_an_interval_whose_ends_differ(demo: Demo) -> None:
+    """The demo reports intervals of 299 ms; quoted to the minute they read 06:38-06:38."""
+    line = next(line for line in demo.out.splitlines() if " monitoring ROLLBACK " in line)
+    interval = re.search(r"error_rate 0\.12 in (\S+)-(\S+) is above", line)
+
+    assert interval is not None, line
+    start, end = interval.groups()
+    assert start != end, line
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", start), line

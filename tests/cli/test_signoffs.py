@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from service.engine.catalogue import rule_catalogue
+from service.engine.policyset import load_policy_set
 from tests.cli.test_local_mode import DIGEST, decide, mlgate
-from tests.conftest import EVIDENCE_DIR
+from tests.conftest import EVIDENCE_DIR, POLICY_DIR
 
 IDENT = ["--model", "fraud-detector", "--version", "7", "--digest", DIGEST]
 
@@ -190,3 +192,34 @@ def test_the_same_waiver_or_approval_again_records_nothing_and_says_so(tmp_path:
     )
     kinds = json.loads(mlgate(home, "audit", "verify", "--format", "json").stdout)["kinds"]
     assert (kinds["waiver"], kinds["approval"]) == (1, 1)
+
+
+# The promotion gate's denials no waiver may lift.
+NEVER_WAIVED = set(
+    yaml.safe_load((POLICY_DIR / "data" / "promotion.yaml").read_text())["non_waivable"]
+)
+
+
+@pytest.mark.parametrize("code", ["NOT_A_CODE", "MONITORING_NO_DATA", "APPROVAL_REJECTED"])
+def test_a_code_no_waiver_lifts_is_refused_listing_only_the_codes_one_can_lift(
+    tmp_path: Path, code: str
+) -> None:
+    refused = mlgate(
+        tmp_path / "home",
+        "waive",
+        *IDENT,
+        *("--code", code, "--as", "model-risk-officer"),
+        *("--reason", "x", "--expires", in_days(30)),
+    )
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.startswith(f"mlgate: error: rule_code: {code} ") or (
+        f"no policy rule has the code {code}" in refused.stderr
+    ), refused.stderr
+    listed = set(refused.stderr.split("the codes a waiver can lift are ")[1].strip().split(", "))
+    catalogue = rule_catalogue(load_policy_set(POLICY_DIR))
+    denials = {rule.code for rule in catalogue if rule.rule == "data.mlgate.promotion.deny"}
+    assert listed == denials - NEVER_WAIVED
+    assert {"METRIC_BELOW_FLOOR", "BASELINE_MISSING"} <= listed
+    assert not listed & {"APPROVAL_REJECTED", "RISK_TIER_LOWERED"}
+    assert not {c for c in listed if c.startswith(("MONITORING_", "ROLLBACK_", "APPROVAL_"))}
