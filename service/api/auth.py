@@ -253,6 +253,24 @@ def _caller(
     )
 
 
+async def optional_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    """The holder of the bearer token, whatever its role; None, never an error, when there is
+    no token, another scheme, a token matching none, or a tokens file that cannot be read now.
+
+    For an operation open to all (a Kubernetes probe sends no token) that tells a token's
+    holder more than it tells anyone else."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    table: TokenTable = request.app.state.runtime.tokens
+    try:
+        return table.caller(credentials.credentials)
+    except TokensFileInvalid:
+        return None
+
+
 def require_role(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency giving the caller when its token has one of `roles`; 401 or 403 otherwise.
 
@@ -278,3 +296,5 @@ ReporterCaller = Annotated[Caller, Depends(require_role("reporter"))]
 AnyCaller = Annotated[
     Caller, Depends(require_role("gate", "approver", "reporter", "auditor", "admin"))
 ]
+# Anyone; the holder of a valid token of any role is known.
+MaybeCaller = Annotated[Caller | None, Depends(optional_caller)]

@@ -903,7 +903,8 @@ class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, str] = Field(
         examples=[{"engine": "ok", "ledger": "ok", "tokens": "ok"}],
-        description="Each dependency: `ok`, or what is wrong with it.",
+        description="Each dependency: `ok`; when it is not, what is wrong with it to the "
+        "holder of a valid token of any role, else `unavailable`.",
     )
     policy_revision: str | None = None
 

@@ -13,6 +13,7 @@ from service.api.metrics import Metrics
 from service.api.policy_questions import PolicyQuestions
 from service.api.private_paths import PrivatePaths
 from service.api.readiness import WriteHealth
+from service.api.readiness_log import ReadinessLog
 from service.audit.ledger import Ledger
 from service.audit.shared_verification import SharedVerification
 from service.clock import now_rfc3339
@@ -41,6 +42,8 @@ class Runtime:
     metrics: Metrics
     write_health: WriteHealth
     owned: list[Any] = field(default_factory=list)  # closed when the app shuts down
+    # Why /readyz fails, logged once per change (service/api/readiness_log.py).
+    readiness_log: ReadinessLog = field(default_factory=ReadinessLog)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _catalogue: tuple[str, list[RuleEntry]] = ("", [])
     # Who may sign off, asked of the policy set in force (service/gates/signoffs.py).
