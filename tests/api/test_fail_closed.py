@@ -46,7 +46,7 @@ def test_a_decision_that_cannot_be_recorded_is_a_503_and_never_an_allow(
         assert response.json()["error"] == "audit_key_missing"
         assert "outcome" not in response.json()
         assert 'mlgate_ledger_errors_total{gate="promotion"} 1.0' in client.get("/metrics").text
-        ready = client.get("/readyz")
+        ready = client.get("/readyz", headers=headers)
         assert ready.status_code == 503
         assert ready.json()["checks"]["ledger"].startswith("no signing key at")
     app.state.runtime.close()

@@ -4,6 +4,7 @@ other request reaches the FastAPI route with its body intact and is answered exa
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,7 +203,7 @@ def test_a_body_without_a_declared_length_reaches_the_route_whole(
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "route only"])
 def test_a_tokens_file_broken_under_the_service_is_a_503_naming_it(
-    tmp_path: Path, fast_path: bool
+    tmp_path: Path, fast_path: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(home=tmp_path, fast_path=fast_path)
     tokens = make_tokens(settings)
@@ -213,11 +214,18 @@ def test_a_tokens_file_broken_under_the_service_is_a_503_naming_it(
         settings.resolved_tokens_file.write_text('{"tokens": [')  # an edit gone wrong
 
         broken = client.post("/v1/decisions/promotion", content=body, headers=gate)
-        ready = client.get("/readyz")
+        with caplog.at_level(logging.WARNING, logger="mlgate.readiness"):
+            ready = client.get("/readyz", headers=gate)
 
     app.state.runtime.close()
+    # No token can be checked against a broken file: /readyz says which check fails, and the
+    # log says why.
     assert ready.status_code == 503
-    assert ready.json()["checks"]["tokens"] == broken.json()["message"]
+    assert ready.json()["checks"]["tokens"] == "unavailable"
+    logged = [r.__dict__ for r in caplog.records if r.name == "mlgate.readiness"]
+    assert [
+        (line["check"], app.state.runtime.private_paths.redact(line["reason"])) for line in logged
+    ] == [("tokens", broken.json()["message"])]
     assert broken.status_code == 503
     assert broken.json()["error"] == "tokens_file_invalid"
     # Named by its setting, not by where the service keeps it (service/api/private_paths.py).

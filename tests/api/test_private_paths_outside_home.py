@@ -64,9 +64,12 @@ def test_a_broken_signing_key_outside_home_is_not_named_to_a_gate_caller(served:
         json=request_body(),
         headers={"Authorization": f"Bearer {served.tokens['gate']}"},
     )
-    ready = served.client.get("/readyz")
+    ready = served.client.get(
+        "/readyz", headers={"Authorization": f"Bearer {served.tokens['reporter']}"}
+    )
 
     assert answer.status_code == 503
+    assert ready.json()["checks"]["ledger"] != "unavailable", ready.text  # the reason is given
     assert str(served.secrets) not in answer.text, answer.text
     assert str(served.secrets) not in ready.text, ready.text
 
@@ -75,17 +78,18 @@ def test_the_directory_of_a_ledger_file_outside_home_is_not_named_by_readyz(
     tmp_path: Path,
 ) -> None:
     """MLGATE_LEDGER_URL=sqlite:////<data disk>/ledger.sqlite3: PrivatePaths hides the file's
-    path, but the disk-space check names its directory, to a caller with no token at all."""
+    path, but the disk-space check named its directory. A token's holder, the one caller told
+    why a check fails, is not told the directory either."""
     data = tmp_path / "data-disk"
     settings = Settings(
         home=tmp_path / "home",
         ledger_url=f"sqlite:///{data / 'ledger.sqlite3'}",
         ready_min_free_bytes=2**62,  # more than any disk holds: the check speaks
     )
-    make_tokens(settings)
+    reporter = make_tokens(settings)["reporter"]
     app = create_app(settings, engines=1, workers=0)
     with TestClient(app) as client:
-        answer = client.get("/readyz")
+        answer = client.get("/readyz", headers={"Authorization": f"Bearer {reporter}"})
     app.state.runtime.close()
 
     assert answer.status_code == 503

@@ -48,8 +48,10 @@ def decide(client: TestClient, headers: dict[str, str]) -> Any:
     return client.post("/v1/decisions/promotion", json=request_body(), headers=headers)
 
 
-def ledger_readiness(client: TestClient) -> tuple[int, str]:
-    response = client.get("/readyz")
+def ledger_readiness(client: TestClient, headers: dict[str, str]) -> tuple[int, str]:
+    """/readyz's status and its ledger check, asked with `headers`' token (only a token's
+    holder is told why a check fails)."""
+    response = client.get("/readyz", headers=headers)
     return response.status_code, response.json()["checks"]["ledger"]
 
 
@@ -74,7 +76,7 @@ def test_a_decision_the_disk_refused_keeps_it_unready_until_a_record_is_written(
     tmp_path: Path, fast_path: bool
 ) -> None:
     with app_serving(Settings(home=tmp_path, fast_path=fast_path)) as (client, headers):
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
         with files_cannot_grow():
             refused = decide(client, headers)
         assert refused.status_code == 503, refused.text
@@ -82,7 +84,7 @@ def test_a_decision_the_disk_refused_keeps_it_unready_until_a_record_is_written(
 
         # The disk has room again: the chain lock, the free space and the probe write all
         # pass, so only the last write's outcome can say a record just failed to be written.
-        status, why = ledger_readiness(client)
+        status, why = ledger_readiness(client, headers)
         assert status == 503
         assert why.startswith(f"{LAST_WRITE} SQLite ledger <the ledger file> (disk I/O"), why
         assert "(disk I/O error)" in why
@@ -91,20 +93,20 @@ def test_a_decision_the_disk_refused_keeps_it_unready_until_a_record_is_written(
         )
 
         assert decide(client, headers).status_code == 200
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
 
 
 def test_a_probe_write_that_fails_makes_it_unready_until_it_succeeds(tmp_path: Path) -> None:
-    with app_serving(Settings(home=tmp_path)) as (client, _):
-        assert ledger_readiness(client) == (200, "ok")
+    with app_serving(Settings(home=tmp_path)) as (client, headers):
+        assert ledger_readiness(client, headers) == (200, "ok")
         # No decision has failed, and taking the chain lock writes nothing: only the probes
         # (a record's rows rolled back, a write with fsync beside the ledger) meet the full disk.
         with files_cannot_grow():
-            status, why = ledger_readiness(client)
+            status, why = ledger_readiness(client, headers)
         assert status == 503
         assert why.startswith(PROBE_REFUSED), why
         assert "check free space" in why
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
         assert sorted(path.name for path in tmp_path.glob(".mlgate-ready-probe-*")) == []
 
 
@@ -116,14 +118,14 @@ def test_once_the_hold_is_over_the_probe_write_decides(
     with app_serving(Settings(home=tmp_path)) as (client, headers):
         with files_cannot_grow():
             assert decide(client, headers).status_code == 503
-            assert "check free space" in ledger_readiness(client)[1]
+            assert "check free space" in ledger_readiness(client, headers)[1]
             # The hold over, as FAILURE_HOLD_SECONDS later (waiting it out adds only time).
             monkeypatch.setattr("service.api.readiness.FAILURE_HOLD_SECONDS", 0.0)
-            status, why = ledger_readiness(client)
+            status, why = ledger_readiness(client, headers)
         assert status == 503
         assert why.startswith(PROBE_REFUSED), why
 
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
 
 
 @pytest.fixture
@@ -156,7 +158,7 @@ def test_postgresql_a_refused_record_keeps_it_unready_until_a_record_is_written(
 ) -> None:
     url, admin, role = postgres_writer
     with app_serving(Settings(home=tmp_path, ledger_url=url)) as (client, headers):
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
         admin.execute(f"REVOKE INSERT ON records FROM {role}")
         refused = decide(client, headers)
         assert refused.status_code == 503, refused.text
@@ -165,14 +167,14 @@ def test_postgresql_a_refused_record_keeps_it_unready_until_a_record_is_written(
 
         # The role may insert again, so whatever readiness tries itself passes: only the last
         # write's outcome can say a record just failed.
-        status, why = ledger_readiness(client)
+        status, why = ledger_readiness(client, headers)
         assert status == 503
         assert why.startswith(f"{LAST_WRITE} PostgreSQL ledger "), why
         assert "(permission denied for table records)" in why
         assert why.endswith(GRANT)
 
         assert decide(client, headers).status_code == 200
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
 
 
 # Two ways a server refuses a record while the chain lock is still granted: each is made, then
@@ -203,21 +205,21 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
     url, admin, role = postgres_writer
     refuse, allow, cause, hint = REFUSALS[refusal]
     with app_serving(Settings(home=tmp_path, ledger_url=url)) as (client, headers):
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
         # What start-up recorded: the policy revision in force, with its files.
         records = admin.execute("SELECT count(*) FROM records").fetchone()
         inputs = admin.execute("SELECT count(*) FROM inputs").fetchone()
         admin.execute(refuse.format(role=role))
 
         # No decision has been sent: what readiness writes must meet the refusal itself.
-        status, why = ledger_readiness(client)
+        status, why = ledger_readiness(client, headers)
         assert status == 503
         assert why.startswith("could not write the audit record to the PostgreSQL ledger "), why
         assert cause in why
         assert why.endswith(hint)
 
         admin.execute(allow.format(role=role))
-        assert ledger_readiness(client) == (200, "ok")
+        assert ledger_readiness(client, headers) == (200, "ok")
         # The probes left nothing behind: the first decision follows the revision's record.
         assert records == (1,)
         assert admin.execute("SELECT count(*) FROM records").fetchone() == records
@@ -238,7 +240,7 @@ def test_postgresql_a_password_in_the_ledger_urls_query_is_never_answered(
     with app_serving(Settings(home=tmp_path, ledger_url=with_password)) as (client, headers):
         admin.execute(f"REVOKE INSERT ON records FROM {role}")
         refused = decide(client, headers)
-        status, why = ledger_readiness(client)
+        status, why = ledger_readiness(client, headers)
         admin.execute(f"GRANT INSERT ON records TO {role}")
 
     assert refused.status_code == 503, refused.text
@@ -254,18 +256,17 @@ def test_postgresql_the_ledgers_url_is_named_by_its_setting_to_clients(
 ) -> None:
     """A SQLite ledger is named to clients as `<the ledger file>`, never by its path; a
     PostgreSQL ledger was named by its URL, user, host, port, database and options: a reporter
-    token (the least a token may do) asking for a policy revision not on record, and anyone
-    asking /readyz while records are refused, learnt where the service's database is. Expected:
-    the setting's name, MLGATE_LEDGER_URL, in its place."""
+    token (the least a token may do) asking for a policy revision not on record, or asking
+    /readyz while records are refused, learnt where the service's database is. Expected: the
+    setting's name, MLGATE_LEDGER_URL, in its place."""
     url, admin, role = postgres_writer
     settings = Settings(home=tmp_path, ledger_url=url)
     with app_serving(settings) as (client, _):
         reporter = add_token(settings.resolved_tokens_file, "prometheus", "reporter")
-        missing = client.get(
-            "/v1/policies/sha256:" + "0" * 64, headers={"Authorization": f"Bearer {reporter}"}
-        )
+        as_reporter = {"Authorization": f"Bearer {reporter}"}
+        missing = client.get("/v1/policies/sha256:" + "0" * 64, headers=as_reporter)
         admin.execute(f"REVOKE INSERT ON records FROM {role}")
-        status, why = ledger_readiness(client)
+        status, why = ledger_readiness(client, as_reporter)
         admin.execute(f"GRANT INSERT ON records TO {role}")
 
     where = urlsplit(url)
