@@ -1,4 +1,5 @@
-"""Canonical JSON bytes and their digests, the basis of input and evidence digests."""
+"""Canonical JSON bytes and their digests, the basis of input and evidence digests; and the
+parse of the JSON the ledger keeps (a record's payload, an input document)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import math
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 # One encoder for every call: building one per call costs more than encoding a short value.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -24,6 +27,30 @@ def sha256_digest(data: bytes) -> str:
 
 def document_digest(value: Any) -> str:
     return sha256_digest(canonical_json(value))
+
+
+# Every byte that is not an ASCII digit, as a space; each digit as "9": a run of
+# _LONG_DIGITS in the result is a run of that many digits in the text.
+_DIGIT_RUNS = bytes(0x39 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"9" * 19
+
+
+def parse_json(text: bytes) -> Any:
+    """The value of JSON `text`, exactly as `json.loads` gives it, parsed by orjson (about
+    three times as fast on a record's payload) wherever its value is the same.
+
+    orjson gives a float for an integer beyond 64 bits (json an int) and refuses what json
+    takes beyond RFC 8259 (NaN, Infinity, numbers out of a double's range, lone surrogates).
+    So text with a run of 19 or more digits (every integer orjson would not keep exactly has
+    one), or that orjson refuses, is parsed by `json.loads`. Raises ValueError (including
+    UnicodeDecodeError) when json refuses it.
+    """
+    if _LONG_DIGITS not in text.translate(_DIGIT_RUNS):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text.decode())
 
 
 def canonical_members(document: Mapping[str, Any]) -> tuple[bytes, dict[str, bytes]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -46,7 +45,7 @@ from service.audit.stores.base import (
     iter_envelopes,
 )
 from service.audit.verify import Problem, Start, VerifyReport
-from service.canonical import canonical_json, sha256_digest
+from service.canonical import canonical_json, parse_json, sha256_digest
 from service.errors import (
     AuditKeyMissing,
     AuditWriteFailed,
@@ -537,7 +536,7 @@ class Ledger:
                 f"the stored input document {digest} no longer matches its digest "
                 f"(it hashes to {sha256_digest(document)}): it was altered"
             )
-        loaded: dict[str, Any] = json.loads(document)
+        loaded: dict[str, Any] = parse_json(document)
         return loaded
 
     def stored_content(self, digest: str) -> bytes | None:

@@ -1,5 +1,5 @@
 """A record's payload is parsed by orjson where its value is json's, by json elsewhere
-(service/audit/envelope.parse_json): the value, its types and its refusals are json's."""
+(service/canonical.parse_json): the value, its types and its refusals are json's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.audit.envelope import parse_json
+from service.canonical import parse_json
 
 
 def same(a: Any, b: Any) -> bool:
