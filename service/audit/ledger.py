@@ -264,19 +264,16 @@ class Ledger:
                 "database was edited. " + CHAIN_LOST_HINT
             )
         marks = self.head_mark
-        mark = marks.read() if marks is not None else None
         if (
             marks is not None
-            and mark is not None
+            and (mark := marks.read()) is not None
             and not _covered(mark, head)
             and (lost := _lost(chain, tail, mark))
         ):
             raise AuditWriteFailed(
                 f"the ledger's record {mark.seq}, which this instance appended last, is "
-                f"{lost}: records were cut off the "
-                f"ledger's tail (the database was edited or replaced). Nothing more is "
-                f"recorded: run `mlgate audit verify` to see what is missing, and restore "
-                f"the ledger from a backup that holds record {mark.seq}; if the ledger was "
+                f"{lost}: records were cut off the ledger's tail (the database was edited or "
+                f"replaced). {CHAIN_LOST_HINT} that holds record {mark.seq}; if the ledger was "
                 f"replaced on purpose, remove its head mark {marks.path}"
             )
         first = max(tail.seq - RECENT_RECORDS_CHECKED + 1, 1)
@@ -597,8 +594,8 @@ class Ledger:
     def _cut_below_head_mark(self) -> Problem | None:
         """A tail cut off below the record the head mark names (service/audit/headmark.py):
         the chain that is left verifies, and only the mark knows it went further."""
-        mark = self.head_mark.read() if self.head_mark is not None else None
-        if mark is None:
+        marks = self.head_mark
+        if marks is None or (mark := marks.read()) is None:
             return None
         row = self.store.record_by_seq(mark.seq)
         if row is not None and row.envelope_hash == mark.envelope_hash:
@@ -606,8 +603,8 @@ class Ledger:
         return Problem(
             mark.seq,
             "truncated",
-            f"this instance appended record {mark.seq} (its head mark "
-            f"{self.head_mark.path}), which the ledger "  # type: ignore[union-attr]
+            f"this instance appended record {mark.seq} (its head mark {marks.path}), which the "
+            "ledger "
             + ("no longer holds" if row is None else "holds with another envelope")
             + ": records were cut off its tail",
         )
