@@ -117,7 +117,7 @@ def read_decision(
         recorded_at=record.recorded_at,
         keyid=record.keyid,
         envelope=json.loads(record.envelope),
-        input=runtime.ledger.input_document(record.input_digest) if include else None,
+        input=(runtime.ledger.input_document(record.seq, record.input_digest) if include else None),
     )
 
 

@@ -180,7 +180,8 @@ class Ledger:
             at = format_time(now)
             key = keys.current(now)
             rows: list[RecordRow] = []
-            inputs: list[tuple[str, bytes]] = []
+            documents: list[tuple[int, bytes]] = []
+            contents: list[tuple[str, bytes]] = []
             for i, record in pending:
                 seq += 1
                 payload = statement_payload(
@@ -193,8 +194,8 @@ class Ledger:
                 )
                 envelope = seal(PAYLOAD_TYPE, payload, key)
                 prev = hashlib.sha256(envelope).hexdigest()
-                inputs.extend((sha256_digest(a), a) for a in record.attachments)
-                inputs.append((record.digest, record.document))
+                contents.extend((sha256_digest(a), a) for a in record.attachments)
+                documents.append((seq, record.document))
                 rows.append(
                     RecordRow(
                         seq=seq,
@@ -220,11 +221,11 @@ class Ledger:
                 if frontier is not None:
                     frontier.append(leaf_hash(envelope))
                 if seq % self.checkpoint_every == 0:
-                    chain.insert_many(rows, inputs)  # a checkpoint may read them back
-                    rows, inputs = [], []
+                    chain.insert_many(rows, documents, contents)  # a checkpoint reads them
+                    rows, documents, contents = [], [], []
                     frontier = _checkpoint(chain, seq, prev, key, now, frontier)[1]
                 receipts.append((i, AuditReceipt(seq=seq, envelope_digest="sha256:" + prev)))
-            chain.insert_many(rows, inputs)
+            chain.insert_many(rows, documents, contents)
         self._frontier = frontier  # only now: the transaction has committed
         self._head = Tail(seq, prev)
         if self.head_mark is not None:
@@ -523,11 +524,14 @@ class Ledger:
         """Every record's envelope in seq order, byte for byte as stored (for export)."""
         return iter_envelopes(self.store)
 
-    def input_document(self, digest: str) -> dict[str, Any]:
-        """The input a decision was made on, checked against its digest."""
-        document = self.store.input_document(digest)
+    def input_document(self, seq: int, digest: str) -> dict[str, Any]:
+        """The input the record at `seq` was made on, checked against `digest`, the input
+        digest its signed record names. NotFound if it is absent or does not hash to it."""
+        document = self.store.record_input(seq, digest)
         if document is None:
-            raise NotFound(f"no input document {digest} in the {self.store.description}")
+            raise NotFound(
+                f"no input document of record {seq} ({digest}) in the {self.store.description}"
+            )
         if sha256_digest(document) != digest:
             raise NotFound(
                 f"the stored input document {digest} no longer matches its digest "
@@ -537,9 +541,15 @@ class Ledger:
         return loaded
 
     def stored_content(self, digest: str) -> bytes | None:
-        """The bytes stored content-addressed under `digest` ("sha256:<hex>"), unchecked (the
-        caller compares them with the digest its signed record names); None if absent."""
-        return self.store.input_document(digest)
+        """The bytes stored content-addressed under `digest` ("sha256:<hex>"): a policy file.
+        Unchecked (the caller compares them with the digest its signed record names); None if
+        absent."""
+        return self.store.content(digest)
+
+    def stored_input(self, seq: int, digest: str) -> bytes | None:
+        """The input document stored with the record at `seq`, whose signed record names
+        `digest`; unchecked, None if absent."""
+        return self.store.record_input(seq, digest)
 
     def stored_checkpoints(self) -> list[bytes]:
         return self.store.checkpoint_envelopes()

@@ -21,7 +21,7 @@ class PendingRecord:
     model_version: str
     subject: list[dict[str, Any]]
     predicate: dict[str, Any]
-    document: bytes  # stored content-addressed by `digest` (a decision's input document)
+    document: bytes  # stored with the record, under its seq (a decision's input document)
     digest: str
     caller_id: str = ""
     artifact_digest: str = ""
@@ -30,7 +30,7 @@ class PendingRecord:
     alias: str = ""
     rolled_back_version: str = ""
     # Further content the record names by digest (a policy revision's files), stored
-    # content-addressed beside `document` in the same transaction, never overwritten.
+    # content-addressed in the same transaction, never overwritten.
     attachments: tuple[bytes, ...] = ()
 
 

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 
 from service.audit.columns import expected_columns, mismatches
 from service.audit.keys import Keyring
@@ -84,16 +85,36 @@ def verify_store(
     return verifier.finish()
 
 
+@dataclass(frozen=True)
+class PageInputs:
+    """The input documents of a page of records: by seq, and by digest for the records of a
+    ledger written before documents were kept by seq."""
+
+    by_seq: dict[int, bytes]
+    by_digest: dict[str, bytes]
+
+    def of(self, store: Store, row: RecordRow, digest: str) -> bytes | None:
+        """The document stored with `row`, whose signed record names `digest`."""
+        if (document := self.by_seq.get(row.seq)) is not None:
+            return document
+        if (document := self.by_digest.get(digest)) is not None:
+            return document
+        return store.content(digest) if digest != row.input_digest else None
+
+
+NO_INPUTS = PageInputs({}, {})
+
+
 def _pages(
     store: Store, after: int, last: int | None, inputs: bool
-) -> Iterator[tuple[RecordRow, dict[str, bytes]]]:
+) -> Iterator[tuple[RecordRow, PageInputs]]:
     """Each row with seq in (after, last] (to the end with `last` None), in seq order, with the
     input documents of its page when `inputs`."""
     while True:
         page = store.row_page(after, PAGE_SIZE)
         if last is not None:
             page = [row for row in page if row.seq <= last]
-        documents = store.input_documents(sorted({r.input_digest for r in page})) if inputs else {}
+        documents = _page_inputs(store, page) if inputs and page else NO_INPUTS
         for row in page:
             yield row, documents
         if len(page) < PAGE_SIZE or (last is not None and page[-1].seq >= last):
@@ -101,8 +122,14 @@ def _pages(
         after = page[-1].seq
 
 
+def _page_inputs(store: Store, page: list[RecordRow]) -> PageInputs:
+    by_seq = store.record_inputs(page[0].seq, page[-1].seq)
+    older = sorted({row.input_digest for row in page if row.seq not in by_seq})
+    return PageInputs(by_seq, store.contents(older) if older else {})
+
+
 def row_problems(
-    store: Store, row: RecordRow, opened: Opened | None, documents: dict[str, bytes], inputs: bool
+    store: Store, row: RecordRow, opened: Opened | None, documents: PageInputs, inputs: bool
 ) -> list[Problem]:
     """What is wrong with a record beside its chain: its columns, its input document and, for a
     policy revision, its archived files."""
@@ -113,10 +140,7 @@ def row_problems(
     found: list[Problem] = []
     digest = _check_columns(found, row, opened)
     if inputs and digest is not None:
-        document = documents.get(digest)
-        if document is None and digest != row.input_digest:
-            document = store.input_document(digest)
-        _check_input(found, row.seq, digest, document)
+        _check_input(found, row.seq, digest, documents.of(store, row, digest))
     if inputs and opened.kind == POLICY_REVISION:
         _check_policy_files(found, store, opened)
     return found
@@ -263,7 +287,7 @@ def _check_policy_files(found: list[Problem], store: Store, opened: Opened) -> N
         )
         return
     for path, digest in named:
-        content = store.input_document(digest)
+        content = store.content(digest)
         if content is None:
             found.append(
                 (

@@ -556,7 +556,7 @@ def audit_reproduce(args: argparse.Namespace) -> int:
         raise UsageError(
             f"record seq {record.seq} cannot be read ({exc}); run `mlgate audit verify`"
         ) from None
-    input_doc = ledger.input_document(str(recorded["input_digest"]))
+    input_doc = ledger.input_document(record.seq, str(recorded["input_digest"]))
     # The recorded input was gathered once; only the judge step of the path runs again.
     if args.current_policies:
         now = local_judge(settings).evaluate(input_doc)

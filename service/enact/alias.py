@@ -39,7 +39,7 @@ def move_alias(
         Move(
             kind=MOVE_INSTALL,
             to_version=decision.model.version,
-            expected=_baseline_version(decision, context),
+            expected=_baseline_version(decision, receipt, context),
             judged_against="the decision was judged against",
             digest=decision.model.artifact_digest,
         ),
@@ -158,9 +158,11 @@ def _refusal(
     return None
 
 
-def _baseline_version(decision: Decision, context: EvidenceContext) -> str | None:
+def _baseline_version(
+    decision: Decision, receipt: AuditReceipt, context: EvidenceContext
+) -> str | None:
     """The version of the baseline in the input the decision was judged on (None: none)."""
-    document = context.ledger.input_document(decision.input_digest)
+    document = context.ledger.input_document(receipt.seq, decision.input_digest)
     baseline = document.get("baseline")
     version = baseline.get("version") if isinstance(baseline, dict) else None
     return str(version) if version is not None else None

@@ -102,7 +102,7 @@ def _judged_metrics(context: EvidenceContext, decision_id: str) -> dict[str, Any
     """The metrics the decision `decision_id` was judged on (its stored input), or None."""
     try:
         record = context.ledger.get(decision_id)
-        document = context.ledger.input_document(record.input_digest)
+        document = context.ledger.input_document(record.seq, record.input_digest)
     except NotFound:
         return None
     metrics = document.get("metrics")

@@ -2,7 +2,7 @@
 set, never recorded, never enacted.
 
 The recorded input was gathered once, when the decision was made, and is kept in the ledger
-under its digest (checked here before it is judged again), so only the judge step of the one
+with its record (checked here against the digest the record signs before it is judged again), so only the judge step of the one
 decision path runs again (service/decision/judge.py: validation, OPA, the decision check); a
 replay therefore answers "what would these policies have decided on the same evidence", not
 "what would they decide today" (the registry, sign-offs and history may have moved since).
@@ -313,7 +313,7 @@ def _read_and_judge(judge: Judge, ledger: Ledger, seqs: list[int]) -> list[Repla
         record = ledger.get_seq(seq)
         try:
             predicate = record.predicate()
-            document = _checked_input(ledger, str(predicate["input_digest"]))
+            document = _checked_input(ledger, seq, str(predicate["input_digest"]))
         except MlgateError as exc:
             results.append(Unreplayable(seq, record.decision_id, exc.message))
             continue
@@ -325,9 +325,10 @@ def _read_and_judge(judge: Judge, ledger: Ledger, seqs: list[int]) -> list[Repla
     return results
 
 
-def _checked_input(ledger: Ledger, digest: str) -> bytes:
-    """The stored input document's bytes, NotFound unless they are there and hash to `digest`."""
-    document = ledger.stored_content(digest)
+def _checked_input(ledger: Ledger, seq: int, digest: str) -> bytes:
+    """The input document stored with the record at `seq`, NotFound unless it is there and
+    hashes to `digest`."""
+    document = ledger.stored_input(seq, digest)
     where = ledger.store.description
     if document is None:
         raise NotFound(f"its input document {digest} is not in the {where}")

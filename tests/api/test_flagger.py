@@ -399,7 +399,7 @@ def test_the_token_is_in_no_record_input_document_log_line_or_answer(
     ledger = open_ledger_reader(Settings(home=home))
     try:
         records = list(ledger.iter_find(kind="decision", caller=FLAGGER_ID))
-        inputs = [ledger.input_document(r.input_digest) for r in records]
+        inputs = [ledger.input_document(r.seq, r.input_digest) for r in records]
     finally:
         ledger.close()
     assert len(records) >= 2

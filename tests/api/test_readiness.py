@@ -208,7 +208,9 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
         assert ledger_readiness(client, headers) == (200, "ok")
         # What start-up recorded: the policy revision in force, with its files.
         records = admin.execute("SELECT count(*) FROM records").fetchone()
-        inputs = admin.execute("SELECT count(*) FROM inputs").fetchone()
+        inputs = admin.execute(
+            "SELECT (SELECT count(*) FROM inputs), (SELECT count(*) FROM record_inputs)"
+        ).fetchone()
         admin.execute(refuse.format(role=role))
 
         # No decision has been sent: what readiness writes must meet the refusal itself.
@@ -223,7 +225,12 @@ def test_postgresql_a_probe_write_the_server_refuses_makes_it_unready(
         # The probes left nothing behind: the first decision follows the revision's record.
         assert records == (1,)
         assert admin.execute("SELECT count(*) FROM records").fetchone() == records
-        assert admin.execute("SELECT count(*) FROM inputs").fetchone() == inputs
+        assert (
+            admin.execute(
+                "SELECT (SELECT count(*) FROM inputs), (SELECT count(*) FROM record_inputs)"
+            ).fetchone()
+            == inputs
+        )
         assert decide(client, headers).json()["audit"]["seq"] == 2
 
 

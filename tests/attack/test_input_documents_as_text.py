@@ -1,5 +1,5 @@
 """Finding of an attack review of the ledger reads: SQLite keeps a value's type, so an input
-document (or a kept policy file, which the same `inputs` table holds) written back as TEXT,
+document (or a kept policy file) written back as TEXT,
 as `sqlite3`'s own `replace()` or `CAST` does, comes back as str. Envelopes so rewritten are
 checked like any other since the fix of that case; input documents are not: GET
 /v1/audit/verify, GET /v1/decisions/{id} and GET /v1/policies/{revision} answer 500
@@ -31,13 +31,26 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield fresh
 
 
+# Where the bytes named by a digest are kept: a policy file under its digest, a decision's
+# input document under the seq of its record.
+KEPT = (
+    ("inputs", "digest = ?"),
+    ("record_inputs", "seq IN (SELECT seq FROM records WHERE input_digest = ?)"),
+)
+
+
 def _as_text(api: Api, digest: str, sql_value: str) -> None:
     db = sqlite3.connect(api.settings.home / "ledger.sqlite3")
-    db.execute(f"UPDATE inputs SET document = {sql_value} WHERE digest = ?", (digest,))
+    for table, where in KEPT:
+        db.execute(f"UPDATE {table} SET document = {sql_value} WHERE {where}", (digest,))
     db.commit()
-    [(stored_type,)] = db.execute("SELECT typeof(document) FROM inputs WHERE digest = ?", (digest,))
+    stored_types = [
+        row
+        for table, where in KEPT
+        for row in db.execute(f"SELECT typeof(document) FROM {table} WHERE {where}", (digest,))
+    ]
     db.close()
-    assert stored_type == "text"
+    assert stored_types == [("text",)]
 
 
 def test_an_input_document_rewritten_as_text_is_checked_like_any_other(api: Api) -> None:

@@ -112,6 +112,16 @@ class StoreFactory:
 
         return PostgresStore(self.location)
 
+    def store_to_read(self) -> Store:
+        """The store opened for reading only, as `mlgate audit verify` opens it."""
+        if self.kind == "sqlite":
+            from service.audit.stores.sqlite import SqliteStore
+
+            return SqliteStore(Path(self.location), create=False)
+        from service.audit.stores.postgres import PostgresStore
+
+        return PostgresStore(self.location, create=False)
+
     def ledger(self, key_files: KeyFiles, checkpoint_every: int = 1000) -> Ledger:
         return Ledger(self.store(), KeySource(key_files), checkpoint_every=checkpoint_every)
 

@@ -66,4 +66,4 @@ def test_when_the_transaction_fails_every_entry_fails_and_nothing_is_stored(
     assert len(messages) == 3
     assert all("already exists; nothing was changed" in message for message in messages)
     assert ledger.last_seq() == 1
-    assert stores.execute("SELECT count(*) FROM inputs")[0][0] == 1
+    assert stores.execute("SELECT count(*) FROM record_inputs")[0][0] == 1

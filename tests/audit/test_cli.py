@@ -284,9 +284,9 @@ def test_a_record_with_an_unknown_input_cannot_be_reproduced(mlgate: Mlgate) -> 
     with open_ledger(get_settings()) as ledger:
         ledger.record(pending_decision(decision, doc))
     with sqlite3.connect(ledger_path()) as conn:
-        conn.execute("DELETE FROM inputs")
+        conn.execute("DELETE FROM record_inputs")
     run = mlgate("audit", "reproduce", decision.decision_id)
-    assert run.code == 2 and f"no input document {decision.input_digest}" in run.err
+    assert run.code == 2 and f"no input document of record 1 ({decision.input_digest})" in run.err
 
 
 def test_show_presents_a_policy_revision_one_file_a_line(mlgate: Mlgate, gatekeeper: Judge) -> None:

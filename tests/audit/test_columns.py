@@ -74,8 +74,7 @@ def test_a_listing_refuses_a_record_whose_filtered_column_was_edited(
 def test_an_altered_input_document_fails_verification(
     filled: Ledger, stores: StoreFactory, keyring: Keyring
 ) -> None:
-    digest = filled.get_seq(2).input_digest
-    stores.execute("UPDATE inputs SET document = ? WHERE digest = ?", (b'{"gate":"x"}', digest))
+    stores.execute("UPDATE record_inputs SET document = ? WHERE seq = 2", (b'{"gate":"x"}',))
     report = filled.verify(keyring)
     assert kinds_by_seq(report) == {2: {"input altered"}}
 
@@ -83,8 +82,7 @@ def test_an_altered_input_document_fails_verification(
 def test_a_deleted_input_document_fails_verification_unless_inputs_are_skipped(
     filled: Ledger, stores: StoreFactory, keyring: Keyring
 ) -> None:
-    digest = filled.get_seq(5).input_digest
-    stores.execute("DELETE FROM inputs WHERE digest = ?", (digest,))
+    stores.execute("DELETE FROM record_inputs WHERE seq = 5")
     assert kinds_by_seq(filled.verify(keyring)) == {5: {"input missing"}}
     assert filled.verify(keyring, inputs=False).ok
 

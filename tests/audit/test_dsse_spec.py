@@ -96,6 +96,7 @@ def test_a_history_re_signed_under_a_replaced_keyring_blames_the_keyring(
     key = load_signing_key(files.private_key)
     with sqlite3.connect(ledger_path()) as conn:
         conn.execute("DELETE FROM records")
+        conn.execute("DELETE FROM record_inputs")
         conn.execute("DELETE FROM checkpoints")
     with StoreFactory("sqlite", ledger_path()).ledger(files) as forged:
         record_many(forged, 5)

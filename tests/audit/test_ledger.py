@@ -43,18 +43,6 @@ def test_each_record_chains_to_the_exact_bytes_of_the_one_before(ledger: Ledger)
         assert link == hashlib.sha256(envelopes[seq - 2]).hexdigest()
 
 
-def test_the_input_document_is_stored_once_by_its_digest(
-    ledger: Ledger, stores: StoreFactory
-) -> None:
-    doc = make_input(42)
-    first, _ = make_decision(doc)
-    second, _ = make_decision(doc, outcome="allow")
-    ledger.record(pending_decision(first, doc))
-    ledger.record(pending_decision(second, doc))
-    assert ledger.input_document(first.input_digest) == doc
-    assert stores.execute("SELECT count(*) FROM inputs")[0][0] == 1
-
-
 def test_a_decision_whose_input_digest_does_not_match_is_not_recorded(ledger: Ledger) -> None:
     decision, doc = make_decision()
     with pytest.raises(AuditWriteFailed, match="hashes to"):

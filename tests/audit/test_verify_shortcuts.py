@@ -35,8 +35,7 @@ def tampered(stores: StoreFactory, key_files: KeyFiles) -> Ledger:
     stores.execute("UPDATE records SET envelope = ? WHERE seq = 12", (thirteen,))
     stores.execute("UPDATE records SET envelope = ? WHERE seq = 13", (twelve,))
     stores.execute("UPDATE records SET outcome = 'allow' WHERE seq = 16")
-    digest = ledger.get_seq(18).input_digest
-    stores.execute("UPDATE inputs SET document = ? WHERE digest = ?", (b"{}", digest))
+    stores.execute("UPDATE record_inputs SET document = ? WHERE seq = 18", (b"{}",))
     return ledger
 
 

@@ -298,7 +298,8 @@ def assert_no_move_overwrote_what_it_was_not_judged_against(
     alias names the version of the last one: MLflow and the ledger agree."""
     moved = [m for m in alias_history(path.ledger, name, alias) if m["moved"]]
     for move in moved:
-        judged = path.ledger.input_document(path.ledger.get(move["decision_id"]).input_digest)
+        record = path.ledger.get(move["decision_id"])
+        judged = path.ledger.input_document(record.seq, record.input_digest)
         assert move["from_version"] == judged.get("baseline", {}).get("version"), move
     holder = str(client(store).get_model_version_by_alias(name, alias).version)
     assert moved and moved[0]["to_version"] == holder

@@ -226,7 +226,7 @@ def test_a_failed_write_is_an_error_never_an_answer(
     asyncio.run(decide(decider, inputs(1)[0]))
     ledger_file = Path(settings.resolved_ledger_url.removeprefix("sqlite:///"))
     with sqlite3.connect(ledger_file) as conn:  # someone breaks the ledger under the service
-        conn.execute("ALTER TABLE inputs RENAME TO inputs_moved")
+        conn.execute("ALTER TABLE record_inputs RENAME TO record_inputs_moved")
 
     with pytest.raises(AuditWriteFailed, match="could not write the audit record"):
         asyncio.run(decide(decider, inputs(1)[0]))

@@ -189,9 +189,10 @@ def test_a_decision_whose_input_is_gone_or_altered_is_named_and_fails_the_check(
     staging = recorded["approved", "staging"]
     production = recorded["approved", "production"]
     with sqlite3.connect(ledger_path()) as conn:
-        conn.execute("DELETE FROM inputs WHERE digest = ?", (staging.input_digest,))
+        of_record = "seq IN (SELECT seq FROM records WHERE input_digest = ?)"
+        conn.execute(f"DELETE FROM record_inputs WHERE {of_record}", (staging.input_digest,))
         conn.execute(
-            "UPDATE inputs SET document = CAST(? AS BLOB) WHERE digest = ?",
+            f"UPDATE record_inputs SET document = CAST(? AS BLOB) WHERE {of_record}",
             (b'{"gate": "promotion"}', production.input_digest),
         )
 

@@ -118,13 +118,15 @@ class ChainWriter(Protocol):
         """The envelope_hash column of the record stored at `seq`, None if there is none."""
         ...
 
-    def insert_record(self, row: RecordRow) -> None: ...
-
-    def insert_input(self, digest: str, document: bytes) -> None: ...
-
-    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
-        """`inputs` ((digest, document), kept once per digest) and then `rows`, in order, as
-        insert_input and insert_record each would: in as few round trips as the driver allows."""
+    def insert_many(
+        self,
+        rows: Sequence[RecordRow],
+        documents: Sequence[tuple[int, bytes]],
+        contents: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """`contents` ((digest, bytes): policy files, kept once per digest), `documents`
+        ((seq, input document): one per record) and then `rows`, in order: in as few round
+        trips as the driver allows."""
         ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
@@ -176,10 +178,23 @@ class Store(Protocol):
         """Up to `limit` whole rows with seq > `after_seq`, in seq order."""
         ...
 
-    def input_document(self, digest: str) -> bytes | None: ...
+    def content(self, digest: str) -> bytes | None:
+        """The bytes kept under `digest` ("sha256:<hex>"): a policy file, or an input document
+        of a ledger written before documents were kept by seq; None if absent. Unchecked."""
+        ...
 
-    def input_documents(self, digests: Sequence[str]) -> dict[str, bytes]:
-        """The stored input documents among `digests`, by digest (absent ones left out)."""
+    def contents(self, digests: Sequence[str]) -> dict[str, bytes]:
+        """The bytes kept under each of `digests`, by digest (absent ones left out)."""
+        ...
+
+    def record_input(self, seq: int, digest: str) -> bytes | None:
+        """The input document stored with the record at `seq` (whose signed record names
+        `digest`); None if absent. Unchecked: the caller hashes it."""
+        ...
+
+    def record_inputs(self, first: int, last: int) -> dict[int, bytes]:
+        """The input documents stored with the records of seq `first` to `last`, by seq (those
+        of a ledger written before documents were kept by seq are left out: `content`)."""
         ...
 
     def checkpoint_envelopes(self) -> list[bytes]: ...

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
 CREATE TABLE IF NOT EXISTS inputs (digest TEXT PRIMARY KEY, document BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS record_inputs (seq BIGINT PRIMARY KEY, document BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
     id BIGSERIAL PRIMARY KEY,
     size BIGINT NOT NULL,
@@ -73,9 +74,10 @@ SCHEMA += "".join(
     for name in ADDED_COLUMNS
 ) + "".join(f"{index};\n" for index in ADDED_INDEXES)
 INSERT_RECORD = insert_record_sql("%s")
-INSERT_INPUT = (
+INSERT_CONTENT = (
     "INSERT INTO inputs (digest, document) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING"
 )
+INSERT_DOCUMENT = "INSERT INTO record_inputs (seq, document) VALUES (%s, %s)"
 CONNECT_TIMEOUT_S = 5
 
 
@@ -212,6 +214,9 @@ class PostgresStore(SharedReads):
                 raise
         return work(self._connection())
 
+    def _table_exists(self, name: str) -> bool:
+        return bool(self._read("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0])
+
     def reader(self) -> Callable[[], PostgresStore]:
         return functools.partial(PostgresStore, self.url, create=False)
 
@@ -244,20 +249,16 @@ class _PostgresWriter:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def insert_record(self, row: RecordRow) -> None:
-        self._conn.execute(INSERT_RECORD, column_values(row))
-        self._conn.execute(
-            "UPDATE chain_head SET seq = %s, envelope_hash = %s WHERE id = 1",
-            (row.seq, row.envelope_hash),
-        )
-
-    def insert_input(self, digest: str, document: bytes) -> None:
-        self._conn.execute(INSERT_INPUT, (digest, document))
-
-    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
+    def insert_many(
+        self,
+        rows: Sequence[RecordRow],
+        documents: Sequence[tuple[int, bytes]],
+        contents: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
         # executemany sends the statements pipelined; the chain head moves once, to the last.
         with self._conn.cursor() as cursor:
-            cursor.executemany(INSERT_INPUT, inputs)
+            cursor.executemany(INSERT_CONTENT, contents)
+            cursor.executemany(INSERT_DOCUMENT, documents)
             cursor.executemany(INSERT_RECORD, [column_values(row) for row in rows])
         if rows:
             self._conn.execute(
@@ -270,8 +271,7 @@ class _PostgresWriter:
         # the rows an append writes, in a savepoint rolled back, meet what refuses a record
         # (a revoked privilege, a trigger that raises) as the record itself would.
         with self._conn.transaction(force_rollback=True):
-            self.insert_input(row.input_digest, b"")
-            self.insert_record(row)
+            self.insert_many((row,), ((row.seq, b""),), ((row.input_digest, b""),))
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(

@@ -20,6 +20,8 @@ COLUMNS = ", ".join(RECORD_COLUMNS)
 class SharedReads:
     """Mixed into a store, whose `_read` runs a query (translating `?` if its driver must)."""
 
+    _record_inputs_seen = False
+
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         raise NotImplementedError
 
@@ -53,7 +55,7 @@ class SharedReads:
         )
         return [row_from(r) for r in rows]
 
-    def input_documents(self, digests: Sequence[str]) -> dict[str, bytes]:
+    def contents(self, digests: Sequence[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         for start in range(0, len(digests), 500):  # below every driver's parameter limit
             chunk = tuple(digests[start : start + 500])
@@ -63,9 +65,33 @@ class SharedReads:
                 found.update((str(d), stored_bytes(doc)) for d, doc in self._read(sql, chunk))
         return found
 
-    def input_document(self, digest: str) -> bytes | None:
+    def content(self, digest: str) -> bytes | None:
         rows = self._read("SELECT document FROM inputs WHERE digest = ?", (digest,))
         return stored_bytes(rows[0][0]) if rows else None
+
+    def record_input(self, seq: int, digest: str) -> bytes | None:
+        if self._has_record_inputs():
+            rows = self._read("SELECT document FROM record_inputs WHERE seq = ?", (seq,))
+            if rows:
+                return stored_bytes(rows[0][0])
+        return self.content(digest)  # a ledger written before documents were kept by seq
+
+    def record_inputs(self, first: int, last: int) -> dict[int, bytes]:
+        if not self._has_record_inputs():
+            return {}
+        sql = "SELECT seq, document FROM record_inputs WHERE seq BETWEEN ? AND ?"
+        return {int(seq): stored_bytes(doc) for seq, doc in self._read(sql, (first, last))}
+
+    def _has_record_inputs(self) -> bool:
+        """Whether the ledger has its table of input documents by seq: a ledger written before
+        it, opened for reading only, has not. Once seen it is not looked up again (a ledger's
+        tables are never dropped)."""
+        if not self._record_inputs_seen:
+            self._record_inputs_seen = self._table_exists("record_inputs")
+        return self._record_inputs_seen
+
+    def _table_exists(self, name: str) -> bool:
+        raise NotImplementedError
 
     def seq_after(self, after_seq: int, n: int) -> int | None:
         """The seq of the `n`th record after `after_seq` (n >= 1), or None if there are fewer."""

@@ -33,6 +33,10 @@ from service.audit.stores.sqlite_locks import while_locked
 from service.errors import AuditWriteFailed, LedgerUnreadable, NotFound
 from service.statefiles import private_directory, private_file
 
+# record_inputs: each record's input document under its seq, which grows at the end of its
+# index; a document kept under its digest would land at a random place in a million-record
+# index on every append. `inputs` keeps policy files (a few per revision) under their digest,
+# and the input documents of ledgers written before record_inputs.
 # records_by_seq: seq is the rowid already, but this narrow copy lets an append count the
 # newest 1,000 seqs (Ledger._check_chain_kept) in a few index pages, not the records' wide ones.
 SCHEMA = """
@@ -53,6 +57,7 @@ CREATE INDEX IF NOT EXISTS records_by_model ON records (model_name, seq);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
 CREATE INDEX IF NOT EXISTS records_by_seq ON records (seq);
 CREATE TABLE IF NOT EXISTS inputs (digest TEXT NOT NULL UNIQUE, document BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS record_inputs (seq INTEGER PRIMARY KEY, document BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
     id INTEGER PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -62,7 +67,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (size);
 """
 INSERT_RECORD = insert_record_sql("?")
-INSERT_INPUT = "INSERT INTO inputs (digest, document) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING"
+INSERT_CONTENT = (
+    "INSERT INTO inputs (digest, document) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING"
+)
+INSERT_DOCUMENT = "INSERT INTO record_inputs (seq, document) VALUES (?, ?)"
 T = TypeVar("T")
 
 
@@ -243,6 +251,10 @@ class SqliteStore(SharedReads):
             except sqlite3.Error as exc:
                 raise LedgerUnreadable(f"cannot read the {self.description}: {exc}") from None
 
+    def _table_exists(self, name: str) -> bool:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(self._read(sql, (name,)))
+
     def reader(self) -> Callable[[], SqliteStore]:
         return functools.partial(SqliteStore, self.path, create=False)
 
@@ -270,14 +282,14 @@ class _SqliteWriter:
         row = self._conn.execute(sql, (seq,)).fetchone()
         return None if row is None else str(row[0])
 
-    def insert_record(self, row: RecordRow) -> None:
-        self._conn.execute(INSERT_RECORD, column_values(row))
-
-    def insert_input(self, digest: str, document: bytes) -> None:
-        self.insert_many((), ((digest, document),))
-
-    def insert_many(self, rows: Sequence[RecordRow], inputs: Sequence[tuple[str, bytes]]) -> None:
-        self._conn.executemany(INSERT_INPUT, inputs)
+    def insert_many(
+        self,
+        rows: Sequence[RecordRow],
+        documents: Sequence[tuple[int, bytes]],
+        contents: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        self._conn.executemany(INSERT_CONTENT, contents)
+        self._conn.executemany(INSERT_DOCUMENT, documents)
         self._conn.executemany(INSERT_RECORD, map(column_values, rows))
 
     def probe(self, row: RecordRow) -> None:
@@ -287,11 +299,13 @@ class _SqliteWriter:
         the file (service/api/readiness.py)."""
         self._conn.execute("SAVEPOINT readiness_probe")
         try:
-            self.insert_input(row.input_digest, b"")
-            self.insert_record(row)
+            self.insert_many((row,), ((row.seq, b""),), ((row.input_digest, b""),))
         finally:
-            self._conn.execute("ROLLBACK TO readiness_probe")
-            self._conn.execute("RELEASE readiness_probe")
+            # A full disk (SQLITE_FULL) rolls the whole transaction back by itself, and the
+            # savepoint with it: then there is nothing left to undo.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK TO readiness_probe")
+                self._conn.execute("RELEASE readiness_probe")
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(
