@@ -2,10 +2,11 @@
 set, never recorded, never enacted.
 
 The recorded input was gathered once, when the decision was made, and is kept in the ledger
-with its record (checked here against the digest the record signs before it is judged again), so only the judge step of the one
-decision path runs again (service/decision/judge.py: validation, OPA, the decision check); a
-replay therefore answers "what would these policies have decided on the same evidence", not
-"what would they decide today" (the registry, sign-offs and history may have moved since).
+with its record (checked here against the digest the record signs before it is judged again),
+so only the judge step of the one decision path runs again (service/decision/judge.py:
+validation, OPA, the decision check); a replay therefore answers "what would these policies
+have decided on the same evidence", not "what would they decide today" (the registry,
+sign-offs and history may have moved since).
 
 Each decision's judgement is independent of the others, so the judging is spread over worker
 processes, each with its own judge built by the `JudgeFactory` it is handed (spawned, as the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing import get_context
+from multiprocessing.queues import SimpleQueue
 from typing import Any
 
 from service.audit.kinds import DECISION
@@ -215,8 +218,9 @@ def replay(
     cannot judge (an unknown gate), is reported as unreplayable, never skipped silently; a
     record edited in the database raises LedgerTampered. With `timeout` (seconds a decision
     may take; needs `reader`), the judging always runs in worker processes, and when a chunk
-    takes longer than that for each of its decisions (plus STARTUP_ALLOWANCE for the first:
-    the workers compile the policies), the workers are stopped and every decision not judged
+    takes longer than that for each of its decisions, from when a worker began it (a chunk
+    waits at most STARTUP_ALLOWANCE for that: the workers compile the policies), the workers
+    are stopped and every decision not judged
     by then is reported unreplayable, saying so: a policy that never finishes holds nothing.
     Raises what building the judge raises (PolicyLoadError for a broken policy set).
     """
@@ -234,14 +238,16 @@ def replay(
             _close(judge)
         return report
     report = ReplayReport(revision="")
+    context = get_context("spawn")
+    began: SimpleQueue[int] = context.SimpleQueue()
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context("spawn"),
+        mp_context=context,
         initializer=_start_worker,
-        initargs=(factory, reader),
+        initargs=(factory, reader, began if timeout is not None else None),
     )
     try:
-        answers = _answers(ledger, pool, _chunks(seqs), workers * 4, timeout)
+        answers = _answers(ledger, pool, _chunks(seqs), workers * 4, timeout, _Starts(began))
         _collect(report, answers, progress)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -249,9 +255,30 @@ def replay(
     return report
 
 
-# What a chunk's first wait may add to its time for the workers' start (spawn, import and a
-# policy compile: about a second on an idle host).
+# How long a chunk may wait for a worker to begin it: the workers' start (spawn, import and a
+# policy compile: about a second on an idle host). Its time limit runs from when it began.
 STARTUP_ALLOWANCE = 20.0
+
+
+class _Starts:
+    """When the workers began each chunk, from the first seq each reports as it begins one."""
+
+    def __init__(self, began: SimpleQueue[int]) -> None:
+        self._began = began
+        self._at: dict[int, float] = {}
+
+    def of(self, chunk: list[int], future: Future[_Judged]) -> float | None:
+        """The monotonic time `chunk` began (now, if `future` is done before it is heard of);
+        None if no worker began it within STARTUP_ALLOWANCE."""
+        deadline = time.monotonic() + STARTUP_ALLOWANCE
+        while True:
+            while not self._began.empty():  # read every notice, so no worker waits on the pipe
+                self._at[self._began.get()] = time.monotonic()
+            if chunk[0] in self._at or future.done():
+                return self._at.pop(chunk[0], time.monotonic())
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
 
 
 def _answers(
@@ -260,22 +287,29 @@ def _answers(
     chunks: Iterator[list[int]],
     ahead: int,
     timeout: float | None,
+    starts: _Starts,
 ) -> Iterator[_Judged]:
     """Each chunk's results in order, keeping at most `ahead` chunks submitted and unanswered.
-    Past a chunk's time limit (with `timeout`), the workers are stopped, and that chunk and all
-    after it come back unreplayable."""
+    Past a chunk's time limit (with `timeout`: that many seconds a decision, from when a
+    worker began the chunk), the workers are stopped, and that chunk and all after it come
+    back unreplayable."""
     pending: deque[tuple[list[int], Future[_Judged]]] = deque()
-    allowance, revision = STARTUP_ALLOWANCE, ""
+    revision = ""
     while True:
         for chunk in islice(chunks, ahead - len(pending)):
             pending.append((chunk, pool.submit(_judge_in_worker, chunk)))
         if not pending:
             return
         chunk, future = pending.popleft()
-        limit = None if timeout is None else timeout * len(chunk) + allowance
-        allowance = 0.0
         try:
-            revision, judged = future.result(timeout=limit)
+            if timeout is None:
+                revision, judged = future.result()
+            else:
+                began = starts.of(chunk, future)
+                if began is None:
+                    raise FutureTimeout
+                limit = max(0.0, began + timeout * len(chunk) - time.monotonic())
+                revision, judged = future.result(timeout=limit)
         except FutureTimeout:
             _stop_workers(pool)
             problem = (
@@ -362,10 +396,16 @@ def _collect(
 
 # A worker's judge and ledger, or why the judge could not be built (raised in the parent).
 _WORKER: tuple[Judge, Ledger] | PolicyLoadError | None = None
+# Where a worker says it began a chunk (its first seq), for the parent's time limits (with a
+# timeout only: without one nobody reads it).
+_BEGAN: SimpleQueue[int] | None = None
 
 
-def _start_worker(factory: JudgeFactory, reader: LedgerReader) -> None:
-    global _WORKER
+def _start_worker(
+    factory: JudgeFactory, reader: LedgerReader, began: SimpleQueue[int] | None
+) -> None:
+    global _WORKER, _BEGAN
+    _BEGAN = began
     try:
         judge = factory()
     except MlgateError as exc:  # a worker that died would say only "process pool broken"
@@ -377,6 +417,8 @@ def _start_worker(factory: JudgeFactory, reader: LedgerReader) -> None:
 def _judge_in_worker(seqs: list[int]) -> _Judged:
     """(the revision judged under, each decision's result); PolicyLoadError when the worker's
     judge could not be built, LedgerTampered for a record edited in the database."""
+    if _BEGAN is not None:
+        _BEGAN.put(seqs[0])
     if isinstance(_WORKER, PolicyLoadError):
         raise _WORKER
     assert _WORKER is not None
