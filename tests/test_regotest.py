@@ -42,14 +42,6 @@ def mlgate_test(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_our_policies_pass_with_full_coverage() -> None:
-    report = run_rego_tests(POLICY_DIR)
-
-    assert report.failed == 0
-    assert report.passed >= 40
-    assert report.coverage_percent >= 90
-
-
 def test_generic_library_passes_and_reports_uncovered_lines(tmp_path: Path) -> None:
     report = run_rego_tests(write_library(tmp_path / "lib", LIBRARY))
 
