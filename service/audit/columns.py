@@ -8,7 +8,6 @@ writer derives event columns here too (`event_columns`), so writing and checking
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,10 +67,11 @@ def _event_columns(rules: EventColumns, content: Mapping[str, Any]) -> dict[str,
 
 
 def expected_columns(
-    kind: str, predicate: Mapping[str, Any], keyids: tuple[str, ...], raw: bytes
+    kind: str, predicate: Mapping[str, Any], keyids: tuple[str, ...], envelope_hash: str
 ) -> dict[str, str]:
     """Every checked column of a record, from its signed predicate (the statement's, with
-    seq/prev/recorded_at), its signatures' key ids and its exact envelope bytes.
+    seq/prev/recorded_at), its signatures' key ids and the SHA-256 (hex) of its exact
+    envelope bytes.
 
     `keyid` is the first signature's, when it names one. Raises UnknownRecordKind, KeyError
     or TypeError when the predicate lacks what its kind needs (the record is then malformed).
@@ -79,7 +79,7 @@ def expected_columns(
     columns = {
         "kind": kind,
         "recorded_at": _text(predicate["recorded_at"]),
-        "envelope_hash": hashlib.sha256(raw).hexdigest(),
+        "envelope_hash": envelope_hash,
     }
     if keyids and keyids[0]:  # an envelope without a key id leaves the column unchecked
         columns["keyid"] = keyids[0]
@@ -114,6 +114,12 @@ def expected_columns(
         "input_digest": sha256_digest(canonical_json(content)),
     }
     return columns
+
+
+def row_matches(row: object, expected: Mapping[str, str]) -> bool:
+    """Whether every expected column has its value in `row`'s attribute of that name (the
+    common case, checked before `mismatches` says how they differ)."""
+    return all(str(getattr(row, name)) == value for name, value in expected.items())
 
 
 def mismatches(stored: Mapping[str, str], expected: Mapping[str, str]) -> list[str]:

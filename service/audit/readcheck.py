@@ -105,7 +105,8 @@ def _checked(row: RecordRow, where: str, keyring: Keyring | None) -> dict[str, s
             raise MalformedEnvelope(f"predicateType is {statement.get('predicateType')!r}")
         predicate = statement["predicate"]
         keyids = tuple(s.keyid for s in envelope.signatures)
-        expected = expected_columns(kind.name, predicate, keyids, row.envelope)
+        envelope_hash = hashlib.sha256(row.envelope).hexdigest()
+        expected = expected_columns(kind.name, predicate, keyids, envelope_hash)
         recorded_at: datetime = parse_time(predicate["recorded_at"])
         signed_seq = predicate["seq"]
     except (ValueError, KeyError, TypeError) as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from service.audit.columns import expected_columns, mismatches
+from service.audit.columns import expected_columns, mismatches, row_matches
 from service.audit.keys import Keyring
 from service.audit.kinds import POLICY_REVISION, UnknownRecordKind
 from service.audit.stores.base import PAGE_SIZE, RecordRow, Store
@@ -236,12 +236,14 @@ def _check_columns(found: list[Problem], row: RecordRow, opened: Opened) -> str 
     """Report columns that differ from the signed record; the signed input digest."""
     keyids = tuple(s.keyid for s in opened.envelope.signatures)
     try:
-        expected = expected_columns(opened.kind, opened.predicate, keyids, row.envelope)
+        expected = expected_columns(opened.kind, opened.predicate, keyids, opened.digest)
     except (UnknownRecordKind, KeyError, TypeError) as exc:
         found.append(
             (opened.seq, "malformed", f"the signed record lacks what its kind needs: {exc!r}")
         )
         return None
+    if row_matches(row, expected):
+        return expected["input_digest"]
     differ = mismatches({name: str(getattr(row, name)) for name in expected}, expected)
     if differ:
         found.append(

@@ -189,6 +189,7 @@ class Opened:
     envelope: Envelope
     predicate: dict[str, Any]
     signed: bool  # a signature by a known, valid key covers it
+    digest: str  # the SHA-256 of the envelope's bytes, hex
 
 
 def verify_envelopes(
@@ -272,7 +273,7 @@ def open_record(raw: bytes, keyring: Keyring) -> tuple[Examined, Opened | None]:
         return Examined(digest, leaf, unreadable=str(exc)), None
     found = signature_problem(envelope, recorded_at, keyring)
     examined = Examined(digest, leaf, None, seq, prev, kind.name, found)
-    return examined, Opened(seq, kind.name, envelope, predicate, signed=found is None)
+    return examined, Opened(seq, kind.name, envelope, predicate, found is None, digest)
 
 
 def _distinct(

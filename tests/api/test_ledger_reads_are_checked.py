@@ -6,6 +6,7 @@ it fail closed."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -41,7 +42,9 @@ def _forge(api: Api, seq: int, edit: dict[str, Any]) -> None:
     envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     forged = json.dumps(envelope).encode()
     keyids = tuple(s["keyid"] for s in envelope["signatures"])
-    columns = expected_columns(kind, statement["predicate"], keyids, forged)
+    columns = expected_columns(
+        kind, statement["predicate"], keyids, hashlib.sha256(forged).hexdigest()
+    )
     sets = ", ".join(f"{name} = ?" for name in ["envelope", *columns])
     db.execute(f"UPDATE records SET {sets} WHERE seq = ?", (forged, *columns.values(), seq))
     db.commit()

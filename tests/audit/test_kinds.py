@@ -154,7 +154,7 @@ def test_a_made_up_kind_is_neither_signed_nor_indexed() -> None:
     with pytest.raises(UnknownRecordKind, match=MADE_UP):
         event_columns(MADE_UP, {"id": "x"})
     with pytest.raises(UnknownRecordKind, match=MADE_UP):
-        expected_columns(MADE_UP, {"id": "x", "recorded_at": "t"}, (), b"")
+        expected_columns(MADE_UP, {"id": "x", "recorded_at": "t"}, (), "")
 
 
 def test_the_ledger_records_no_made_up_kind(ledger: Ledger) -> None:
