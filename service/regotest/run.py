@@ -21,6 +21,7 @@ from service.errors import PolicyLoadError
 from service.regotest.explain import failed_expression
 from service.regotest.library import RegoLibrary, load_library
 from service.regotest.source import package_of, test_rules
+from service.regotest.tablecases import NO_CASE_RULES, case_rules
 from service.regotest.v0 import looks_like_v0
 
 try:
@@ -171,23 +172,36 @@ class _Session:
         self._options = options
         self._targets: list[list[str]] = []
         self._query = _targets_query({len(t.path) for t in tests} or {1})
+        self._cases = NO_CASE_RULES if options.v0_compatible else case_rules(library.modules)
         self._opa = self._new_engine()
 
     def _new_engine(self) -> Any:
-        opa = new_opa()
-        opa.register_function(TARGETS_BUILTIN, lambda: self._targets)
+        if self._cases.modules:
+            try:
+                return self._compiled({**self._library.modules, **self._cases.modules})
+            except OpaError:  # a case rule OPA refuses: those tests' cases come from the trace
+                self._cases = NO_CASE_RULES
         try:
-            for name, source in self._library.modules.items():
-                opa.add_policy(name, source)
-            opa.add_data(self._library.data)
-            self._targets = []
-            opa.eval_query(self._query)  # compiles the library and prepares the query, once
+            return self._compiled(self._library.modules)
         except OpaError as exc:
-            opa.close()
             message = opa_message(exc)
             if looks_like_v0(message) and not self._options.v0_compatible:
                 message = f"{message}\n{V0_HINT}"
             raise PolicyLoadError(message) from None
+
+    def _compiled(self, modules: dict[str, str]) -> Any:
+        """An engine with `modules` and the library's data, compiled for the tests' query."""
+        opa = new_opa()
+        opa.register_function(TARGETS_BUILTIN, lambda: self._targets)
+        try:
+            for name, source in modules.items():
+                opa.add_policy(name, source)
+            opa.add_data(self._library.data)
+            self._targets = []
+            opa.eval_query(self._query)  # compiles the library and prepares the query, once
+        except OpaError:
+            opa.close()
+            raise
         return opa
 
     def close(self) -> None:
@@ -260,28 +274,21 @@ class _Session:
     def _absent_cases(self, test: RegoTest, produced: list[Any]) -> list[TestResult]:
         """The cases of a `test_x[case] if {...}` table whose body did not hold. Such a rule's
         value has a key only for the cases whose body held, so a failing case is simply
-        absent: as `opa test` does, the cases the body reached are read from the evaluation's
-        trace (the values the case variable took inside the rule), and those the value lacks
-        failed."""
-        source = self._library.modules[test.file]
-        variable = _case_variable(source, test.rows[0])
+        absent: the cases the body reached are those its first statement names (a case rule,
+        service/regotest/tablecases.py) or, as `opa test` finds them, read from the
+        evaluation's trace (the values the case variable took inside the rule); those the
+        value lacks failed."""
+        variable = _case_variable(self._library.modules[test.file], test.rows[0])
         if variable is None:
             return []
+        rule = self._cases.rules.get((test.file, test.rule))
         try:
-            self._evaluate([test.path], trace=True)
+            if rule is not None:
+                reached = self._named_cases([*test.package, rule])
+            else:
+                reached = self._traced_cases(test, variable)
         except (OpaError, TestTimedOut):
             return []
-        reached: dict[str, Any] = {}
-        for event in self._opa.last_trace or []:
-            match = _TRACE_LOCATION.match(str(event.get("location", "")))
-            if match is None or match.group(1) != test.file:
-                continue
-            if not test.rows[0] <= int(match.group(2)) <= test.rows[1]:
-                continue
-            local_values = event.get("locals") or {}
-            if variable in local_values:
-                case = local_values[variable]
-                reached[json.dumps(case, sort_keys=True)] = case
         held = {json.dumps(case, sort_keys=True) for case in produced}
         return [
             TestResult(
@@ -294,6 +301,28 @@ class _Session:
             for key, case in sorted(reached.items())
             if key not in held
         ]
+
+    def _named_cases(self, rule: list[str]) -> dict[str, Any]:
+        """The cases a case rule (at data path `rule`) names, by their JSON."""
+        found = self._evaluate([rule]).get(f"d{len(rule)}", [])
+        values: list[Any] = next((v for _, v in found), [])
+        return {json.dumps(case, sort_keys=True): case for case in (values[0] if values else [])}
+
+    def _traced_cases(self, test: RegoTest, variable: str) -> dict[str, Any]:
+        """The values `variable` took inside the test's rule, from a traced evaluation."""
+        self._evaluate([test.path], trace=True)
+        reached: dict[str, Any] = {}
+        for event in self._opa.last_trace or []:
+            match = _TRACE_LOCATION.match(str(event.get("location", "")))
+            if match is None or match.group(1) != test.file:
+                continue
+            if not test.rows[0] <= int(match.group(2)) <= test.rows[1]:
+                continue
+            local_values = event.get("locals") or {}
+            if variable in local_values:
+                case = local_values[variable]
+                reached[json.dumps(case, sort_keys=True)] = case
+        return reached
 
     def _explain(self, test: RegoTest) -> str:
         try:

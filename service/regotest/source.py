@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 # After one of these, a `{` at the top level starts a term (`p := {...}`), not a rule body.
 _TERM_BEFORE = set("=:,|+-*/&([{<>!")
 # A newline after one of these does not end the statement.
-_CONTINUES = _TERM_BEFORE
+CONTINUES = _TERM_BEFORE
 _ELSE = re.compile(r"\s*else\b")
 _TEST_NAME = re.compile(r"\s*(test_\w*)\s*([\[(])?")
 
@@ -61,7 +61,7 @@ def statements(source: str) -> list[Statement]:
                 i += 1
             continue
         if c == "\n":
-            ends = current is not None and depth == 0 and last not in _CONTINUES
+            ends = current is not None and depth == 0 and last not in CONTINUES
             if ends and current is not None and not _ELSE.match(source, i):
                 _close(current, head_start, i, row, in_body)
                 found.append(current)
@@ -79,7 +79,7 @@ def statements(source: str) -> list[Statement]:
             in_body = False
             head_start = i
         if c in '"`':
-            i, row = _skip_string(source, i, row)
+            i, row = skip_string(source, i, row)
             last = c
             continue
         if c in "([{":
@@ -104,7 +104,7 @@ def _close(statement: Statement, head_start: int, end: int, row: int, in_body: b
     statement.last_row = row
 
 
-def _skip_string(source: str, i: int, row: int) -> tuple[int, int]:
+def skip_string(source: str, i: int, row: int) -> tuple[int, int]:
     """The offset after the string starting at `i`, and the row there."""
     quote = source[i]
     i += 1
