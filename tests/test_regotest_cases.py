@@ -86,3 +86,23 @@ def test_a_case_rule_opa_refuses_leaves_the_trace_to_find_the_cases(tmp_path: Pa
     report = run_rego_tests(write_library(tmp_path / "lib", files))
 
     assert sorted((r.name, r.passed) for r in report.results) == FAILED_TWO
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["some n in [1, 2, 3]", "numbers := [1, 2, 3]\n\tsome n in numbers"],
+    ids=["case-rule", "trace"],
+)
+def test_number_cases_are_named_as_the_rules_object_keys_them(tmp_path: Path, body: str) -> None:
+    # The rule's value is an object, whose JSON keys are strings: the case 1 is "1". Compared
+    # as numbers, every case was reported failed.
+    rule = f"test_cases[n] if {{\n\t{body}\n\tn != 2\n}}\n"
+    files = {"t/t_test.rego": _module(rule)}
+
+    report = run_rego_tests(write_library(tmp_path / "lib", files))
+
+    assert sorted((r.name, r.passed) for r in report.results) == [
+        ('t_test.test_cases["1"]', True),
+        ('t_test.test_cases["2"]', False),
+        ('t_test.test_cases["3"]', True),
+    ]

@@ -263,7 +263,7 @@ class _Session:
         values: list[Any] = next((v for _, v in bindings.get(f"d{len(test.path)}", [])), [])
         results = _judge(test, values)
         if test.is_table and values and isinstance(values[0], dict | list):
-            results += self._absent_cases(test, list(values[0]))
+            results += self._absent_cases(test, values[0])
         # A table test's cases share one evaluation: its time is on the first case.
         results = [_with(results[0], duration=elapsed), *results[1:]]
         if self._options.var_values and not all(r.passed for r in results):
@@ -271,7 +271,9 @@ class _Session:
             results = [r if r.passed else _with(r, explanation=explanation) for r in results]
         return results
 
-    def _absent_cases(self, test: RegoTest, produced: list[Any]) -> list[TestResult]:
+    def _absent_cases(
+        self, test: RegoTest, produced: dict[str, Any] | list[Any]
+    ) -> list[TestResult]:
         """The cases of a `test_x[case] if {...}` table whose body did not hold. Such a rule's
         value has a key only for the cases whose body held, so a failing case is simply
         absent: the cases the body reached are those its first statement names (a case rule,
@@ -290,17 +292,22 @@ class _Session:
         except (OpaError, TestTimedOut):
             return []
         held = {json.dumps(case, sort_keys=True) for case in produced}
-        return [
-            TestResult(
-                f"{test.name}[{json.dumps(case)}]",
-                test.file,
-                False,
-                "the case's body did not hold",
-                row=test.rows[0],
-            )
-            for key, case in sorted(reached.items())
-            if key not in held
-        ]
+        absent = []
+        for _, case in sorted(reached.items()):
+            if isinstance(produced, dict) and not isinstance(case, str):
+                # An object's keys are strings in its JSON: the case 1 is the key "1".
+                case = json.dumps(case, sort_keys=True, separators=(",", ":"))
+            if json.dumps(case, sort_keys=True) not in held:
+                absent.append(
+                    TestResult(
+                        f"{test.name}[{json.dumps(case)}]",
+                        test.file,
+                        False,
+                        "the case's body did not hold",
+                        row=test.rows[0],
+                    )
+                )
+        return absent
 
     def _named_cases(self, rule: list[str]) -> dict[str, Any]:
         """The cases a case rule (at data path `rule`) names, by their JSON."""
