@@ -57,8 +57,7 @@ def statements(source: str) -> list[Statement]:
     while i < n:
         c = source[i]
         if c == "#":
-            while i < n and source[i] != "\n":
-                i += 1
+            i = comment_end(source, i)
             continue
         if c == "\n":
             ends = current is not None and depth == 0 and last not in CONTINUES
@@ -102,6 +101,13 @@ def _close(statement: Statement, head_start: int, end: int, row: int, in_body: b
         statement.bodies.append((head_start, None))
     statement.end = end
     statement.last_row = row
+
+
+def comment_end(source: str, i: int) -> int:
+    """The offset of the newline ending the comment that starts at `i` (the source's length
+    when it is the last line)."""
+    end = source.find("\n", i)
+    return len(source) if end < 0 else end
 
 
 def skip_string(source: str, i: int, row: int) -> tuple[int, int]:

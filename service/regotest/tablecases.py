@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from service.regotest.source import CONTINUES, skip_string, statements
+from service.regotest.source import CONTINUES, comment_end, skip_string, statements
 
 # The rule naming a table test's cases: its name is the test's after this prefix.
 CASES_PREFIX = "mlgate_cases_"
@@ -92,8 +92,7 @@ def _first_statement(source: str, start: int, end: int) -> str | None:
     i = start
     while i < end:  # blanks and comments before it
         if source[i] == "#":
-            while i < end and source[i] != "\n":
-                i += 1
+            i = min(comment_end(source, i), end)
         elif source[i].isspace():
             i += 1
         else:
@@ -102,8 +101,7 @@ def _first_statement(source: str, start: int, end: int) -> str | None:
     while i < end:
         c = source[i]
         if c == "#":
-            while i < end and source[i] != "\n":
-                i += 1
+            i = min(comment_end(source, i), end)
             continue
         if c in '"`':
             i = skip_string(source, i, 0)[0]
